@@ -1,0 +1,1 @@
+"""Real test infrastructure (Kafka on the local JVM, embedded Postgres) started without Docker."""

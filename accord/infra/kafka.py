@@ -1,0 +1,216 @@
+"""A real Apache Kafka broker (KRaft, single node) from Maven Central jars on the local JVM."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import shutil
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+
+from accord.infra._process import free_port, log_tail, port_open, spawn, stop_group
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POM = REPO_ROOT / "scripts" / "kafka" / "pom.xml"
+CACHE = REPO_ROOT / ".cache"
+LIB_DIR = CACHE / "kafka" / "lib"
+# Written only after Maven succeeded, holding the POM's hash: a half-copied lib dir or an
+# edited POM (new Kafka version) both trigger a fresh resolution.
+MARKER = LIB_DIR / ".resolved"
+
+READY_TIMEOUT_S = 90.0
+STOP_TIMEOUT_S = 30.0
+
+LOG4J2_PROPERTIES = """\
+status = warn
+# The broker logs its own shutdown; log4j's hook would stop the file appender first.
+shutdownHook = disable
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+# Per-request and per-partition chatter drowns the lines that explain a failure.
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.state.name = state.change.logger
+logger.state.level = warn
+logger.log.name = kafka.log
+logger.log.level = warn
+logger.clients.name = org.apache.kafka.clients
+logger.clients.level = warn
+"""
+
+
+def ensure_jars() -> Path:
+    """Resolve the broker jars into the cache with Maven, once; return the lib dir."""
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()
+    if MARKER.exists() and MARKER.read_text().strip() == digest:
+        return LIB_DIR
+    shutil.rmtree(LIB_DIR, ignore_errors=True)
+    command = [
+        "mvn", "-q", "-B", "-Dstyle.color=never", "-f", str(POM),
+        "dependency:copy-dependencies", "-DincludeScope=runtime",
+        f"-DoutputDirectory={LIB_DIR}", f"-Dmaven.repo.local={CACHE / 'm2'}",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"resolving Kafka jars failed:\n{result.stdout}\n{result.stderr}")
+    MARKER.write_text(digest)
+    return LIB_DIR
+
+
+@dataclass
+class KafkaBroker:
+    """A running single-node broker; stop it, or use it as a context manager."""
+
+    bootstrap: str
+    workdir: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Shut the broker down cleanly, killing it if it hangs."""
+        stop_group(self.process, STOP_TIMEOUT_S)
+
+    def __enter__(self) -> KafkaBroker:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start(workdir: Path) -> KafkaBroker:
+    """Format storage under workdir, launch the broker and wait until it answers."""
+    lib = ensure_jars()
+    workdir.mkdir(parents=True, exist_ok=True)
+    port, controller_port = free_port(), free_port()
+    config = _write_config(workdir, port, controller_port)
+    _format_storage(lib, workdir, config)
+    process = _launch(lib, workdir, config)
+    bootstrap = f"127.0.0.1:{port}"
+    broker = KafkaBroker(bootstrap=bootstrap, workdir=workdir, process=process)
+    try:
+        _wait_ready(broker)
+    except BaseException:
+        broker.stop()
+        raise
+    return broker
+
+
+def server_properties(workdir: Path, port: int, controller_port: int) -> str:
+    """Render a KRaft config for one combined broker+controller node."""
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+        "log.dirs": str(workdir / "data"),
+        # One node: every internal topic must live with a single replica.
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        # Tests join groups constantly; the default 3 s delay only slows them down.
+        "group.initial.rebalance.delay.ms": "0",
+        "num.partitions": "3",
+        "auto.create.topics.enable": "true",
+        # Auditors replay from the topics, so they keep everything.
+        "log.retention.ms": "-1",
+        "log.retention.bytes": "-1",
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def _write_config(workdir: Path, port: int, controller_port: int) -> Path:
+    """Write server.properties and the log4j2 config into workdir."""
+    (workdir / "log4j2.properties").write_text(
+        LOG4J2_PROPERTIES.format(log=workdir / "server.log")
+    )
+    config = workdir / "server.properties"
+    config.write_text(server_properties(workdir, port, controller_port))
+    return config
+
+
+def _java(lib: Path, workdir: Path, *options: str) -> list[str]:
+    """Return the JVM command prefix with the Kafka classpath and our log config."""
+    log_config = workdir / "log4j2.properties"
+    return ["java", *options, f"-Dlog4j2.configurationFile={log_config}", "-cp", f"{lib}/*"]
+
+
+def _cluster_id() -> str:
+    """Return a random cluster id in Kafka's format (URL-safe base64 of 16 bytes)."""
+    # Same as `StorageTool random-uuid`, without paying a second JVM start.
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def _format_storage(lib: Path, workdir: Path, config: Path) -> None:
+    """Format the KRaft log dir, unless a previous start already did."""
+    if (workdir / "data" / "meta.properties").exists():
+        return
+    # Static controller.quorum.voters: a plain format, `--standalone` is for dynamic quorums.
+    command = [*_java(lib, workdir), "kafka.tools.StorageTool", "format",
+               "-t", _cluster_id(), "-c", str(config)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")
+
+
+def _launch(lib: Path, workdir: Path, config: Path) -> subprocess.Popen[bytes]:
+    """Start the broker JVM, its console output into workdir."""
+    command = [*_java(lib, workdir, "-Xms256m", "-Xmx512m"), "kafka.Kafka", str(config)]
+    return spawn(command, workdir / "kafka.out", cwd=workdir)
+
+
+def _wait_ready(broker: KafkaBroker) -> None:
+    """Poll the broker with a metadata request until it answers or time runs out."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if broker.process.poll() is not None:
+            _fail(broker, f"the broker exited with code {broker.process.returncode}")
+        if asyncio.run(_answers(broker.bootstrap)):
+            return
+        time.sleep(0.5)
+    _fail(broker, f"the broker did not answer within {READY_TIMEOUT_S:.0f} s")
+
+
+async def _answers(bootstrap: str) -> bool:
+    """Return whether the broker serves cluster metadata."""
+    if not port_open(bootstrap):
+        # aiokafka logs every refused connection; ask it only once something listens.
+        return False
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    try:
+        await admin.start()
+        await admin.describe_cluster()
+        return True
+    except Exception:  # any failure just means "not yet"
+        return False
+    finally:
+        await admin.close()
+
+
+def _fail(broker: KafkaBroker, reason: str) -> None:
+    """Raise with the reason and the tail of the broker's logs."""
+    tails = "\n".join(
+        f"--- {name} ---\n{log_tail(broker.workdir / name)}" for name in ("kafka.out", "server.log")
+    )
+    raise RuntimeError(f"kafka at {broker.bootstrap}: {reason}\n{tails}")

@@ -1,0 +1,75 @@
+"""The bus: one small interface, with a Kafka and an in-process implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.envelope import Envelope, Headers, from_kafka
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as the bus delivered it, before decoding: what a dead letter keeps."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+    def envelope(self) -> Envelope:
+        """Decode; raises UndecodableMessage, UnknownEventType or ContractViolation."""
+        return from_kafka(
+            self.key,
+            self.value,
+            self.headers,
+            topic=self.topic,
+            partition=self.partition,
+            offset=self.offset,
+        )
+
+
+@dataclass(frozen=True, order=True)
+class Partition:
+    topic: str
+    partition: int
+
+
+# Given newly assigned partitions, answers the offset to resume each from.
+OnAssigned = Callable[[Sequence[Partition]], Awaitable[dict[Partition, int]]]
+
+
+class Publisher(Protocol):
+    """Publishes envelopes to a topic, in order, keyed by contract."""
+
+    # False when what was published does not survive a restart (the in-process bus).
+    durable: bool
+
+    async def start(self) -> None: ...
+
+    async def publish(self, topic: str, envelopes: Sequence[Envelope]) -> None: ...
+
+    async def reset(self) -> None:
+        """Drop and recreate the underlying client after an error it cannot recover from."""
+
+    async def stop(self) -> None: ...
+
+
+class Consumer(Protocol):
+    """Consumes topics as a member of a consumer group; offsets are the caller's to keep."""
+
+    async def start(self, on_assigned: OnAssigned) -> None: ...
+
+    async def fetch(self, timeout: float, max_records: int) -> list[Message]: ...
+
+    async def seek(self, positions: dict[Partition, int]) -> None: ...
+
+    async def commit(self, positions: dict[Partition, int]) -> None:
+        """Tell the broker how far the group got (for lag); the caller's store is the truth."""
+
+    def assignment(self) -> set[Partition]: ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,123 @@
+"""The Kafka bus: an idempotent producer (acks=all) and consumer-group members (manual commits)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from shared.bus import Message, OnAssigned, Partition
+from shared.envelope import Envelope, to_kafka
+
+
+class KafkaPublisher:
+    durable = True
+
+    def __init__(self, bootstrap: str, client_id: str) -> None:
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    def _create(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            request_timeout_ms=15000,
+        )
+
+    async def start(self) -> None:
+        self._producer = self._create()
+        await self._producer.start()
+
+    async def publish(self, topic: str, envelopes: Sequence[Envelope]) -> None:
+        """Send in order and wait until every message is acknowledged by all in-sync replicas."""
+        if self._producer is None:
+            raise RuntimeError("the publisher is not started")
+        pending = []
+        for envelope in envelopes:
+            key, value, headers = to_kafka(envelope)
+            pending.append(await self._producer.send(topic, value, key=key, headers=headers))
+        await asyncio.gather(*pending)
+
+    async def reset(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: KafkaConsumer, on_assigned: OnAssigned) -> None:
+        self._consumer = consumer
+        self._on_assigned = on_assigned
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        partitions = sorted(Partition(tp.topic, tp.partition) for tp in assigned)
+        resume = await self._on_assigned(partitions)
+        await self._consumer.seek(resume)
+
+
+class KafkaConsumer:
+    """A consumer-group member; where to resume comes from the caller (stored with the data)."""
+
+    def __init__(self, bootstrap: str, topics: Sequence[str], group: str, client_id: str) -> None:
+        self._topics = list(topics)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            client_id=client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            metadata_max_age_ms=5000,
+        )
+
+    async def start(self, on_assigned: OnAssigned) -> None:
+        await self._consumer.start()
+        self._consumer.subscribe(self._topics, listener=_Rebalance(self, on_assigned))
+
+    async def fetch(self, timeout: float, max_records: int) -> list[Message]:
+        batches = await self._consumer.getmany(
+            timeout_ms=int(timeout * 1000), max_records=max_records
+        )
+        return [
+            Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))
+            for records in batches.values()
+            for r in records
+        ]
+
+    async def seek(self, positions: dict[Partition, int]) -> None:
+        assigned = self._consumer.assignment()
+        for partition, offset in positions.items():
+            tp = TopicPartition(partition.topic, partition.partition)
+            if tp in assigned:
+                self._consumer.seek(tp, offset)
+
+    async def commit(self, positions: dict[Partition, int]) -> None:
+        assigned = self._consumer.assignment()
+        offsets = {
+            TopicPartition(p.topic, p.partition): OffsetAndMetadata(offset, "")
+            for p, offset in positions.items()
+            if TopicPartition(p.topic, p.partition) in assigned
+        }
+        if offsets:
+            await self._consumer.commit(offsets)
+
+    def assignment(self) -> set[Partition]:
+        return {Partition(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    async def stop(self) -> None:
+        await self._consumer.stop()

@@ -1,0 +1,11 @@
+"""Published event contracts: names, fields, versions and JSON Schemas, one module per service."""
+
+from shared.contracts.registry import (
+    ContractSpec,
+    EventContract,
+    UnknownEventType,
+    contract,
+    registry,
+)
+
+__all__ = ["ContractSpec", "EventContract", "UnknownEventType", "contract", "registry"]

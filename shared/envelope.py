@@ -1,0 +1,132 @@
+"""The envelope every event travels in: CloudEvents 1.0, binary mode over Kafka headers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.contracts import registry
+from shared.contracts.registry import ContractSpec
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+class UndecodableMessage(ValueError):
+    """A Kafka message that is not a CloudEvent Accord can read."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One published event: the CloudEvents attributes, Accord's extensions, and JSON data."""
+
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    key: str
+    data: dict[str, Any]
+    actor_id: str = ""
+    actor_role: str = ""
+    correlation_id: str = ""
+    causation_id: str = ""
+    traceparent: str = ""
+    # The aggregate's version after this event (CloudEvents `sequence` extension).
+    sequence: int = 0
+    # Where the bus delivered it from; empty until consumed.
+    topic: str = ""
+    partition: int = 0
+    offset: int = -1
+
+    @property
+    def spec(self) -> ContractSpec:
+        return registry.lookup(self.type)
+
+    def at(self, topic: str, partition: int, offset: int) -> Envelope:
+        return replace(self, topic=topic, partition=partition, offset=offset)
+
+
+# CloudEvents attributes and extensions, each a `ce_` header (Kafka protocol binding).
+_ATTRIBUTES = {
+    "id": "ce_id",
+    "type": "ce_type",
+    "source": "ce_source",
+    "subject": "ce_subject",
+    "actor_id": "ce_actorid",
+    "actor_role": "ce_actorrole",
+    "correlation_id": "ce_correlationid",
+    "causation_id": "ce_causationid",
+}
+
+
+def to_kafka(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """Key, value and headers of the Kafka message that carries the envelope."""
+    headers = [
+        ("ce_specversion", SPEC_VERSION.encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+        ("ce_time", envelope.time.astimezone(UTC).isoformat().encode()),
+    ]
+    for attribute, header in _ATTRIBUTES.items():
+        value = getattr(envelope, attribute)
+        if value:
+            headers.append((header, str(value).encode()))
+    if envelope.sequence:
+        headers.append(("ce_sequence", str(envelope.sequence).encode()))
+    if envelope.traceparent:
+        headers.append(("traceparent", envelope.traceparent.encode()))
+    value = json.dumps(envelope.data, separators=(",", ":"), sort_keys=True).encode()
+    return envelope.key.encode(), value, headers
+
+
+def from_kafka(
+    key: bytes | None,
+    value: bytes | None,
+    headers: Headers,
+    *,
+    topic: str = "",
+    partition: int = 0,
+    offset: int = -1,
+) -> Envelope:
+    """The envelope of a Kafka message; raises UndecodableMessage or UnknownEventType."""
+    found = {name: raw.decode("utf-8", "replace") for name, raw in headers or ()}
+    if found.get("ce_specversion") != SPEC_VERSION:
+        raise UndecodableMessage(
+            f"not a CloudEvents {SPEC_VERSION} binary-mode message "
+            f"(ce_specversion={found.get('ce_specversion')!r})"
+        )
+    missing = [h for h in ("ce_id", "ce_type", "ce_source", "ce_time") if not found.get(h)]
+    if missing:
+        raise UndecodableMessage(f"missing CloudEvents headers: {', '.join(missing)}")
+    try:
+        data = json.loads(value or b"")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UndecodableMessage(f"data is not JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise UndecodableMessage("data is not a JSON object")
+    try:
+        time = datetime.fromisoformat(found["ce_time"])
+    except ValueError as error:
+        raise UndecodableMessage(f"ce_time is not an RFC 3339 time: {error}") from error
+    spec = registry.lookup(found["ce_type"])  # UnknownEventType for a type nobody registered
+    spec.parse(data)  # ContractViolation when the data breaks the published schema
+    attributes = {attr: found.get(header, "") for attr, header in _ATTRIBUTES.items()}
+    sequence = found.get("ce_sequence", "0")
+    if not sequence.isdigit():
+        raise UndecodableMessage(f"ce_sequence is not a number: {sequence!r}")
+    return Envelope(
+        time=time,
+        sequence=int(sequence),
+        key=(key or b"").decode("utf-8", "replace"),
+        data=data,
+        traceparent=found.get("traceparent", ""),
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        **attributes,
+    )

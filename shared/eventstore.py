@@ -1,0 +1,73 @@
+"""Each service's eventsourcing Application on its own PostgreSQL schema, and its thread pool."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, CanMutateAggregate
+
+from shared.provenance import current_provenance
+from shared.settings import Settings, postgres_env
+from shared.telemetry import current_traceparent
+
+A = TypeVar("A", bound=Application[Any])
+T = TypeVar("T")
+
+
+class AccordAggregate(Aggregate):
+    """Base aggregate: every event it emits carries its provenance and its contract."""
+
+    @property
+    def contract_id(self) -> UUID:
+        """The contract this aggregate belongs to; the Kafka key of its events."""
+        return self.id
+
+    def collect_events(self) -> Sequence[CanMutateAggregate[UUID]]:
+        events = super().collect_events()
+        if not events:
+            return events
+        meta = current_provenance().as_dict()
+        meta["traceparent"] = meta["traceparent"] or current_traceparent()
+        meta["contract_id"] = str(self.contract_id)
+        for event in events:
+            # Events are frozen; the stamp goes into their state so the mapper stores it.
+            object.__setattr__(event, "_meta", dict(meta))
+        return events
+
+
+def build_application(app_class: type[A], service: str, settings: Settings) -> A:
+    """The service's Application: PostgreSQL schema `service`, or in memory for unit tests."""
+    if settings.database_url in ("", "memory"):
+        return app_class(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    ensure_schema(settings.database_url, service)
+    return app_class(env=postgres_env(settings.database_url, schema=service))
+
+
+def ensure_schema(database_url: str, schema: str) -> None:
+    """Create the service's schema once; the library creates its tables inside it."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+
+class StoreExecutor:
+    """A bounded thread pool for the synchronous eventsourcing calls, off the event loop."""
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="eventstore")
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run fn in the pool, keeping the caller's context (provenance, trace)."""
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)

@@ -1,0 +1,236 @@
+"""The projection runner: each consumed batch applied in ONE transaction with its offsets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from shared.bus import Consumer, Message, Partition
+from shared.contracts.registry import ContractViolation, UnknownEventType
+from shared.database import Connection
+from shared.envelope import Envelope, UndecodableMessage
+from shared.telemetry import continue_trace
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Connection, Envelope], Awaitable[None]]
+
+# A message that can never be applied; anything else (a lost connection) is retried.
+_POISON_ON_DECODE = (UndecodableMessage, UnknownEventType, ContractViolation)
+_TRANSIENT = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    ConnectionError,
+    OSError,
+)
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS projection_offsets (
+    projection text NOT NULL,
+    topic text NOT NULL,
+    partition integer NOT NULL,
+    next_offset bigint NOT NULL,
+    PRIMARY KEY (projection, topic, partition)
+);
+CREATE TABLE IF NOT EXISTS projection_applied_events (
+    projection text NOT NULL,
+    event_id text NOT NULL,
+    PRIMARY KEY (projection, event_id)
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id bigserial PRIMARY KEY,
+    projection text NOT NULL,
+    topic text NOT NULL,
+    partition integer NOT NULL,
+    "offset" bigint NOT NULL,
+    key bytea,
+    value bytea,
+    headers jsonb NOT NULL,
+    ce_type text,
+    ce_id text,
+    error_type text NOT NULL,
+    reason text NOT NULL,
+    failed_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+@dataclass
+class BatchResult:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+
+
+class ProjectionRunner:
+    """Consumes topics and keeps read models; a redelivered message changes nothing."""
+
+    def __init__(
+        self,
+        name: str,
+        consumer: Consumer,
+        pool: asyncpg.Pool,
+        handler: Handler,
+        *,
+        batch_size: int = 500,
+        notify_channel: str = "",
+    ) -> None:
+        self.name = name
+        self.consumer = consumer
+        self.pool = pool
+        self.handler = handler
+        self.batch_size = batch_size
+        self.notify_channel = notify_channel
+        self.applied = 0
+        self.last_error = ""
+
+    async def create_tables(self) -> None:
+        await self.pool.execute(SCHEMA_SQL)
+
+    async def stored_offsets(self, partitions: Sequence[Partition]) -> dict[Partition, int]:
+        """Where to resume each partition: the offsets committed with the read models."""
+        rows = await self.pool.fetch(
+            "SELECT topic, partition, next_offset FROM projection_offsets WHERE projection = $1",
+            self.name,
+        )
+        stored = {Partition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+        return {p: stored.get(p, 0) for p in partitions}
+
+    async def start(self) -> None:
+        await self.create_tables()
+        await self.consumer.start(self.stored_offsets)
+
+    async def run(self) -> None:
+        """Consume until cancelled; a failed batch is rolled back and consumed again."""
+        backoff = 0.2
+        while True:
+            messages = await self.consumer.fetch(timeout=0.5, max_records=self.batch_size)
+            if not messages:
+                continue
+            try:
+                await self.apply_batch(messages)
+                self.last_error = ""
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("projection %s: batch failed, retrying: %s", self.name, error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                await self.consumer.seek(
+                    await self.stored_offsets(sorted(self.consumer.assignment()))
+                )
+
+    async def apply_batch(self, messages: Sequence[Message]) -> BatchResult:
+        """Apply messages and store the next offsets, all in one transaction."""
+        result = BatchResult()
+        async with self.pool.acquire() as conn, conn.transaction():
+            offsets = await self._locked_offsets(conn, messages)
+            for message in messages:
+                partition = Partition(message.topic, message.partition)
+                if message.offset < offsets.get(partition, 0):
+                    result.duplicates += 1  # redelivered after a rebalance or a restart
+                    continue
+                outcome = await self._apply_one(conn, message)
+                setattr(result, outcome, getattr(result, outcome) + 1)
+                offsets[partition] = message.offset + 1
+            await conn.executemany(
+                "INSERT INTO projection_offsets (projection, topic, partition, next_offset)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition)"
+                " DO UPDATE SET next_offset = excluded.next_offset",
+                [(self.name, p.topic, p.partition, o) for p, o in offsets.items()],
+            )
+            if self.notify_channel and result.applied:
+                # Delivered by PostgreSQL only when this transaction commits.
+                await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, self.name)
+        self.applied += result.applied
+        try:
+            await self.consumer.commit(offsets)
+        except Exception as error:
+            log.info("projection %s: broker commit skipped: %s", self.name, error)
+        return result
+
+    async def _locked_offsets(
+        self, conn: Connection, messages: Sequence[Message]
+    ) -> dict[Partition, int]:
+        partitions = sorted({Partition(m.topic, m.partition) for m in messages})
+        rows = await conn.fetch(
+            "SELECT topic, partition, next_offset FROM projection_offsets"
+            " WHERE projection = $1 AND (topic, partition) IN"
+            " (SELECT * FROM unnest($2::text[], $3::int[])) FOR UPDATE",
+            self.name,
+            [p.topic for p in partitions],
+            [p.partition for p in partitions],
+        )
+        return {Partition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+    async def _apply_one(self, conn: Connection, message: Message) -> str:
+        try:
+            envelope = message.envelope()
+        except _POISON_ON_DECODE as error:
+            await self._dead_letter(conn, message, error)
+            return "dead_lettered"
+        try:
+            async with conn.transaction():  # a savepoint: a failed handler leaves no trace
+                first_time = await conn.fetchval(
+                    "INSERT INTO projection_applied_events (projection, event_id) VALUES ($1, $2)"
+                    " ON CONFLICT DO NOTHING RETURNING true",
+                    self.name,
+                    envelope.id,
+                )
+                if not first_time:
+                    return "duplicates"  # republished by a relay that crashed mid-batch
+                with continue_trace(
+                    envelope.traceparent,
+                    f"{self.name} apply {envelope.type}",
+                    **{"messaging.message.id": envelope.id},
+                ):
+                    await self.handler(conn, envelope)
+        except _TRANSIENT:
+            raise
+        except Exception as error:
+            await self._dead_letter(conn, message, error, envelope)
+            return "dead_lettered"
+        return "applied"
+
+    async def _dead_letter(
+        self,
+        conn: Connection,
+        message: Message,
+        error: Exception,
+        envelope: Envelope | None = None,
+    ) -> None:
+        log.warning(
+            "projection %s: dead letter at %s:%s/%s: %s",
+            self.name,
+            message.topic,
+            message.partition,
+            message.offset,
+            error,
+        )
+        headers = [[name, raw.decode("utf-8", "replace")] for name, raw in message.headers]
+        found = dict((name, value) for name, value in headers)
+        await conn.execute(
+            'INSERT INTO dead_letters (projection, topic, partition, "offset", key, value,'
+            " headers, ce_type, ce_id, error_type, reason)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11)",
+            self.name,
+            message.topic,
+            message.partition,
+            message.offset,
+            message.key,
+            message.value,
+            json.dumps(headers),
+            envelope.type if envelope else found.get("ce_type"),
+            envelope.id if envelope else found.get("ce_id"),
+            type(error).__name__,
+            str(error),
+        )

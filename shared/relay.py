@@ -1,0 +1,185 @@
+"""The outbox relay: a service's notification log, in order, onto its Kafka topic."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import asyncpg
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+
+from shared.bus import Publisher
+from shared.contracts import registry
+from shared.contracts.registry import topic_for
+from shared.envelope import Envelope
+from shared.eventstore import StoreExecutor
+from shared.provenance import provenance_of
+
+log = logging.getLogger(__name__)
+
+# Fields of every stored event that belong to the library, never to the published contract.
+_LIBRARY_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "_meta"}
+_EVENT_IDS = uuid5(NAMESPACE_URL, "urn:accord:event")
+
+
+def event_id(originator_id: UUID, originator_version: int) -> str:
+    """The event's stable id (ce_id): the same every time it is published."""
+    return str(uuid5(_EVENT_IDS, f"{originator_id}:{originator_version}"))
+
+
+def envelope_of(app: Application[Any], service: str, notification: Notification) -> Envelope:
+    """The published envelope of one stored event, by its registered contract."""
+    event = app.mapper.to_domain_event(notification)
+    fields = vars(event)
+    meta = provenance_of(event)
+    spec = registry.latest(service, type(event).__name__)
+    data = spec.to_data({k: v for k, v in fields.items() if k not in _LIBRARY_FIELDS})
+    subject = str(fields["originator_id"])
+    return Envelope(
+        id=event_id(fields["originator_id"], fields["originator_version"]),
+        type=spec.ce_type,
+        source=f"/accord/{service}",
+        subject=subject,
+        time=fields["timestamp"],
+        key=meta.get("contract_id") or subject,
+        data=data,
+        actor_id=meta.get("actor_id", ""),
+        actor_role=meta.get("actor_role", ""),
+        correlation_id=meta.get("correlation_id", ""),
+        causation_id=meta.get("causation_id", ""),
+        traceparent=meta.get("traceparent", ""),
+        sequence=fields["originator_version"],
+    )
+
+
+class Positions(Protocol):
+    """Where the relay got to in the notification log."""
+
+    async def load(self) -> int: ...
+
+    async def save(self, position: int) -> None: ...
+
+
+class MemoryPositions:
+    """For a bus that does not survive a restart: start from the beginning each time."""
+
+    def __init__(self) -> None:
+        self._position = 0
+
+    async def load(self) -> int:
+        return self._position
+
+    async def save(self, position: int) -> None:
+        self._position = position
+
+
+class PostgresPositions:
+    """The last published notification id, in the service's own schema."""
+
+    def __init__(self, pool: asyncpg.Pool, relay: str) -> None:
+        self._pool = pool
+        self._relay = relay
+
+    async def create_table(self) -> None:
+        await self._pool.execute(
+            "CREATE TABLE IF NOT EXISTS outbox_positions"
+            " (relay text PRIMARY KEY, position bigint NOT NULL)"
+        )
+
+    async def load(self) -> int:
+        value = await self._pool.fetchval(
+            "SELECT position FROM outbox_positions WHERE relay = $1", self._relay
+        )
+        return int(value or 0)
+
+    async def save(self, position: int) -> None:
+        await self._pool.execute(
+            "INSERT INTO outbox_positions (relay, position) VALUES ($1, $2)"
+            " ON CONFLICT (relay) DO UPDATE SET position = excluded.position",
+            self._relay,
+            position,
+        )
+
+
+class OutboxRelay:
+    """Publishes stored events in notification order; at least once, never lost."""
+
+    def __init__(
+        self,
+        app: Application[Any],
+        service: str,
+        publisher: Publisher,
+        positions: Positions,
+        executor: StoreExecutor,
+        *,
+        batch_size: int = 200,
+        idle_seconds: float = 0.2,
+    ) -> None:
+        self.app = app
+        self.service = service
+        self.topic = topic_for(service)
+        self.publisher = publisher
+        self.positions = positions
+        self.executor = executor
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+        self.published = 0
+        self.last_error = ""
+
+    def wake(self) -> None:
+        """Look at the log now rather than at the next poll (called after each command)."""
+        self._wake.set()
+
+    async def publish_next_batch(self) -> int:
+        """Publish what follows the recorded position; record the new position; count it."""
+        position = await self.positions.load()
+        notifications: Sequence[Notification] = await self.executor.run(
+            self.app.recorder.select_notifications,
+            position,
+            self.batch_size,
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return 0
+        envelopes = [envelope_of(self.app, self.service, n) for n in notifications]
+        await self.publisher.publish(self.topic, envelopes)
+        # A crash here republishes this batch on restart; consumers drop repeats by ce_id.
+        await self.positions.save(notifications[-1].id)
+        self.published += len(envelopes)
+        return len(envelopes)
+
+    async def run(self) -> None:
+        """Relay until cancelled; on any publishing error recreate the producer and resume."""
+        backoff = 0.2
+        while True:
+            try:
+                if await self.publish_next_batch() == self.batch_size:
+                    continue
+                self.last_error = ""
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # e.g. OutOfOrderSequenceNumber after a broker blip leaves the idempotent
+                # producer stuck: a new producer, resuming from the recorded position.
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("relay %s: %s; recreating the producer", self.service, self.last_error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                await self._reset_publisher()
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+
+    async def _reset_publisher(self) -> None:
+        try:
+            await self.publisher.reset()
+        except Exception as error:
+            log.warning("relay %s: producer could not restart: %s", self.service, error)

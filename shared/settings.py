@@ -1,0 +1,84 @@
+"""One typed settings object, read from the environment, with the embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of an Accord process; `ACCORD_*` variables, plus the standard ones."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore")
+
+    # Where the embedded default keeps its PostgreSQL data and other state.
+    data_dir: Path = Path(".accord")
+    # Empty means: the embedded PostgreSQL server (pgserver) under data_dir.
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    # Empty means: no Kafka, events flow through the in-process bus.
+    kafka_bootstrap: str = ""
+    kafka_client_id: str = "accord"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Development signing secret for HS256 tokens; production uses a public key or JWKS.
+    jwt_secret: str = "accord-development-secret-change-me"
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_issuer: str = "accord"
+    jwt_audience: str = "accord"
+    # Bounded pool for the synchronous eventsourcing calls, so they never block the loop.
+    store_threads: int = 8
+    relay_batch_size: int = 200
+    relay_idle_seconds: float = 0.2
+    projection_batch_size: int = 500
+
+    @model_validator(mode="after")
+    def _database_from_postgres_variables(self) -> Settings:
+        """Honour the conventional POSTGRES_* variables when DATABASE_URL is absent."""
+        if not self.database_url:
+            self.database_url = url_from_postgres_variables(os.environ)
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def postgres_env(database_url: str, schema: str) -> dict[str, str]:
+    """The eventsourcing library's POSTGRES_* keys for a libpq URL and a schema."""
+    parts = urlsplit(database_url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    host = query.get("host") or parts.hostname or "127.0.0.1"
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or query.get("dbname", "postgres"),
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(parts.port or query.get("port") or 5432),
+        "POSTGRES_USER": unquote(parts.username or query.get("user", "postgres")),
+        "POSTGRES_PASSWORD": unquote(parts.password or query.get("password", "")),
+        "POSTGRES_SCHEMA": schema,
+        "CREATE_TABLE": "y",
+    }
+
+
+def url_from_postgres_variables(environ: Mapping[str, str]) -> str:
+    """A libpq URL from POSTGRES_HOST/PORT/USER/PASSWORD/DB, or "" when no host is named."""
+    host = environ.get("POSTGRES_HOST", "")
+    if not host:
+        return ""
+    user = quote(environ.get("POSTGRES_USER", "postgres"), safe="")
+    password = quote(environ.get("POSTGRES_PASSWORD", ""), safe="")
+    port = environ.get("POSTGRES_PORT", "5432")
+    dbname = environ.get("POSTGRES_DB", "postgres")
+    credentials = f"{user}:{password}@" if password else f"{user}@"
+    if host.startswith("/"):
+        return f"postgresql://{credentials}/{dbname}?host={quote(host)}&port={port}"
+    return f"postgresql://{credentials}{host}:{port}/{dbname}"

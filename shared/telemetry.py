@@ -1,0 +1,84 @@
+"""OpenTelemetry from the standard OTEL_* variables; trace context carried in Kafka headers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+)
+from opentelemetry.trace import Span, SpanKind
+
+_configured = False
+
+
+def configure_telemetry(service_name: str) -> None:
+    """Install a tracer provider and the instrumentations, once per process.
+
+    OTEL_SDK_DISABLED=true turns tracing off; OTEL_TRACES_EXPORTER names the exporters
+    (console, otlp, none; none by default so a process never waits on a missing collector).
+    """
+    global _configured
+    if _configured or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return
+    _configured = True
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
+    provider = TracerProvider(resource=resource)
+    for exporter in _exporters(os.environ.get("OTEL_TRACES_EXPORTER", "none")):
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    _instrument_libraries()
+
+
+def _exporters(names: str) -> list[SpanExporter]:
+    exporters: list[SpanExporter] = []
+    for name in (n.strip() for n in names.split(",")):
+        if name == "console":
+            exporters.append(ConsoleSpanExporter())
+        elif name == "otlp":
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            exporters.append(OTLPSpanExporter())
+    return exporters
+
+
+def _instrument_libraries() -> None:
+    from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+    AIOKafkaInstrumentor().instrument()
+    HTTPXClientInstrumentor().instrument()
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("accord")
+
+
+def current_traceparent() -> str:
+    """The W3C traceparent of the active span, or "" when there is none."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent", "")
+
+
+@contextmanager
+def continue_trace(traceparent: str, name: str, **attributes: str) -> Iterator[Span]:
+    """Run a consumer's handling of one message inside the trace its producer started.
+
+    The aiokafka instrumentation's receive span ends before the handler runs, so the
+    context is taken from the message's own traceparent header.
+    """
+    parent = propagate.extract({"traceparent": traceparent}) if traceparent else None
+    with tracer().start_as_current_span(
+        name, context=parent, kind=SpanKind.CONSUMER, attributes=attributes
+    ) as span:
+        yield span
