@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+from aiokafka.admin import AIOKafkaAdminClient
 
 from accord.infra._process import free_port, log_tail, port_open, spawn, stop_group
 
@@ -142,9 +142,7 @@ def server_properties(workdir: Path, port: int, controller_port: int) -> str:
 
 def _write_config(workdir: Path, port: int, controller_port: int) -> Path:
     """Write server.properties and the log4j2 config into workdir."""
-    (workdir / "log4j2.properties").write_text(
-        LOG4J2_PROPERTIES.format(log=workdir / "server.log")
-    )
+    (workdir / "log4j2.properties").write_text(LOG4J2_PROPERTIES.format(log=workdir / "server.log"))
     config = workdir / "server.properties"
     config.write_text(server_properties(workdir, port, controller_port))
     return config

@@ -35,6 +35,8 @@ class ContractSpec:
     version: int
     model: type[EventContract]
     description: str = ""
+    # A valid instance of the data, published in the schema and checked by the tests.
+    example: Mapping[str, Any] | None = None
 
     @property
     def ce_type(self) -> str:
@@ -50,6 +52,8 @@ class ContractSpec:
         schema["title"] = self.ce_type
         if self.description:
             schema["description"] = self.description
+        if self.example is not None:
+            schema["examples"] = [dict(self.example)]
         return schema
 
     def to_data(self, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,12 +115,14 @@ registry = ContractRegistry()
 C = TypeVar("C", bound=type[EventContract])
 
 
-def contract(service: str, name: str, version: int = 1) -> Callable[[C], C]:
+def contract(
+    service: str, name: str, version: int = 1, *, example: Mapping[str, Any] | None = None
+) -> Callable[[C], C]:
     """Register the decorated model as the data of `accord.<service>.<name>.v<version>`."""
 
     def register(model: C) -> C:
         description = (model.__doc__ or "").strip()
-        registry.register(ContractSpec(service, name, version, model, description))
+        registry.register(ContractSpec(service, name, version, model, description, example))
         return model
 
     return register

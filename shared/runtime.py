@@ -1,0 +1,98 @@
+"""One service's write side at run time: its Application, thread pool and outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+from eventsourcing.application import Application
+
+from shared.bus import Publisher
+from shared.database import create_pool
+from shared.eventstore import StoreExecutor, build_application
+from shared.provenance import acting_as
+from shared.relay import MemoryPositions, OutboxRelay, Positions, PostgresPositions
+from shared.settings import Settings
+
+A = TypeVar("A", bound=Application[Any])
+T = TypeVar("T")
+
+
+class ServiceRuntime(Generic[A]):
+    """Runs commands off the event loop, stamped with their actor, and relays their events."""
+
+    def __init__(
+        self,
+        service: str,
+        app: A,
+        executor: StoreExecutor,
+        relay: OutboxRelay,
+        pool: asyncpg.Pool | None,
+    ) -> None:
+        self.service = service
+        self.app = app
+        self.executor = executor
+        self.relay = relay
+        self.pool = pool
+        self._relay_task: asyncio.Task[None] | None = None
+
+    async def execute(
+        self,
+        command: Callable[..., T],
+        *args: Any,
+        actor_id: str,
+        actor_role: str,
+        correlation_id: str = "",
+        causation_id: str = "",
+        **kwargs: Any,
+    ) -> T:
+        """Run one application command as the actor; the relay is woken for its events."""
+        with acting_as(
+            actor_id, actor_role, correlation_id=correlation_id, causation_id=causation_id
+        ):
+            result = await self.executor.run(command, *args, **kwargs)
+        self.relay.wake()
+        return result
+
+    async def start(self) -> None:
+        await self.relay.publisher.start()
+        self._relay_task = asyncio.create_task(self.relay.run(), name=f"relay-{self.service}")
+
+    async def stop(self) -> None:
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+        await self.relay.publisher.stop()
+        self.executor.shutdown()
+        if self.pool is not None:
+            await self.pool.close()
+        self.app.close()
+
+
+async def build_runtime(
+    service: str, app_class: type[A], settings: Settings, publisher: Publisher
+) -> ServiceRuntime[A]:
+    """The service's runtime on its own schema; relay positions persist when the bus does."""
+    executor = StoreExecutor(settings.store_threads)
+    app = await executor.run(build_application, app_class, service, settings)
+    pool: asyncpg.Pool | None = None
+    positions: Positions = MemoryPositions()
+    if publisher.durable and settings.database_url not in ("", "memory"):
+        pool = await create_pool(settings.database_url, service, max_size=2)
+        stored = PostgresPositions(pool, relay=f"{service}-kafka")
+        await stored.create_table()
+        positions = stored
+    relay = OutboxRelay(
+        app,
+        service,
+        publisher,
+        positions,
+        executor,
+        batch_size=settings.relay_batch_size,
+        idle_seconds=settings.relay_idle_seconds,
+    )
+    return ServiceRuntime(service, app, executor, relay, pool)

@@ -1,0 +1,67 @@
+"""A small aggregate and its contracts, only for exercising the kernel in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import event
+
+from shared.contracts import EventContract, contract
+from shared.eventstore import AccordAggregate
+
+SERVICE = "testkit"
+
+
+class Note(AccordAggregate):
+    """A note on a contract, rewritten over time."""
+
+    @event("NoteWritten")
+    def __init__(self, contract_id: UUID, text: str) -> None:
+        self._contract_id = contract_id
+        self.text = text
+
+    @property
+    def contract_id(self) -> UUID:
+        return self._contract_id
+
+    @event("NoteRewritten")
+    def rewrite(self, text: str, reason: str) -> None:
+        self.text = text
+
+
+@contract(
+    SERVICE,
+    "NoteWritten",
+    example={"contract_id": "0b7c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3", "text": "Kick-off notes"},
+)
+class NoteWrittenV1(EventContract):
+    """A note was written on a contract."""
+
+    contract_id: UUID
+    text: str
+
+
+@contract(
+    SERVICE, "NoteRewritten", example={"text": "Kick-off notes, agreed", "reason": "agreed"}
+)
+class NoteRewrittenV1(EventContract):
+    """A note was reworded, with the reason."""
+
+    text: str
+    reason: str
+
+
+class Notes(Application[UUID]):
+    """The application of the test service."""
+
+    def write(self, contract_id: UUID, text: str) -> UUID:
+        note = Note(contract_id, text)
+        self.save(note)
+        return note.id
+
+    def rewrite(self, note_id: UUID, text: str, reason: str = "") -> None:
+        note: Any = self.repository.get(note_id)
+        note.rewrite(text, reason)
+        self.save(note)
