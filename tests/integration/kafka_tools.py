@@ -1,0 +1,36 @@
+"""Reading a topic back from the real broker, as an outside consumer would."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.bus import Message
+
+
+async def read_topic(bootstrap: str, topic: str, *, key: str | None = None) -> list[Message]:
+    """Every message now on the topic (optionally only one key), partition by partition."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - new topic
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
+            ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        messages: list[Message] = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for records in batches.values():
+                messages.extend(
+                    Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers))
+                    for r in records
+                )
+    finally:
+        await consumer.stop()
+    if key is not None:
+        messages = [m for m in messages if m.key == key.encode()]
+    return messages
