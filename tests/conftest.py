@@ -18,9 +18,10 @@ def database_url() -> Iterator[str]:
     """DATABASE_URL (or POSTGRES_*) when set by `make test`; else an embedded server."""
     from accord.infra import postgres
 
-    with tempfile.TemporaryDirectory(prefix="accord-pg-") as workdir, postgres.start(
-        Path(workdir)
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-pg-") as workdir,
+        postgres.start(Path(workdir)) as server,
+    ):
         yield server.url
 
 
@@ -33,7 +34,8 @@ def kafka_bootstrap() -> Iterator[str]:
         return
     from accord.infra import kafka
 
-    with tempfile.TemporaryDirectory(prefix="accord-kafka-") as workdir, kafka.start(
-        Path(workdir)
-    ) as broker:
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-kafka-") as workdir,
+        kafka.start(Path(workdir)) as broker,
+    ):
         yield broker.bootstrap

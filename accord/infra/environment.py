@@ -50,6 +50,9 @@ def _start_postgres(workdir: Path, stack: contextlib.ExitStack) -> postgres.Post
     began = time.monotonic()
     say("postgres: starting")
     db = postgres.start(workdir)
+    if db.process is None:
+        say(f"postgres: using the server named by the environment, {db.url}")
+        return db
     stack.callback(_stop, "postgres", db.stop)
     say(f"postgres: ready at {db.url} ({time.monotonic() - began:.1f} s)")
     return db
@@ -85,7 +88,8 @@ def _run_child(command: list[str], env: dict[str, str]) -> int:
             process.kill()
             process.wait()
     say(f"run: exited with {code}")
-    return code
+    # Popen reports death by signal N as -N; a shell (and CI) expects 128 + N.
+    return 128 - code if code < 0 else code
 
 
 def _wait_child(process: subprocess.Popen[bytes]) -> int:

@@ -7,6 +7,27 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from shared.bus import Message
 
 
+async def _assigned_consumer(
+    bootstrap: str, topic: str
+) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    await consumer._client.force_metadata_update()
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+    consumer.assign(partitions)
+    return consumer, partitions
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """The end offset of each partition of the topic, now."""
+    consumer, partitions = await _assigned_consumer(bootstrap, topic)
+    try:
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    return {tp.partition: end for tp, end in ends.items()}
+
+
 async def read_topic(bootstrap: str, topic: str, *, key: str | None = None) -> list[Message]:
     """Every message now on the topic (optionally only one key), partition by partition."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -14,7 +35,7 @@ async def read_topic(bootstrap: str, topic: str, *, key: str | None = None) -> l
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - new topic
+            await consumer._client.force_metadata_update()
             partitions = [
                 TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
             ]

@@ -28,7 +28,9 @@ async def runtime_for(settings: Settings) -> ServiceRuntime[Notes]:
     return runtime
 
 
-async def write_history(runtime: ServiceRuntime[Notes], contracts: list[UUID], rewrites: int) -> None:
+async def write_history(
+    runtime: ServiceRuntime[Notes], contracts: list[UUID], rewrites: int
+) -> None:
     for contract_id in contracts:
         note_id = await runtime.execute(
             runtime.app.write, contract_id, "v0", actor_id="alice", actor_role="decision_maker"

@@ -43,9 +43,7 @@ class NoteWrittenV1(EventContract):
     text: str
 
 
-@contract(
-    SERVICE, "NoteRewritten", example={"text": "Kick-off notes, agreed", "reason": "agreed"}
-)
+@contract(SERVICE, "NoteRewritten", example={"text": "Kick-off notes, agreed", "reason": "agreed"})
 class NoteRewrittenV1(EventContract):
     """A note was reworded, with the reason."""
 

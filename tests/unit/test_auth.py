@@ -17,7 +17,11 @@ def settings(**overrides: object) -> Settings:
 
 def test_a_development_token_becomes_an_actor_with_roles_per_contract() -> None:
     token = mint_token(
-        settings(), "alice", name="Alice", organisation="Client Co", roles={"c1": ["decision_maker"]}
+        settings(),
+        "alice",
+        name="Alice",
+        organisation="Client Co",
+        roles={"c1": ["decision_maker"]},
     )
     actor = TokenVerifier(settings()).verify(token)
     assert (actor.subject, actor.name, actor.organisation) == ("alice", "Alice", "Client Co")
@@ -72,12 +76,17 @@ def test_production_tokens_are_verified_with_an_rsa_public_key_and_a_jwks(tmp_pa
     )
     (tmp_path / "key.pem").write_bytes(public)
     token = mint_token(settings(), "auditor", private_key=pem)
-    assert TokenVerifier(settings(jwt_public_key_file=tmp_path / "key.pem")).verify(token).subject == "auditor"
+    assert (
+        TokenVerifier(settings(jwt_public_key_file=tmp_path / "key.pem")).verify(token).subject
+        == "auditor"
+    )
 
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
     jwk["kid"] = "k1"
     (tmp_path / "jwks.json").write_text(json.dumps({"keys": [jwk]}))
-    with_kid = jwt.encode(jwt.decode(token, options={"verify_signature": False}), pem, "RS256", {"kid": "k1"})
+    with_kid = jwt.encode(
+        jwt.decode(token, options={"verify_signature": False}), pem, "RS256", {"kid": "k1"}
+    )
     verifier = TokenVerifier(settings(jwt_jwks_file=tmp_path / "jwks.json"))
     assert verifier.verify(with_kid).subject == "auditor"
     with pytest.raises(AuthenticationError) as refused:

@@ -30,7 +30,7 @@ def test_a_json_schema_rejects_data_missing_a_required_field() -> None:
 
 
 def test_an_unknown_type_is_refused_by_name() -> None:
-    with pytest.raises(UnknownEventType, match="accord.testkit.Nope.v1"):
+    with pytest.raises(UnknownEventType, match=r"accord\.testkit\.Nope\.v1"):
         registry.lookup("accord.testkit.Nope.v1")
 
 

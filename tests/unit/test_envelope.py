@@ -33,13 +33,15 @@ def test_an_envelope_survives_the_round_trip_through_kafka_headers() -> None:
     envelope = an_envelope()
     key, value, headers = to_kafka(envelope)
     names = [name for name, _ in headers]
-    assert {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_subject", "ce_time"} <= set(names)
+    assert {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_subject", "ce_time"} <= set(
+        names
+    )
     assert key == envelope.key.encode()
     assert from_kafka(key, value, headers) == envelope
 
 
 def test_no_python_class_path_goes_on_the_wire() -> None:
-    key, value, headers = to_kafka(an_envelope())
+    _, value, headers = to_kafka(an_envelope())
     wire = value + b"".join(raw for _, raw in headers)
     assert b"tests.support" not in wire and b"Note:" not in wire
 

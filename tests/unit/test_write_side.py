@@ -42,8 +42,12 @@ async def test_the_relay_publishes_stored_events_in_order_keyed_by_contract() ->
     )
     for n in (2, 3):
         await runtime.execute(
-            runtime.app.rewrite, note_id, f"v{n}", "clarified",
-            actor_id="bob", actor_role="provider_delivery_lead",
+            runtime.app.rewrite,
+            note_id,
+            f"v{n}",
+            "clarified",
+            actor_id="bob",
+            actor_role="provider_delivery_lead",
         )
     assert await runtime.relay.publish_next_batch() == 3
     envelopes = [m.envelope() for m in bus.log("accord.testkit.v1")]

@@ -1,0 +1,223 @@
+"""The projection runner on real Kafka and PostgreSQL: once-only effects, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from shared.bus import Message
+from shared.bus_kafka import KafkaConsumer, KafkaPublisher
+from shared.database import Connection, create_pool
+from shared.envelope import Envelope
+from shared.projection import ProjectionRunner
+from shared.runtime import build_runtime
+from shared.settings import Settings
+from tests.integration.kafka_tools import end_offsets
+from tests.support.notes import Notes
+
+TOPIC = "accord.testkit.v1"
+
+
+async def count_versions(conn: Connection, envelope: Envelope) -> None:
+    """A deliberately non-idempotent read model: applying twice would show."""
+    await conn.execute(
+        "INSERT INTO note_versions (note_id, versions, text) VALUES ($1, 1, $2)"
+        " ON CONFLICT (note_id) DO UPDATE SET versions = note_versions.versions + 1,"
+        " text = excluded.text",
+        envelope.subject,
+        envelope.data["text"],
+    )
+
+
+@pytest.fixture
+async def pool(database_url: str):
+    schema = f"readmodel_{uuid4().hex[:8]}"
+    pool = await create_pool(database_url, schema)
+    await pool.execute(
+        "CREATE TABLE note_versions (note_id text PRIMARY KEY, versions int, text text)"
+    )
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def settings(database_url: str, kafka_bootstrap: str) -> Settings:
+    return Settings(database_url=database_url, kafka_bootstrap=kafka_bootstrap)
+
+
+def runner(
+    pool: asyncpg.Pool, bootstrap: str, handler=count_versions, group: str = ""
+) -> ProjectionRunner:
+    consumer = KafkaConsumer(bootstrap, [TOPIC], group or f"test-{uuid4().hex[:8]}", "test")
+    return ProjectionRunner("notes", consumer, pool, handler, batch_size=50)
+
+
+async def publish_notes(settings: Settings, texts: list[str]) -> str:
+    """Write one note and rewrite it; relay it to Kafka; answer the note id."""
+    runtime = await build_runtime(
+        "testkit", Notes, settings, KafkaPublisher(settings.kafka_bootstrap, "t")
+    )
+    await runtime.relay.publisher.start()
+    note_id = await runtime.execute(
+        runtime.app.write, uuid4(), texts[0], actor_id="a", actor_role="r"
+    )
+    for text in texts[1:]:
+        await runtime.execute(
+            runtime.app.rewrite, note_id, text, "why", actor_id="a", actor_role="r"
+        )
+    while await runtime.relay.publish_next_batch():
+        pass
+    await runtime.stop()
+    return str(note_id)
+
+
+async def consume_until(projection: ProjectionRunner, done) -> None:
+    """Run the projection until `done()` holds (or give up after 30 s)."""
+    task = asyncio.create_task(projection.run())
+    try:
+        async with asyncio.timeout(30):
+            while not await done():
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await projection.consumer.stop()
+
+
+async def versions_of(pool: asyncpg.Pool, note_id: str) -> int | None:
+    return await pool.fetchval("SELECT versions FROM note_versions WHERE note_id = $1", note_id)
+
+
+async def test_the_same_message_delivered_twice_changes_the_read_model_once(pool, settings) -> None:
+    note_id = await publish_notes(settings, ["v1", "v2", "v3"])
+    ends = await _end_offsets(settings)
+    await consume_until(
+        await started(runner(pool, settings.kafka_bootstrap)), lambda: _caught_up(pool, ends)
+    )
+    assert await versions_of(pool, note_id) == 3
+    # Kafka delivers everything again (a new consumer group from offset zero).
+    again = runner(pool, settings.kafka_bootstrap)
+    await again.consumer.start(_from_zero)
+    redelivered: list[Message] = []
+    async with asyncio.timeout(30):
+        while len(redelivered) < sum(ends.values()):
+            redelivered.extend(await again.consumer.fetch(0.5, 500))
+    await again.consumer.stop()
+    result = await again.apply_batch(redelivered)
+    assert result.applied == 0 and result.duplicates == len(redelivered)
+    assert await versions_of(pool, note_id) == 3
+
+
+async def test_a_republished_event_at_a_new_offset_is_applied_once(pool, settings) -> None:
+    note_id = await publish_notes(settings, ["v1"])
+    await consume_until(
+        await started(runner(pool, settings.kafka_bootstrap, group="notes-a")),
+        lambda: _equals(versions_of(pool, note_id), 1),
+    )
+    # The relay crashed after publishing and before recording its position: it sends again.
+    original = next(
+        m for m in await _topic(settings) if dict(m.headers)["ce_subject"] == note_id.encode()
+    )
+    await _produce(settings, original.key, original.value, list(original.headers))
+    ends = await _end_offsets(settings)
+    await consume_until(
+        await started(runner(pool, settings.kafka_bootstrap, group="notes-a")),
+        lambda: _caught_up(pool, ends),
+    )
+    assert await versions_of(pool, note_id) == 1
+
+
+async def test_a_crash_between_applying_and_committing_does_not_apply_twice(pool, settings) -> None:
+    note_id = await publish_notes(settings, ["v1", "v2", "v3", "v4"])
+    crashes = {"left": 1}
+
+    async def crashing(conn: Connection, envelope: Envelope) -> None:
+        await count_versions(conn, envelope)
+        if envelope.subject == note_id and envelope.sequence == 3 and crashes["left"]:
+            crashes["left"] -= 1
+            raise ConnectionResetError("the process died before the commit")
+
+    projection = runner(pool, settings.kafka_bootstrap, handler=crashing)
+    await consume_until(await started(projection), lambda: _equals(versions_of(pool, note_id), 4))
+    assert crashes["left"] == 0  # it did crash once, mid-batch
+    assert await versions_of(pool, note_id) == 4
+    text = await pool.fetchval("SELECT text FROM note_versions WHERE note_id = $1", note_id)
+    assert text == "v4"
+
+
+async def test_a_poison_message_goes_to_dead_letters_and_later_messages_still_apply(
+    pool, settings
+) -> None:
+    await _produce(settings, b"k", b"\x00\x01 not a cloudevent", [])
+    unknown = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", b"x-1"),
+        ("ce_type", b"accord.testkit.Unheard.v1"),
+        ("ce_source", b"/elsewhere"),
+        ("ce_time", b"2026-11-23T09:00:00+00:00"),
+    ]
+    await _produce(settings, b"k", b"{}", unknown)
+    note_id = await publish_notes(settings, ["after the poison"])
+
+    async def refuses_one_text(conn: Connection, envelope: Envelope) -> None:
+        if envelope.data.get("text") == "explode":
+            raise ValueError("the handler cannot apply this event")
+        await count_versions(conn, envelope)
+
+    exploding_id = await publish_notes(settings, ["explode"])
+    ends = await _end_offsets(settings)
+    projection = runner(pool, settings.kafka_bootstrap, handler=refuses_one_text)
+    await consume_until(await started(projection), lambda: _caught_up(pool, ends))
+    assert await versions_of(pool, note_id) == 1
+    assert await versions_of(pool, exploding_id) is None
+    letters = await pool.fetch("SELECT error_type, reason, value, ce_type FROM dead_letters")
+    kinds = {row["error_type"] for row in letters}
+    assert {"UndecodableMessage", "UnknownEventType", "ValueError"} <= kinds
+    raw = next(r for r in letters if r["error_type"] == "UndecodableMessage")
+    assert raw["value"] == b"\x00\x01 not a cloudevent"  # the raw message is kept
+    assert any(r["ce_type"] == "accord.testkit.Unheard.v1" for r in letters)
+
+
+async def _equals(value_coro, expected) -> bool:
+    return await value_coro == expected
+
+
+async def _from_zero(partitions):
+    return {p: 0 for p in partitions}
+
+
+async def _topic(settings: Settings) -> list[Message]:
+    from tests.integration.kafka_tools import read_topic
+
+    return await read_topic(settings.kafka_bootstrap, TOPIC)
+
+
+async def _produce(settings: Settings, key, value, headers) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(TOPIC, value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+async def _end_offsets(settings: Settings) -> dict[int, int]:
+    return await end_offsets(settings.kafka_bootstrap, TOPIC)
+
+
+async def _caught_up(pool: asyncpg.Pool, ends: dict[int, int]) -> bool:
+    """The offsets stored with the read model have reached the given ends."""
+    rows = await pool.fetch(
+        "SELECT partition, next_offset FROM projection_offsets WHERE topic = $1", TOPIC
+    )
+    stored = {r["partition"]: r["next_offset"] for r in rows}
+    return all(stored.get(partition, 0) >= end for partition, end in ends.items())
+
+
+async def started(projection: ProjectionRunner) -> ProjectionRunner:
+    await projection.start()
+    return projection
