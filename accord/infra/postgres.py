@@ -59,12 +59,15 @@ class PostgresServer:
         self.stop()
 
 
-def start(workdir: Path) -> PostgresServer:
-    """Return the environment's server if it names one, else start an embedded one."""
+def start(workdir: Path, *, durable: bool = False) -> PostgresServer:
+    """Return the environment's server if it names one, else start an embedded one.
+
+    durable keeps fsync on: the embedded default's data must outlive a power cut, test data not.
+    """
     url = external_url(dict(os.environ))
     if url is not None:
         return PostgresServer(url=url)
-    return _start_embedded(workdir)
+    return _start_embedded(workdir, durable=durable)
 
 
 def external_url(env: dict[str, str]) -> str | None:
@@ -82,7 +85,7 @@ def external_url(env: dict[str, str]) -> str | None:
     return f"postgresql://{auth}@{host}:{port}/{database}"
 
 
-def _start_embedded(workdir: Path) -> PostgresServer:
+def _start_embedded(workdir: Path, *, durable: bool) -> PostgresServer:
     """Init (once) and run the wheel's Postgres on a free loopback TCP port."""
     # pgserver.get_server() listens only on a unix socket on Linux and daemonizes through
     # pg_ctl; running the wheel's `postgres` as our child gives TCP, which every client and
@@ -97,8 +100,8 @@ def _start_embedded(workdir: Path) -> PostgresServer:
         str(POSTGRES_BIN_PATH / "postgres"), "-D", str(datadir),
         "-h", "127.0.0.1", "-p", str(port), "-c", "unix_socket_directories=",
         "-c", "max_connections=200",
-        # Throwaway test data: an OS crash is the only thing fsync guards against here.
-        "-c", "fsync=off",
+        # Throwaway test data: an OS crash is the only thing fsync guards against there.
+        "-c", f"fsync={'on' if durable else 'off'}",
     ]  # fmt: skip
     process = spawn(command, log, cwd=datadir, user=run_as)
     server = PostgresServer(url=f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{SUPERUSER}")

@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint unit install clean
+
+# The virtualenv, (re)installed when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run Accord: one process, embedded PostgreSQL, in-process bus, GraphQL (URL printed).
+run: $(STAMP)
+	$(BIN)/accord dev
+
+## Lint: ruff, mypy strict on shared/ and services/, import-linter contracts.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## Test: lint, then the whole suite on a real PostgreSQL and a real Kafka broker started here.
+test: lint
+	$(BIN)/python -m accord.infra jars
+	$(BIN)/python -m accord.infra run -- $(BIN)/pytest -q $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+clean:
+	rm -rf $(VENV) .cache .accord

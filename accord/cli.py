@@ -1,0 +1,75 @@
+"""The `accord` command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from accord import embedded
+from accord.infra.__main__ import app as infra_app
+from accord.processes import Process, create_app
+from shared.auth import mint_token
+from shared.settings import get_settings
+from shared.telemetry import configure_telemetry
+
+app = typer.Typer(help="Accord: client expectations in service contracts.", no_args_is_help=True)
+app.add_typer(infra_app, name="infra", help="Real PostgreSQL and Kafka on this machine.")
+
+
+@app.command()
+def dev() -> None:
+    """Run everything in one process: embedded PostgreSQL, in-process bus, GraphQL."""
+    embedded.run(get_settings())
+
+
+@app.command()
+def serve(
+    process: Annotated[Process, typer.Argument(help="Which process to run.")],
+    port: Annotated[int | None, typer.Option(help="Port (default ACCORD_PORT).")] = None,
+) -> None:
+    """Run one process on its own, as in the full stack (Kafka and PostgreSQL named by env)."""
+    settings = get_settings()
+    if not settings.database_url:
+        raise typer.BadParameter("set DATABASE_URL (or POSTGRES_*) to serve a single process")
+    configure_telemetry(f"accord-{process.value}")
+    uvicorn.run(create_app(process, settings), host=settings.host, port=port or settings.port)
+
+
+@app.command()
+def token(
+    subject: Annotated[str, typer.Argument(help="Who the token is for.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    organisation: Annotated[str, typer.Option(help="Client or provider organisation.")] = "",
+    role: Annotated[
+        list[str] | None,
+        typer.Option(help="CONTRACT=ROLE, repeatable; CONTRACT may be * for every contract."),
+    ] = None,
+    ttl: Annotated[int, typer.Option(help="Seconds until it expires.")] = 3600,
+) -> None:
+    """Mint a development token (HS256 with ACCORD_JWT_SECRET)."""
+    roles: dict[str, list[str]] = {}
+    for pair in role or []:
+        contract, sep, role_name = pair.partition("=")
+        if not sep or not role_name:
+            raise typer.BadParameter(f"expected CONTRACT=ROLE, got {pair!r}")
+        roles.setdefault(contract, []).append(role_name)
+    typer.echo(
+        mint_token(
+            get_settings(),
+            subject,
+            name=name,
+            organisation=organisation,
+            roles=roles,
+            ttl_seconds=ttl,
+        )
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the Accord version."""
+    from services.gateway.schema import accord_version
+
+    typer.echo(accord_version())

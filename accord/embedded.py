@@ -1,0 +1,55 @@
+"""The embedded default: every service and the gateway in ONE process, on embedded PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import uvicorn
+from rich.console import Console
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from accord.infra import postgres
+from accord.processes import FACTORIES, Process
+from shared.settings import Settings
+from shared.telemetry import configure_telemetry
+
+console = Console(stderr=True)
+
+
+def embedded_app(settings: Settings) -> Starlette:
+    """The gateway at /, each service under /<service>, their lifespans run together."""
+    apps = {process: FACTORIES[process](settings) for process in Process}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for app in apps.values():
+                await stack.enter_async_context(app.router.lifespan_context(app))
+            yield
+
+    services = [Mount(f"/{p.value}", app=apps[p]) for p in Process if p is not Process.gateway]
+    return Starlette(routes=[*services, Mount("/", app=apps[Process.gateway])], lifespan=lifespan)
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[Settings]:
+    """The named database, or the embedded server on data_dir (started here, stopped after)."""
+    if settings.database_url:
+        yield settings
+        return
+    with postgres.start(Path(settings.data_dir) / "postgres", durable=True) as server:
+        yield settings.model_copy(update={"database_url": server.url})
+
+
+def run(settings: Settings) -> None:
+    """Start everything, print where, serve until Ctrl-C; the data stays in data_dir."""
+    configure_telemetry("accord")
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    with database(settings) as ready:
+        console.print(f"database: {ready.database_url}")
+        console.print(f"[bold]Accord GraphQL:[/bold] http://{ready.host}:{ready.port}/graphql")
+        uvicorn.run(embedded_app(ready), host=ready.host, port=ready.port, log_level="warning")
+    console.print("Accord stopped; data kept in " + str(Path(settings.data_dir).resolve()))

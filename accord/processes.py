@@ -1,0 +1,33 @@
+"""Which app each process serves: the one place that knows every service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+from starlette.applications import Starlette
+
+from services.elicitation import api as elicitation
+from services.gateway import app as gateway
+from services.notifications import api as notifications
+from services.ranking import api as ranking
+from shared.settings import Settings
+
+
+class Process(StrEnum):
+    elicitation = "elicitation"
+    ranking = "ranking"
+    notifications = "notifications"
+    gateway = "gateway"
+
+
+FACTORIES: dict[Process, Callable[[Settings], Starlette]] = {
+    Process.elicitation: elicitation.create_app,
+    Process.ranking: ranking.create_app,
+    Process.notifications: notifications.create_app,
+    Process.gateway: gateway.create_app,
+}
+
+
+def create_app(process: Process, settings: Settings) -> Starlette:
+    return FACTORIES[process](settings)

@@ -1,0 +1,15 @@
+"""The elicitation service's HTTP endpoints; its commands arrive with its issue."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from shared.health import health_routes
+from shared.settings import Settings
+
+SERVICE = "elicitation"
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The service's Starlette app: health only until its domain lands."""
+    return Starlette(routes=health_routes({}))
