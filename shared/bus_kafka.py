@@ -52,8 +52,10 @@ class KafkaPublisher:
     async def stop(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
+            # A broken producer may fail to close, or wait on a broker that is away: drop it.
             with contextlib.suppress(Exception):
-                await producer.stop()
+                async with asyncio.timeout(10):
+                    await producer.stop()
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -119,6 +119,7 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         idle_seconds: float = 0.2,
+        publish_timeout_seconds: float = 30.0,
     ) -> None:
         self.app = app
         self.service = service
@@ -128,6 +129,7 @@ class OutboxRelay:
         self.executor = executor
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
+        self.publish_timeout_seconds = publish_timeout_seconds
         self._wake = asyncio.Event()
         self.published = 0
         self.last_error = ""
@@ -148,7 +150,9 @@ class OutboxRelay:
         if not notifications:
             return 0
         envelopes = [envelope_of(self.app, self.service, n) for n in notifications]
-        await self.publisher.publish(self.topic, envelopes)
+        # A producer that cannot reach the broker may wait forever; a deadline makes it an error.
+        async with asyncio.timeout(self.publish_timeout_seconds):
+            await self.publisher.publish(self.topic, envelopes)
         # A crash here republishes this batch on restart; consumers drop repeats by ce_id.
         await self.positions.save(notifications[-1].id)
         self.published += len(envelopes)

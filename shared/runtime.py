@@ -94,5 +94,6 @@ async def build_runtime(
         executor,
         batch_size=settings.relay_batch_size,
         idle_seconds=settings.relay_idle_seconds,
+        publish_timeout_seconds=settings.relay_publish_timeout_seconds,
     )
     return ServiceRuntime(service, app, executor, relay, pool)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     store_threads: int = 8
     relay_batch_size: int = 200
     relay_idle_seconds: float = 0.2
+    # A publish not acknowledged by then counts as failed: the producer is recreated.
+    relay_publish_timeout_seconds: float = 30.0
     projection_batch_size: int = 500
 
     @model_validator(mode="after")

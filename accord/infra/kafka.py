@@ -81,6 +81,12 @@ class KafkaBroker:
         """Shut the broker down cleanly, killing it if it hangs."""
         stop_group(self.process, STOP_TIMEOUT_S)
 
+    def restart(self) -> None:
+        """Stop and start the same broker (same ports, same data), as in a broker blip."""
+        self.stop()
+        self.process = _launch(ensure_jars(), self.workdir, self.workdir / "server.properties")
+        _wait_ready(self)
+
     def __enter__(self) -> KafkaBroker:
         return self
 
