@@ -14,7 +14,7 @@ from starlette.routing import Mount
 from accord.infra import postgres
 from accord.processes import FACTORIES, Process
 from shared.settings import Settings
-from shared.telemetry import configure_telemetry
+from shared.telemetry import configure_telemetry, instrument_app
 
 console = Console(stderr=True)
 
@@ -31,7 +31,9 @@ def embedded_app(settings: Settings) -> Starlette:
             yield
 
     services = [Mount(f"/{p.value}", app=apps[p]) for p in Process if p is not Process.gateway]
-    return Starlette(routes=[*services, Mount("/", app=apps[Process.gateway])], lifespan=lifespan)
+    app = Starlette(routes=[*services, Mount("/", app=apps[Process.gateway])], lifespan=lifespan)
+    instrument_app(app)
+    return app
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from services.gateway import app as gateway
 from services.notifications import api as notifications
 from services.ranking import api as ranking
 from shared.settings import Settings
+from shared.telemetry import instrument_app
 
 
 class Process(StrEnum):
@@ -30,4 +31,6 @@ FACTORIES: dict[Process, Callable[[Settings], Starlette]] = {
 
 
 def create_app(process: Process, settings: Settings) -> Starlette:
-    return FACTORIES[process](settings)
+    app = FACTORIES[process](settings)
+    instrument_app(app)
+    return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -57,6 +58,15 @@ def _instrument_libraries() -> None:
     AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     AIOKafkaInstrumentor().instrument()
     HTTPXClientInstrumentor().instrument()
+
+
+def instrument_app(app: Any) -> None:
+    """Trace every HTTP request of a Starlette app (when telemetry is configured)."""
+    if not _configured:
+        return
+    from opentelemetry.instrumentation.starlette import StarletteInstrumentor
+
+    StarletteInstrumentor.instrument_app(app)
 
 
 def tracer() -> trace.Tracer:
