@@ -1,0 +1,53 @@
+"""The error every service raises for bad input: a stable code, a clear message, details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The HTTP status for each kind of refusal; any other code is a 422 (a rule was broken).
+STATUS_BY_CODE = {
+    "CONFLICT": 409,
+    "NOT_PERMITTED": 403,
+    "NOT_A_PARTICIPANT": 403,
+    "UNAUTHENTICATED": 401,
+    "INVALID_INPUT": 422,
+    "BAD_JSON": 400,
+}
+
+
+class AccordError(Exception):
+    """A refusal the caller can act on; the API maps it to `{code, message, details}`."""
+
+    code = "INVALID_INPUT"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    @property
+    def status(self) -> int:
+        if self.code.startswith("UNKNOWN_"):
+            return 404
+        return STATUS_BY_CODE.get(self.code, 422)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InvalidInput(AccordError):
+    """A body that does not fit the command's schema."""
+
+    code = "INVALID_INPUT"
+
+
+class BadJson(AccordError):
+    """A body that is not JSON at all."""
+
+    code = "BAD_JSON"
+
+
+class Unauthenticated(AccordError):
+    """No token, or one that cannot be trusted."""
+
+    code = "UNAUTHENTICATED"
