@@ -11,6 +11,7 @@ from accord import embedded
 from accord.infra.__main__ import app as infra_app
 from accord.processes import Process, create_app
 from shared.auth import mint_token
+from shared.bus_kafka import KafkaBus
 from shared.settings import get_settings
 from shared.telemetry import configure_telemetry
 
@@ -33,8 +34,13 @@ def serve(
     settings = get_settings()
     if not settings.database_url:
         raise typer.BadParameter("set DATABASE_URL (or POSTGRES_*) to serve a single process")
+    if not settings.kafka_bootstrap:
+        raise typer.BadParameter(
+            "set ACCORD_KAFKA_BOOTSTRAP: separate processes talk through Kafka"
+        )
     configure_telemetry(f"accord-{process.value}")
-    uvicorn.run(create_app(process, settings), host=settings.host, port=port or settings.port)
+    app = create_app(process, settings, KafkaBus(settings.kafka_bootstrap))
+    uvicorn.run(app, host=settings.host, port=port or settings.port)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from starlette.routing import Mount
 
 from accord.infra import postgres
 from accord.processes import FACTORIES, Process
+from shared.bus_memory import InProcessBus
 from shared.settings import Settings
 from shared.telemetry import configure_telemetry, instrument_app
 
@@ -20,8 +21,12 @@ console = Console(stderr=True)
 
 
 def embedded_app(settings: Settings) -> Starlette:
-    """The gateway at /, each service under /<service>, their lifespans run together."""
-    apps = {process: FACTORIES[process](settings) for process in Process}
+    """The gateway at /, each service under /<service>, their lifespans run together.
+
+    Events flow between them through one in-process bus instead of Kafka.
+    """
+    bus = InProcessBus()
+    apps = {process: FACTORIES[process](settings, bus) for process in Process}
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

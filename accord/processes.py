@@ -11,6 +11,7 @@ from services.elicitation import api as elicitation
 from services.gateway import app as gateway
 from services.notifications import api as notifications
 from services.ranking import api as ranking
+from shared.bus import Bus
 from shared.settings import Settings
 from shared.telemetry import instrument_app
 
@@ -22,7 +23,7 @@ class Process(StrEnum):
     gateway = "gateway"
 
 
-FACTORIES: dict[Process, Callable[[Settings], Starlette]] = {
+FACTORIES: dict[Process, Callable[[Settings, Bus], Starlette]] = {
     Process.elicitation: elicitation.create_app,
     Process.ranking: ranking.create_app,
     Process.notifications: notifications.create_app,
@@ -30,7 +31,7 @@ FACTORIES: dict[Process, Callable[[Settings], Starlette]] = {
 }
 
 
-def create_app(process: Process, settings: Settings) -> Starlette:
-    app = FACTORIES[process](settings)
+def create_app(process: Process, settings: Settings, bus: Bus) -> Starlette:
+    app = FACTORIES[process](settings, bus)
     instrument_app(app)
     return app

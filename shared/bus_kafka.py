@@ -123,3 +123,16 @@ class KafkaConsumer:
 
     async def stop(self) -> None:
         await self._consumer.stop()
+
+
+class KafkaBus:
+    """Publishers and consumer-group members on one Kafka cluster."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+
+    def publisher(self, client_id: str) -> KafkaPublisher:
+        return KafkaPublisher(self.bootstrap, client_id)
+
+    def consumer(self, topics: Sequence[str], group: str) -> KafkaConsumer:
+        return KafkaConsumer(self.bootstrap, topics, group, client_id=group)

@@ -34,10 +34,11 @@ class InProcessBus:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
 
-    def publisher(self) -> InProcessPublisher:
+    def publisher(self, client_id: str = "") -> InProcessPublisher:
         return InProcessPublisher(self)
 
-    def consumer(self, topics: Sequence[str]) -> InProcessConsumer:
+    def consumer(self, topics: Sequence[str], group: str = "") -> InProcessConsumer:
+        """Each consumer is the only member of its group and reads every message."""
         return InProcessConsumer(self, topics)
 
 
