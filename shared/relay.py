@@ -38,7 +38,10 @@ def envelope_of(app: Application[Any], service: str, notification: Notification)
     fields = vars(event)
     meta = provenance_of(event)
     spec = registry.latest(service, type(event).__name__)
-    data = spec.to_data({k: v for k, v in fields.items() if k not in _LIBRARY_FIELDS})
+    published = {k: v for k, v in fields.items() if k not in _LIBRARY_FIELDS}
+    # Every contract's events carry the contract they belong to, though not every event stores it.
+    published.setdefault("contract_id", meta.get("contract_id"))
+    data = spec.to_data(published)
     subject = str(fields["originator_id"])
     return Envelope(
         id=event_id(fields["originator_id"], fields["originator_version"]),

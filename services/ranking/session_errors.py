@@ -1,0 +1,70 @@
+"""What a prioritization session refuses: named errors with a stable code and a clear message."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from services.ranking.errors import VotingError
+
+
+class NotEligible(VotingError):
+    """Only the contract's client decision makers at opening time may vote."""
+
+    code = "NOT_ELIGIBLE"
+
+    def __init__(self, voter: str) -> None:
+        super().__init__(
+            f"{voter} is not an eligible voter in this prioritization: only the contract's "
+            "client decision makers when it opened may vote."
+        )
+
+
+class SessionClosed(VotingError):
+    """Votes arrive only while the session is open."""
+
+    code = "SESSION_CLOSED"
+
+    def __init__(self, session_id: UUID) -> None:
+        super().__init__(f"Prioritization {session_id} is closed; no more votes are taken.")
+
+
+class NothingToPrioritize(VotingError):
+    """A session needs measurable expectations and someone to vote on them."""
+
+    code = "NOTHING_TO_PRIORITIZE"
+
+
+class NoVoteToWithdraw(VotingError):
+    """Withdrawing a vote that was never cast."""
+
+    code = "NO_VOTE_TO_WITHDRAW"
+
+    def __init__(self, voter: str) -> None:
+        super().__init__(f"{voter} has no vote to withdraw in this prioritization.")
+
+
+class WrongBallotShape(VotingError):
+    """A ranking where dots were asked for, or dots where a ranking was."""
+
+    code = "WRONG_BALLOT_SHAPE"
+
+
+class VersionConflict(VotingError):
+    """The command was based on a version that is no longer the latest."""
+
+    code = "CONFLICT"
+
+    def __init__(self, session_id: UUID, expected: int, actual: int) -> None:
+        super().__init__(
+            f"Prioritization {session_id} is at version {actual}, not {expected}: "
+            "someone changed it meanwhile; reload and try again."
+        )
+
+
+class UnknownPrioritization(VotingError):
+    """No session with that id."""
+
+    code = "UNKNOWN_PRIORITIZATION"
+
+    def __init__(self, session_id: UUID) -> None:
+        super().__init__(f"There is no prioritization {session_id}.")
