@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 # The HTTP status for each kind of refusal; any other code is a 422 (a rule was broken).
 STATUS_BY_CODE = {
@@ -18,7 +18,9 @@ STATUS_BY_CODE = {
 class AccordError(Exception):
     """A refusal the caller can act on; the API maps it to `{code, message, details}`."""
 
-    code = "INVALID_INPUT"
+    code: ClassVar[str] = "INVALID_INPUT"
+    # A kind of error may name its status; otherwise the code decides (see STATUS_BY_CODE).
+    http_status: ClassVar[int | None] = None
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -27,6 +29,8 @@ class AccordError(Exception):
 
     @property
     def status(self) -> int:
+        if self.http_status is not None:
+            return self.http_status
         if self.code.startswith("UNKNOWN_"):
             return 404
         return STATUS_BY_CODE.get(self.code, 422)

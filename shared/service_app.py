@@ -1,11 +1,14 @@
-"""Builds a write-side service's process: its runtime, relay, routes and health, in one lifespan."""
+"""Builds a write-side service's process: its runtime, relay, views, routes and health."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from eventsourcing.application import Application
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,9 +16,21 @@ from starlette.routing import BaseRoute
 
 from shared.auth import TokenVerifier
 from shared.bus import Bus
+from shared.database import create_pool
 from shared.health import health_routes
+from shared.projection import Handler, ProjectionRunner
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class View:
+    """A service's own read model of other services' events, kept by a projection runner."""
+
+    name: str
+    topics: Sequence[str]
+    schema: str
+    handler: Handler
 
 
 def runtime_of(request: Request) -> ServiceRuntime[Any]:
@@ -24,24 +39,55 @@ def runtime_of(request: Request) -> ServiceRuntime[Any]:
     return runtime
 
 
+def pool_of(request: Request) -> asyncpg.Pool:
+    """The pool on the service's own schema, where its views live."""
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
 def service_app(
     service: str,
     app_class: type[Application[Any]],
     settings: Settings,
     bus: Bus,
     routes: Sequence[BaseRoute],
+    views: Sequence[View] = (),
 ) -> Starlette:
-    """The service's Starlette app; its lifespan starts the runtime and relay, and stops them."""
+    """The service's Starlette app; its lifespan starts and stops everything the service runs."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await build_runtime(service, app_class, settings, bus.publisher(service))
         await runtime.start()
         app.state.runtime = runtime
+        runners: list[ProjectionRunner] = []
+        tasks: list[asyncio.Task[None]] = []
+        pool = None
+        if views:
+            pool = await create_pool(settings.database_url, service, max_size=4)
+            app.state.pool = pool
+            for view in views:
+                await pool.execute(view.schema)
+                consumer = bus.consumer(view.topics, group=f"accord-{service}-{view.name}")
+                runner = ProjectionRunner(
+                    f"{service}-{view.name}", consumer, pool, view.handler,
+                    batch_size=settings.projection_batch_size,
+                )  # fmt: skip
+                await runner.start()
+                runners.append(runner)
+                tasks.append(asyncio.create_task(runner.run(), name=runner.name))
+        app.state.views = runners
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for runner in runners:
+                await runner.consumer.stop()
             await runtime.stop()
+            if pool is not None:
+                await pool.close()
 
     async def event_store() -> str | None:
         runtime: ServiceRuntime[Any] = app.state.runtime
@@ -52,7 +98,12 @@ def service_app(
         runtime: ServiceRuntime[Any] = app.state.runtime
         return runtime.relay.last_error or None
 
-    checks = {"event_store": event_store, "relay": relay}
+    async def consumers() -> str | None:
+        failing = [f"{r.name}: {r.last_error}" for r in app.state.views if r.last_error]
+        return "; ".join(failing) or None
+
+    checks = {"event_store": event_store, "relay": relay, "views": consumers}
     app = Starlette(routes=[*health_routes(checks), *routes], lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.views = []
     return app

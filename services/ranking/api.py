@@ -1,16 +1,159 @@
-"""The ranking service's HTTP endpoints; its commands arrive with its issue."""
+"""The ranking service's HTTP endpoints: one per command, JSON in and out, bearer-authenticated."""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
+from datetime import datetime
+from typing import Any
+from uuid import UUID
 
+from pydantic import BaseModel, Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+
+from services.ranking import contract_view
+from services.ranking.application import Prioritizations
+from services.ranking.result import Method
+from services.ranking.session_errors import NotAllowed, NothingToPrioritize
+from shared.auth import Actor
 from shared.bus import Bus
-from shared.health import health_routes
+from shared.http import command, query
+from shared.runtime import ServiceRuntime
+from shared.service_app import View, pool_of, runtime_of, service_app
 from shared.settings import Settings
 
 SERVICE = "ranking"
+# Who may run a prioritization meeting: the provider's account manager or the client's people.
+FACILITATORS = {"provider_account_manager", "client_decision_maker", "client_sponsor"}
+
+
+class OpenPrioritization(BaseModel):
+    method: Method
+    dots: int | None = Field(default=None, gt=0)
+    closes_at: datetime | None = None
+
+
+class CastVote(BaseModel):
+    ranking: list[str] | None = None
+    dots: dict[str, int] | None = None
+    expected_version: int | None = None
+
+
+class WithdrawVote(BaseModel):
+    expected_version: int | None = None
+
+
+class ClosePrioritization(BaseModel):
+    expected_version: int | None = None
+
+
+def _runtime(request: Request) -> ServiceRuntime[Prioritizations]:
+    runtime: ServiceRuntime[Prioritizations] = runtime_of(request)
+    return runtime
+
+
+async def _facilitator(request: Request, actor: Actor, contract_id: str) -> str:
+    """The caller's role on the contract, refusing anyone who may not facilitate."""
+    role = await contract_view.role_of(pool_of(request), contract_id, actor.subject)
+    if role not in FACILITATORS:
+        raise NotAllowed(actor.subject, "run a prioritization on this contract")
+    return role or ""
+
+
+async def _session_contract(request: Request, session_id: UUID) -> str:
+    runtime = _runtime(request)
+    session = await runtime.executor.run(runtime.app.session, session_id)
+    return str(session.contract_id)
+
+
+async def open_prioritization(
+    actor: Actor, body: OpenPrioritization, request: Request
+) -> dict[str, Any]:
+    contract_id = str(UUID(request.path_params["contract_id"]))
+    role = await _facilitator(request, actor, contract_id)
+    expectations, voters = await contract_view.ballot(pool_of(request), contract_id)
+    if not expectations and not voters:
+        raise NothingToPrioritize(f"Nothing is known of contract {contract_id} yet.")
+    runtime = _runtime(request)
+    result = await runtime.execute(
+        runtime.app.open_prioritization,
+        UUID(contract_id), expectations, voters, body.method, actor.subject, body.dots,
+        body.closes_at, actor_id=actor.subject, actor_role=role,
+    )  # fmt: skip
+    return result.as_dict()
+
+
+async def cast_vote(actor: Actor, body: CastVote, request: Request) -> dict[str, Any]:
+    session_id = UUID(request.path_params["session_id"])
+    runtime = _runtime(request)
+    result = await runtime.execute(
+        runtime.app.cast_vote,
+        session_id, actor.subject, {"ranking": body.ranking, "dots": body.dots},
+        body.expected_version, actor_id=actor.subject, actor_role="client_decision_maker",
+    )  # fmt: skip
+    return result.as_dict()
+
+
+async def withdraw_vote(actor: Actor, body: WithdrawVote, request: Request) -> dict[str, Any]:
+    session_id = UUID(request.path_params["session_id"])
+    runtime = _runtime(request)
+    result = await runtime.execute(
+        runtime.app.withdraw_vote, session_id, actor.subject, body.expected_version,
+        actor_id=actor.subject, actor_role="client_decision_maker",
+    )  # fmt: skip
+    return result.as_dict()
+
+
+async def close_prioritization(
+    actor: Actor, body: ClosePrioritization, request: Request
+) -> dict[str, Any]:
+    session_id = UUID(request.path_params["session_id"])
+    contract_id = await _session_contract(request, session_id)
+    role = await _facilitator(request, actor, contract_id)
+    runtime = _runtime(request)
+    session = await runtime.executor.run(runtime.app.session, session_id)
+    advice = await contract_view.advice(pool_of(request), list(session.expectations))
+    result = await runtime.execute(
+        runtime.app.close_prioritization, session_id, actor.subject, advice,
+        body.expected_version, actor_id=actor.subject, actor_role=role,
+    )  # fmt: skip
+    return result.as_dict()
+
+
+async def show_prioritization(actor: Actor, request: Request) -> dict[str, Any]:
+    """The session as its service holds it (the gateway serves the read model to people)."""
+    session_id = UUID(request.path_params["session_id"])
+    runtime = _runtime(request)
+    session = await runtime.executor.run(runtime.app.session, session_id)
+    if (
+        await contract_view.role_of(pool_of(request), str(session.contract_id), actor.subject)
+        is None
+    ):
+        raise NotAllowed(actor.subject, "see this prioritization")
+    return {
+        "id": str(session.id),
+        "version": session.version,
+        "contract_id": str(session.contract_id),
+        "method": session.method.value,
+        "expectations": session.expectations,
+        "voters": session.voters,
+        "voted": sorted(session.ballots),
+        "closed": session.closed,
+        "result": session.result,
+    }
+
+
+ROUTES = [
+    command("/contracts/{contract_id}/prioritizations", OpenPrioritization, open_prioritization),
+    command("/prioritizations/{session_id:uuid}/votes", CastVote, cast_vote),
+    command("/prioritizations/{session_id:uuid}/votes/withdraw", WithdrawVote, withdraw_vote),
+    command("/prioritizations/{session_id:uuid}/close", ClosePrioritization, close_prioritization),
+    query("/prioritizations/{session_id:uuid}", show_prioritization),
+]
+
+CONTRACT_VIEW = View(
+    "contract-view", contract_view.TOPICS, contract_view.SCHEMA, contract_view.apply
+)
 
 
 def create_app(settings: Settings, bus: Bus) -> Starlette:
-    """The service's Starlette app: health only until its domain lands."""
-    return Starlette(routes=health_routes({}))
+    return service_app(SERVICE, Prioritizations, settings, bus, ROUTES, views=[CONTRACT_VIEW])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from shared.errors import AccordError
 
-class VotingError(ValueError):
+
+class VotingError(AccordError, ValueError):
     """A vote or a count the rules refuse; `code` is stable for the API, `message` is for people."""
 
     code: ClassVar[str] = "VOTING_ERROR"

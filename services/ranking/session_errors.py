@@ -11,6 +11,7 @@ class NotEligible(VotingError):
     """Only the contract's client decision makers at opening time may vote."""
 
     code = "NOT_ELIGIBLE"
+    http_status = 403
 
     def __init__(self, voter: str) -> None:
         super().__init__(
@@ -23,6 +24,7 @@ class SessionClosed(VotingError):
     """Votes arrive only while the session is open."""
 
     code = "SESSION_CLOSED"
+    http_status = 409
 
     def __init__(self, session_id: UUID) -> None:
         super().__init__(f"Prioritization {session_id} is closed; no more votes are taken.")
@@ -38,6 +40,7 @@ class NoVoteToWithdraw(VotingError):
     """Withdrawing a vote that was never cast."""
 
     code = "NO_VOTE_TO_WITHDRAW"
+    http_status = 409
 
     def __init__(self, voter: str) -> None:
         super().__init__(f"{voter} has no vote to withdraw in this prioritization.")
@@ -68,3 +71,12 @@ class UnknownPrioritization(VotingError):
 
     def __init__(self, session_id: UUID) -> None:
         super().__init__(f"There is no prioritization {session_id}.")
+
+
+class NotAllowed(VotingError):
+    """The caller's role on the contract does not allow this."""
+
+    code = "NOT_PERMITTED"
+
+    def __init__(self, person: str, act: str) -> None:
+        super().__init__(f"{person} may not {act}.")

@@ -11,4 +11,6 @@ from shared.contracts.registry import (
 __all__ = ["ContractSpec", "EventContract", "UnknownEventType", "contract", "registry"]
 
 # Registering every service's contracts: importing the package is enough to know them all.
-import shared.contracts.ranking  # noqa: E402, F401
+# They import the registry above, so these imports come after it.
+import shared.contracts.elicitation
+import shared.contracts.ranking  # noqa: F401
