@@ -18,17 +18,22 @@ class CommandResult:
     version: int
     # Notification ids of the stored events, in the service's log: empty when nothing changed.
     positions: tuple[int, ...]
+    # What the command created inside the aggregate (a question, a measurement...), if anything.
+    created: UUID | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["id"] = str(self.id)
         data["positions"] = list(self.positions)
+        data["created"] = None if self.created is None else str(self.created)
         return data
 
 
 def command_result(
-    aggregate_id: UUID, version: int, recordings: Sequence[Recording[UUID]]
+    aggregate_id: UUID,
+    version: int,
+    recordings: Sequence[Recording[UUID]],
+    created: UUID | None = None,
 ) -> CommandResult:
-    return CommandResult(
-        aggregate_id, version, tuple(recording.notification.id for recording in recordings)
-    )
+    positions = tuple(recording.notification.id for recording in recordings)
+    return CommandResult(aggregate_id, version, positions, created)
