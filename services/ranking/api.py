@@ -68,7 +68,7 @@ async def _session_contract(request: Request, session_id: UUID) -> str:
 async def open_prioritization(
     actor: Actor, body: OpenPrioritization, request: Request
 ) -> dict[str, Any]:
-    contract_id = str(UUID(request.path_params["contract_id"]))
+    contract_id = str(request.path_params["contract_id"])
     role = await _facilitator(request, actor, contract_id)
     expectations, voters = await contract_view.ballot(pool_of(request), contract_id)
     if not expectations and not voters:
@@ -83,7 +83,7 @@ async def open_prioritization(
 
 
 async def cast_vote(actor: Actor, body: CastVote, request: Request) -> dict[str, Any]:
-    session_id = UUID(request.path_params["session_id"])
+    session_id = request.path_params["session_id"]
     runtime = _runtime(request)
     result = await runtime.execute(
         runtime.app.cast_vote,
@@ -94,7 +94,7 @@ async def cast_vote(actor: Actor, body: CastVote, request: Request) -> dict[str,
 
 
 async def withdraw_vote(actor: Actor, body: WithdrawVote, request: Request) -> dict[str, Any]:
-    session_id = UUID(request.path_params["session_id"])
+    session_id = request.path_params["session_id"]
     runtime = _runtime(request)
     result = await runtime.execute(
         runtime.app.withdraw_vote, session_id, actor.subject, body.expected_version,
@@ -106,7 +106,7 @@ async def withdraw_vote(actor: Actor, body: WithdrawVote, request: Request) -> d
 async def close_prioritization(
     actor: Actor, body: ClosePrioritization, request: Request
 ) -> dict[str, Any]:
-    session_id = UUID(request.path_params["session_id"])
+    session_id = request.path_params["session_id"]
     contract_id = await _session_contract(request, session_id)
     role = await _facilitator(request, actor, contract_id)
     runtime = _runtime(request)
@@ -121,7 +121,7 @@ async def close_prioritization(
 
 async def show_prioritization(actor: Actor, request: Request) -> dict[str, Any]:
     """The session as its service holds it (the gateway serves the read model to people)."""
-    session_id = UUID(request.path_params["session_id"])
+    session_id = request.path_params["session_id"]
     runtime = _runtime(request)
     session = await runtime.executor.run(runtime.app.session, session_id)
     if (
@@ -142,8 +142,20 @@ async def show_prioritization(actor: Actor, request: Request) -> dict[str, Any]:
     }
 
 
+async def show_ballot(actor: Actor, request: Request) -> dict[str, Any]:
+    """What a session opened now would put to the vote, and who could vote."""
+    contract_id = str(request.path_params["contract_id"])
+    if await contract_view.role_of(pool_of(request), contract_id, actor.subject) is None:
+        raise NotAllowed(actor.subject, "see this contract")
+    expectations, voters = await contract_view.ballot(pool_of(request), contract_id)
+    return {"contract_id": contract_id, "expectations": expectations, "voters": voters}
+
+
 ROUTES = [
-    command("/contracts/{contract_id}/prioritizations", OpenPrioritization, open_prioritization),
+    command(
+        "/contracts/{contract_id:uuid}/prioritizations", OpenPrioritization, open_prioritization
+    ),
+    query("/contracts/{contract_id:uuid}/ballot", show_ballot),
     command("/prioritizations/{session_id:uuid}/votes", CastVote, cast_vote),
     command("/prioritizations/{session_id:uuid}/votes/withdraw", WithdrawVote, withdraw_vote),
     command("/prioritizations/{session_id:uuid}/close", ClosePrioritization, close_prioritization),
