@@ -1,0 +1,657 @@
+"""The elicitation service's application: one method per command, and its queries.
+
+Every command names the person acting (`by`) and is checked against the contract's
+participants before anything is stored. Commands on an existing aggregate may name the
+version they were based on (`expected_version`); a stale one is refused as CONFLICT, and so is
+a command that lost a race with another one on the same aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from services.elicitation import inputs
+from services.elicitation.contract import Contract, participant
+from services.elicitation.delivery import PlannedStep
+from services.elicitation.errors import (
+    NotFound,
+    UnknownContract,
+    UnknownExpectation,
+    UnknownLesson,
+    UnknownObligation,
+    UnknownRisk,
+    VersionConflict,
+)
+from services.elicitation.expectation import Expectation, Feasibility, Importance
+from services.elicitation.lesson import Lesson
+from services.elicitation.obligation import Obligation
+from services.elicitation.participants import CLIENT_PEOPLE, DECISION_MAKERS, Act, Role, Side
+from services.elicitation.risk import Risk, RiskKind
+from services.elicitation.terms import MeasurableTerms
+from shared.commands import CommandResult, command_result
+from shared.eventstore import AccordAggregate
+
+T = TypeVar("T", bound=AccordAggregate)
+
+
+class DateAsISO(Transcoding):
+    """Calendar dates (a contract's start, deadlines, periods) stored as YYYY-MM-DD."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class Expectations(Application[UUID]):
+    """Contracts, their expectations, obligations, risks and lessons, and delivery against them."""
+
+    name = "elicitation"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # Contract and participants
+
+    def open_contract(
+        self,
+        *,
+        by: str,
+        client_organisation: str,
+        provider_organisation: str,
+        title: str,
+        starts_on: date | str,
+        name: str,
+        role: Role | str,
+        side: Side | str | None = None,
+        email: str = "",
+        phone: str = "",
+    ) -> CommandResult:
+        """Open a contract; the opener (`name`, `role`, contact details) joins it at once."""
+        contract = Contract.open(
+            contract_id=uuid4(),
+            client_organisation=client_organisation,
+            provider_organisation=provider_organisation,
+            title=title,
+            starts_on=starts_on,
+            opener=participant(
+                person_id=by, name=name, role=role, side=side, email=email, phone=phone
+            ),
+        )
+        return self._store(contract)
+
+    def join_participant(
+        self,
+        contract_id: inputs.Id,
+        *,
+        by: str,
+        person_id: str,
+        name: str,
+        role: Role | str,
+        side: Side | str | None = None,
+        email: str = "",
+        phone: str = "",
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        contract = self._contract(contract_id, expected_version)
+        newcomer = participant(
+            person_id=person_id, name=name, role=role, side=side, email=email, phone=phone
+        )
+        contract.join(newcomer, by=by)
+        return self._store(contract)
+
+    def leave_participant(
+        self,
+        contract_id: inputs.Id,
+        *,
+        by: str,
+        person_id: str,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        contract = self._contract(contract_id, expected_version)
+        contract.leave(person_id, reason=reason, by=by)
+        return self._store(contract)
+
+    def ask_question(
+        self,
+        contract_id: inputs.Id,
+        *,
+        by: str,
+        asked_of: str,
+        business_area: str,
+        text: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        contract = self._contract(contract_id, expected_version)
+        question_id = uuid4()
+        contract.ask(
+            question_id=question_id,
+            asked_of=asked_of,
+            business_area=business_area,
+            text=text,
+            by=by,
+        )
+        return self._store(contract, created=question_id)
+
+    def answer_question(
+        self,
+        contract_id: inputs.Id,
+        question_id: inputs.Id,
+        *,
+        by: str,
+        answer: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        contract = self._contract(contract_id, expected_version)
+        contract.answer(inputs.an_id("question_id", question_id), answer=answer, by=by)
+        return self._store(contract)
+
+    # Expectations
+
+    def propose_expectation(
+        self,
+        contract_id: inputs.Id,
+        *,
+        by: str,
+        text: str,
+        business_area: str,
+        why_it_matters: str = "",
+        from_answers: Iterable[inputs.Id] = (),
+    ) -> CommandResult:
+        """A client decision maker proposes an expectation, citing the answers it came from."""
+        contract = self._contract(contract_id)
+        contract.authorise(by, Act.PROPOSE_EXPECTATION)
+        cited = contract.answered_questions(inputs.ids("from_answers", from_answers))
+        expectation = Expectation.propose(
+            expectation_id=uuid4(),
+            contract_id=contract.id,
+            text=text,
+            business_area=business_area,
+            why_it_matters=why_it_matters,
+            from_answers=cited,
+            by=by,
+        )
+        return self._store(expectation)
+
+    def refine_expectation(
+        self,
+        expectation_id: inputs.Id,
+        *,
+        by: str,
+        text: str,
+        terms: MeasurableTerms | Mapping[str, Any],
+        reason: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """A new revision: reworded text and the complete measurable terms as they now stand
+        (a MeasurableTerms, or its fields as typed in: metric, comparison, target, ...)."""
+        expectation = self._expectation(expectation_id, expected_version)
+        contract = self._contract(expectation.contract_id)
+        contract.authorise(by, Act.REFINE_EXPECTATION)
+        parsed = terms if isinstance(terms, MeasurableTerms) else MeasurableTerms.parse(terms)
+        expectation.refine(
+            text=text,
+            terms=parsed,
+            reason=reason,
+            by=by,
+            contract_starts_on=contract.starts_on,
+        )
+        return self._store(expectation)
+
+    def withdraw_expectation(
+        self,
+        expectation_id: inputs.Id,
+        *,
+        by: str,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """Its proposers may withdraw it; so may the client's sponsor, who owns the scope."""
+        expectation = self._expectation(expectation_id, expected_version)
+        contract = self._contract(expectation.contract_id)
+        proposer = contract.participant(by).person_id in expectation.proposers
+        if not proposer:
+            contract.authorise(by, Act.WITHDRAW_EXPECTATION)
+        expectation.withdraw(reason=reason, by=by)
+        return self._store(expectation)
+
+    def merge_expectations(
+        self,
+        kept_expectation_id: inputs.Id,
+        merged_expectation_id: inputs.Id,
+        *,
+        by: str,
+        reason: str,
+        expected_version: int | None = None,
+        merged_expected_version: int | None = None,
+    ) -> CommandResult:
+        """Two stakeholders' duplicates become one: the kept one, with both proposers."""
+        kept = self._expectation(kept_expectation_id, expected_version)
+        duplicate = self._expectation(merged_expectation_id, merged_expected_version)
+        self._contract(kept.contract_id).authorise(by, Act.MERGE_EXPECTATIONS)
+        kept.absorb(duplicate, reason=reason, by=by)
+        return self._store(kept, duplicate)
+
+    def give_provider_advice(
+        self,
+        expectation_id: inputs.Id,
+        *,
+        by: str,
+        advice: str,
+        importance: Importance | str | None = None,
+        feasibility: Feasibility | str | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        expectation = self._expectation(expectation_id, expected_version)
+        self._contract(expectation.contract_id).authorise(by, Act.GIVE_ADVICE)
+        expectation.give_advice(
+            importance=importance, feasibility=feasibility, advice=advice, by=by
+        )
+        return self._store(expectation)
+
+    def commit_expectation(
+        self,
+        expectation_id: inputs.Id,
+        *,
+        by: str,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        expectation = self._expectation(expectation_id, expected_version)
+        self._contract(expectation.contract_id).authorise(by, Act.DECIDE_EXPECTATION)
+        expectation.commit(note=note, by=by)
+        return self._store(expectation)
+
+    def decline_expectation(
+        self,
+        expectation_id: inputs.Id,
+        *,
+        by: str,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        expectation = self._expectation(expectation_id, expected_version)
+        self._contract(expectation.contract_id).authorise(by, Act.DECIDE_EXPECTATION)
+        expectation.decline(reason=reason, by=by)
+        return self._store(expectation)
+
+    # Obligations
+
+    def propose_obligation(
+        self,
+        contract_id: inputs.Id,
+        *,
+        by: str,
+        what: str,
+        needed_from: str,
+        due_on: date | str,
+        depends_on: Iterable[inputs.Id] = (),
+    ) -> CommandResult:
+        """What the provider needs, from which client person, by when, and for which
+        expectations."""
+        contract = self._contract(contract_id)
+        contract.authorise(by, Act.PROPOSE_OBLIGATION)
+        contract.in_role(needed_from, CLIENT_PEOPLE, "the person it is needed from")
+        obligation = Obligation.propose(
+            obligation_id=uuid4(),
+            contract_id=contract.id,
+            what=what,
+            needed_from=needed_from,
+            due_on=due_on,
+            depends_on=self._expectations_on(contract.id, "depends_on", depends_on),
+            by=by,
+        )
+        return self._store(obligation)
+
+    def accept_obligation(
+        self, obligation_id: inputs.Id, *, by: str, expected_version: int | None = None
+    ) -> CommandResult:
+        obligation = self._obligation(obligation_id, expected_version)
+        self._contract(obligation.contract_id).authorise(by, Act.DECIDE_OBLIGATION)
+        obligation.accept(by=by)
+        return self._store(obligation)
+
+    def decline_obligation(
+        self,
+        obligation_id: inputs.Id,
+        *,
+        by: str,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        obligation = self._obligation(obligation_id, expected_version)
+        self._contract(obligation.contract_id).authorise(by, Act.DECIDE_OBLIGATION)
+        obligation.decline(reason=reason, by=by)
+        return self._store(obligation)
+
+    def fulfil_obligation(
+        self,
+        obligation_id: inputs.Id,
+        *,
+        by: str,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        obligation = self._obligation(obligation_id, expected_version)
+        self._contract(obligation.contract_id).authorise(by, Act.SETTLE_OBLIGATION)
+        obligation.fulfil(note=note, by=by)
+        return self._store(obligation)
+
+    def breach_obligation(
+        self,
+        obligation_id: inputs.Id,
+        *,
+        by: str,
+        what_happened: str,
+        impact: str = "",
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        obligation = self._obligation(obligation_id, expected_version)
+        self._contract(obligation.contract_id).authorise(by, Act.SETTLE_OBLIGATION)
+        obligation.breach(what_happened=what_happened, impact=impact, by=by)
+        return self._store(obligation)
+
+    # Risks and lessons
+
+    def disclose_risk(
+        self,
+        contract_id: inputs.Id,
+        *,
+        by: str,
+        kind: RiskKind | str,
+        title: str,
+        description: str,
+        likelihood: int,
+        impact: int,
+        affected_expectations: Iterable[inputs.Id] = (),
+        prepare_for: str = "",
+    ) -> CommandResult:
+        contract = self._contract(contract_id)
+        contract.authorise(by, Act.DISCLOSE_RISK)
+        risk = Risk.disclose(
+            risk_id=uuid4(),
+            contract_id=contract.id,
+            kind=kind,
+            title=title,
+            description=description,
+            likelihood=likelihood,
+            impact=impact,
+            affected_expectations=self._expectations_on(
+                contract.id, "affected_expectations", affected_expectations
+            ),
+            prepare_for=prepare_for,
+            by=by,
+        )
+        return self._store(risk)
+
+    def acknowledge_risk(
+        self, risk_id: inputs.Id, *, by: str, expected_version: int | None = None
+    ) -> CommandResult:
+        """A client decision maker confirms they were told; only then does disclosure count."""
+        risk = self._risk(risk_id, expected_version)
+        self._contract(risk.contract_id).authorise(by, Act.ACKNOWLEDGE_RISK)
+        risk.acknowledge(by=by)
+        return self._store(risk)
+
+    def take_remedial_action(
+        self,
+        risk_id: inputs.Id,
+        *,
+        by: str,
+        action: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        risk = self._risk(risk_id, expected_version)
+        self._contract(risk.contract_id).authorise(by, Act.MANAGE_RISK)
+        risk.take_remedial_action(action=action, by=by)
+        return self._store(risk)
+
+    def resolve_risk(
+        self,
+        risk_id: inputs.Id,
+        *,
+        by: str,
+        resolution: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        risk = self._risk(risk_id, expected_version)
+        self._contract(risk.contract_id).authorise(by, Act.MANAGE_RISK)
+        risk.resolve(resolution=resolution, by=by)
+        return self._store(risk)
+
+    def record_lesson(
+        self,
+        contract_id: inputs.Id,
+        *,
+        by: str,
+        lesson: str,
+        risk_ids: Iterable[inputs.Id] = (),
+        expectation_ids: Iterable[inputs.Id] = (),
+    ) -> CommandResult:
+        contract = self._contract(contract_id)
+        contract.authorise(by, Act.RECORD_LESSON)
+        learned = Lesson.learn(
+            lesson_id=uuid4(),
+            contract_id=contract.id,
+            lesson=lesson,
+            risk_ids=self._risks_on(contract.id, risk_ids),
+            expectation_ids=self._expectations_on(contract.id, "expectation_ids", expectation_ids),
+            by=by,
+        )
+        return self._store(learned)
+
+    def plan_preventive_action(
+        self,
+        lesson_id: inputs.Id,
+        *,
+        by: str,
+        action: str,
+        owner: str,
+        due_on: date | str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        lesson = self._lesson(lesson_id, expected_version)
+        contract = self._contract(lesson.contract_id)
+        contract.authorise(by, Act.RECORD_LESSON)
+        contract.participant(owner)
+        action_id = uuid4()
+        lesson.plan_preventive_action(
+            action_id=action_id, action=action, owner=owner, due_on=due_on, by=by
+        )
+        return self._store(lesson, created=action_id)
+
+    # Delivery and gaps
+
+    def record_measurement(
+        self,
+        expectation_id: inputs.Id,
+        *,
+        by: str,
+        period_start: date | str,
+        period_end: date | str,
+        value: inputs.Number,
+        source: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """A measured value for a period; whether it met the target is computed from the terms."""
+        expectation = self._expectation(expectation_id, expected_version)
+        self._contract(expectation.contract_id).authorise(by, Act.RECORD_MEASUREMENT)
+        measurement = expectation.record_measurement(
+            measurement_id=uuid4(),
+            period_start=period_start,
+            period_end=period_end,
+            value=value,
+            source=source,
+            by=by,
+        )
+        return self._store(expectation, created=measurement.measurement_id)
+
+    def acknowledge_gap(
+        self,
+        expectation_id: inputs.Id,
+        measurement_id: inputs.Id,
+        *,
+        by: str,
+        cause: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        expectation = self._expectation(expectation_id, expected_version)
+        self._contract(expectation.contract_id).authorise(by, Act.MANAGE_GAP)
+        gap_id = uuid4()
+        expectation.acknowledge_gap(
+            gap_id=gap_id,
+            measurement_id=inputs.an_id("measurement_id", measurement_id),
+            cause=cause,
+            by=by,
+        )
+        return self._store(expectation, created=gap_id)
+
+    def agree_recovery_plan(
+        self,
+        expectation_id: inputs.Id,
+        gap_id: inputs.Id,
+        *,
+        by: str,
+        steps: Sequence[PlannedStep | Mapping[str, Any]],
+        agreed_with: str,
+        revised_target: inputs.Number | None = None,
+        revised_target_upper: inputs.Number | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """The provider records the plan it agreed with a client decision maker (`agreed_with`):
+        steps with owners on the contract and dates, and, if agreed, a revised target."""
+        expectation = self._expectation(expectation_id, expected_version)
+        contract = self._contract(expectation.contract_id)
+        contract.authorise(by, Act.MANAGE_GAP)
+        contract.in_role(agreed_with, DECISION_MAKERS, "the person the plan was agreed with")
+        planned = [PlannedStep.parse(step) for step in steps]
+        for step in planned:
+            contract.participant(step.owner)
+        expectation.agree_recovery_plan(
+            gap_id=inputs.an_id("gap_id", gap_id),
+            steps=planned,
+            revised_target=revised_target,
+            revised_target_upper=revised_target_upper,
+            agreed_with=agreed_with,
+            by=by,
+        )
+        return self._store(expectation)
+
+    def complete_recovery_step(
+        self,
+        expectation_id: inputs.Id,
+        gap_id: inputs.Id,
+        step: int,
+        *,
+        by: str,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """The step's owner completes it, or the provider's team records that it is done."""
+        expectation = self._expectation(expectation_id, expected_version)
+        contract = self._contract(expectation.contract_id)
+        gap = inputs.an_id("gap_id", gap_id)
+        contract.participant(by)
+        if expectation.recovery_step(gap, step).owner != by:
+            contract.authorise(by, Act.COMPLETE_RECOVERY_STEP)
+        expectation.complete_recovery_step(gap_id=gap, step=step, note=note, by=by)
+        return self._store(expectation)
+
+    # Queries
+
+    def get_contract(self, contract_id: inputs.Id) -> Contract:
+        return self._contract(contract_id)
+
+    def get_expectation(self, expectation_id: inputs.Id) -> Expectation:
+        return self._expectation(expectation_id)
+
+    def get_obligation(self, obligation_id: inputs.Id) -> Obligation:
+        return self._obligation(obligation_id)
+
+    def get_risk(self, risk_id: inputs.Id) -> Risk:
+        return self._risk(risk_id)
+
+    def get_lesson(self, lesson_id: inputs.Id) -> Lesson:
+        return self._lesson(lesson_id)
+
+    def missing_for_measurable(self, expectation_id: inputs.Id) -> list[str]:
+        """What the expectation still lacks to be measurable; empty when it is measurable."""
+        return self._expectation(expectation_id).missing_for_measurable()
+
+    # Loading and storing
+
+    def _contract(self, contract_id: inputs.Id, expected_version: int | None = None) -> Contract:
+        return self._load(contract_id, Contract, UnknownContract, expected_version)
+
+    def _expectation(
+        self, expectation_id: inputs.Id, expected_version: int | None = None
+    ) -> Expectation:
+        return self._load(expectation_id, Expectation, UnknownExpectation, expected_version)
+
+    def _obligation(
+        self, obligation_id: inputs.Id, expected_version: int | None = None
+    ) -> Obligation:
+        return self._load(obligation_id, Obligation, UnknownObligation, expected_version)
+
+    def _risk(self, risk_id: inputs.Id, expected_version: int | None = None) -> Risk:
+        return self._load(risk_id, Risk, UnknownRisk, expected_version)
+
+    def _lesson(self, lesson_id: inputs.Id, expected_version: int | None = None) -> Lesson:
+        return self._load(lesson_id, Lesson, UnknownLesson, expected_version)
+
+    def _load(
+        self,
+        aggregate_id: inputs.Id,
+        kind: type[T],
+        unknown: Callable[[object], NotFound],
+        expected_version: int | None,
+    ) -> T:
+        try:
+            found: object = self.repository.get(UUID(str(aggregate_id)))
+        except (AggregateNotFoundError, ValueError):
+            raise unknown(aggregate_id) from None
+        # One event store holds every kind: an obligation's id is not a known contract.
+        if not isinstance(found, kind):
+            raise unknown(aggregate_id)
+        if expected_version is not None and found.version != expected_version:
+            raise VersionConflict(found.id, expected_version, found.version)
+        return found
+
+    def _expectations_on(
+        self, contract_id: UUID, field: str, expectation_ids: Iterable[inputs.Id]
+    ) -> list[UUID]:
+        linked = inputs.ids(field, expectation_ids)
+        for expectation_id in linked:
+            if self._expectation(expectation_id).contract_id != contract_id:
+                raise UnknownExpectation(expectation_id, contract_id)
+        return linked
+
+    def _risks_on(self, contract_id: UUID, risk_ids: Iterable[inputs.Id]) -> list[UUID]:
+        linked = inputs.ids("risk_ids", risk_ids)
+        for risk_id in linked:
+            if self._risk(risk_id).contract_id != contract_id:
+                raise UnknownRisk(risk_id, contract_id)
+        return linked
+
+    def _store(self, *aggregates: AccordAggregate, created: UUID | None = None) -> CommandResult:
+        """Save the aggregates' new events in one transaction; the first one is the answer.
+        `created` names what the command created inside it (a question, a measurement, a gap,
+        a preventive action), when it created one."""
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            # Another command stored the same version first; nothing of this one was stored.
+            raise VersionConflict(aggregates[0].id, None, None) from None
+        return command_result(aggregates[0].id, aggregates[0].version, recordings, created)

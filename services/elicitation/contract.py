@@ -1,0 +1,279 @@
+"""The Contract aggregate: who takes part on each side, and the discovery questions asked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from services.elicitation import inputs
+from services.elicitation.errors import (
+    AlreadyAParticipant,
+    ContactInvalid,
+    NotAParticipant,
+    NotPermitted,
+    QuestionAlreadyAnswered,
+    QuestionNotAnswered,
+    RoleNotOnSide,
+    UnknownQuestion,
+    WrongRole,
+)
+from services.elicitation.participants import (
+    DECISION_MAKERS,
+    SIDES_OF,
+    Act,
+    Participant,
+    Role,
+    Side,
+)
+from shared.eventstore import AccordAggregate
+
+
+@dataclass(frozen=True)
+class Question:
+    """A provider's probing question to a client decision maker, and its answer once given."""
+
+    question_id: UUID
+    asked_of: str
+    business_area: str
+    text: str
+    asked_by: str
+    answer: str = ""
+    answered_by: str = ""
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.answer)
+
+
+class Contract(AccordAggregate):
+    """One contract between a client organisation and its provider; its id is the contract id."""
+
+    @staticmethod
+    def create_id(contract_id: UUID) -> UUID:
+        # The application chooses the id so ContractOpened can carry it as `contract_id`.
+        return contract_id
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        contract_id: UUID,
+        client_organisation: str,
+        provider_organisation: str,
+        title: str,
+        starts_on: date | str,
+        opener: Participant,
+    ) -> Contract:
+        """Open the contract; the opener joins it at once, so that someone can add the rest."""
+        if not opener.may(Act.MANAGE_PARTICIPANTS):
+            raise NotPermitted(opener.person_id, opener.role, "open a contract")
+        contract = cls(
+            contract_id=contract_id,
+            client_organisation=inputs.label("client_organisation", client_organisation),
+            provider_organisation=inputs.label("provider_organisation", provider_organisation),
+            title=inputs.label("title", title),
+            starts_on=inputs.a_date("starts_on", starts_on),
+            opened_by=opener.person_id,
+        )
+        contract._add(opener, by=opener.person_id)
+        return contract
+
+    @event("ContractOpened")
+    def __init__(
+        self,
+        contract_id: UUID,
+        client_organisation: str,
+        provider_organisation: str,
+        title: str,
+        starts_on: date,
+        opened_by: str,
+    ) -> None:
+        self.client_organisation = client_organisation
+        self.provider_organisation = provider_organisation
+        self.title = title
+        self.starts_on = starts_on
+        self.opened_by = opened_by
+        self.participants: dict[str, Participant] = {}
+        self.questions: dict[UUID, Question] = {}
+
+    # Who takes part
+
+    def participant(self, person_id: str) -> Participant:
+        try:
+            return self.participants[person_id]
+        except KeyError:
+            raise NotAParticipant(person_id, self.id) from None
+
+    def authorise(self, person_id: str, act: Act) -> Participant:
+        """The participant, if their role may do `act` on this contract."""
+        participant = self.participant(person_id)
+        if not participant.may(act):
+            raise NotPermitted(person_id, participant.role, act.value)
+        return participant
+
+    def in_role(self, person_id: str, roles: Iterable[Role], purpose: str) -> Participant:
+        """A participant named in a command (not the caller), who must hold one of `roles`."""
+        participant = self.participant(person_id)
+        needed = frozenset(roles)
+        if participant.role not in needed:
+            raise WrongRole(person_id, participant.role, [r.value for r in needed], purpose)
+        return participant
+
+    def join(self, newcomer: Participant, *, by: str) -> None:
+        self.authorise(by, Act.MANAGE_PARTICIPANTS)
+        self._add(newcomer, by=by)
+
+    def _add(self, newcomer: Participant, *, by: str) -> None:
+        existing = self.participants.get(newcomer.person_id)
+        if existing is not None:
+            raise AlreadyAParticipant(newcomer.person_id, existing.role)
+        self._participant_joined(
+            contract_id=self.id,
+            person_id=newcomer.person_id,
+            name=newcomer.name,
+            side=newcomer.side.value,
+            role=newcomer.role.value,
+            email=newcomer.email,
+            phone=newcomer.phone,
+            added_by=by,
+        )
+
+    @event("ParticipantJoined")
+    def _participant_joined(
+        self,
+        contract_id: UUID,
+        person_id: str,
+        name: str,
+        side: str,
+        role: str,
+        email: str,
+        phone: str,
+        added_by: str,
+    ) -> None:
+        self.participants[person_id] = Participant(
+            person_id, name, Side(side), Role(role), email, phone
+        )
+
+    def leave(self, person_id: str, *, reason: str, by: str) -> None:
+        """A participant leaves; they may go themselves, or be removed by someone who manages."""
+        self.participant(person_id)
+        if by != person_id:
+            self.authorise(by, Act.MANAGE_PARTICIPANTS)
+        self._participant_left(
+            contract_id=self.id,
+            person_id=person_id,
+            reason=inputs.optional_text("reason", reason),
+            removed_by=by,
+        )
+
+    @event("ParticipantLeft")
+    def _participant_left(
+        self, contract_id: UUID, person_id: str, reason: str, removed_by: str
+    ) -> None:
+        del self.participants[person_id]
+
+    # Discovery
+
+    def ask(
+        self, *, question_id: UUID, asked_of: str, business_area: str, text: str, by: str
+    ) -> None:
+        self.authorise(by, Act.ASK_QUESTION)
+        self.in_role(asked_of, DECISION_MAKERS, "the person asked")
+        self._question_asked(
+            contract_id=self.id,
+            question_id=question_id,
+            asked_of=asked_of,
+            business_area=inputs.label("business_area", business_area),
+            text=inputs.text("text", text),
+            asked_by=by,
+        )
+
+    @event("QuestionAsked")
+    def _question_asked(
+        self,
+        contract_id: UUID,
+        question_id: UUID,
+        asked_of: str,
+        business_area: str,
+        text: str,
+        asked_by: str,
+    ) -> None:
+        self.questions[question_id] = Question(question_id, asked_of, business_area, text, asked_by)
+
+    def question(self, question_id: UUID) -> Question:
+        try:
+            return self.questions[question_id]
+        except KeyError:
+            raise UnknownQuestion(question_id, self.id) from None
+
+    def answer(self, question_id: UUID, *, answer: str, by: str) -> None:
+        """The person asked answers; the provider's team may record it on their behalf."""
+        question = self.question(question_id)
+        if by != question.asked_of:
+            self.authorise(by, Act.RECORD_ANSWER)
+        if question.answered:
+            raise QuestionAlreadyAnswered(question_id)
+        self._question_answered(
+            contract_id=self.id,
+            question_id=question_id,
+            answer=inputs.text("answer", answer),
+            answered_by=question.asked_of,
+            recorded_by=by,
+        )
+
+    @event("QuestionAnswered")
+    def _question_answered(
+        self,
+        contract_id: UUID,
+        question_id: UUID,
+        answer: str,
+        answered_by: str,
+        recorded_by: str,
+    ) -> None:
+        question = self.questions[question_id]
+        self.questions[question_id] = replace(question, answer=answer, answered_by=answered_by)
+
+    def answered_questions(self, question_ids: Iterable[UUID]) -> list[UUID]:
+        """The ids, if each names an answered question on this contract (to cite as sources)."""
+        cited = list(question_ids)
+        for question_id in cited:
+            if not self.question(question_id).answered:
+                raise QuestionNotAnswered(question_id)
+        return cited
+
+
+def participant(
+    *,
+    person_id: str,
+    name: str,
+    role: Role | str,
+    side: Side | str | None = None,
+    email: str = "",
+    phone: str = "",
+) -> Participant:
+    """A participant from what was typed in: a known role, and the side it belongs to (which
+    only an auditor, who may sit on either side, has to name)."""
+    chosen_role = inputs.choice("role", role, Role)
+    sides = SIDES_OF[chosen_role]
+    if side is None and len(sides) == 1:
+        (chosen_side,) = sides
+    else:
+        chosen_side = inputs.choice("side", side or "", Side)
+    if chosen_side not in sides:
+        raise RoleNotOnSide(chosen_role, chosen_side)
+    email = inputs.optional_text("email", email, limit=inputs.LABEL_LIMIT)
+    # A light check: the notifications service is the one that proves an address works.
+    if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
+        raise ContactInvalid(email)
+    return Participant(
+        person_id=inputs.label("person_id", person_id),
+        name=inputs.label("name", name),
+        side=chosen_side,
+        role=chosen_role,
+        email=email,
+        phone=inputs.optional_text("phone", phone, limit=inputs.LABEL_LIMIT),
+    )
