@@ -172,7 +172,8 @@ def _format_storage(lib: Path, workdir: Path, config: Path) -> None:
         return
     # Static controller.quorum.voters: a plain format, `--standalone` is for dynamic quorums.
     command = [*_java(lib, workdir), "kafka.tools.StorageTool", "format",
-               "-t", _cluster_id(), "-c", str(config)]  # fmt: skip
+               # One argument: an id may start with "-", which argparse would read as an option.
+               f"--cluster-id={_cluster_id()}", "-c", str(config)]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")

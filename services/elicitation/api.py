@@ -1,16 +1,351 @@
-"""The elicitation service's HTTP endpoints; its commands arrive with its issue."""
+"""The elicitation service's HTTP endpoints: one per command, JSON in and out, bearer-authenticated.
+
+Each command answers with the aggregate id, its new version and the positions of the events it
+stored, so the gateway can wait until its read model has caught up.
+"""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+
+from services.elicitation.application import Expectations
+from services.elicitation.errors import NotAParticipant
+from shared.auth import Actor
 from shared.bus import Bus
-from shared.health import health_routes
+from shared.commands import CommandResult
+from shared.http import command, query
+from shared.runtime import ServiceRuntime
+from shared.service_app import runtime_of, service_app
 from shared.settings import Settings
 
 SERVICE = "elicitation"
 
 
+class Body(BaseModel):
+    """A command's JSON body: unknown fields are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Versioned(Body):
+    expected_version: int | None = None
+
+
+class OpenContract(Body):
+    client_organisation: str
+    provider_organisation: str
+    title: str
+    starts_on: date
+    name: str
+    role: str
+    side: str | None = None
+    email: str = ""
+    phone: str = ""
+
+
+class JoinParticipant(Versioned):
+    person_id: str
+    name: str
+    role: str
+    side: str | None = None
+    email: str = ""
+    phone: str = ""
+
+
+class LeaveParticipant(Versioned):
+    person_id: str
+    reason: str = ""
+
+
+class AskQuestion(Versioned):
+    asked_of: str
+    business_area: str
+    text: str
+
+
+class AnswerQuestion(Versioned):
+    question_id: UUID
+    answer: str
+
+
+class ProposeExpectation(Body):
+    text: str
+    business_area: str
+    why_it_matters: str = ""
+    from_answers: list[UUID] = []
+
+
+class RefineExpectation(Versioned):
+    text: str
+    terms: dict[str, Any]
+    reason: str
+
+
+class WithdrawExpectation(Versioned):
+    reason: str
+
+
+class MergeExpectations(Versioned):
+    merged_expectation_id: UUID
+    reason: str
+    merged_expected_version: int | None = None
+
+
+class GiveProviderAdvice(Versioned):
+    advice: str
+    importance: str | None = None
+    feasibility: str | None = None
+
+
+class CommitExpectation(Versioned):
+    note: str = ""
+
+
+class WithReason(Versioned):
+    reason: str
+
+
+class ProposeObligation(Body):
+    what: str
+    needed_from: str
+    due_on: date
+    depends_on: list[UUID] = []
+
+
+class Decide(Versioned):
+    pass
+
+
+class FulfilObligation(Versioned):
+    note: str = ""
+
+
+class BreachObligation(Versioned):
+    what_happened: str
+    impact: str = ""
+
+
+class DiscloseRisk(Body):
+    kind: str
+    title: str
+    description: str
+    likelihood: int
+    impact: int
+    affected_expectations: list[UUID] = []
+    prepare_for: str = ""
+
+
+class RemedialAction(Versioned):
+    action: str
+
+
+class ResolveRisk(Versioned):
+    resolution: str
+
+
+class RecordLesson(Body):
+    lesson: str
+    risk_ids: list[UUID] = []
+    expectation_ids: list[UUID] = []
+
+
+class PlanPreventiveAction(Versioned):
+    action: str
+    owner: str
+    due_on: date
+
+
+class RecordMeasurement(Versioned):
+    period_start: date
+    period_end: date
+    value: Decimal
+    source: str
+
+
+class AcknowledgeGap(Versioned):
+    measurement_id: UUID
+    cause: str
+
+
+class Step(Body):
+    action: str
+    owner: str
+    due_on: date
+
+
+class AgreeRecoveryPlan(Versioned):
+    steps: list[Step]
+    agreed_with: str
+    revised_target: Decimal | None = None
+    revised_target_upper: Decimal | None = None
+
+
+class CompleteRecoveryStep(Versioned):
+    step: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One endpoint: the resource it acts on (named in its path), its body, the method it calls.
+
+    `leading` names body fields that the application takes positionally after the resource id.
+    """
+
+    path: str
+    body: type[Body]
+    method: str
+    resource: str | None
+    leading: tuple[str, ...] = ()
+
+
+COMMANDS = [
+    Command("/contracts", OpenContract, "open_contract", None),
+    Command("/contracts/{id:uuid}/participants", JoinParticipant, "join_participant", "contract"),
+    Command("/contracts/{id:uuid}/participants/leave", LeaveParticipant, "leave_participant", "contract"),
+    Command("/contracts/{id:uuid}/questions", AskQuestion, "ask_question", "contract"),
+    Command("/contracts/{id:uuid}/answers", AnswerQuestion, "answer_question", "contract", ("question_id",)),
+    Command("/contracts/{id:uuid}/expectations", ProposeExpectation, "propose_expectation", "contract"),
+    Command("/expectations/{id:uuid}/refine", RefineExpectation, "refine_expectation", "expectation"),
+    Command("/expectations/{id:uuid}/withdraw", WithdrawExpectation, "withdraw_expectation", "expectation"),
+    Command("/expectations/{id:uuid}/merge", MergeExpectations, "merge_expectations", "expectation", ("merged_expectation_id",)),
+    Command("/expectations/{id:uuid}/advice", GiveProviderAdvice, "give_provider_advice", "expectation"),
+    Command("/expectations/{id:uuid}/commit", CommitExpectation, "commit_expectation", "expectation"),
+    Command("/expectations/{id:uuid}/decline", WithReason, "decline_expectation", "expectation"),
+    Command("/contracts/{id:uuid}/obligations", ProposeObligation, "propose_obligation", "contract"),
+    Command("/obligations/{id:uuid}/accept", Decide, "accept_obligation", "obligation"),
+    Command("/obligations/{id:uuid}/decline", WithReason, "decline_obligation", "obligation"),
+    Command("/obligations/{id:uuid}/fulfil", FulfilObligation, "fulfil_obligation", "obligation"),
+    Command("/obligations/{id:uuid}/breach", BreachObligation, "breach_obligation", "obligation"),
+    Command("/contracts/{id:uuid}/risks", DiscloseRisk, "disclose_risk", "contract"),
+    Command("/risks/{id:uuid}/acknowledge", Decide, "acknowledge_risk", "risk"),
+    Command("/risks/{id:uuid}/remedial-actions", RemedialAction, "take_remedial_action", "risk"),
+    Command("/risks/{id:uuid}/resolve", ResolveRisk, "resolve_risk", "risk"),
+    Command("/contracts/{id:uuid}/lessons", RecordLesson, "record_lesson", "contract"),
+    Command("/lessons/{id:uuid}/preventive-actions", PlanPreventiveAction, "plan_preventive_action", "lesson"),
+    Command("/expectations/{id:uuid}/measurements", RecordMeasurement, "record_measurement", "expectation"),
+    Command("/expectations/{id:uuid}/gaps", AcknowledgeGap, "acknowledge_gap", "expectation", ("measurement_id",)),
+    Command("/expectations/{id:uuid}/gaps/{gap_id:uuid}/recovery-plan", AgreeRecoveryPlan, "agree_recovery_plan", "expectation"),
+    Command("/expectations/{id:uuid}/gaps/{gap_id:uuid}/steps", CompleteRecoveryStep, "complete_recovery_step", "expectation", ("step",)),
+]  # fmt: skip
+
+
+def _runtime(request: Request) -> ServiceRuntime[Expectations]:
+    runtime: ServiceRuntime[Expectations] = runtime_of(request)
+    return runtime
+
+
+def role_on(
+    app: Expectations, resource: str, resource_id: UUID, person: str
+) -> tuple[UUID, str | None]:
+    """The contract the resource belongs to, and the person's role on it (None if not on it)."""
+    if resource == "contract":
+        contract = app.get_contract(resource_id)
+    else:
+        contract = app.get_contract(getattr(app, f"get_{resource}")(resource_id).contract_id)
+    participant = contract.participants.get(person)
+    return contract.id, None if participant is None else participant.role.value
+
+
+def handler(spec: Command) -> Any:
+    async def handle(actor: Actor, body: Body, request: Request) -> dict[str, Any]:
+        runtime = _runtime(request)
+        fields = body.model_dump()
+        args: list[Any] = []
+        if spec.resource is None:
+            role = str(fields["role"])
+        else:
+            resource_id = request.path_params["id"]
+            _, found = await runtime.executor.run(
+                role_on, runtime.app, spec.resource, resource_id, actor.subject
+            )
+            # The domain refuses a stranger with its own error; the record names them as such.
+            role = found or "not_a_participant"
+            args.append(resource_id)
+            if "gap_id" in request.path_params:
+                args.append(request.path_params["gap_id"])
+        args.extend(fields.pop(name) for name in spec.leading)
+        if isinstance(body, AgreeRecoveryPlan):
+            fields["steps"] = [step.model_dump() for step in body.steps]
+        result: CommandResult = await runtime.execute(
+            getattr(runtime.app, spec.method),
+            *args,
+            by=actor.subject,
+            actor_id=actor.subject,
+            actor_role=role,
+            correlation_id=request.headers.get("x-correlation-id", ""),
+            causation_id=request.headers.get("x-causation-id", ""),
+            **fields,
+        )
+        return result.as_dict()
+
+    return handle
+
+
+async def _participant_role(request: Request, resource: str, actor: Actor) -> None:
+    """Only the contract's participants (auditors included) read it."""
+    runtime = _runtime(request)
+    resource_id = request.path_params["id"]
+    contract_id, role = await runtime.executor.run(
+        role_on, runtime.app, resource, resource_id, actor.subject
+    )
+    if role is None:
+        raise NotAParticipant(actor.subject, contract_id)
+
+
+async def show_contract(actor: Actor, request: Request) -> dict[str, Any]:
+    """The contract as the service holds it, for its participants (auditors included)."""
+    await _participant_role(request, "contract", actor)
+    runtime = _runtime(request)
+    contract = await runtime.executor.run(runtime.app.get_contract, request.path_params["id"])
+    return {
+        "id": str(contract.id),
+        "version": contract.version,
+        "title": contract.title,
+        "client_organisation": contract.client_organisation,
+        "provider_organisation": contract.provider_organisation,
+        "starts_on": contract.starts_on.isoformat(),
+        "participants": [
+            {"person_id": p.person_id, "name": p.name, "side": p.side.value, "role": p.role.value}
+            for p in contract.participants.values()
+        ],
+    }
+
+
+async def show_expectation(actor: Actor, request: Request) -> dict[str, Any]:
+    """The expectation now, and what it still lacks to be measurable."""
+    await _participant_role(request, "expectation", actor)
+    runtime = _runtime(request)
+    expectation = await runtime.executor.run(runtime.app.get_expectation, request.path_params["id"])
+    return {
+        "id": str(expectation.id),
+        "version": expectation.version,
+        "contract_id": str(expectation.contract_id),
+        "revision": expectation.revision,
+        "text": expectation.text,
+        "status": expectation.status.value,
+        "terms": expectation.terms.as_event_data(),
+        "measurable": expectation.is_measurable,
+        "missing_for_measurable": expectation.missing_for_measurable(),
+        "proposers": list(expectation.proposers),
+    }
+
+
+ROUTES: list[BaseRoute] = [
+    *(command(spec.path, spec.body, handler(spec)) for spec in COMMANDS),
+    query("/contracts/{id:uuid}", show_contract),
+    query("/expectations/{id:uuid}", show_expectation),
+]
+
+
 def create_app(settings: Settings, bus: Bus) -> Starlette:
-    """The service's Starlette app: health only until its domain lands."""
-    return Starlette(routes=health_routes({}))
+    return service_app(SERVICE, Expectations, settings, bus, ROUTES)

@@ -9,8 +9,8 @@ from services.ranking.application import Prioritizations
 from services.ranking.errors import BallotIncomplete, DotsWrongTotal, NoVotes, TooManyForKemeny
 from services.ranking.result import Method
 from services.ranking.session_errors import (
-    NothingToPrioritize,
     NotEligible,
+    NothingToPrioritize,
     NoVoteToWithdraw,
     SessionClosed,
     UnknownPrioritization,
