@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -71,6 +72,18 @@ def token(
             ttl_seconds=ttl,
         )
     )
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="Where Accord runs (the embedded default).")] = "",
+) -> None:
+    """Load a realistic outsourcing contract through the public API of a running Accord."""
+    from accord import demo as demo_data
+
+    settings = get_settings()
+    summary = demo_data.run(url or f"http://{settings.host}:{settings.port}", settings)
+    typer.echo(json.dumps(summary))
 
 
 @app.command()

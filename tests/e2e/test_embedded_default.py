@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -16,6 +17,9 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+
+from shared.auth import mint_token
+from shared.settings import Settings
 
 READY = re.compile(r"Accord GraphQL: (http://\S+/graphql)")
 DATABASE = re.compile(r"database: (postgresql://\S+)")
@@ -94,3 +98,34 @@ def test_accord_dev_serves_graphql_and_keeps_its_data_across_a_restart(tmp_path)
         assert graphql(url, "{ health }")["health"] == "ok"
         with psycopg.connect(database) as conn:
             assert conn.execute("SELECT note FROM survives").fetchone() == ("kept",)
+
+
+def test_accord_demo_loads_a_prioritized_contract_that_survives_a_restart(tmp_path) -> None:
+    with accord_dev(tmp_path) as (url, _):
+        base = url.removesuffix("/graphql")
+        loaded = subprocess.run(
+            [sys.executable, "-m", "accord", "demo", "--url", base],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert loaded.returncode == 0, loaded.stderr
+        summary = json.loads(loaded.stdout)
+        contract = summary["contract_id"]
+        assert summary["expectations"] == 12 and len(summary["ranking"]) == 12
+        ballot = _get(base, f"/ranking/contracts/{contract}/ballot")
+        assert len(ballot["expectations"]) == 12 and len(ballot["voters"]) == 5
+        people = _get(base, f"/elicitation/contracts/{contract}")["participants"]
+        assert len(people) == 8
+
+    with accord_dev(tmp_path) as (url, _):
+        base = url.removesuffix("/graphql")
+        # After the restart every event is republished in process; the views stay as they were.
+        time.sleep(1)
+        again = _get(base, f"/ranking/contracts/{contract}/ballot")
+        assert again == ballot
+
+
+def _get(base: str, path: str) -> dict[str, object]:
+    token = mint_token(Settings(), "am")
+    response = httpx.get(base + path, headers={"authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
