@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from shared.errors import AccordError
 
@@ -12,9 +12,9 @@ class VotingError(AccordError, ValueError):
 
     code: ClassVar[str] = "VOTING_ERROR"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **details: Any) -> None:
+        # Details name what was wrong (voter, expectation, counts) for the API's answer.
+        super().__init__(message, **details)
 
 
 class BallotIncomplete(VotingError):
@@ -25,7 +25,9 @@ class BallotIncomplete(VotingError):
     def __init__(self, voter: str, missing: tuple[str, ...]) -> None:
         super().__init__(
             f"The ballot of {voter} does not rank {', '.join(missing)}; "
-            "rank every expectation on the ballot exactly once."
+            "rank every expectation on the ballot exactly once.",
+            voter=voter,
+            missing=list(missing),
         )
         self.voter = voter
         self.missing = missing
@@ -39,7 +41,9 @@ class BallotDuplicate(VotingError):
     def __init__(self, voter: str, expectation: str) -> None:
         super().__init__(
             f"The ballot of {voter} ranks {expectation} more than once; "
-            "rank every expectation on the ballot exactly once."
+            "rank every expectation on the ballot exactly once.",
+            voter=voter,
+            expectation=expectation,
         )
         self.voter = voter
         self.expectation = expectation
@@ -53,7 +57,9 @@ class BallotUnknownExpectation(VotingError):
     def __init__(self, voter: str, expectation: str) -> None:
         super().__init__(
             f"The ballot of {voter} names {expectation}, which is not on this ballot; "
-            "vote only on the expectations the session opened with."
+            "vote only on the expectations the session opened with.",
+            voter=voter,
+            expectation=expectation,
         )
         self.voter = voter
         self.expectation = expectation
@@ -65,7 +71,12 @@ class DotsWrongTotal(VotingError):
     code = "DOTS_WRONG_TOTAL"
 
     def __init__(self, voter: str, spent: int, dots: int) -> None:
-        super().__init__(f"The ballot of {voter} allocates {spent} dots; allocate exactly {dots}.")
+        super().__init__(
+            f"The ballot of {voter} allocates {spent} dots; allocate exactly {dots}.",
+            voter=voter,
+            spent=spent,
+            dots=dots,
+        )
         self.voter = voter
         self.spent = spent
         self.dots = dots
@@ -78,7 +89,10 @@ class DotsNegative(VotingError):
 
     def __init__(self, voter: str, expectation: str, given: int) -> None:
         super().__init__(
-            f"The ballot of {voter} gives {given} dots to {expectation}; dots cannot be negative."
+            f"The ballot of {voter} gives {given} dots to {expectation}; dots cannot be negative.",
+            voter=voter,
+            expectation=expectation,
+            given=given,
         )
         self.voter = voter
         self.expectation = expectation
@@ -103,7 +117,9 @@ class TooManyForKemeny(VotingError):
         super().__init__(
             f"Kemeny-Young is computed exactly for at most {limit} expectations and this "
             f"ballot has {expectations}; use Schulze, which like Kemeny-Young puts first an "
-            "expectation that wins every head-to-head, or Borda."
+            "expectation that wins every head-to-head, or Borda.",
+            expectations=expectations,
+            limit=limit,
         )
         self.expectations = expectations
         self.limit = limit
