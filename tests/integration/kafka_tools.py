@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.bus import Message
@@ -30,6 +32,16 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
 
 async def read_topic(bootstrap: str, topic: str, *, key: str | None = None) -> list[Message]:
     """Every message now on the topic (optionally only one key), partition by partition."""
+    for _ in range(20):
+        try:
+            return await _read_topic(bootstrap, topic, key)
+        except AssertionError:
+            # A topic the broker is still creating can drop out of the consumer's assignment.
+            await asyncio.sleep(0.25)
+    return await _read_topic(bootstrap, topic, key)
+
+
+async def _read_topic(bootstrap: str, topic: str, key: str | None) -> list[Message]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
