@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     # A publish not acknowledged by then counts as failed: the producer is recreated.
     relay_publish_timeout_seconds: float = 30.0
     projection_batch_size: int = 500
+    # Where the gateway forwards commands; empty means this process's own server (embedded).
+    elicitation_url: str = ""
+    ranking_url: str = ""
+    notifications_url: str = ""
+    # How long a mutation waits for the read model to show its own change.
+    read_your_writes_seconds: float = 3.0
+
+    def service_url(self, service: str) -> str:
+        """The base URL of a service's HTTP API."""
+        named: str = getattr(self, f"{service}_url", "")
+        return named or f"http://{self.host}:{self.port}/{service}"
 
     @model_validator(mode="after")
     def _database_from_postgres_variables(self) -> Settings:
