@@ -87,6 +87,19 @@ def demo(
 
 
 @app.command()
+def asyncapi(
+    write: Annotated[bool, typer.Option("--write", help="Write docs/asyncapi.yaml.")] = False,
+) -> None:
+    """Print the event catalogue (AsyncAPI 3.0) generated from the contracts, or write it."""
+    from accord import asyncapi as catalogue
+
+    if write:
+        typer.echo(f"wrote {catalogue.write()}")
+    else:
+        typer.echo(catalogue.render(), nl=False)
+
+
+@app.command()
 def version() -> None:
     """Print the Accord version."""
     from services.gateway.schema import accord_version
