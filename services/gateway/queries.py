@@ -1,0 +1,281 @@
+"""The queries: contracts, expectations through time, gaps, prioritizations, the audit trail."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from services.gateway import reads
+from services.gateway.access import actor_of, role_on
+from services.gateway.context import GatewayContext
+from services.gateway.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
+from services.gateway.protection import Refused
+from services.gateway.types import (
+    AuditEntry,
+    Expectation,
+    ExpectationVersion,
+    GapEntry,
+    Obligation,
+    Participant,
+    Prioritization,
+    Risk,
+    diff,
+)
+
+
+def _ctx(info: Info[GatewayContext, None]) -> GatewayContext:
+    return info.context
+
+
+@strawberry.type
+class Contract:
+    id: strawberry.ID
+    title: str
+    client_organisation: str
+    provider_organisation: str
+    starts_on: date
+    version: int
+    created_at: datetime
+
+    @strawberry.field
+    async def participants(self, info: Info[GatewayContext, None]) -> list[Participant]:
+        return await reads.participants_of(_ctx(info).pool, str(self.id))
+
+    @strawberry.field
+    async def expectations(self, info: Info[GatewayContext, None]) -> list[Expectation]:
+        """In corporate priority order, then as proposed."""
+        return await reads.expectations_of(_ctx(info).pool, str(self.id))
+
+    @strawberry.field
+    async def obligations(self, info: Info[GatewayContext, None]) -> list[Obligation]:
+        return await reads.obligations_of(_ctx(info).pool, str(self.id))
+
+    @strawberry.field
+    async def risks(self, info: Info[GatewayContext, None]) -> list[Risk]:
+        return await reads.risks_of(_ctx(info).pool, str(self.id))
+
+    @strawberry.field
+    async def prioritizations(self, info: Info[GatewayContext, None]) -> list[Prioritization]:
+        return await reads.prioritizations_of(_ctx(info).pool, str(self.id))
+
+    @strawberry.field
+    async def gap_analysis(self, info: Info[GatewayContext, None]) -> list[GapEntry]:
+        return await reads.gap_analysis(_ctx(info).pool, str(self.id))
+
+
+def contract_of(row: Any) -> Contract:
+    return Contract(
+        id=strawberry.ID(row["contract_id"]),
+        title=row["title"],
+        client_organisation=row["client_organisation"],
+        provider_organisation=row["provider_organisation"],
+        starts_on=row["starts_on"],
+        version=row["version"],
+        created_at=row["created_at"],
+    )
+
+
+async def load_contract(ctx: GatewayContext, contract_id: str) -> Contract | None:
+    row = await ctx.pool.fetchrow("SELECT * FROM contracts WHERE contract_id = $1", contract_id)
+    return None if row is None else contract_of(row)
+
+
+async def visible_expectation(
+    ctx: GatewayContext, key: str, *, version: int | None = None, as_of: datetime | None = None
+) -> Expectation | None:
+    found = await reads.expectation(ctx.pool, key, version=version, as_of=as_of)
+    if found is not None:
+        await role_on(ctx, found.contract_id)
+    return found
+
+
+async def visible_prioritization(ctx: GatewayContext, key: str) -> Prioritization | None:
+    found = await reads.prioritization(ctx.pool, key)
+    if found is not None:
+        await role_on(ctx, found.contract_id)
+    return found
+
+
+Node = Annotated[Contract | Expectation | Prioritization, strawberry.union("Node")]
+
+
+def global_id(kind: str, key: str) -> str:
+    """A Relay global id: the type and its key, opaque to clients."""
+    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode()
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A contract the caller has a role on.")
+    async def contract(
+        self, info: Info[GatewayContext, None], id: strawberry.ID
+    ) -> Contract | None:
+        ctx = _ctx(info)
+        await role_on(ctx, str(id))
+        return await load_contract(ctx, str(id))
+
+    @strawberry.field(description="The caller's contracts, newest last; keyset-paginated.")
+    async def contracts(
+        self,
+        info: Info[GatewayContext, None],
+        first: int = 20,
+        after: str | None = None,
+        client_organisation: str | None = None,
+    ) -> Connection[Contract]:
+        ctx = _ctx(info)
+        actor = actor_of(ctx)
+        limit = page_size(first)
+        since, key = decode_cursor(after) if after else (None, "")
+        rows = await ctx.pool.fetch(
+            "SELECT c.* FROM contracts c JOIN participants p USING (contract_id)"
+            " WHERE p.person_id = $1 AND p.active"
+            " AND ($2::text IS NULL OR c.client_organisation = $2)"
+            " AND ($3::timestamptz IS NULL OR (c.created_at, c.contract_id) > ($3, $4))"
+            " ORDER BY c.created_at, c.contract_id LIMIT $5",
+            actor.subject, client_organisation, since, key, limit + 1,
+        )  # fmt: skip
+        edges = [
+            Edge(cursor=encode_cursor(r["created_at"], r["contract_id"]), node=contract_of(r))
+            for r in rows[:limit]
+        ]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+    @strawberry.field(description="Any object by its Relay global id (from `globalId`).")
+    async def node(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Node | None:
+        try:
+            kind, key = base64.urlsafe_b64decode(str(id).encode()).decode().split(":", 1)
+        except ValueError:
+            raise Refused("BAD_USER_INPUT", f"{id!r} is not a global id") from None
+        ctx = _ctx(info)
+        if kind == "Contract":
+            await role_on(ctx, key)
+            return await load_contract(ctx, key)
+        if kind == "Expectation":
+            return await visible_expectation(ctx, key)
+        if kind == "Prioritization":
+            return await visible_prioritization(ctx, key)
+        raise Refused("BAD_USER_INPUT", f"no objects of kind {kind!r}")
+
+    @strawberry.field(description="The expectation now, at a version, or as it stood at a moment.")
+    async def expectation(
+        self,
+        info: Info[GatewayContext, None],
+        id: strawberry.ID,
+        as_of: datetime | None = None,
+        version: int | None = None,
+    ) -> Expectation | None:
+        return await visible_expectation(_ctx(info), str(id), version=version, as_of=as_of)
+
+    @strawberry.field(description="Every version, each with its diff against the one before.")
+    async def expectation_history(
+        self, info: Info[GatewayContext, None], id: strawberry.ID
+    ) -> list[ExpectationVersion]:
+        ctx = _ctx(info)
+        rows = await ctx.pool.fetch(
+            "SELECT * FROM expectation_versions WHERE expectation_id = $1 ORDER BY version",
+            str(id),
+        )
+        if not rows:
+            return []
+        await role_on(ctx, rows[0]["contract_id"])
+        history: list[ExpectationVersion] = []
+        before: dict[str, Any] | None = None
+        for r in rows:
+            state = json.loads(r["state"]) if isinstance(r["state"], str) else r["state"]
+            history.append(
+                ExpectationVersion(
+                    version=r["version"],
+                    revision=r["revision"],
+                    event_type=r["event_type"],
+                    changed_at=r["changed_at"],
+                    changed_by=r["changed_by"],
+                    actor_role=r["actor_role"],
+                    reason=r["reason"],
+                    changes=diff(before, state),
+                    state=state,
+                )
+            )
+            before = state
+        return history
+
+    @strawberry.field(description="Delivery against targets, in corporate priority order.")
+    async def gap_analysis(
+        self, info: Info[GatewayContext, None], contract_id: strawberry.ID
+    ) -> list[GapEntry]:
+        ctx = _ctx(info)
+        await role_on(ctx, str(contract_id))
+        return await reads.gap_analysis(ctx.pool, str(contract_id))
+
+    @strawberry.field
+    async def prioritization(
+        self, info: Info[GatewayContext, None], id: strawberry.ID
+    ) -> Prioritization | None:
+        return await visible_prioritization(_ctx(info), str(id))
+
+    @strawberry.field(description="Every event of a contract, filterable, keyset-paginated.")
+    async def audit_trail(
+        self,
+        info: Info[GatewayContext, None],
+        contract_id: strawberry.ID,
+        event_type: str | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[AuditEntry]:
+        ctx = _ctx(info)
+        await role_on(ctx, str(contract_id))
+        limit = page_size(first)
+        at, key = decode_cursor(after) if after else (None, "")
+        rows = await ctx.pool.fetch(
+            "SELECT * FROM audit_log WHERE contract_id = $1"
+            " AND ($2::text IS NULL OR event_type = $2 OR event_type LIKE '%.' || $2 || '.v%')"
+            " AND ($3::text IS NULL OR actor_id = $3)"
+            " AND ($4::timestamptz IS NULL OR occurred_at >= $4)"
+            " AND ($5::timestamptz IS NULL OR occurred_at < $5)"
+            " AND ($6::timestamptz IS NULL OR (occurred_at, event_id) > ($6, $7))"
+            " ORDER BY occurred_at, event_id LIMIT $8",
+            str(contract_id), event_type, actor_id, since, until, at, key, limit + 1,
+        )  # fmt: skip
+        edges = [
+            Edge(
+                cursor=encode_cursor(r["occurred_at"], r["event_id"]),
+                node=AuditEntry(
+                    event_id=r["event_id"],
+                    event_type=r["event_type"],
+                    occurred_at=r["occurred_at"],
+                    actor_id=r["actor_id"],
+                    actor_role=r["actor_role"],
+                    subject=r["subject"],
+                    sequence=r["sequence"],
+                    correlation_id=r["correlation_id"],
+                    causation_id=r["causation_id"],
+                    data=json.loads(r["data"]),
+                ),
+            )
+            for r in rows[:limit]
+        ]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )

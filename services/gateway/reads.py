@@ -1,0 +1,213 @@
+"""Read-model queries the resolvers share: one SQL query per list, whatever its length."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.gateway.types import (
+    Ballot,
+    Expectation,
+    GapEntry,
+    Obligation,
+    Participant,
+    Prioritization,
+    RemedialAction,
+    Risk,
+    ranking_of,
+)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def expectation(
+    pool: asyncpg.Pool,
+    expectation_id: str,
+    *,
+    version: int | None = None,
+    as_of: datetime | None = None,
+) -> Expectation | None:
+    """The expectation now, at a version, or as it stood at a moment."""
+    row = await pool.fetchrow(
+        "SELECT v.version, v.state, p.position FROM expectation_versions v"
+        " LEFT JOIN corporate_priorities p ON p.expectation_id = v.expectation_id"
+        " WHERE v.expectation_id = $1 AND ($2::int IS NULL OR v.version = $2)"
+        " AND ($3::timestamptz IS NULL OR v.changed_at <= $3)"
+        " ORDER BY v.version DESC LIMIT 1",
+        expectation_id, version, as_of,
+    )  # fmt: skip
+    if row is None:
+        return None
+    return Expectation.of(_json(row["state"]), row["version"], row["position"])
+
+
+async def expectations_of(pool: asyncpg.Pool, contract_id: str) -> list[Expectation]:
+    rows = await pool.fetch(
+        "SELECT DISTINCT ON (v.expectation_id) v.version, v.state, p.position, e.created_at"
+        " FROM expectation_versions v JOIN expectations e USING (expectation_id)"
+        " LEFT JOIN corporate_priorities p ON p.expectation_id = v.expectation_id"
+        " WHERE v.contract_id = $1 ORDER BY v.expectation_id, v.version DESC",
+        contract_id,
+    )
+    rows = sorted(rows, key=lambda r: (r["position"] is None, r["position"] or 0, r["created_at"]))
+    return [Expectation.of(_json(r["state"]), r["version"], r["position"]) for r in rows]
+
+
+async def participants_of(pool: asyncpg.Pool, contract_id: str) -> list[Participant]:
+    rows = await pool.fetch(
+        "SELECT person_id, name, side, role, email, active FROM participants"
+        " WHERE contract_id = $1 ORDER BY created_at, person_id",
+        contract_id,
+    )
+    return [Participant(**dict(r)) for r in rows]
+
+
+async def obligations_of(pool: asyncpg.Pool, contract_id: str) -> list[Obligation]:
+    rows = await pool.fetch(
+        "SELECT * FROM obligations WHERE contract_id = $1 ORDER BY created_at, obligation_id",
+        contract_id,
+    )
+    return [
+        Obligation(
+            id=r["obligation_id"],
+            contract_id=r["contract_id"],
+            what=r["what"],
+            needed_from=r["needed_from"],
+            due_on=r["due_on"],
+            depends_on=list(r["depends_on"]),
+            status=r["status"],
+            decided_by=r["decided_by"],
+            decline_reason=r["decline_reason"],
+            version=r["version"],
+        )
+        for r in rows
+    ]
+
+
+async def risks_of(pool: asyncpg.Pool, contract_id: str) -> list[Risk]:
+    rows = await pool.fetch(
+        "SELECT * FROM risks WHERE contract_id = $1 ORDER BY created_at, risk_id", contract_id
+    )
+    actions = await pool.fetch(
+        "SELECT risk_id, action, taken_by, created_at FROM remedial_actions"
+        " WHERE contract_id = $1 ORDER BY created_at, action_id",
+        contract_id,
+    )
+    by_risk: dict[str, list[RemedialAction]] = {}
+    for a in actions:
+        by_risk.setdefault(a["risk_id"], []).append(
+            RemedialAction(action=a["action"], taken_by=a["taken_by"], at=a["created_at"])
+        )
+    return [
+        Risk(
+            id=r["risk_id"],
+            contract_id=r["contract_id"],
+            kind=r["kind"],
+            title=r["title"],
+            description=r["description"],
+            likelihood=r["likelihood"],
+            impact=r["impact"],
+            exposure=r["exposure"],
+            affected_expectations=list(r["affected_expectations"]),
+            prepare_for=r["prepare_for"],
+            acknowledged=r["acknowledged"],
+            status=r["status"],
+            resolution=r["resolution"],
+            version=r["version"],
+            remedial_actions=by_risk.get(r["risk_id"], []),
+        )
+        for r in rows
+    ]
+
+
+async def gap_analysis(pool: asyncpg.Pool, contract_id: str) -> list[GapEntry]:
+    """Each expectation's latest gap, in corporate priority order, the top two flagged."""
+    rows = await pool.fetch(
+        "SELECT e.expectation_id, e.text, g.priority, g.weight, g.flagged, g.met, g.target,"
+        " g.value, g.unit, g.shortfall, g.weighted_shortfall, g.gap_id,"
+        " coalesce(gp.steps_total, 0) AS steps_total,"
+        " coalesce(gp.steps_completed, 0) AS steps_completed, p.position"
+        " FROM expectations e"
+        " LEFT JOIN expectation_gaps g ON g.expectation_id = e.expectation_id"
+        " LEFT JOIN gaps gp ON gp.gap_id = g.gap_id"
+        " LEFT JOIN corporate_priorities p ON p.expectation_id = e.expectation_id"
+        " WHERE e.contract_id = $1 AND e.status NOT IN ('withdrawn', 'merged')"
+        " ORDER BY p.position NULLS LAST, e.created_at, e.expectation_id",
+        contract_id,
+    )
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return [
+        GapEntry(
+            expectation_id=r["expectation_id"],
+            text=r["text"],
+            priority=r["position"],
+            weight=r["weight"],
+            flagged=bool(r["flagged"]),
+            met=r["met"],
+            target=text(r["target"]),
+            value=text(r["value"]),
+            unit=r["unit"],
+            shortfall=text(r["shortfall"]),
+            weighted_shortfall=None
+            if r["weighted_shortfall"] is None
+            else float(r["weighted_shortfall"]),
+            gap_acknowledged=r["gap_id"] is not None,
+            recovery_steps_total=r["steps_total"],
+            recovery_steps_completed=r["steps_completed"],
+        )
+        for r in rows
+    ]
+
+
+async def prioritization(pool: asyncpg.Pool, session_id: str) -> Prioritization | None:
+    row = await pool.fetchrow("SELECT * FROM prioritizations WHERE session_id = $1", session_id)
+    if row is None:
+        return None
+    return (await _sessions(pool, [row]))[0]
+
+
+async def prioritizations_of(pool: asyncpg.Pool, contract_id: str) -> list[Prioritization]:
+    rows = await pool.fetch(
+        "SELECT * FROM prioritizations WHERE contract_id = $1 ORDER BY created_at, session_id",
+        contract_id,
+    )
+    return await _sessions(pool, rows)
+
+
+async def _sessions(pool: asyncpg.Pool, rows: list[Any]) -> list[Prioritization]:
+    ids = [r["session_id"] for r in rows]
+    ballots = await pool.fetch(
+        "SELECT session_id, voter, ranking, dots FROM ballots WHERE session_id = ANY($1::text[])"
+        " ORDER BY voter",
+        ids,
+    )
+    rankings = await pool.fetch("SELECT * FROM rankings WHERE session_id = ANY($1::text[])", ids)
+    by_session: dict[str, list[Ballot]] = {}
+    for b in ballots:
+        by_session.setdefault(b["session_id"], []).append(
+            Ballot(voter=b["voter"], ranking=b["ranking"], dots=_json(b["dots"]))
+        )
+    ranked = {r["session_id"]: ranking_of(r) for r in rankings}
+    return [
+        Prioritization(
+            id=r["session_id"],
+            contract_id=r["contract_id"],
+            method=r["method"],
+            status=r["status"],
+            expectations=list(r["expectations"]),
+            voters=list(r["voters"]),
+            closes_at=r["closes_at"],
+            version=r["version"],
+            ballots=by_session.get(r["session_id"], []),
+            ranking=ranked.get(r["session_id"]),
+        )
+        for r in rows
+    ]
