@@ -100,6 +100,49 @@ def asyncapi(
 
 
 @app.command()
+def replay(
+    source: Annotated[
+        str, typer.Option(help="kafka (the topics) or store (the services' event stores).")
+    ] = "kafka",
+) -> None:
+    """Drop and rebuild every read model, with progress; the live ones serve until the swap."""
+    import asyncio
+
+    from rich.progress import Progress
+
+    from services.gateway.replay import rebuild
+
+    if source not in ("kafka", "store"):
+        raise typer.BadParameter("source is kafka or store")
+    settings = get_settings()
+    if not settings.database_url:
+        raise typer.BadParameter("set DATABASE_URL (or POSTGRES_*) to the read models' database")
+    with Progress() as bar:
+        task = bar.add_task(f"rebuilding from {source}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        applied = asyncio.run(rebuild(settings, source, progress))  # type: ignore[arg-type]
+    typer.echo(f"rebuilt the read models from {applied} events")
+
+
+@app.command()
+def sdl(
+    write: Annotated[bool, typer.Option("--write", help="Write docs/schema.graphql.")] = False,
+) -> None:
+    """Print the GraphQL schema (SDL), or write it to docs/schema.graphql."""
+    from services.gateway.schema import SDL_FILE
+    from services.gateway.schema import sdl as schema_text
+
+    if write:
+        SDL_FILE.write_text(schema_text())
+        typer.echo(f"wrote {SDL_FILE}")
+    else:
+        typer.echo(schema_text(), nl=False)
+
+
+@app.command()
 def version() -> None:
     """Print the Accord version."""
     from services.gateway.schema import accord_version

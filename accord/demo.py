@@ -189,8 +189,8 @@ def build(demo: Demo) -> dict[str, Any]:
             f"/expectations/{expectations[index][0]}/advice",
             {"advice": text, "importance": importance, "feasibility": feasibility},
         )
-    for index, _ in expectations[:6]:
-        demo.e("am", f"/expectations/{index}/commit", {"note": "we can meet this"})
+    for committed, _ in expectations[:6]:
+        demo.e("am", f"/expectations/{committed}/commit", {"note": "we can meet this"})
 
     obligations = [("Remote access to the store network", "cio", [8, 9]),
                    ("Named contact for each warehouse", "coo", [4, 5]),

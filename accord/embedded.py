@@ -35,7 +35,11 @@ def embedded_app(settings: Settings) -> Starlette:
                 await stack.enter_async_context(app.router.lifespan_context(app))
             yield
 
-    services = [Mount(f"/{p.value}", app=apps[p]) for p in Process if p is not Process.gateway]
+    services = [
+        Mount(f"/{p.value}", app=apps[p])
+        for p in Process
+        if p not in (Process.gateway, Process.projector)
+    ]
     app = Starlette(routes=[*services, Mount("/", app=apps[Process.gateway])], lifespan=lifespan)
     instrument_app(app)
     return app

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 
 from services.elicitation import api as elicitation
 from services.gateway import app as gateway
+from services.gateway import projector_app as projector
 from services.notifications import api as notifications
 from services.ranking import api as ranking
 from shared.bus import Bus
@@ -21,6 +22,7 @@ class Process(StrEnum):
     ranking = "ranking"
     notifications = "notifications"
     gateway = "gateway"
+    projector = "projector"
 
 
 FACTORIES: dict[Process, Callable[[Settings, Bus], Starlette]] = {
@@ -28,6 +30,7 @@ FACTORIES: dict[Process, Callable[[Settings, Bus], Starlette]] = {
     Process.ranking: ranking.create_app,
     Process.notifications: notifications.create_app,
     Process.gateway: gateway.create_app,
+    Process.projector: projector.create_app,
 }
 
 

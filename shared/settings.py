@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     elicitation_url: str = ""
     ranking_url: str = ""
     notifications_url: str = ""
+    # Development conveniences, off in production: the GraphiQL page and schema introspection.
+    graphql_ide: bool = True
+    graphql_introspection: bool = True
     # How long a mutation waits for the read model to show its own change.
     read_your_writes_seconds: float = 3.0
 

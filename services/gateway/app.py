@@ -1,18 +1,163 @@
-"""The gateway process: GraphQL over HTTP, plus health."""
+"""The gateway process: GraphQL over HTTP and graphql-transport-ws, reading the read models."""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.routing import Route
-from strawberry.asgi import GraphQL
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
 
-from services.gateway.schema import schema
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+
+from services.gateway.context import GatewayContext
+from services.gateway.projections.schema import SCHEMA_NAME, create_tables
+from services.gateway.protection import MAX_BODY_BYTES
+from services.gateway.schema import build_schema
+from shared.auth import AuthenticationError, TokenVerifier, bearer_token
 from shared.bus import Bus
+from shared.database import create_pool
 from shared.health import health_routes
 from shared.settings import Settings
 
+log = logging.getLogger(__name__)
 
-def create_app(settings: Settings, bus: Bus) -> Starlette:
-    graphql = GraphQL(schema)
-    routes = [*health_routes({}), Route("/graphql", graphql, methods=["GET", "POST"])]
-    return Starlette(routes=routes)
+
+class AccordGraphQL(GraphQL[GatewayContext, None]):
+    """Authenticates every operation and tags every answer with a request id."""
+
+    def __init__(self, app: Starlette, settings: Settings, **options: Any) -> None:
+        super().__init__(
+            build_schema(introspection=settings.graphql_introspection),
+            graphql_ide="graphiql" if settings.graphql_ide else None,
+            allow_queries_via_get=False,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            **options,
+        )
+        self.app = app
+        self.verifier = TokenVerifier(settings)
+        self.settings = settings
+
+    def _context(self, authorization: str | None, request_id: str) -> GatewayContext:
+        actor, refused = None, ""
+        try:
+            actor = self.verifier.verify(bearer_token(authorization))
+        except AuthenticationError as error:
+            refused = error.reason
+        return GatewayContext(
+            actor=actor, refused=refused, authorization=authorization or "",
+            request_id=request_id, pool=self.app.state.pool, http=self.app.state.http,
+            settings=self.settings,
+        )  # fmt: skip
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> GatewayContext:
+        request_id = request.headers.get("x-request-id") or str(uuid4())
+        return self._context(request.headers.get("authorization"), request_id)
+
+    async def on_ws_connect(self, context: GatewayContext) -> Any:
+        """Authenticate a subscriber at connection time, from connection_init's payload."""
+        authorization = (context.connection_params or {}).get("authorization")
+        try:
+            context.actor = self.verifier.verify(bearer_token(str(authorization or "")))
+        except AuthenticationError as error:
+            raise ConnectionRejectionError({"reason": error.reason}) from None
+        return None
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """Every error carries the request id, which the logs carry too."""
+        answer = await super().process_result(request, result)
+        errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
+        request_id = request.headers.get("x-request-id", "")
+        for error in errors:
+            error.setdefault("extensions", {})["requestId"] = request_id
+            log.info("graphql error %s: %s", request_id, error.get("message"))
+        return answer
+
+
+class RefuseSimpleRequests:
+    """Only JSON POSTs (which force a CORS preflight) reach GraphQL, and only small ones."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        if not headers.get("content-type", "").startswith("application/json"):
+            await _refuse(
+                scope, receive, send, 415, "BAD_REQUEST", "send GraphQL as application/json"
+            )
+            return
+        if int(headers.get("content-length") or 0) > MAX_BODY_BYTES:
+            await _refuse(
+                scope, receive, send, 413, "BAD_REQUEST", f"the body is over {MAX_BODY_BYTES} bytes"
+            )
+            return
+        request_id = headers.get("x-request-id") or str(uuid4())
+        scope["headers"] = [*scope["headers"], (b"x-request-id", request_id.encode())]
+        received = 0
+
+        async def limited() -> Any:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise ValueError("body too large")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str
+) -> None:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    await JSONResponse(body, status_code=status)(scope, receive, send)
+
+
+def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> Starlette:
+    """The gateway; `bus` is unused (it reads only read models) but every process takes one."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database_url, schema)
+        async with pool.acquire() as conn:
+            await create_tables(conn)
+        app.state.pool = pool
+        async with httpx.AsyncClient(timeout=10) as http:
+            app.state.http = http
+            try:
+                yield
+            finally:
+                await pool.close()
+
+    async def database() -> str | None:
+        await app.state.pool.fetchval("SELECT 1")
+        return None
+
+    app = Starlette(lifespan=lifespan)
+    graphql = AccordGraphQL(app, settings)
+    app.router.routes.extend(
+        [
+            *health_routes({"database": database}),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ]
+    )
+    app.add_middleware(RefuseSimpleRequests)
+    return app

@@ -26,6 +26,8 @@ class GatewayContext:
     http: httpx.AsyncClient
     settings: Settings
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+    # graphql-transport-ws: the connection_init payload, where a subscriber's token arrives.
+    connection_params: dict[str, Any] | None = None
 
     def loader(self, name: str, load: Any) -> DataLoader[Any, Any]:
         """The operation's DataLoader for `name`, so each list relation costs one query."""

@@ -1,11 +1,20 @@
-"""The GraphQL schema front-end teams and auditors use."""
+"""The GraphQL schema front-end teams and auditors use; exported to docs/schema.graphql."""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
+from pathlib import Path
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from services.gateway.mutations import Mutation
+from services.gateway.protection import extensions
+from services.gateway.queries import Query as Reads
+from services.gateway.subscriptions import Subscription
+
+SDL_FILE = Path(__file__).resolve().parents[2] / "docs" / "schema.graphql"
 
 
 def accord_version() -> str:
@@ -16,8 +25,8 @@ def accord_version() -> str:
 
 
 @strawberry.type
-class Query:
-    @strawberry.field(description="'ok' while the gateway can answer.")
+class Query(Reads):
+    @strawberry.field(description="'ok' while the gateway can answer (needs no token).")
     def health(self) -> str:
         return "ok"
 
@@ -26,4 +35,22 @@ class Query:
         return accord_version()
 
 
-schema = strawberry.Schema(query=Query)
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    """The schema; without introspection, field suggestions are off too (they leak names)."""
+    from strawberry.extensions import DisableIntrospection
+
+    chosen = extensions() + ([] if introspection else [DisableIntrospection()])
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=chosen,
+        config=StrawberryConfig(disable_field_suggestions=not introspection),
+    )
+
+
+schema = build_schema()
+
+
+def sdl() -> str:
+    return schema.as_str() + "\n"

@@ -1,0 +1,175 @@
+"""The GraphQL API of `accord dev`, as a front-end team and an auditor use it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.auth import mint_token
+from shared.settings import Settings
+from tests.e2e.test_embedded_default import accord_dev
+
+
+def ask(url: str, person: str | None, query: str, **variables: Any) -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {mint_token(Settings(), person)}"} if person else {}
+    response = httpx.post(
+        url, json={"query": query, "variables": variables}, headers=headers, timeout=30
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture(scope="module")
+def accord(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with accord_dev(tmp_path_factory.mktemp("gql")) as (url, _):
+        loaded = subprocess.run(
+            [sys.executable, "-m", "accord", "demo", "--url", url.removesuffix("/graphql")],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        yield url, json.loads(loaded.stdout)
+
+
+def test_a_participant_reads_the_contract_with_its_corporate_priorities(accord: Any) -> None:
+    url, demo = accord
+    body = ask(
+        url,
+        "cfo",
+        """query($id: ID!) { contract(id: $id) {
+        title participants { personId role } expectations { id text corporatePriority status }
+        gapAnalysis { expectationId priority met flagged } } }""",
+        id=demo["contract_id"],
+    )
+    assert "errors" not in body, body
+    contract = body["data"]["contract"]
+    assert contract["title"] == "Managed IT operations 2027-2029"
+    assert len(contract["participants"]) == 8
+    ranked = [e for e in contract["expectations"] if e["corporatePriority"] is not None]
+    assert [e["id"] for e in sorted(ranked, key=lambda e: e["corporatePriority"])] == demo[
+        "ranking"
+    ]
+    missed = [g for g in contract["gapAnalysis"] if g["met"] is False]
+    assert missed, "the demo records a missed target"
+
+
+def test_a_mutation_answers_with_its_own_change_and_time_travel_shows_the_past(accord: Any) -> None:
+    url, demo = accord
+    proposed = ask(
+        url,
+        "cso",
+        """mutation($c: ID!) { proposeExpectation(input: {contractId: $c,
+        text: "Price labels are right", businessArea: "stores"}) {
+        __typename ... on ExpectationChanged { consistent expectation { id text version } } } }""",
+        c=demo["contract_id"],
+    )
+    changed = proposed["data"]["proposeExpectation"]
+    assert changed["__typename"] == "ExpectationChanged" and changed["consistent"] is True
+    expectation = changed["expectation"]["id"]
+    refined = ask(
+        url,
+        "am",
+        """mutation($e: ID!) { refineExpectation(input: {expectationId: $e,
+        text: "Shelf price labels match the till price", reason: "made measurable",
+        terms: {metric: "label accuracy", comparison: "at_least", target: "99", unit: "percent",
+                recurrence: "monthly", measurementMethod: "store audit", measuredBy: "provider"}}) {
+        __typename ... on ExpectationChanged { expectation { text version measurable } } } }""",
+        e=expectation,
+    )
+    assert refined["data"]["refineExpectation"]["expectation"] == {
+        "text": "Shelf price labels match the till price",
+        "version": 2,
+        "measurable": True,
+    }
+    then = ask(
+        url,
+        "cso",
+        "query($e: ID!) { expectation(id: $e, version: 1) { text measurable } }",
+        e=expectation,
+    )
+    assert then["data"]["expectation"] == {"text": "Price labels are right", "measurable": False}
+    history = ask(
+        url,
+        "cso",
+        "query($e: ID!) { expectationHistory(id: $e) { version changedBy reason changes { field old new } } }",
+        e=expectation,
+    )
+    second = history["data"]["expectationHistory"][1]
+    assert second["changedBy"] == "am" and second["reason"] == "made measurable"
+    assert {
+        "field": "text",
+        "old": "Price labels are right",
+        "new": "Shelf price labels match the till price",
+    } in second["changes"]
+    assert {"field": "terms.target", "old": None, "new": "99"} in second["changes"]
+
+
+def test_refusals_are_typed_and_outsiders_see_nothing(accord: Any) -> None:
+    url, demo = accord
+    empty = ask(
+        url,
+        "cfo",
+        """mutation($c: ID!) { proposeExpectation(input: {contractId: $c, text: " ", businessArea: "x"}) {
+        __typename ... on BadInput { code message } } }""",
+        c=demo["contract_id"],
+    )
+    assert empty["data"]["proposeExpectation"] == {
+        "__typename": "BadInput",
+        "code": "TEXT_EMPTY",
+        "message": empty["data"]["proposeExpectation"]["message"],
+    }
+    outsider = ask(
+        url, "mallory", "query($id: ID!) { contract(id: $id) { title } }", id=demo["contract_id"]
+    )
+    assert outsider["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    anonymous = ask(
+        url, None, "query($id: ID!) { contract(id: $id) { title } }", id=demo["contract_id"]
+    )
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    unknown_field = ask(url, "cfo", "{ contracts { edges { node { nonsense } } } }")
+    assert unknown_field["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    aliases = ask(url, "cfo", "{ " + " ".join(f"a{n}: health" for n in range(20)) + " }")
+    assert "aliases" in aliases["errors"][0]["message"]
+    huge_page = ask(url, "cfo", "{ contracts(first: 1000) { edges { cursor } } }")
+    assert huge_page["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    oversized = httpx.post(url, json={"query": "{ health }", "padding": "x" * 200_000}, timeout=10)
+    assert oversized.status_code == 413
+    simple = httpx.post(
+        url,
+        content=b"query=%7B+health+%7D",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert simple.status_code == 415
+    assert ask(url, None, "{ health }")["data"] == {"health": "ok"}  # still serving
+
+
+def test_an_auditor_pages_through_the_audit_trail(accord: Any) -> None:
+    url, demo = accord
+    first = ask(
+        url,
+        "cfo",
+        """query($c: ID!) { auditTrail(contractId: $c, first: 5) {
+        edges { cursor node { eventType actorId } } pageInfo { hasNextPage endCursor } } }""",
+        c=demo["contract_id"],
+    )
+    page = first["data"]["auditTrail"]
+    assert len(page["edges"]) == 5 and page["pageInfo"]["hasNextPage"]
+    assert page["edges"][0]["node"]["eventType"] == "accord.elicitation.ContractOpened.v1"
+    votes = ask(
+        url,
+        "cfo",
+        """query($c: ID!) { auditTrail(contractId: $c, eventType: "VoteCast", first: 50) {
+        edges { node { actorId } } } }""",
+        c=demo["contract_id"],
+    )
+    assert sorted(e["node"]["actorId"] for e in votes["data"]["auditTrail"]["edges"]) == [
+        "cfo",
+        "chro",
+        "cio",
+        "coo",
+        "cso",
+    ]
