@@ -173,3 +173,54 @@ def test_an_auditor_pages_through_the_audit_trail(accord: Any) -> None:
         "coo",
         "cso",
     ]
+
+
+async def test_a_subscriber_receives_the_contracts_events_as_they_are_applied(accord: Any) -> None:
+    import asyncio
+
+    import websockets
+
+    url, demo = accord
+    ws_url = url.replace("http://", "ws://")
+    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        token = mint_token(Settings(), "cfo")
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($c: ID!) { contractEvents(contractId: $c) { eventType actorId } }",
+            "variables": {"c": demo["contract_id"]}}}))  # fmt: skip
+        await asyncio.sleep(0.5)
+        changed = await asyncio.to_thread(
+            ask,
+            url,
+            "cso",
+            """mutation($c: ID!) { proposeExpectation(input: {contractId: $c,
+            text: "Receipts are emailed", businessArea: "stores"}) { __typename } }""",
+            c=demo["contract_id"],
+        )
+        assert changed["data"]["proposeExpectation"]["__typename"] == "ExpectationChanged"
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert message["type"] == "next"
+        assert message["payload"]["data"]["contractEvents"] == {
+            "eventType": "accord.elicitation.ExpectationProposed.v1",
+            "actorId": "cso",
+        }
+
+
+async def test_a_subscriber_without_a_valid_token_is_refused_at_connection_time(
+    accord: Any,
+) -> None:
+    import websockets
+
+    url, _ = accord
+    async with websockets.connect(
+        url.replace("http://", "ws://"), subprotocols=["graphql-transport-ws"]
+    ) as ws:  # type: ignore[list-item]
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer forged"}})
+        )
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
