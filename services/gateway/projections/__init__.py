@@ -1,0 +1,1 @@
+"""The gateway's read models, one module per area, each applying the events it cares about."""

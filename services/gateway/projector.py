@@ -1,0 +1,30 @@
+"""The projector: every topic, through the kernel's projection runner, into the read models."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.gateway.projections import dispatch
+from shared.bus import Bus
+from shared.contracts.registry import topic_for
+from shared.projection import ProjectionRunner
+from shared.settings import Settings
+
+PROJECTION = "gateway-readmodel"
+GROUP = "accord-projector"
+# NOTIFY'd with the projection's name after each committed batch: the gateway LISTENs on it.
+NOTIFY_CHANNEL = "accord_readmodel"
+# Every service's topic; notifications has no events yet, but its topic is read all the same.
+TOPICS = tuple(topic_for(service) for service in ("elicitation", "ranking", "notifications"))
+
+
+def build_projector(settings: Settings, bus: Bus, pool: asyncpg.Pool) -> ProjectionRunner:
+    """The runner that keeps the read models in `pool`'s schema, as group accord-projector."""
+    return ProjectionRunner(
+        PROJECTION,
+        bus.consumer(TOPICS, GROUP),
+        pool,
+        dispatch.apply,
+        batch_size=settings.projection_batch_size,
+        notify_channel=NOTIFY_CHANNEL,
+    )

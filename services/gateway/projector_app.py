@@ -1,0 +1,57 @@
+"""The projector process: its runner, the read-model tables, and health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+
+from services.gateway.projections.schema import SCHEMA_NAME, create_tables
+from services.gateway.projector import build_projector
+from shared.bus import Bus
+from shared.database import create_pool
+from shared.health import health_routes
+from shared.projection import ProjectionRunner
+from shared.settings import Settings
+
+
+def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> Starlette:
+    """The `projector` process; `schema` is for tests, which keep their read models apart."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database_url, schema)
+        try:
+            async with pool.acquire() as conn:
+                await create_tables(conn)
+            runner = build_projector(settings, bus, pool)
+            await runner.start()
+            task = asyncio.create_task(runner.run(), name=runner.name)
+            app.state.pool, app.state.projector = pool, runner
+            try:
+                yield
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                await runner.consumer.stop()
+        finally:
+            await pool.close()
+
+    async def database() -> str | None:
+        await app.state.pool.fetchval("SELECT 1")
+        return None
+
+    async def projector() -> str | None:
+        runner: ProjectionRunner | None = app.state.projector
+        if runner is None:
+            return "not started"
+        return runner.last_error or None
+
+    app = Starlette(
+        routes=health_routes({"database": database, "projector": projector}), lifespan=lifespan
+    )
+    app.state.pool = None
+    app.state.projector = None
+    return app

@@ -1,0 +1,498 @@
+"""`accord replay`: drop and rebuild every read model from the Kafka topics or from the services'
+event stores, in a fresh schema that replaces the live one only once it is complete.
+
+The live schema keeps serving, and the live projector keeps projecting into it, while the
+rebuild runs. Messages are applied by the kernel's own `ProjectionRunner.apply_batch` with the
+projector's dispatcher, so a rebuilt row is made exactly as a live one is.
+
+The swap takes a lock on the live schema's offsets table, which every projector batch locks
+first: no batch is half-applied at that moment, and the rebuild first catches up with all the
+live projector had applied. Then the schemas are renamed in one transaction; the projector's
+connections find the new tables by their search_path from their next statement on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any, Literal, Protocol
+from uuid import UUID, uuid4
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
+
+from services.gateway.projections import dispatch
+from services.gateway.projections.schema import SCHEMA_NAME, create_tables
+from services.gateway.projector import NOTIFY_CHANNEL, PROJECTION, TOPICS
+from shared.bus import Consumer, Message, OnAssigned, Partition
+from shared.contracts import registry
+from shared.contracts.registry import topic_for
+from shared.database import create_pool
+from shared.envelope import Envelope, to_kafka
+from shared.projection import ProjectionRunner
+from shared.relay import event_id
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Source = Literal["kafka", "store"]
+# Called after each batch with (messages read, messages to read).
+Progress = Callable[[int, int], None]
+
+# The services whose event stores hold published events, each in its own schema; a service
+# that has stored nothing yet is skipped.
+STORE_SERVICES = ("elicitation", "ranking", "notifications")
+# Stored events have no Kafka partition: they are marked with this one (see the audit log).
+STORE_PARTITION = -1
+# A rebuild that reads nothing for this long is stuck (a broker away): it gives up.
+STALL_SECONDS = 60.0
+
+
+class ReplayFailed(RuntimeError):
+    """The rebuild could not finish; the live read models were left as they were."""
+
+
+async def rebuild(
+    settings: Settings, source: Source, progress: Progress, *, schema: str = SCHEMA_NAME
+) -> int:
+    """Rebuild every read model of `schema` from `source` and swap it in; answers the number of
+    events applied. `schema` is for tests, which keep their read models apart."""
+    staging = f"{schema}_rebuild_{uuid4().hex[:8]}"
+    guard = await asyncpg.connect(settings.database_url)
+    try:
+        lock = f"accord-replay:{schema}"
+        if not await guard.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock):
+            raise ReplayFailed(f"another replay of {schema} is running")
+        try:
+            return await _rebuild_into(guard, settings, source, progress, schema, staging)
+        except BaseException:
+            # Half a rebuild is no use to anyone; the live schema was never touched.
+            with contextlib.suppress(Exception):
+                await guard.execute(f'DROP SCHEMA IF EXISTS "{staging}" CASCADE')
+            raise
+        finally:
+            await guard.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
+    finally:
+        await guard.close()
+
+
+async def _rebuild_into(
+    guard: asyncpg.Connection[Any],
+    settings: Settings,
+    source: Source,
+    progress: Progress,
+    schema: str,
+    staging: str,
+) -> int:
+    feed: Feed
+    if source == "kafka":
+        if not settings.kafka_bootstrap:
+            raise ReplayFailed("no Kafka is configured (ACCORD_KAFKA_BOOTSTRAP): use the store")
+        feed = KafkaFeed(settings.kafka_bootstrap, TOPICS)
+    else:
+        feed = StoreFeed(settings.database_url, STORE_SERVICES)
+    pool = await create_pool(settings.database_url, staging)
+    try:
+        async with pool.acquire() as conn:
+            await create_tables(conn)
+        # No NOTIFY while rebuilding: nobody reads the staging schema yet.
+        runner = ProjectionRunner(
+            PROJECTION, feed, pool, dispatch.apply, batch_size=settings.projection_batch_size
+        )
+        await runner.start()
+        try:
+            await _drain(runner, feed, progress)
+            await _swap(guard, runner, feed, progress, schema, staging)
+        finally:
+            await feed.stop()
+    finally:
+        await pool.close()
+    return runner.applied
+
+
+async def _drain(runner: ProjectionRunner, feed: Feed, progress: Progress) -> None:
+    """Apply batches until the feed has given everything up to its target."""
+    last_read = time.monotonic()
+    progress(feed.done, feed.total)
+    while not await feed.caught_up():
+        messages = await feed.fetch(timeout=1.0, max_records=runner.batch_size)
+        if messages:
+            await runner.apply_batch(messages)
+            last_read = time.monotonic()
+        elif time.monotonic() - last_read > STALL_SECONDS:
+            raise ReplayFailed(f"nothing could be read for {STALL_SECONDS:.0f} s")
+        progress(feed.done, feed.total)
+
+
+async def _swap(
+    guard: asyncpg.Connection[Any],
+    runner: ProjectionRunner,
+    feed: Feed,
+    progress: Progress,
+    schema: str,
+    staging: str,
+) -> None:
+    live_offsets = f'"{schema}".projection_offsets'
+    live = await guard.fetchval("SELECT to_regclass($1) IS NOT NULL", live_offsets)
+    if live:
+        # Catch up with the live projector without blocking it, so the locked part is short.
+        await feed.extend(await _offsets(guard, live_offsets))
+        await _drain(runner, feed, progress)
+    retired = f"{schema}_replaced_{uuid4().hex[:8]}"
+    async with guard.transaction():
+        offsets: dict[Partition, int] = {}
+        if live:
+            # Waits for a batch in flight, and holds the next one until the swap commits.
+            await guard.execute(f"LOCK TABLE {live_offsets} IN EXCLUSIVE MODE")
+            offsets = await _offsets(guard, live_offsets)
+            await feed.extend(offsets)
+            await _drain(runner, feed, progress)
+        if feed.adopts_live_offsets:
+            # Stored events carry no Kafka offsets: the projector resumes where it was, and
+            # drops what the rebuild already holds by event id.
+            await guard.execute(
+                f'DELETE FROM "{staging}".projection_offsets WHERE projection = $1', PROJECTION
+            )
+            await guard.executemany(
+                f'INSERT INTO "{staging}".projection_offsets'
+                " (projection, topic, partition, next_offset) VALUES ($1, $2, $3, $4)",
+                [(PROJECTION, p.topic, p.partition, o) for p, o in offsets.items()],
+            )
+        exists = await guard.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema
+        )
+        if exists:
+            await guard.execute(f'ALTER SCHEMA "{schema}" RENAME TO "{retired}"')
+        await guard.execute(f'ALTER SCHEMA "{staging}" RENAME TO "{schema}"')
+        # Everything changed at once: whoever listens reads again.
+        await guard.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, PROJECTION)
+    log.info("replay: %s rebuilt (%d events applied)", schema, runner.applied)
+    if exists:
+        # Waits for a projector batch that was still reading the old offsets table.
+        await guard.execute(f'DROP SCHEMA "{retired}" CASCADE')
+
+
+async def _offsets(conn: asyncpg.Connection[Any], table: str) -> dict[Partition, int]:
+    rows = await conn.fetch(
+        f"SELECT topic, partition, next_offset FROM {table} WHERE projection = $1", PROJECTION
+    )
+    return {Partition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+
+class Feed(Consumer, Protocol):
+    """A consumer of everything from the beginning, that knows how far it has to go."""
+
+    # True when its offsets mean nothing to the live projector (they are not Kafka's).
+    adopts_live_offsets: bool
+
+    @property
+    def done(self) -> int: ...
+
+    @property
+    def total(self) -> int: ...
+
+    async def caught_up(self) -> bool: ...
+
+    async def extend(self, live: dict[Partition, int]) -> None:
+        """Go at least as far as the live projector got (and what has arrived since)."""
+
+
+# Kafka
+
+
+class KafkaFeed:
+    """Every partition of the topics, from the first offset, as a consumer in no group."""
+
+    adopts_live_offsets = False
+
+    def __init__(self, bootstrap: str, topics: Sequence[str]) -> None:
+        self._bootstrap = bootstrap
+        self._topics = list(topics)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            client_id="accord-replay",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        self._first: dict[TopicPartition, int] = {}
+        self._target: dict[TopicPartition, int] = {}
+        self._position: dict[TopicPartition, int] = {}
+        self._on_assigned: OnAssigned | None = None
+
+    async def start(self, on_assigned: OnAssigned) -> None:
+        self._on_assigned = on_assigned
+        await self._consumer.start()
+        await self._assign_every_partition()
+
+    async def _assign_every_partition(self) -> None:
+        """Assign what the topics have now: a topic may appear, or gain partitions, later."""
+        found = sorted(
+            (tp for tp in await self._partitions() if tp not in self._target),
+            key=lambda tp: (tp.topic, tp.partition),
+        )
+        if not found:
+            return
+        assert self._on_assigned is not None
+        resume = await self._on_assigned([Partition(tp.topic, tp.partition) for tp in found])
+        self._consumer.assign([*self._target, *found])
+        first = await self._consumer.beginning_offsets(found)
+        self._target.update(await self._consumer.end_offsets(found))
+        for tp in found:
+            self._first[tp] = first[tp]
+            self._position[tp] = max(first[tp], resume.get(Partition(tp.topic, tp.partition), 0))
+        # A new assignment forgets positions: every partition goes back to where it was.
+        for tp, offset in self._position.items():
+            self._consumer.seek(tp, offset)
+
+    async def _partitions(self) -> list[TopicPartition]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="accord-replay")
+        await admin.start()
+        try:
+            described = await admin.describe_topics(self._topics)
+        finally:
+            await admin.close()
+        # A topic nobody has published to yet does not exist: there is nothing to read.
+        return [
+            TopicPartition(topic["topic"], partition["partition"])
+            for topic in described
+            if topic["error_code"] == 0
+            for partition in topic["partitions"]
+        ]
+
+    async def fetch(self, timeout: float, max_records: int) -> list[Message]:
+        pending = [tp for tp in self._target if self._position[tp] < self._target[tp]]
+        if not pending:
+            return []
+        batches = await self._consumer.getmany(
+            *pending, timeout_ms=int(timeout * 1000), max_records=max_records
+        )
+        messages = []
+        for tp, records in batches.items():
+            for r in records:
+                messages.append(
+                    Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))
+                )
+            if records:
+                self._position[tp] = records[-1].offset + 1
+        return messages
+
+    async def caught_up(self) -> bool:
+        for tp, target in self._target.items():
+            if self._position[tp] < target:
+                # Offsets may skip (control records): the consumer's position is the truth.
+                self._position[tp] = max(self._position[tp], await self._consumer.position(tp))
+                if self._position[tp] < target:
+                    return False
+        return True
+
+    async def extend(self, live: dict[Partition, int]) -> None:
+        await self._assign_every_partition()
+        for partition, offset in live.items():
+            tp = TopicPartition(partition.topic, partition.partition)
+            if tp in self._target:
+                self._target[tp] = max(self._target[tp], offset)
+
+    @property
+    def done(self) -> int:
+        return sum(
+            min(self._position[tp], self._target[tp]) - self._first[tp] for tp in self._target
+        )
+
+    @property
+    def total(self) -> int:
+        return sum(self._target[tp] - self._first[tp] for tp in self._target)
+
+    async def seek(self, positions: dict[Partition, int]) -> None:
+        for partition, offset in positions.items():
+            tp = TopicPartition(partition.topic, partition.partition)
+            if tp in self._target:
+                self._position[tp] = offset
+                self._consumer.seek(tp, offset)
+
+    async def commit(self, positions: dict[Partition, int]) -> None:
+        return None  # no group: the rebuilt schema's offsets table is the only record
+
+    def assignment(self) -> set[Partition]:
+        return {Partition(tp.topic, tp.partition) for tp in self._target}
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+
+# Event stores
+
+
+class _DateAsISO(Transcoding):
+    """Elicitation stores calendar dates as YYYY-MM-DD under this name (its storage format)."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def _transcoder() -> JSONTranscoder:
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), _DateAsISO()):
+        transcoder.register(transcoding)
+    return transcoder
+
+
+_TRANSCODER = _transcoder()
+# Fields of a stored event that are the library's, never the published contract's.
+_LIBRARY_FIELDS = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "class_version",
+    "_meta",
+}
+
+
+def stored_envelope(
+    service: str, originator_id: UUID, originator_version: int, topic: str, state: bytes
+) -> Envelope:
+    """The envelope the outbox relay publishes for one stored event (see shared.relay), made
+    without the service's classes: the event's name is the last part of its stored topic
+    (`module:Aggregate.EventName`), its fields are the stored JSON state."""
+    fields: dict[str, Any] = _TRANSCODER.decode(state)
+    meta: dict[str, Any] = fields.get("_meta") or {}
+    spec = registry.latest(service, topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1])
+    published = {k: v for k, v in fields.items() if k not in _LIBRARY_FIELDS}
+    published.setdefault("contract_id", meta.get("contract_id"))
+    subject = str(originator_id)
+    return Envelope(
+        id=event_id(originator_id, originator_version),
+        type=spec.ce_type,
+        source=f"/accord/{service}",
+        subject=subject,
+        time=fields["timestamp"],
+        key=meta.get("contract_id") or subject,
+        data=spec.to_data(published),
+        actor_id=meta.get("actor_id", ""),
+        actor_role=meta.get("actor_role", ""),
+        correlation_id=meta.get("correlation_id", ""),
+        causation_id=meta.get("causation_id", ""),
+        traceparent=meta.get("traceparent", ""),
+        sequence=originator_version,
+    )
+
+
+class StoreFeed:
+    """Each service's stored events in notification order, read from its own schema.
+
+    Messages carry the service's topic, partition STORE_PARTITION and the notification id as
+    offset; the audit log keeps those, so only its topic/partition/offset columns tell a
+    store rebuild from a Kafka one."""
+
+    adopts_live_offsets = True
+
+    def __init__(self, database_url: str, services: Sequence[str]) -> None:
+        self._database_url = database_url
+        self._services = list(services)
+        self._conn: asyncpg.Connection[Any] | None = None
+        self._tables: dict[str, str] = {}
+        self._after: dict[str, int] = {}
+        self._target: dict[str, int] = {}
+        self._done = 0
+        self._total = 0
+
+    async def start(self, on_assigned: OnAssigned) -> None:
+        self._conn = await asyncpg.connect(self._database_url)
+        await self._refresh()
+
+    async def _refresh(self) -> None:
+        """Read up to what is stored now (the library commits notification ids in order)."""
+        assert self._conn is not None
+        remaining = 0
+        for service in self._services:
+            table = f'"{service}"."{service}_events"'
+            if not await self._conn.fetchval("SELECT to_regclass($1) IS NOT NULL", table):
+                continue  # the service never stored anything here
+            self._tables[service] = table
+            after = self._after.setdefault(service, 0)
+            row = await self._conn.fetchrow(
+                f"SELECT max(notification_id) AS newest, count(*) AS left FROM {table}"
+                " WHERE notification_id > $1",
+                after,
+            )
+            assert row is not None
+            self._target[service] = max(self._target.get(service, after), row["newest"] or 0)
+            remaining += row["left"]
+        self._total = self._done + remaining
+
+    async def fetch(self, timeout: float, max_records: int) -> list[Message]:
+        assert self._conn is not None
+        for service, table in self._tables.items():
+            if self._after[service] >= self._target[service]:
+                continue
+            rows = await self._conn.fetch(
+                "SELECT notification_id, originator_id, originator_version, topic, state"
+                f" FROM {table} WHERE notification_id > $1 AND notification_id <= $2"
+                " ORDER BY notification_id LIMIT $3",
+                self._after[service], self._target[service], max_records,
+            )  # fmt: skip
+            if not rows:
+                self._after[service] = self._target[service]
+                continue
+            self._after[service] = rows[-1]["notification_id"]
+            self._done += len(rows)
+            return [_message_of(service, row) for row in rows]
+        return []
+
+    async def caught_up(self) -> bool:
+        return all(self._after[s] >= self._target[s] for s in self._tables)
+
+    async def extend(self, live: dict[Partition, int]) -> None:
+        # The projector applied only what a relay published, and a relay publishes only what
+        # is stored: everything stored by now covers all the live projector has.
+        await self._refresh()
+
+    @property
+    def done(self) -> int:
+        return self._done
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    async def seek(self, positions: dict[Partition, int]) -> None:
+        return None  # apply_batch fails as a whole; the caller gives up rather than retries
+
+    async def commit(self, positions: dict[Partition, int]) -> None:
+        return None
+
+    def assignment(self) -> set[Partition]:
+        return set()
+
+    async def stop(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+
+
+def _message_of(service: str, row: asyncpg.Record) -> Message:
+    envelope = stored_envelope(
+        service, row["originator_id"], row["originator_version"], row["topic"], row["state"]
+    )
+    key, value, headers = to_kafka(envelope)
+    return Message(
+        topic_for(service), STORE_PARTITION, row["notification_id"], key, value, tuple(headers)
+    )
