@@ -1,0 +1,192 @@
+"""Every service as its own process on real Kafka and PostgreSQL, driven through GraphQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.auth import mint_token
+from shared.settings import Settings
+from tests.integration.http_server import free_port
+
+PROCESSES = ("elicitation", "ranking", "notifications", "projector", "gateway")
+
+
+@pytest.fixture(scope="module")
+def stack(
+    database_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`accord serve <process>` for each process; answers the gateway's GraphQL URL."""
+    ports = {name: free_port() for name in PROCESSES}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ACCORD_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        **{
+            f"ACCORD_{s.upper()}_URL": f"http://127.0.0.1:{ports[s]}"
+            for s in ("elicitation", "ranking", "notifications")
+        },
+    }
+    logs = tmp_path_factory.mktemp("stack")
+    running = []
+    for name in PROCESSES:
+        log = (logs / f"{name}.log").open("w")
+        running.append(subprocess.Popen(
+            [sys.executable, "-m", "accord", "serve", name, "--port", str(ports[name])],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        ))  # fmt: skip
+    try:
+        for name in PROCESSES:
+            _wait_ready(f"http://127.0.0.1:{ports[name]}/readyz", logs / f"{name}.log")
+        yield f"http://127.0.0.1:{ports['gateway']}/graphql"
+    finally:
+        for process in running:
+            process.terminate()
+        for process in running:
+            process.wait(timeout=30)
+
+
+def _wait_ready(url: str, log: Any) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} never became ready:\n{log.read_text()[-3000:]}")
+
+
+def ask(url: str, person: str, query: str, **variables: Any) -> dict[str, Any]:
+    token = mint_token(Settings(), person)
+    response = httpx.post(
+        url,
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return dict(body["data"])
+
+
+def changed(answer: dict[str, Any], field: str) -> dict[str, Any]:
+    payload: dict[str, Any] = answer[field]
+    assert payload.get("__typename", "").endswith("Changed"), payload
+    return payload
+
+
+TERMS = '{metric: "availability", comparison: "at_least", target: "99.5", unit: "percent", recurrence: "monthly", measurementMethod: "monitoring", measuredBy: "provider"}'
+
+
+def test_a_contract_is_prioritized_through_graphql_across_every_process(stack: str) -> None:
+    opened = changed(
+        ask(
+            stack,
+            "am",
+            """mutation { openContract(input: {clientOrganisation: "Northwind",
+        providerOrganisation: "Contoso", title: "Full stack", startsOn: "2027-01-01", name: "Ann",
+        role: "provider_account_manager"}) { __typename ... on ContractChanged { consistent contract { id } } } }""",
+        ),
+        "openContract",
+    )
+    assert opened["consistent"] is True
+    contract = opened["contract"]["id"]
+    for person in ("cfo", "cio"):
+        changed(
+            ask(
+                stack,
+                "am",
+                """mutation($c: ID!, $p: String!) { joinContract(input: {contractId: $c, personId: $p,
+            name: $p, role: "client_decision_maker"}) { __typename } }""",
+                c=contract,
+                p=person,
+            ),
+            "joinContract",
+        )
+    expectations = []
+    for person, text in (("cfo", "Invoices are right"), ("cio", "Systems stay up")):
+        proposed = changed(
+            ask(
+                stack,
+                person,
+                """mutation($c: ID!, $t: String!) { proposeExpectation(input: {contractId: $c,
+            text: $t, businessArea: "ops"}) { __typename ... on ExpectationChanged { expectation { id version } } } }""",
+                c=contract,
+                t=text,
+            ),
+            "proposeExpectation",
+        )
+        assert proposed["expectation"]["version"] == 1  # the payload already shows its own change
+        expectation = proposed["expectation"]["id"]
+        changed(
+            ask(
+                stack,
+                "am",
+                'mutation($e: ID!) { refineExpectation(input: {expectationId: $e, text: "'
+                + text
+                + '", reason: "measurable", terms: '
+                + TERMS
+                + "}) { __typename } }",
+                e=expectation,
+            ),
+            "refineExpectation",
+        )
+        expectations.append(expectation)
+
+    session = None
+    for _ in range(100):  # ranking learns the measurable expectations from Kafka
+        answer = ask(
+            stack,
+            "am",
+            """mutation($c: ID!) { openPrioritization(input: {contractId: $c, method: "borda"}) {
+            __typename ... on PrioritizationChanged { prioritization { id expectations } } ... on Refusal { code } } }""",
+            c=contract,
+        )["openPrioritization"]
+        if (
+            answer["__typename"] == "PrioritizationChanged"
+            and len(answer["prioritization"]["expectations"]) == 2
+        ):
+            session = answer["prioritization"]["id"]
+            break
+        time.sleep(0.2)
+    assert session is not None
+    for voter, order in (("cfo", expectations), ("cio", expectations[::-1])):
+        changed(
+            ask(
+                stack,
+                voter,
+                "mutation($s: ID!, $r: [ID!]) { castVote(input: {prioritizationId: $s, ranking: $r}) { __typename } }",
+                s=session,
+                r=order,
+            ),
+            "castVote",
+        )
+    closed = changed(
+        ask(
+            stack,
+            "am",
+            """mutation($s: ID!) { closePrioritization(input: {prioritizationId: $s}) {
+        __typename ... on PrioritizationChanged { consistent prioritization { status ranking { entries { expectationId } voted concordance } } } } }""",
+            s=session,
+        ),
+        "closePrioritization",
+    )
+    ranking = closed["prioritization"]["ranking"]
+    assert closed["consistent"] is True and ranking["voted"] == 2
+    assert sorted(e["expectationId"] for e in ranking["entries"]) == sorted(expectations)
+    read = ask(
+        stack,
+        "cfo",
+        "query($c: ID!) { contract(id: $c) { expectations { id corporatePriority } } }",
+        c=contract,
+    )
+    assert {e["corporatePriority"] for e in read["contract"]["expectations"]} == {1, 2}
