@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from graphql import GraphQLError
@@ -54,14 +55,15 @@ def _is_internal(error: GraphQLError) -> bool:
 
 
 def extensions() -> list[Any]:
-    """The schema extensions: limits, caches, masking."""
+    """The schema extensions (factories: a fresh one per request): limits, caches, masking."""
     return [
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        MaskErrors(
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(ParserCache, maxsize=512),
+        partial(ValidationCache, maxsize=512),
+        partial(
+            MaskErrors,
             should_mask_error=_is_internal,
             error_message="Internal error; quote the request id to support.",
         ),

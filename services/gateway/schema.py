@@ -39,7 +39,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     """The schema; without introspection, field suggestions are off too (they leak names)."""
     from strawberry.extensions import DisableIntrospection
 
-    chosen = extensions() + ([] if introspection else [DisableIntrospection()])
+    chosen = extensions() + ([] if introspection else [DisableIntrospection])
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -26,16 +26,16 @@ def ask(url: str, person: str | None, query: str, **variables: Any) -> dict[str,
 
 @pytest.fixture(scope="module")
 def accord(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with accord_dev(tmp_path_factory.mktemp("gql")) as (url, _):
+    with accord_dev(tmp_path_factory.mktemp("gql")) as (url, database):
         loaded = subprocess.run(
             [sys.executable, "-m", "accord", "demo", "--url", url.removesuffix("/graphql")],
             capture_output=True, text=True, timeout=120, check=True,
         )  # fmt: skip
-        yield url, json.loads(loaded.stdout)
+        yield url, json.loads(loaded.stdout), database
 
 
 def test_a_participant_reads_the_contract_with_its_corporate_priorities(accord: Any) -> None:
-    url, demo = accord
+    url, demo, _ = accord
     body = ask(
         url,
         "cfo",
@@ -57,7 +57,7 @@ def test_a_participant_reads_the_contract_with_its_corporate_priorities(accord: 
 
 
 def test_a_mutation_answers_with_its_own_change_and_time_travel_shows_the_past(accord: Any) -> None:
-    url, demo = accord
+    url, demo, _ = accord
     proposed = ask(
         url,
         "cso",
@@ -108,7 +108,7 @@ def test_a_mutation_answers_with_its_own_change_and_time_travel_shows_the_past(a
 
 
 def test_refusals_are_typed_and_outsiders_see_nothing(accord: Any) -> None:
-    url, demo = accord
+    url, demo, _ = accord
     empty = ask(
         url,
         "cfo",
@@ -148,7 +148,7 @@ def test_refusals_are_typed_and_outsiders_see_nothing(accord: Any) -> None:
 
 
 def test_an_auditor_pages_through_the_audit_trail(accord: Any) -> None:
-    url, demo = accord
+    url, demo, _ = accord
     first = ask(
         url,
         "cfo",
@@ -180,7 +180,7 @@ async def test_a_subscriber_receives_the_contracts_events_as_they_are_applied(ac
 
     import websockets
 
-    url, demo = accord
+    url, demo, _ = accord
     ws_url = url.replace("http://", "ws://")
     async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         token = mint_token(Settings(), "cfo")
@@ -214,7 +214,7 @@ async def test_a_subscriber_without_a_valid_token_is_refused_at_connection_time(
 ) -> None:
     import websockets
 
-    url, _ = accord
+    url, _, _ = accord
     async with websockets.connect(
         url.replace("http://", "ws://"), subprotocols=["graphql-transport-ws"]
     ) as ws:  # type: ignore[list-item]
@@ -224,3 +224,63 @@ async def test_a_subscriber_without_a_valid_token_is_refused_at_connection_time(
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+class CountingPool:
+    """The read-model pool, counting every query the resolvers send."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.queries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.pool, name)
+        if name in {"fetch", "fetchrow", "fetchval", "execute"}:
+            self.queries += 1
+        return method
+
+
+async def test_a_contract_costs_the_same_number_of_queries_however_much_it_holds(
+    accord: Any,
+) -> None:
+    import asyncpg
+
+    from services.gateway.context import GatewayContext
+    from services.gateway.schema import schema
+    from shared.auth import Actor
+
+    url, demo, database = accord
+    small = ask(
+        url,
+        "am",
+        """mutation { openContract(input: {clientOrganisation: "Tiny", providerOrganisation: "Contoso",
+        title: "Small", startsOn: "2027-01-01", name: "Ann", role: "provider_account_manager"}) {
+        ... on ContractChanged { contract { id } } } }""",
+    )["data"]["openContract"]["contract"]["id"]
+    ask(
+        url,
+        "am",
+        """mutation($c: ID!) { proposeExpectation(input: {contractId: $c, text: "One thing", businessArea: "x"}) { __typename } }""",
+        c=small,
+    )
+    query = """query($id: ID!) { contract(id: $id) { title participants { personId } expectations { text advice { advice } }
+        risks { title remedialActions { action } } obligations { what } gapAnalysis { priority }
+        prioritizations { ballots { voter } ranking { entries { expectationId } distances { voter } } } } }"""
+    pool = await asyncpg.create_pool(database, server_settings={"search_path": "readmodel"})
+    counts = []
+    try:
+        for contract in (demo["contract_id"], small):
+            counting = CountingPool(pool)
+            context = GatewayContext(
+                actor=Actor("am"), refused="", authorization="", request_id="count", pool=counting,  # type: ignore[arg-type]
+                http=None, settings=Settings(),  # type: ignore[arg-type]
+            )  # fmt: skip
+            result = await schema.execute(
+                query, variable_values={"id": contract}, context_value=context
+            )
+            assert result.errors is None, result.errors
+            counts.append(counting.queries)
+    finally:
+        await pool.close()
+    big, tiny = counts
+    assert big == tiny  # 12 expectations, 5 ballots, a risk: as many queries as one expectation
