@@ -1,0 +1,128 @@
+"""GraphQL gateway vs a bare Starlette endpoint serving the same rows: requests per second.
+
+Run: `.venv/bin/python -m bench.gateway_throughput`. Starts `accord dev` on a scratch data
+dir, loads the demo, then measures, in this one run, a contract query through GraphQL and
+the same rows from the same tables through a bare endpoint, and prints the ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from shared.auth import mint_token
+from shared.settings import Settings
+from tests.e2e.test_embedded_default import accord_dev
+from tests.integration.http_server import serving
+
+QUERY = """query($id: ID!) { contract(id: $id) { title participants { personId role }
+  expectations { id text status corporatePriority } } }"""
+SECONDS = 5.0
+CONCURRENCY = 8
+
+
+def bare_app(database: str) -> Starlette:
+    """The same three reads the resolvers make, as plain JSON."""
+    state: dict[str, Any] = {}
+
+    async def contract(request: Request) -> JSONResponse:
+        pool = state.get("pool") or await asyncpg.create_pool(
+            database, server_settings={"search_path": "readmodel"}
+        )
+        state["pool"] = pool
+        cid = request.path_params["id"]
+        head = await pool.fetchrow("SELECT title FROM contracts WHERE contract_id = $1", cid)
+        people = await pool.fetch(
+            "SELECT person_id, role FROM participants WHERE contract_id = $1 ORDER BY created_at, person_id",
+            cid,
+        )
+        rows = await pool.fetch(
+            "SELECT DISTINCT ON (v.expectation_id) v.state, p.position FROM expectation_versions v"
+            " LEFT JOIN corporate_priorities p ON p.expectation_id = v.expectation_id"
+            " WHERE v.contract_id = $1 ORDER BY v.expectation_id, v.version DESC", cid,
+        )  # fmt: skip
+        expectations = [
+            {
+                "id": s["expectation_id"],
+                "text": s["text"],
+                "status": s["status"],
+                "corporatePriority": r["position"],
+            }
+            for r in rows
+            for s in [json.loads(r["state"])]
+        ]
+        return JSONResponse(
+            {
+                "title": head["title"],
+                "participants": [dict(p) for p in people],
+                "expectations": expectations,
+            }
+        )
+
+    return Starlette(routes=[Route("/contracts/{id}", contract)])
+
+
+async def rate(send: Any) -> float:
+    """Requests per second with CONCURRENCY callers for SECONDS."""
+    done = 0
+    deadline = time.monotonic() + SECONDS
+
+    async def caller() -> None:
+        nonlocal done
+        while time.monotonic() < deadline:
+            response = await send()
+            assert response.status_code == 200, response.text
+            done += 1
+
+    await asyncio.gather(*(caller() for _ in range(CONCURRENCY)))
+    return done / SECONDS
+
+
+async def measure(url: str, database: str, contract: str) -> None:
+    token = mint_token(Settings(), "am")
+    headers = {"authorization": f"Bearer {token}"}
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(bare_app(database), host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    async with httpx.AsyncClient(timeout=30) as http:
+        body = {"query": QUERY, "variables": {"id": contract}}
+        graphql = await rate(lambda: http.post(url, json=body, headers=headers))
+        bare = await rate(lambda: http.get(f"http://127.0.0.1:{port}/contracts/{contract}"))
+    server.should_exit = True
+    await serving
+    print(f"bare Starlette endpoint : {bare:8.1f} requests/s (baseline)")
+    print(f"GraphQL gateway         : {graphql:8.1f} requests/s")
+    print(f"ratio gateway/baseline  : {graphql / bare:8.2f} (goal: at least 0.7)")
+
+
+def main() -> None:
+    with (
+        tempfile.TemporaryDirectory() as data,
+        accord_dev(__import__("pathlib").Path(data)) as (url, database),
+    ):
+        demo = subprocess.run(
+            [sys.executable, "-m", "accord", "demo", "--url", url.removesuffix("/graphql")],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        contract = json.loads(demo.stdout)["contract_id"]
+        asyncio.run(measure(url, database, contract))
+
+
+if __name__ == "__main__":
+    main()
