@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -92,19 +93,10 @@ async def rate(send: Any) -> float:
 async def measure(url: str, database: str, contract: str) -> None:
     token = mint_token(Settings(), "am")
     headers = {"authorization": f"Bearer {token}"}
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(bare_app(database), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with serving(bare_app(database)) as bare_url, httpx.AsyncClient(timeout=30) as http:
         body = {"query": QUERY, "variables": {"id": contract}}
         graphql = await rate(lambda: http.post(url, json=body, headers=headers))
-        bare = await rate(lambda: http.get(f"http://127.0.0.1:{port}/contracts/{contract}"))
-    server.should_exit = True
-    await serving
+        bare = await rate(lambda: http.get(f"{bare_url}/contracts/{contract}"))
     print(f"bare Starlette endpoint : {bare:8.1f} requests/s (baseline)")
     print(f"GraphQL gateway         : {graphql:8.1f} requests/s")
     print(f"ratio gateway/baseline  : {graphql / bare:8.2f} (goal: at least 0.7)")
@@ -113,7 +105,7 @@ async def measure(url: str, database: str, contract: str) -> None:
 def main() -> None:
     with (
         tempfile.TemporaryDirectory() as data,
-        accord_dev(__import__("pathlib").Path(data)) as (url, database),
+        accord_dev(Path(data)) as (url, database),
     ):
         demo = subprocess.run(
             [sys.executable, "-m", "accord", "demo", "--url", url.removesuffix("/graphql")],
