@@ -26,6 +26,7 @@ from starlette.routing import Route
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.e2e.test_embedded_default import accord_dev
+from tests.integration.http_server import serving
 
 QUERY = """query($id: ID!) { contract(id: $id) { title participants { personId role }
   expectations { id text status corporatePriority } } }"""
