@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Run Accord: one process, embedded PostgreSQL, in-process bus, GraphQL (URL printed).
+## `make run DEMO=1` also loads the demo contract.
 run: $(STAMP)
-	$(BIN)/accord dev
+	$(BIN)/accord dev $(if $(DEMO),--demo)
 
 ## Lint: ruff, mypy strict on shared/ and services/, import-linter contracts.
 lint: $(STAMP)

@@ -21,9 +21,13 @@ app.add_typer(infra_app, name="infra", help="Real PostgreSQL and Kafka on this m
 
 
 @app.command()
-def dev() -> None:
+def dev(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo contract once started.")
+    ] = False,
+) -> None:
     """Run everything in one process: embedded PostgreSQL, in-process bus, GraphQL."""
-    embedded.run(get_settings())
+    embedded.run(get_settings(), demo=demo)
 
 
 @app.command()

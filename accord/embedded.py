@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import uvicorn
 from rich.console import Console
 from starlette.applications import Starlette
@@ -55,12 +58,28 @@ def database(settings: Settings) -> Iterator[Settings]:
         yield settings.model_copy(update={"database_url": server.url})
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, *, demo: bool = False) -> None:
     """Start everything, print where, serve until Ctrl-C; the data stays in data_dir."""
     configure_telemetry("accord")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     with database(settings) as ready:
         console.print(f"database: {ready.database_url}")
         console.print(f"[bold]Accord GraphQL:[/bold] http://{ready.host}:{ready.port}/graphql")
+        if demo:
+            threading.Thread(target=_load_demo, args=(ready,), daemon=True).start()
         uvicorn.run(embedded_app(ready), host=ready.host, port=ready.port, log_level="warning")
     console.print("Accord stopped; data kept in " + str(Path(settings.data_dir).resolve()))
+
+
+def _load_demo(settings: Settings) -> None:
+    """Once the server answers, load `accord demo` through its public API."""
+    from accord import demo
+
+    base = f"http://{settings.host}:{settings.port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    demo.run(base, settings)
