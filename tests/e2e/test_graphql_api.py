@@ -284,3 +284,74 @@ async def test_a_contract_costs_the_same_number_of_queries_however_much_it_holds
         await pool.close()
     big, tiny = counts
     assert big == tiny  # 12 expectations, 5 ballots, a risk: as many queries as one expectation
+
+
+ROLES = {
+    "cfo": "client_decision_maker",
+    "ceo": "client_sponsor",
+    "am": "provider_account_manager",
+    "lead": "provider_delivery_lead",
+    "auditor": "auditor",
+    "mallory": None,
+}
+# operation -> the people allowed; everyone else is refused (Forbidden, or FORBIDDEN on reads)
+MATRIX = {
+    "proposeExpectation": {"cfo"},
+    "refineExpectation": {"am", "lead"},
+    "giveProviderAdvice": {"am", "lead"},
+    "discloseRisk": {"am", "lead"},
+    "readContract": {"cfo", "ceo", "am", "lead", "auditor"},
+    "readAuditTrail": {"cfo", "ceo", "am", "lead", "auditor"},
+}
+
+
+def attempt(url: str, person: str, operation: str, contract: str, expectation: str) -> bool:
+    """Whether the person may do it: True allowed, False refused (never an internal error)."""
+    documents = {
+        "proposeExpectation": ('mutation($c: ID!) { r: proposeExpectation(input: {contractId: $c, text: "Matrix", businessArea: "x"}) { __typename } }', {"c": contract}),
+        "refineExpectation": ('mutation($e: ID!) { r: refineExpectation(input: {expectationId: $e, text: "Matrix", reason: "r", terms: {metric: "m"}}) { __typename } }', {"e": expectation}),
+        "giveProviderAdvice": ('mutation($e: ID!) { r: giveProviderAdvice(input: {expectationId: $e, advice: "a"}) { __typename } }', {"e": expectation}),
+        "discloseRisk": ('mutation($c: ID!) { r: discloseRisk(input: {contractId: $c, kind: "problem", title: "t", description: "d", likelihood: 2, impact: 2}) { __typename } }', {"c": contract}),
+        "readContract": ("query($c: ID!) { r: contract(id: $c) { title } }", {"c": contract}),
+        "readAuditTrail": ("query($c: ID!) { r: auditTrail(contractId: $c, first: 1) { edges { cursor } } }", {"c": contract}),
+    }  # fmt: skip
+    query, variables = documents[operation]
+    body = ask(url, person, query, **variables)
+    if "errors" in body:
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+        return False
+    answer = body["data"]["r"]
+    if "__typename" in answer:
+        assert answer["__typename"] in {
+            "ContractChanged",
+            "ExpectationChanged",
+            "RiskChanged",
+            "Forbidden",
+        }, answer
+        return bool(answer["__typename"] != "Forbidden")
+    return True
+
+
+def test_each_role_may_do_exactly_what_the_method_allows(accord: Any) -> None:
+    url, demo, _ = accord
+    contract = demo["contract_id"]
+    joined = ask(
+        url,
+        "am",
+        """mutation($c: ID!) { joinContract(input: {contractId: $c, personId: "auditor", name: "Ada Audit",
+        role: "auditor", side: "client"}) { __typename } }""",
+        c=contract,
+    )
+    assert joined["data"]["joinContract"]["__typename"] == "ContractChanged"
+    expectation = ask(
+        url, "cfo", "query($c: ID!) { contract(id: $c) { expectations { id } } }", c=contract
+    )["data"]["contract"]["expectations"][0]["id"]
+    seen = {
+        (person, op): attempt(url, person, op, contract, expectation)
+        for person in ROLES
+        for op in MATRIX
+    }
+    expected = {
+        (person, op): person in allowed for op, allowed in MATRIX.items() for person in ROLES
+    }
+    assert seen == expected
