@@ -55,6 +55,9 @@ Progress = Callable[[int, int], None]
 STORE_SERVICES = ("elicitation", "ranking", "notifications")
 # Stored events have no Kafka partition: they are marked with this one (see the audit log).
 STORE_PARTITION = -1
+# NOTIFY'd on the projector's channel when a rebuilt schema replaced the live one: every row
+# may have changed, and the audit log's arrival positions were numbered afresh.
+REPLAYED = f"{PROJECTION}:replayed"
 # A rebuild that reads nothing for this long is stuck (a broker away): it gives up.
 STALL_SECONDS = 60.0
 
@@ -175,8 +178,8 @@ async def _swap(
         if exists:
             await guard.execute(f'ALTER SCHEMA "{schema}" RENAME TO "{retired}"')
         await guard.execute(f'ALTER SCHEMA "{staging}" RENAME TO "{schema}"')
-        # Everything changed at once: whoever listens reads again.
-        await guard.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, PROJECTION)
+        # Delivered on commit: whoever listens reads again from scratch.
+        await guard.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, REPLAYED)
     log.info("replay: %s rebuilt (%d events applied)", schema, runner.applied)
     if exists:
         # Waits for a projector batch that was still reading the old offsets table.

@@ -29,6 +29,8 @@ def stack(
         **os.environ,
         "DATABASE_URL": database_url,
         "ACCORD_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        # The projector may start behind other tests' events on a shared broker.
+        "ACCORD_READ_YOUR_WRITES_SECONDS": "15",
         **{
             f"ACCORD_{s.upper()}_URL": f"http://127.0.0.1:{ports[s]}"
             for s in ("elicitation", "ranking", "notifications")

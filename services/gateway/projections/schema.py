@@ -339,6 +339,7 @@ CREATE TABLE IF NOT EXISTS ballots (
     contract_id text NOT NULL,
     ranking text[],
     dots jsonb,
+    -- when the current ballot was cast
     created_at timestamptz NOT NULL,
     PRIMARY KEY (session_id, voter)
 );

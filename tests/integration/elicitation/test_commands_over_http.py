@@ -124,7 +124,7 @@ async def test_commands_over_http_publish_schema_valid_events_in_order(
     })  # fmt: skip
     assert measured["created"]
 
-    envelopes = await published(settings, contract, 10)
+    envelopes = await published(settings, contract, 11)
     names = [e.type.split(".")[2] for e in envelopes]
     assert (
         names

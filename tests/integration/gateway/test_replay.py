@@ -1,0 +1,194 @@
+"""`accord replay`: read models rebuilt from Kafka or from the event stores equal the live ones,
+row for row, and the live projector carries on in the rebuilt schema."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.elicitation.application import Expectations
+from services.gateway.projector import PROJECTION
+from services.gateway.replay import rebuild, stored_envelope
+from services.ranking.application import Prioritizations
+from services.ranking.result import Method
+from shared.bus_kafka import KafkaPublisher
+from shared.contracts.registry import topic_for
+from shared.provenance import acting_as
+from shared.relay import envelope_of
+from shared.runtime import build_runtime
+from shared.settings import Settings
+from tests.integration.gateway.projecting import (
+    every_table,
+    project_everything,
+    projector,
+    wait_until_read,
+)
+from tests.integration.gateway.story import Story, elicitation_story, ranking_story, whole_story
+from tests.unit.elicitation import story as meeting
+
+# Where a message sat on the bus, and the audit log's arrival counter: the only columns a
+# rebuild may give differently (arrival order differs between any two reads of many topics).
+BUS_POSITION = {"audit_log": ("position",)}
+STORE_POSITION = {"audit_log": ("position", "partition", "offset")}
+
+
+class Progress:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def __call__(self, done: int, total: int) -> None:
+        self.calls.append((done, total))
+
+
+async def leftover_schemas(pool: asyncpg.Pool, schema: str) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 AND nspname <> $2",
+        f"{schema}%",
+        schema,
+    )
+    return [r["nspname"] for r in rows]
+
+
+async def test_a_rebuild_from_kafka_equals_the_live_read_models_row_for_row(
+    settings: Settings, pool: asyncpg.Pool, schema: str, publisher: KafkaPublisher
+) -> None:
+    first = whole_story()
+    await publisher.publish(topic_for("elicitation"), first.elicitation)
+    await publisher.publish(topic_for("ranking"), first.ranking)
+    # The second contract's ranking is projected before its expectations exist.
+    second = ranking_story(elicitation_story(Story()))
+    await publisher.publish(topic_for("ranking"), second.ranking)
+    async with projector(settings, pool):
+        await wait_until_read(pool, settings.kafka_bootstrap)
+        await publisher.publish(topic_for("elicitation"), second.elicitation)
+        await wait_until_read(pool, settings.kafka_bootstrap)
+        live = await every_table(pool, schema, leave_out=BUS_POSITION)
+        assert all(live[t] for t in ("expectation_versions", "corporate_priorities", "gaps"))
+
+        progress = Progress()
+        # The live projector keeps running while the rebuild reads and swaps.
+        applied = await rebuild(settings, "kafka", progress, schema=schema)
+
+        rebuilt = await every_table(pool, schema, leave_out=BUS_POSITION)
+        for table, rows in live.items():
+            assert rebuilt[table] == rows, f"{table} differs after the rebuild"
+        assert applied >= len(first.elicitation + first.ranking + second.elicitation)
+        done, total = progress.calls[-1]
+        assert done == total >= applied
+        assert await leftover_schemas(pool, schema) == []
+
+        # The live projector carries on, in the rebuilt tables.
+        third = whole_story()
+        await publisher.publish(topic_for("elicitation"), third.elicitation)
+        await wait_until_read(pool, settings.kafka_bootstrap)
+        count = "SELECT count(*) FROM expectations WHERE contract_id = $1"
+        assert await pool.fetchval(count, third.ids.contract) == 5
+
+
+async def test_a_rebuild_from_kafka_without_a_live_schema_creates_it(
+    settings: Settings, pool: asyncpg.Pool, schema: str, publisher: KafkaPublisher
+) -> None:
+    story = whole_story()
+    await publisher.publish(topic_for("elicitation"), story.elicitation)
+    fresh = f"{schema}_fresh"
+    await rebuild(settings, "kafka", Progress(), schema=fresh)
+    contracts = await pool.fetchval(
+        f'SELECT count(*) FROM "{fresh}".contracts WHERE contract_id = $1', story.ids.contract
+    )
+    assert contracts == 1
+    await pool.execute(f'DROP SCHEMA "{fresh}" CASCADE')
+
+
+def a_delivered_contract(app: Expectations) -> tuple[UUID, list[str]]:
+    """Through the elicitation service's own application: a contract delivered and measured;
+    answers its id and its two measurable expectations."""
+    story = meeting.Story(app)
+    scanners = story.committed()
+    report = story.measurable()
+    story.do(
+        app.give_provider_advice, report, by=meeting.SAM, importance="low",
+        feasibility="feasible", advice="Easy",
+    )  # fmt: skip
+    measurement = story.measured(scanners, "91.5").created
+    gap = story.do(
+        app.acknowledge_gap, scanners, measurement, by=meeting.AMIRA, cause="Thin night cover"
+    ).created
+    story.do(
+        app.agree_recovery_plan, scanners, gap, by=meeting.AMIRA, agreed_with=meeting.LI,
+        steps=[{"action": "Hire", "owner": meeting.SAM, "due_on": "2025-07-15"}],
+        revised_target="92",
+    )  # fmt: skip
+    story.do(app.complete_recovery_step, scanners, gap, 1, by=meeting.SAM, note="Hired")
+    story.obligation()
+    story.risk()
+    return story.contract_id, [str(scanners), str(report)]
+
+
+def prioritized(app: Prioritizations, contract_id: UUID, expectations: list[str]) -> None:
+    with acting_as(meeting.AMIRA, "provider_account_manager"):
+        session = app.open_prioritization(
+            contract_id, expectations, [meeting.LI, meeting.TOM], Method.BORDA, meeting.AMIRA
+        ).id
+    for voter, ranking in [(meeting.LI, expectations), (meeting.TOM, expectations[::-1])]:
+        with acting_as(voter, "client_decision_maker"):
+            app.cast_vote(session, voter, {"ranking": ranking})
+    with acting_as(meeting.AMIRA, "provider_account_manager"):
+        app.close_prioritization(session, meeting.AMIRA)
+
+
+async def relay_everything(runtime: Any) -> None:
+    await runtime.relay.publisher.start()
+    while await runtime.relay.publish_next_batch():
+        pass
+
+
+async def test_a_rebuild_from_the_event_stores_equals_the_live_read_models(
+    settings: Settings, pool: asyncpg.Pool, schema: str
+) -> None:
+    elicitation = await build_runtime(
+        "elicitation", Expectations, settings, KafkaPublisher(settings.kafka_bootstrap, "e")
+    )
+    ranking = await build_runtime(
+        "ranking", Prioritizations, settings, KafkaPublisher(settings.kafka_bootstrap, "r")
+    )
+    try:
+        contract_id, expectations = await asyncio.to_thread(a_delivered_contract, elicitation.app)
+        await asyncio.to_thread(prioritized, ranking.app, contract_id, expectations)
+        for runtime in (elicitation, ranking):
+            await relay_everything(runtime)
+
+        # What the store gives is what the relay published, field for field.
+        for service, runtime in (("elicitation", elicitation), ("ranking", ranking)):
+            notifications = await asyncio.to_thread(
+                runtime.app.recorder.select_notifications, 0, 100_000
+            )
+            for n in notifications:
+                assert stored_envelope(
+                    service, n.originator_id, n.originator_version, n.topic, n.state
+                ) == envelope_of(runtime.app, service, n)
+
+        await project_everything(settings, pool)
+        mine = [str(contract_id)]
+        live = await every_table(pool, schema, contracts=mine, leave_out=STORE_POSITION)
+        assert len(live["expectations"]) == 2 and len(live["rankings"]) == 1
+        offsets = (
+            "SELECT topic, partition, next_offset FROM projection_offsets"
+            " WHERE projection = $1 ORDER BY topic, partition"
+        )
+        offsets_before = await pool.fetch(offsets, PROJECTION)
+
+        progress = Progress()
+        await rebuild(settings, "store", progress, schema=schema)
+
+        rebuilt = await every_table(pool, schema, contracts=mine, leave_out=STORE_POSITION)
+        for table, rows in live.items():
+            assert rebuilt[table] == rows, f"{table} differs after the rebuild"
+        # The projector resumes from where it was on Kafka: stored events have no offsets.
+        assert await pool.fetch(offsets, PROJECTION) == offsets_before
+        assert progress.calls[-1][0] == progress.calls[-1][1] > 0
+    finally:
+        await elicitation.stop()
+        await ranking.stop()
