@@ -13,6 +13,7 @@ from strawberry.types import Info
 from services.gateway.access import role_on
 from services.gateway.context import GatewayContext
 from services.gateway.projector import NOTIFY_CHANNEL
+from services.gateway.replay import REPLAYED
 from services.gateway.types import AuditEntry
 
 
@@ -34,8 +35,12 @@ class Subscription:
         ctx = info.context
         await role_on(ctx, str(contract_id))
         woken = asyncio.Event()
+        replayed = False
 
-        def wake(*_: object) -> None:
+        def wake(_conn: Any, _pid: int, _channel: str, payload: object) -> None:
+            nonlocal replayed
+            # After a replay the audit log is renumbered: continue from its new end.
+            replayed = replayed or payload == REPLAYED
             woken.set()
 
         async with ctx.pool.acquire() as conn:
@@ -45,6 +50,12 @@ class Subscription:
                 while True:
                     await woken.wait()
                     woken.clear()
+                    if replayed:
+                        replayed = False
+                        seen = await conn.fetchval(
+                            "SELECT coalesce(max(position), 0) FROM audit_log"
+                        )
+                        continue
                     rows = await conn.fetch(
                         "SELECT * FROM audit_log WHERE position > $1 AND contract_id = $2"
                         " ORDER BY position",
