@@ -32,8 +32,11 @@ class KafkaPublisher:
         )
 
     async def start(self) -> None:
-        self._producer = self._create()
-        await self._producer.start()
+        if self._producer is not None:
+            return
+        producer = self._create()
+        await producer.start()
+        self._producer = producer
 
     async def publish(self, topic: str, envelopes: Sequence[Envelope]) -> None:
         """Send in order and wait until every message is acknowledged by all in-sync replicas."""

@@ -38,6 +38,8 @@ class ServiceRuntime(Generic[A]):
         self.relay = relay
         self.pool = pool
         self._relay_task: asyncio.Task[None] | None = None
+        # True while another replica holds the relay lock and this one waits to take over.
+        self.relay_standby = False
 
     async def execute(
         self,
@@ -59,7 +61,26 @@ class ServiceRuntime(Generic[A]):
 
     async def start(self) -> None:
         await self.relay.publisher.start()
-        self._relay_task = asyncio.create_task(self.relay.run(), name=f"relay-{self.service}")
+        self._relay_task = asyncio.create_task(
+            self._relay_as_leader(), name=f"relay-{self.service}"
+        )
+
+    async def _relay_as_leader(self) -> None:
+        """Relay only while holding the service's lock, so replicas never publish twice."""
+        if self.pool is None:  # the in-process bus: one process, one relay
+            await self.relay.run()
+            return
+        lock = f"accord-relay:{self.service}"
+        async with self.pool.acquire() as conn:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock):
+                self.relay_standby = True
+                await asyncio.sleep(1.0)
+            self.relay_standby = False
+            try:
+                await self.relay.run()
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
 
     async def stop(self) -> None:
         if self._relay_task is not None:

@@ -83,3 +83,28 @@ async def test_a_relay_stopped_mid_stream_resumes_and_loses_nothing(settings: Se
         # Every event is there, in order; a repeat of one already published is allowed.
         assert list(dict.fromkeys(texts)) == [f"v{n}" for n in range(6)]
     await second.stop()
+
+
+async def test_two_replicas_of_a_service_relay_through_one_leader(settings: Settings) -> None:
+    first, second = await runtime_for(settings), await runtime_for(settings)
+    await first.start()
+    await second.start()
+    contract_id = uuid4()
+    await write_history(first, [contract_id], rewrites=2)
+    await write_history(second, [uuid4()], rewrites=1)
+    async with asyncio.timeout(30):
+        while first.relay.published + second.relay.published < 5:
+            await asyncio.sleep(0.1)
+    # One replica relays, the other stands by: no event goes out twice.
+    assert {first.relay_standby, second.relay_standby} == {True, False}
+    assert 0 in (first.relay.published, second.relay.published)
+    texts = [m.envelope().data["text"] for m in await read_topic(settings.kafka_bootstrap, TOPIC, key=str(contract_id))]
+    assert texts == ["v0", "v1", "v2"]
+    leader = first if second.relay_standby else second
+    standby = second if leader is first else first
+    await leader.stop()  # the leader goes away: the standby takes over
+    await write_history(standby, [uuid4()], rewrites=0)
+    async with asyncio.timeout(30):
+        while standby.relay.published == 0:
+            await asyncio.sleep(0.1)
+    await standby.stop()
