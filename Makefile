@@ -19,6 +19,7 @@ install: $(STAMP)
 ## Run Accord: one process, embedded PostgreSQL, in-process bus, GraphQL (URL printed).
 ## `make run DEMO=1` also loads the demo contract.
 run: $(STAMP)
+	$(BIN)/python -m accord.infra.graphiql >/dev/null
 	$(BIN)/accord dev $(if $(DEMO),--demo)
 
 ## Lint: ruff, mypy strict on shared/ and services/, import-linter contracts.
@@ -30,6 +31,7 @@ lint: $(STAMP)
 
 ## Test: lint, then the whole suite on a real PostgreSQL and a real Kafka broker started here.
 test: lint
+	$(BIN)/python -m accord.infra.graphiql >/dev/null
 	$(BIN)/python -m accord.infra jars
 	$(BIN)/python -m accord.infra run -- $(BIN)/pytest -q $(PYTEST_ARGS)
 

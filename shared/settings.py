@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     notifications_url: str = ""
     # Development conveniences, off in production: the GraphiQL page and schema introspection.
     graphql_ide: bool = True
+    # Where GraphiQL's browser assets were fetched to (`python -m accord.infra.graphiql`).
+    graphiql_assets: Path = Path(".cache/graphiql")
     graphql_introspection: bool = True
     # How long a mutation waits for the read model to show its own change.
     read_your_writes_seconds: float = 3.0

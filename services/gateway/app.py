@@ -12,7 +12,8 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -33,6 +34,10 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# GraphiQL's page asks a public CDN for its code; offline, the gateway serves the same files.
+CDN = "https://unpkg.com/"
+ASSETS_PATH = "/graphiql-assets"
+
 
 class AccordGraphQL(GraphQL[GatewayContext, None]):
     """Authenticates every operation and tags every answer with a request id."""
@@ -48,6 +53,11 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
         self.app = app
         self.verifier = TokenVerifier(settings)
         self.settings = settings
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL with its assets served from here (same files, same integrity hashes)."""
+        return super().graphql_ide_html.replace(CDN, f"{ASSETS_PATH}/")
 
     def _context(self, authorization: str | None, request_id: str) -> GatewayContext:
         actor, refused = None, ""
@@ -159,5 +169,8 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
             WebSocketRoute("/graphql", graphql),
         ]
     )
+    if settings.graphql_ide:
+        assets = StaticFiles(directory=settings.graphiql_assets, check_dir=False)
+        app.router.routes.append(Mount(ASSETS_PATH, app=assets))
     app.add_middleware(RefuseSimpleRequests)
     return app

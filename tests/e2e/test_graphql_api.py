@@ -360,3 +360,23 @@ def test_each_role_may_do_exactly_what_the_method_allows(accord: Any) -> None:
         (person, op): person in allowed for op, allowed in MATRIX.items() for person in ROLES
     }
     assert seen == expected
+
+
+def test_graphiql_loads_every_asset_from_the_gateway_itself(accord: Any) -> None:
+    import base64
+    import hashlib
+    import re
+
+    url, _, _ = accord
+    page = httpx.get(url, headers={"accept": "text/html"}, timeout=10)
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert "unpkg.com" not in page.text and "jsdelivr" not in page.text
+    assets = re.findall(
+        r'(?:src|href)="(/graphiql-assets/[^"]+)"\s+integrity="sha384-([^"]+)"', page.text
+    )
+    assert len(assets) >= 5
+    for asset, digest in assets:
+        fetched = httpx.get(url.removesuffix("/graphql") + asset, timeout=10)
+        assert fetched.status_code == 200, asset
+        # The very file the public CDN serves: the browser checks the same hash.
+        assert base64.b64encode(hashlib.sha384(fetched.content).digest()).decode() == digest, asset
