@@ -72,6 +72,9 @@ class Consumer(Protocol):
 
     def assignment(self) -> set[Partition]: ...
 
+    def lag(self) -> int:
+        """Messages on the assigned partitions not yet fetched (as far as the client knows)."""
+
     async def stop(self) -> None: ...
 
 

@@ -89,6 +89,8 @@ class KafkaConsumer:
             isolation_level="read_committed",
             metadata_max_age_ms=5000,
         )
+        # The next offset this member will hand out, per partition: for its lag.
+        self._next: dict[Partition, int] = {}
 
     async def start(self, on_assigned: OnAssigned) -> None:
         await self._consumer.start()
@@ -98,11 +100,14 @@ class KafkaConsumer:
         batches = await self._consumer.getmany(
             timeout_ms=int(timeout * 1000), max_records=max_records
         )
-        return [
+        messages = [
             Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))
             for records in batches.values()
             for r in records
         ]
+        for message in messages:
+            self._next[Partition(message.topic, message.partition)] = message.offset + 1
+        return messages
 
     async def seek(self, positions: dict[Partition, int]) -> None:
         assigned = self._consumer.assignment()
@@ -110,6 +115,7 @@ class KafkaConsumer:
             tp = TopicPartition(partition.topic, partition.partition)
             if tp in assigned:
                 self._consumer.seek(tp, offset)
+                self._next[partition] = offset
 
     async def commit(self, positions: dict[Partition, int]) -> None:
         assigned = self._consumer.assignment()
@@ -123,6 +129,15 @@ class KafkaConsumer:
 
     def assignment(self) -> set[Partition]:
         return {Partition(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    def lag(self) -> int:
+        behind = 0
+        for tp in self._consumer.assignment():
+            end = self._consumer.highwater(tp)  # known once a fetch from it returned
+            fetched = self._next.get(Partition(tp.topic, tp.partition))
+            if end is not None and fetched is not None:
+                behind += max(0, end - fetched)
+        return behind
 
     async def stop(self) -> None:
         await self._consumer.stop()

@@ -98,5 +98,8 @@ class InProcessConsumer:
     def assignment(self) -> set[Partition]:
         return set(self._positions)
 
+    def lag(self) -> int:
+        return sum(len(self._bus.log(p.topic)) - at for p, at in self._positions.items())
+
     async def stop(self) -> None:
         return None

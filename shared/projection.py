@@ -91,6 +91,15 @@ class ProjectionRunner:
         self.applied = 0
         self.last_error = ""
 
+    def readiness(self, max_lag: int) -> str | None:
+        """None when applying and keeping up; otherwise why not."""
+        if self.last_error:
+            return f"{self.name}: {self.last_error}"
+        lag = self.consumer.lag()
+        if lag > max_lag:
+            return f"{self.name}: {lag} messages behind (more than {max_lag})"
+        return None
+
     async def create_tables(self) -> None:
         await self.pool.execute(SCHEMA_SQL)
 

@@ -99,8 +99,9 @@ def service_app(
         return runtime.relay.last_error or None
 
     async def consumers() -> str | None:
-        failing = [f"{r.name}: {r.last_error}" for r in app.state.views if r.last_error]
-        return "; ".join(failing) or None
+        runners: list[ProjectionRunner] = app.state.views
+        problems = [p for r in runners if (p := r.readiness(settings.ready_max_lag))]
+        return "; ".join(problems) or None
 
     checks = {"event_store": event_store, "relay": relay, "views": consumers}
     app = Starlette(routes=[*health_routes(checks), *routes], lifespan=lifespan)

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # A publish not acknowledged by then counts as failed: the producer is recreated.
     relay_publish_timeout_seconds: float = 30.0
     projection_batch_size: int = 500
+    # A consumer further behind than this many messages reports itself not ready.
+    ready_max_lag: int = 10_000
     # Where the gateway forwards commands; empty means this process's own server (embedded).
     elicitation_url: str = ""
     ranking_url: str = ""

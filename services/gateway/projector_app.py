@@ -47,7 +47,7 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
         runner: ProjectionRunner | None = app.state.projector
         if runner is None:
             return "not started"
-        return runner.last_error or None
+        return runner.readiness(settings.ready_max_lag)
 
     app = Starlette(
         routes=health_routes({"database": database, "projector": projector}), lifespan=lifespan

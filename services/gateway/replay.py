@@ -328,6 +328,9 @@ class KafkaFeed:
     async def commit(self, positions: dict[Partition, int]) -> None:
         return None  # no group: the rebuilt schema's offsets table is the only record
 
+    def lag(self) -> int:
+        return 0  # a replay feed reports its progress through the progress callback
+
     def assignment(self) -> set[Partition]:
         return {Partition(tp.topic, tp.partition) for tp in self._target}
 
@@ -482,6 +485,9 @@ class StoreFeed:
 
     async def commit(self, positions: dict[Partition, int]) -> None:
         return None
+
+    def lag(self) -> int:
+        return 0  # a replay feed reports its progress through the progress callback
 
     def assignment(self) -> set[Partition]:
         return set()
