@@ -90,14 +90,20 @@ async def _obligation(ctx: GatewayContext, accepted: Accepted, ok: bool) -> Obli
         "SELECT contract_id FROM obligations WHERE obligation_id = $1", accepted.id
     )
     found = (
-        [o for o in await reads.obligations_of(ctx.pool, row) if o.id == accepted.id] if row else []
+        [o for o in (await reads.obligations_of(ctx.pool, [row]))[0] if o.id == accepted.id]
+        if row
+        else []
     )
     return ObligationChanged(obligation=found[0] if found else None, version=accepted.version, consistent=ok)  # fmt: skip
 
 
 async def _risk(ctx: GatewayContext, accepted: Accepted, ok: bool) -> RiskChanged:
     row = await ctx.pool.fetchval("SELECT contract_id FROM risks WHERE risk_id = $1", accepted.id)
-    found = [r for r in await reads.risks_of(ctx.pool, row) if r.id == accepted.id] if row else []
+    found = (
+        [r for r in (await reads.risks_of(ctx.pool, [row]))[0] if r.id == accepted.id]
+        if row
+        else []
+    )
     return RiskChanged(risk=found[0] if found else None, version=accepted.version, consistent=ok)
 
 

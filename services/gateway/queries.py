@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import asyncpg
 import strawberry
 from strawberry.types import Info
 
@@ -34,9 +36,25 @@ from services.gateway.types import (
     diff,
 )
 
+T = TypeVar("T")
+
 
 def _ctx(info: Info[GatewayContext, None]) -> GatewayContext:
     return info.context
+
+
+Batch = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[list[list[T]]]]
+
+
+async def _load(info: Info[GatewayContext, None], batch: Batch[T], contract_id: str) -> list[T]:
+    """Through the operation's DataLoader for this relation: one query for every contract."""
+    ctx = _ctx(info)
+
+    async def load(ids: list[str]) -> list[list[T]]:
+        return await batch(ctx.pool, ids)
+
+    loaded: list[T] = await ctx.loader(batch.__name__, load).load(contract_id)
+    return loaded
 
 
 @strawberry.type
@@ -51,28 +69,28 @@ class Contract:
 
     @strawberry.field
     async def participants(self, info: Info[GatewayContext, None]) -> list[Participant]:
-        return await reads.participants_of(_ctx(info).pool, str(self.id))
+        return await _load(info, reads.participants_of, str(self.id))
 
     @strawberry.field
     async def expectations(self, info: Info[GatewayContext, None]) -> list[Expectation]:
         """In corporate priority order, then as proposed."""
-        return await reads.expectations_of(_ctx(info).pool, str(self.id))
+        return await _load(info, reads.expectations_of, str(self.id))
 
     @strawberry.field
     async def obligations(self, info: Info[GatewayContext, None]) -> list[Obligation]:
-        return await reads.obligations_of(_ctx(info).pool, str(self.id))
+        return await _load(info, reads.obligations_of, str(self.id))
 
     @strawberry.field
     async def risks(self, info: Info[GatewayContext, None]) -> list[Risk]:
-        return await reads.risks_of(_ctx(info).pool, str(self.id))
+        return await _load(info, reads.risks_of, str(self.id))
 
     @strawberry.field
     async def prioritizations(self, info: Info[GatewayContext, None]) -> list[Prioritization]:
-        return await reads.prioritizations_of(_ctx(info).pool, str(self.id))
+        return await _load(info, reads.prioritizations_of, str(self.id))
 
     @strawberry.field
     async def gap_analysis(self, info: Info[GatewayContext, None]) -> list[GapEntry]:
-        return await reads.gap_analysis(_ctx(info).pool, str(self.id))
+        return await _load(info, reads.gap_analyses, str(self.id))
 
 
 def contract_of(row: Any) -> Contract:
@@ -219,9 +237,8 @@ class Query:
     async def gap_analysis(
         self, info: Info[GatewayContext, None], contract_id: strawberry.ID
     ) -> list[GapEntry]:
-        ctx = _ctx(info)
-        await role_on(ctx, str(contract_id))
-        return await reads.gap_analysis(ctx.pool, str(contract_id))
+        await role_on(_ctx(info), str(contract_id))
+        return await _load(info, reads.gap_analyses, str(contract_id))
 
     @strawberry.field
     async def prioritization(

@@ -1,10 +1,12 @@
-"""Read-model queries the resolvers share: one SQL query per list, whatever its length."""
+"""Read-model queries the resolvers share, batched by contract for the DataLoaders: a list
+relation costs one SQL query per operation, however many contracts and items it spans."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -20,9 +22,23 @@ from services.gateway.types import (
     ranking_of,
 )
 
+T = TypeVar("T")
+
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _grouped(ids: Sequence[str], rows: Sequence[Any], build: Callable[[Any], T]) -> list[list[T]]:
+    """One list per contract, in the order asked: what a DataLoader hands back."""
+    by_contract: dict[str, list[T]] = {c: [] for c in ids}
+    for row in rows:
+        by_contract[row["contract_id"]].append(build(row))
+    return [by_contract[c] for c in ids]
 
 
 async def expectation(
@@ -46,65 +62,67 @@ async def expectation(
     return Expectation.of(_json(row["state"]), row["version"], row["position"])
 
 
-async def expectations_of(pool: asyncpg.Pool, contract_id: str) -> list[Expectation]:
+async def expectations_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Expectation]]:
+    """Each contract's expectations, in corporate priority order, then as proposed."""
     rows = await pool.fetch(
-        "SELECT DISTINCT ON (v.expectation_id) v.version, v.state, p.position, e.created_at"
-        " FROM expectation_versions v JOIN expectations e USING (expectation_id)"
+        "SELECT DISTINCT ON (v.expectation_id) v.contract_id, v.version, v.state, p.position,"
+        " e.created_at FROM expectation_versions v JOIN expectations e USING (expectation_id)"
         " LEFT JOIN corporate_priorities p ON p.expectation_id = v.expectation_id"
-        " WHERE v.contract_id = $1 ORDER BY v.expectation_id, v.version DESC",
-        contract_id,
+        " WHERE v.contract_id = ANY($1::text[]) ORDER BY v.expectation_id, v.version DESC",
+        list(ids),
     )
     rows = sorted(rows, key=lambda r: (r["position"] is None, r["position"] or 0, r["created_at"]))
-    return [Expectation.of(_json(r["state"]), r["version"], r["position"]) for r in rows]
-
-
-async def participants_of(pool: asyncpg.Pool, contract_id: str) -> list[Participant]:
-    rows = await pool.fetch(
-        "SELECT person_id, name, side, role, email, active FROM participants"
-        " WHERE contract_id = $1 ORDER BY created_at, person_id",
-        contract_id,
+    return _grouped(
+        ids, rows, lambda r: Expectation.of(_json(r["state"]), r["version"], r["position"])
     )
-    return [Participant(**dict(r)) for r in rows]
 
 
-async def obligations_of(pool: asyncpg.Pool, contract_id: str) -> list[Obligation]:
+async def participants_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Participant]]:
     rows = await pool.fetch(
-        "SELECT * FROM obligations WHERE contract_id = $1 ORDER BY created_at, obligation_id",
-        contract_id,
+        "SELECT contract_id, person_id, name, side, role, email, active FROM participants"
+        " WHERE contract_id = ANY($1::text[]) ORDER BY created_at, person_id",
+        list(ids),
     )
-    return [
-        Obligation(
-            id=r["obligation_id"],
-            contract_id=r["contract_id"],
-            what=r["what"],
-            needed_from=r["needed_from"],
-            due_on=r["due_on"],
-            depends_on=list(r["depends_on"]),
-            status=r["status"],
-            decided_by=r["decided_by"],
-            decline_reason=r["decline_reason"],
-            version=r["version"],
-        )
-        for r in rows
-    ]
+    fields = ("person_id", "name", "side", "role", "email", "active")
+    return _grouped(ids, rows, lambda r: Participant(**{k: r[k] for k in fields}))
 
 
-async def risks_of(pool: asyncpg.Pool, contract_id: str) -> list[Risk]:
+def _obligation(r: Any) -> Obligation:
+    return Obligation(
+        id=r["obligation_id"], contract_id=r["contract_id"], what=r["what"],
+        needed_from=r["needed_from"], due_on=r["due_on"], depends_on=list(r["depends_on"]),
+        status=r["status"], decided_by=r["decided_by"], decline_reason=r["decline_reason"],
+        version=r["version"],
+    )  # fmt: skip
+
+
+async def obligations_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Obligation]]:
     rows = await pool.fetch(
-        "SELECT * FROM risks WHERE contract_id = $1 ORDER BY created_at, risk_id", contract_id
+        "SELECT * FROM obligations WHERE contract_id = ANY($1::text[])"
+        " ORDER BY created_at, obligation_id",
+        list(ids),
+    )
+    return _grouped(ids, rows, _obligation)
+
+
+async def risks_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Risk]]:
+    rows = await pool.fetch(
+        "SELECT * FROM risks WHERE contract_id = ANY($1::text[]) ORDER BY created_at, risk_id",
+        list(ids),
     )
     actions = await pool.fetch(
         "SELECT risk_id, action, taken_by, created_at FROM remedial_actions"
-        " WHERE contract_id = $1 ORDER BY created_at, action_id",
-        contract_id,
+        " WHERE contract_id = ANY($1::text[]) ORDER BY created_at, action_id",
+        list(ids),
     )
     by_risk: dict[str, list[RemedialAction]] = {}
     for a in actions:
         by_risk.setdefault(a["risk_id"], []).append(
             RemedialAction(action=a["action"], taken_by=a["taken_by"], at=a["created_at"])
         )
-    return [
-        Risk(
+
+    def risk(r: Any) -> Risk:
+        return Risk(
             id=r["risk_id"],
             contract_id=r["contract_id"],
             kind=r["kind"],
@@ -121,14 +139,26 @@ async def risks_of(pool: asyncpg.Pool, contract_id: str) -> list[Risk]:
             version=r["version"],
             remedial_actions=by_risk.get(r["risk_id"], []),
         )
-        for r in rows
-    ]
+
+    return _grouped(ids, rows, risk)
 
 
-async def gap_analysis(pool: asyncpg.Pool, contract_id: str) -> list[GapEntry]:
+def _gap(r: Any) -> GapEntry:
+    weighted = r["weighted_shortfall"]
+    return GapEntry(
+        expectation_id=r["expectation_id"], text=r["text"], priority=r["position"],
+        weight=r["weight"], flagged=bool(r["flagged"]), met=r["met"], target=_text(r["target"]),
+        value=_text(r["value"]), unit=r["unit"], shortfall=_text(r["shortfall"]),
+        weighted_shortfall=None if weighted is None else float(weighted),
+        gap_acknowledged=r["gap_id"] is not None,
+        recovery_steps_total=r["steps_total"], recovery_steps_completed=r["steps_completed"],
+    )  # fmt: skip
+
+
+async def gap_analyses(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[GapEntry]]:
     """Each expectation's latest gap, in corporate priority order, the top two flagged."""
     rows = await pool.fetch(
-        "SELECT e.expectation_id, e.text, g.priority, g.weight, g.flagged, g.met, g.target,"
+        "SELECT e.contract_id, e.expectation_id, e.text, g.weight, g.flagged, g.met, g.target,"
         " g.value, g.unit, g.shortfall, g.weighted_shortfall, g.gap_id,"
         " coalesce(gp.steps_total, 0) AS steps_total,"
         " coalesce(gp.steps_completed, 0) AS steps_completed, p.position"
@@ -136,35 +166,11 @@ async def gap_analysis(pool: asyncpg.Pool, contract_id: str) -> list[GapEntry]:
         " LEFT JOIN expectation_gaps g ON g.expectation_id = e.expectation_id"
         " LEFT JOIN gaps gp ON gp.gap_id = g.gap_id"
         " LEFT JOIN corporate_priorities p ON p.expectation_id = e.expectation_id"
-        " WHERE e.contract_id = $1 AND e.status NOT IN ('withdrawn', 'merged')"
+        " WHERE e.contract_id = ANY($1::text[]) AND e.status NOT IN ('withdrawn', 'merged')"
         " ORDER BY p.position NULLS LAST, e.created_at, e.expectation_id",
-        contract_id,
+        list(ids),
     )
-
-    def text(value: Any) -> str | None:
-        return None if value is None else str(value)
-
-    return [
-        GapEntry(
-            expectation_id=r["expectation_id"],
-            text=r["text"],
-            priority=r["position"],
-            weight=r["weight"],
-            flagged=bool(r["flagged"]),
-            met=r["met"],
-            target=text(r["target"]),
-            value=text(r["value"]),
-            unit=r["unit"],
-            shortfall=text(r["shortfall"]),
-            weighted_shortfall=None
-            if r["weighted_shortfall"] is None
-            else float(r["weighted_shortfall"]),
-            gap_acknowledged=r["gap_id"] is not None,
-            recovery_steps_total=r["steps_total"],
-            recovery_steps_completed=r["steps_completed"],
-        )
-        for r in rows
-    ]
+    return _grouped(ids, rows, _gap)
 
 
 async def prioritization(pool: asyncpg.Pool, session_id: str) -> Prioritization | None:
@@ -174,15 +180,17 @@ async def prioritization(pool: asyncpg.Pool, session_id: str) -> Prioritization 
     return (await _sessions(pool, [row]))[0]
 
 
-async def prioritizations_of(pool: asyncpg.Pool, contract_id: str) -> list[Prioritization]:
+async def prioritizations_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Prioritization]]:
     rows = await pool.fetch(
-        "SELECT * FROM prioritizations WHERE contract_id = $1 ORDER BY created_at, session_id",
-        contract_id,
+        "SELECT * FROM prioritizations WHERE contract_id = ANY($1::text[])"
+        " ORDER BY created_at, session_id",
+        list(ids),
     )
-    return await _sessions(pool, rows)
+    sessions = {s.id: s for s in await _sessions(pool, rows)}
+    return _grouped(ids, rows, lambda r: sessions[r["session_id"]])
 
 
-async def _sessions(pool: asyncpg.Pool, rows: list[Any]) -> list[Prioritization]:
+async def _sessions(pool: asyncpg.Pool, rows: Sequence[Any]) -> list[Prioritization]:
     ids = [r["session_id"] for r in rows]
     ballots = await pool.fetch(
         "SELECT session_id, voter, ranking, dots FROM ballots WHERE session_id = ANY($1::text[])"

@@ -290,6 +290,27 @@ async def test_a_contract_costs_the_same_number_of_queries_however_much_it_holds
     big, tiny = counts
     assert big == tiny  # 12 expectations, 5 ballots, a risk: as many queries as one expectation
 
+    # Across a page of contracts too: the DataLoaders batch each relation into one query.
+    listing = """{ contracts(first: 20) { edges { node { title participants { personId }
+        expectations { text } risks { title } prioritizations { ballots { voter } } gapAnalysis { priority } } } } }"""
+    pool = await asyncpg.create_pool(database, server_settings={"search_path": "readmodel"})
+    per_person = {}
+    try:
+        for person in ("am", "cso"):  # am opened both contracts, cso is on the demo only
+            counting = CountingPool(pool)
+            context = GatewayContext(
+                actor=Actor(person), refused="", authorization="", request_id="count", pool=counting,  # type: ignore[arg-type]
+                http=None, settings=Settings(),  # type: ignore[arg-type]
+            )  # fmt: skip
+            result = await schema.execute(listing, context_value=context)
+            assert result.errors is None, result.errors
+            assert result.data is not None
+            per_person[person] = (len(result.data["contracts"]["edges"]), counting.queries)
+    finally:
+        await pool.close()
+    assert per_person["am"][0] > per_person["cso"][0]
+    assert per_person["am"][1] == per_person["cso"][1]
+
 
 ROLES = {
     "cfo": "client_decision_maker",
