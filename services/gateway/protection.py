@@ -8,6 +8,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -54,12 +55,20 @@ def _is_internal(error: GraphQLError) -> bool:
     return True
 
 
+# The limiters' validation rules, built once: a limiter built per request would make new rule
+# classes each time, and the validation cache (keyed by the rules) would never hit.
+_LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
+
 def extensions() -> list[Any]:
-    """The schema extensions (factories: a fresh one per request): limits, caches, masking."""
+    """The schema extensions, as factories (a fresh instance per request): limits, caches,
+    masking."""
     return [
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(AddValidationRules, _LIMIT_RULES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(ParserCache, maxsize=512),
         partial(ValidationCache, maxsize=512),
         partial(
