@@ -1,16 +1,317 @@
-"""The notifications service's HTTP endpoints; its commands arrive with its issue."""
+"""The notifications service's HTTP endpoints: in-app notices, policies, preferences, deliveries.
+
+Notices themselves are queued by the service from the events it consumes; people read their
+in-app notices, acknowledge them, choose how they are reached, and (account managers and
+sponsors) set each contract's policies and watch its deliveries.
+"""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
+import json
+from typing import Any
+from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+
+from services.notifications import reads, tables
+from services.notifications.application import Notifications
+from services.notifications.channels.smtp import valid_address
+from services.notifications.contract_view import TOPICS, handler
+from services.notifications.errors import (
+    InvalidPreference,
+    NotAllowed,
+    NotOnContract,
+    UnknownNotice,
+)
+from services.notifications.policies import (
+    POLICY_TRIGGERS,
+    Policy,
+    Trigger,
+    default_policies,
+    policy_for,
+)
+from services.notifications.preferences import Cadence, Channel, Preference, default_preference
+from services.notifications.settings import NotifySettings
+from services.notifications.workers import Workers, with_workers
+from shared.auth import Actor
 from shared.bus import Bus
-from shared.health import health_routes
+from shared.errors import InvalidInput
+from shared.http import command, query
+from shared.runtime import ServiceRuntime
+from shared.service_app import View, pool_of, runtime_of, service_app
 from shared.settings import Settings
 
 SERVICE = "notifications"
+# Who may set how a contract notifies, and who may watch its deliveries.
+POLICY_SETTERS = {"provider_account_manager", "client_sponsor"}
+WATCHERS = {"provider_account_manager", "client_sponsor", "auditor"}
+# Who may choose the channel of someone else (e.g. an enterprise system's webhook).
+PREFERENCE_SETTERS = {"provider_account_manager"}
 
 
-def create_app(settings: Settings, bus: Bus) -> Starlette:
-    """The service's Starlette app: health only until its domain lands."""
-    return Starlette(routes=health_routes({}))
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Acknowledge(Body):
+    pass
+
+
+class ChangePolicy(Body):
+    trigger: Trigger
+    policy: Policy
+
+
+class ChangePreferences(Body):
+    # Absent: the caller's own.
+    person_id: str | None = None
+    channel: Channel
+    cadence: Cadence = Cadence.IMMEDIATE
+    # Overrides the address the contract knows, for email.
+    email: str = ""
+    webhook_url: str = ""
+
+
+def _runtime(request: Request) -> ServiceRuntime[Notifications]:
+    runtime: ServiceRuntime[Notifications] = runtime_of(request)
+    return runtime
+
+
+def _settings(request: Request) -> NotifySettings:
+    settings: NotifySettings = request.app.state.notify_settings
+    return settings
+
+
+async def _run(request: Request, actor: Actor, role: str, method: Any, *args: Any) -> Any:
+    """A person's command; the ledger is told its tables are behind."""
+    runtime = _runtime(request)
+    result = await runtime.execute(
+        method, *args, actor_id=actor.subject, actor_role=role,
+        correlation_id=request.headers.get("x-correlation-id", ""),
+    )  # fmt: skip
+    workers: Workers | None = getattr(request.app.state, "workers", None)
+    if workers is not None:
+        workers.ledger.wake()
+    return result
+
+
+async def _role(request: Request, actor: Actor, contract_id: str) -> str:
+    role = await reads.role_of(pool_of(request), contract_id, actor.subject)
+    if role is None:
+        raise NotOnContract(actor.subject, contract_id)
+    return role
+
+
+def _notice(row: Any) -> dict[str, Any]:
+    return {
+        "notice_id": str(row["notice_id"]),
+        "key": row["key"],
+        "contract_id": str(row["contract_id"]),
+        "person_id": row["person_id"],
+        "channel": row["channel"],
+        "trigger": row["trigger"],
+        "subject": row["subject"],
+        "text": row["body"],
+        "data": json.loads(row["data"]),
+        "urgent": row["urgent"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "last_reason": row["last_reason"],
+        "address": row["address"],
+        "queued_at": row["queued_at"].isoformat(),
+        "delivered_at": row["delivered_at"].isoformat() if row["delivered_at"] else None,
+        "acknowledged_at": row["acknowledged_at"].isoformat() if row["acknowledged_at"] else None,
+        "next_attempt_at": row["next_attempt_at"].isoformat(),
+    }
+
+
+async def list_notifications(actor: Actor, request: Request) -> dict[str, Any]:
+    """The caller's in-app notices, newest first; `?unread_only=true`, `?contract_id=`."""
+    params = request.query_params
+    unread_only = params.get("unread_only", "").lower() in ("1", "true", "yes")
+    try:
+        contract_id = UUID(params["contract_id"]) if params.get("contract_id") else None
+        limit = max(1, min(int(params.get("limit") or 100), 500))
+    except ValueError:
+        raise InvalidInput(
+            "contract_id must be a UUID and limit a number",
+            problems=[{"field": "query", "problem": "contract_id or limit is malformed"}],
+        ) from None
+    rows = await pool_of(request).fetch(
+        "SELECT * FROM notices WHERE person_id = $1 AND channel = 'in_app'"
+        " AND status = 'delivered' AND ($2::uuid IS NULL OR contract_id = $2::uuid)"
+        " AND (NOT $3 OR acknowledged_at IS NULL) ORDER BY queued_at DESC LIMIT $4",
+        actor.subject, contract_id, unread_only, limit,
+    )  # fmt: skip
+    return {"notifications": [_notice(r) for r in rows]}
+
+
+async def acknowledge(actor: Actor, body: Acknowledge, request: Request) -> dict[str, Any]:
+    notice_id = request.path_params["notice_id"]
+    runtime = _runtime(request)
+    notice = await runtime.executor.run(runtime.app.notice, notice_id)
+    if notice.person_id != actor.subject:
+        raise UnknownNotice(notice_id)  # someone else's notice is none of the caller's business
+    result = await _run(
+        request, actor, "recipient", runtime.app.acknowledge, notice_id, actor.subject
+    )
+    return dict(result.as_dict())
+
+
+async def show_policies(actor: Actor, request: Request) -> dict[str, Any]:
+    """Each trigger's policy on the contract, and whether it is the default."""
+    contract_id = str(request.path_params["contract_id"])
+    await _role(request, actor, contract_id)
+    settings = _settings(request)
+    defaults = default_policies(settings.reminder_every, settings.reminder_before_due)
+    changed = await reads.changed_policies(pool_of(request), contract_id)
+    return {
+        "contract_id": contract_id,
+        "policies": {
+            t.value: {
+                "policy": policy_for(t, defaults, changed).model_dump(mode="json"),
+                "default": t.value not in changed,
+            }
+            for t in POLICY_TRIGGERS
+        },
+    }
+
+
+async def change_policy(actor: Actor, body: ChangePolicy, request: Request) -> dict[str, Any]:
+    contract_id = str(request.path_params["contract_id"])
+    role = await _role(request, actor, contract_id)
+    if role not in POLICY_SETTERS:
+        raise NotAllowed(actor.subject, "change how this contract notifies people")
+    if body.trigger is Trigger.OBLIGATION_REMINDER:
+        raise InvalidInput(
+            "reminders follow the obligation_proposed policy; change that one",
+            problems=[{"field": "trigger", "problem": "not a policy of its own"}],
+        )
+    runtime = _runtime(request)
+    result = await _run(
+        request, actor, role, runtime.app.change_policy,
+        UUID(contract_id), body.trigger, body.policy, actor.subject,
+    )  # fmt: skip
+    return dict(result.as_dict())
+
+
+async def show_preferences(actor: Actor, request: Request) -> dict[str, Any]:
+    """The caller's way of being reached (everyone's, for the account manager and sponsor)."""
+    contract_id = str(request.path_params["contract_id"])
+    role = await _role(request, actor, contract_id)
+    pool = pool_of(request)
+    snapshot = await reads.snapshot(pool, contract_id)
+    chosen = await reads.preferences(pool, contract_id)
+    email_enabled = _settings(request).email_enabled
+    people = list(snapshot.people.values())
+    if role not in POLICY_SETTERS:
+        people = [p for p in people if p.person_id == actor.subject]
+    return {
+        "contract_id": contract_id,
+        "preferences": [
+            {
+                "person_id": p.person_id,
+                "default": p.person_id not in chosen,
+                **_preference(
+                    chosen.get(p.person_id) or default_preference(p.email, email_enabled)
+                ),
+            }
+            for p in sorted(people, key=lambda p: p.person_id)
+        ],
+    }
+
+
+def _preference(preference: Preference) -> dict[str, str]:
+    return {
+        "channel": preference.channel.value,
+        "cadence": preference.cadence.value,
+        "email": preference.email,
+        "webhook_url": preference.webhook_url,
+    }
+
+
+async def change_preferences(
+    actor: Actor, body: ChangePreferences, request: Request
+) -> dict[str, Any]:
+    contract_id = str(request.path_params["contract_id"])
+    role = await _role(request, actor, contract_id)
+    person_id = body.person_id or actor.subject
+    if person_id != actor.subject:
+        if role not in PREFERENCE_SETTERS:
+            raise NotAllowed(actor.subject, f"choose how {person_id} is reached")
+        if await reads.role_of(pool_of(request), contract_id, person_id) is None:
+            raise NotOnContract(person_id, contract_id)
+    if body.channel is Channel.WEBHOOK and not body.webhook_url.startswith(("http://", "https://")):
+        raise InvalidPreference("A webhook needs an http:// or https:// webhook_url.")
+    if body.email and not valid_address(body.email):
+        raise InvalidPreference(f"{body.email!r} is not an email address.")
+    preference = Preference(body.channel, body.cadence, body.email, body.webhook_url)
+    runtime = _runtime(request)
+    result = await _run(
+        request, actor, role, runtime.app.change_preferences,
+        UUID(contract_id), person_id, preference, actor.subject,
+    )  # fmt: skip
+    return dict(result.as_dict())
+
+
+async def deliveries(actor: Actor, request: Request) -> dict[str, Any]:
+    """Every notice on the contract with its state: `?status=dead_lettered` finds the failures."""
+    contract_id = str(request.path_params["contract_id"])
+    role = await _role(request, actor, contract_id)
+    if role not in WATCHERS:
+        raise NotAllowed(actor.subject, "see this contract's deliveries")
+    status = request.query_params.get("status") or None
+    rows = await pool_of(request).fetch(
+        "SELECT * FROM notices WHERE contract_id = $1 AND ($2::text IS NULL OR status = $2)"
+        " ORDER BY queued_at, key",
+        contract_id, status,
+    )  # fmt: skip
+    return {"contract_id": contract_id, "notices": [_notice(r) for r in rows]}
+
+
+async def reminders(actor: Actor, request: Request) -> dict[str, Any]:
+    """The contract's reminders: which are still to go out, which went, which were stopped."""
+    contract_id = str(request.path_params["contract_id"])
+    await _role(request, actor, contract_id)
+    rows = await pool_of(request).fetch(
+        "SELECT * FROM reminders WHERE contract_id = $1 ORDER BY due_at", contract_id
+    )
+    return {
+        "contract_id": contract_id,
+        "reminders": [
+            {
+                "reminder_id": str(r["reminder_id"]),
+                "obligation_id": str(r["obligation_id"]),
+                "kind": r["kind"],
+                "sequence": r["sequence"],
+                "due_at": r["due_at"].isoformat(),
+                "status": r["status"],
+                "reason": r["reason"],
+            }
+            for r in rows
+        ],
+    }
+
+
+ROUTES: list[BaseRoute] = [
+    query("/notifications", list_notifications),
+    command("/notifications/{notice_id:uuid}/acknowledge", Acknowledge, acknowledge),
+    query("/contracts/{contract_id:uuid}/policies", show_policies),
+    command("/contracts/{contract_id:uuid}/policies", ChangePolicy, change_policy),
+    query("/contracts/{contract_id:uuid}/preferences", show_preferences),
+    command("/contracts/{contract_id:uuid}/preferences", ChangePreferences, change_preferences),
+    query("/contracts/{contract_id:uuid}/deliveries", deliveries),
+    query("/contracts/{contract_id:uuid}/reminders", reminders),
+]
+
+
+def create_app(settings: Settings, bus: Bus, notify: NotifySettings | None = None) -> Starlette:
+    """The service's process: runtime and relay, its view of the contracts, the workers."""
+    notify = notify or NotifySettings()
+    view = View("contract-view", TOPICS, tables.SCHEMA, handler(notify))
+    app = service_app(SERVICE, Notifications, settings, bus, ROUTES, views=[view])
+    app.state.notify_settings = notify
+    return with_workers(app, settings, notify)

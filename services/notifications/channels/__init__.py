@@ -1,0 +1,1 @@
+"""How a notice leaves the service: webhook, email over SMTP, or stored for the app."""

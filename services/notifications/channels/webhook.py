@@ -1,0 +1,45 @@
+"""The webhook channel: a signed JSON POST that carries the notice's idempotency key."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from services.notifications.channels.outgoing import DeliveryFailed, Outgoing
+from services.notifications.channels.signing import (
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature,
+)
+
+
+def request_of(outgoing: Outgoing, secret: str, now: int) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of the POST; the signature covers the timestamp and the body."""
+    body = json.dumps(outgoing.payload, separators=(",", ":"), sort_keys=True).encode()
+    headers = {
+        "content-type": "application/json",
+        IDEMPOTENCY_HEADER: outgoing.key,
+        TIMESTAMP_HEADER: str(now),
+        SIGNATURE_HEADER: signature(secret, now, body),
+        "user-agent": "accord-notifications",
+    }
+    return body, headers
+
+
+async def send(
+    client: httpx.AsyncClient, url: str, outgoing: Outgoing, secret: str, now: int
+) -> None:
+    """POST it; anything but a 2xx answer in time is a DeliveryFailed with the reason."""
+    if not url.startswith(("http://", "https://")):
+        raise DeliveryFailed(f"no usable webhook URL for {outgoing.person_id}: {url!r}")
+    body, headers = request_of(outgoing, secret, now)
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except httpx.TimeoutException as error:
+        raise DeliveryFailed(f"webhook timed out: {type(error).__name__}") from error
+    except httpx.TransportError as error:
+        raise DeliveryFailed(f"webhook unreachable: {type(error).__name__}: {error}") from error
+    if not response.is_success:
+        raise DeliveryFailed(f"webhook answered HTTP {response.status_code}")

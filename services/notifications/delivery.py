@@ -1,0 +1,224 @@
+"""The delivery worker: sends the notices that are due, and records each outcome.
+
+Exactly-once effect: a notice is sent only while its own record (the event store, not the
+table) says it is undelivered, and "delivered" is recorded as soon as the send succeeds. A crash
+between the send and that record is the one window left: the notice goes out again on restart
+with the SAME idempotency key (the webhook's Idempotency-Key header, the email's Message-ID),
+so the receiver recognises and drops the repeat.
+
+Each send runs on its own, bounded by a semaphore and a deadline: a slow or dead receiver
+holds one slot, never the other notices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+
+from services.notifications import reads
+from services.notifications.actor import ServiceActor
+from services.notifications.backoff import retry_delay
+from services.notifications.channels import smtp, webhook
+from services.notifications.channels.outgoing import DeliveryFailed, Outgoing
+from services.notifications.digest import digest_text
+from services.notifications.idempotency import digest_key
+from services.notifications.preferences import Channel
+from services.notifications.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+Row = asyncpg.Record
+
+CLAIM = """
+UPDATE notices SET claimed_until = now() + make_interval(secs => $2)
+WHERE notice_id IN (
+    SELECT notice_id FROM notices
+    WHERE status IN ('queued', 'retrying') AND next_attempt_at <= now()
+      AND (claimed_until IS NULL OR claimed_until < now())
+    ORDER BY urgent DESC, next_attempt_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING notice_id, key, contract_id, source_event_id, trigger, person_id, channel, subject,
+          body, data, urgent, not_before, queued_at
+"""
+
+
+def batches(rows: Sequence[Row]) -> list[list[Row]]:
+    """One send per notice, except digest notices: one send per person, contract and channel."""
+    sends: list[list[Row]] = []
+    digests: dict[tuple[str, str, str], list[Row]] = {}
+    for row in rows:
+        if row["not_before"] is None:
+            sends.append([row])
+        else:
+            key = (str(row["contract_id"]), row["person_id"], row["channel"])
+            digests.setdefault(key, []).append(row)
+    return sends + list(digests.values())
+
+
+def payload_of(row: Row) -> dict[str, Any]:
+    """What a webhook receives for one notice."""
+    return {
+        "key": row["key"],
+        "notice_id": str(row["notice_id"]),
+        "contract_id": str(row["contract_id"]),
+        "person_id": row["person_id"],
+        "trigger": row["trigger"],
+        "subject": row["subject"],
+        "text": row["body"],
+        "data": json.loads(row["data"]),
+        "urgent": row["urgent"],
+        "queued_at": row["queued_at"].isoformat(),
+    }
+
+
+def outgoing_of(rows: Sequence[Row]) -> Outgoing:
+    """A single notice as itself; digest notices gathered under the digest's own key."""
+    first = rows[0]
+    if first["not_before"] is None:
+        return Outgoing(
+            key=first["key"],
+            message_id=str(first["notice_id"]),
+            contract_id=str(first["contract_id"]),
+            person_id=first["person_id"],
+            subject=first["subject"],
+            text=first["body"],
+            payload=payload_of(first),
+        )
+    key = digest_key(r["key"] for r in rows)
+    subject, text = digest_text([(r["subject"], r["body"]) for r in rows])
+    return Outgoing(
+        key=key,
+        message_id=key,
+        contract_id=str(first["contract_id"]),
+        person_id=first["person_id"],
+        subject=subject,
+        text=text,
+        payload={"digest": key, "notices": [payload_of(r) for r in rows]},
+    )
+
+
+def failure_reason(error: Exception) -> str:
+    """What the record says about a failed send."""
+    if isinstance(error, DeliveryFailed):
+        return error.reason
+    if isinstance(error, TimeoutError):
+        return "send timed out"
+    return f"{type(error).__name__}: {error}"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        actor: ServiceActor,
+        pool: asyncpg.Pool,
+        settings: NotifySettings,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self.actor = actor
+        self.pool = pool
+        self.settings = settings
+        self.http = http
+        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self._wake = asyncio.Event()
+        self.last_error = ""
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def deliver_due(self) -> int:
+        """Claim the due notices and send them all, concurrently; how many were claimed."""
+        rows = await self.pool.fetch(
+            CLAIM, self.settings.delivery_batch_size, self.settings.claim_seconds
+        )
+        await asyncio.gather(*(self._guarded(batch) for batch in batches(rows)))
+        return len(rows)
+
+    async def _guarded(self, rows: Sequence[Row]) -> None:
+        async with self._slots:
+            try:
+                await self.deliver(rows)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # Not even the outcome could be recorded: the claim expires and it is tried again.
+                log.warning("notifications: delivery of %s not recorded: %s", rows[0]["key"], error)
+
+    async def deliver(self, rows: Sequence[Row]) -> None:
+        """Send one notice (or digest) if its record says it is still due; record the outcome."""
+        now = datetime.now(UTC)
+        due = await self.actor.read(self.actor.app.due_notices, [r["notice_id"] for r in rows], now)
+        if not due:
+            return  # delivered or rescheduled already; the table has not caught up yet
+        due_ids = {n.id for n in due}
+        rows = [r for r in rows if r["notice_id"] in due_ids]
+        first = rows[0]
+        async with self.pool.acquire() as conn:
+            address = await reads.address_of(
+                conn, first["contract_id"], first["person_id"], first["channel"]
+            )
+        outgoing = outgoing_of(rows)
+        ids = [r["notice_id"] for r in rows]
+        try:
+            async with asyncio.timeout(self.settings.send_deadline_seconds):
+                await self.send(first["channel"], address, outgoing)
+        except Exception as error:
+            # Whatever went wrong is recorded and retried: a notice is never stuck unrecorded.
+            reason = failure_reason(error)
+            attempt = max(n.attempts for n in due) + 1
+            delay = retry_delay(
+                attempt, self.settings.backoff_base_seconds, self.settings.backoff_max_seconds
+            )
+            await self.actor.run(
+                self.actor.app.record_failed, ids, reason, address, now, delay,
+                self.settings.max_attempts, causation_id=first["source_event_id"],
+            )  # fmt: skip
+            return
+        digest = outgoing.key if len(rows) > 1 or first["not_before"] is not None else ""
+        await self.actor.run(
+            self.actor.app.record_delivered, ids, address, digest,
+            causation_id=first["source_event_id"],
+        )  # fmt: skip
+
+    async def send(self, channel: str, address: str, outgoing: Outgoing) -> None:
+        if channel == Channel.IN_APP:
+            return  # stored already: the API lists it once it is recorded as delivered
+        if channel == Channel.EMAIL:
+            await smtp.send(self.settings, address, outgoing)
+        elif channel == Channel.WEBHOOK:
+            secret = self.settings.secret_for(outgoing.contract_id)
+            await webhook.send(self.http, address, outgoing, secret, int(time.time()))
+        else:
+            raise DeliveryFailed(f"no channel {channel!r} for {outgoing.person_id}")
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                claimed = await self.deliver_due()
+                self.last_error = ""
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("notifications delivery: %s; retrying", self.last_error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if claimed < self.settings.delivery_batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake.wait(), self.settings.delivery_interval_seconds
+                    )

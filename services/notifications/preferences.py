@@ -1,0 +1,34 @@
+"""How each person wants to be reached: a channel, and at once or in a daily digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    IN_APP = "in_app"
+
+
+class Cadence(StrEnum):
+    IMMEDIATE = "immediate"
+    DAILY_DIGEST = "daily_digest"
+
+
+@dataclass(frozen=True)
+class Preference:
+    """A person's choice on one contract; `email` overrides the address the contract knows."""
+
+    channel: Channel
+    cadence: Cadence = Cadence.IMMEDIATE
+    email: str = ""
+    webhook_url: str = ""
+
+
+def default_preference(email: str, email_enabled: bool) -> Preference:
+    """Email when the person has an address and the service can send mail, else in-app."""
+    if email and email_enabled:
+        return Preference(Channel.EMAIL)
+    return Preference(Channel.IN_APP)

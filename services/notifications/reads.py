@@ -1,0 +1,114 @@
+"""Queries on the service's own tables: a contract's snapshot, policies, preferences, addresses."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeAlias
+from uuid import UUID
+
+import asyncpg
+
+from services.notifications.policies import Policy
+from services.notifications.preferences import Cadence, Channel, Preference
+from services.notifications.snapshot import ContractSnapshot, ObligationState, Person
+from shared.database import Connection
+
+# A connection inside a transaction (the view's handler) or the pool (the API, the workers).
+Queryable: TypeAlias = "Connection | asyncpg.Pool"
+
+
+async def snapshot(conn: Queryable, contract_id: UUID | str) -> ContractSnapshot:
+    """What the view knows of the contract now: the planner's input."""
+    people = await conn.fetch(
+        "SELECT person_id, name, side, role, email FROM view_participants"
+        " WHERE contract_id = $1 AND active",
+        contract_id,
+    )
+    expectations = await conn.fetch(
+        "SELECT expectation_id::text AS id, text, proposers FROM view_expectations"
+        " WHERE contract_id = $1",
+        contract_id,
+    )
+    obligations = await conn.fetch(
+        "SELECT obligation_id::text AS id, what, needed_from, due_on, proposed_by, status"
+        " FROM view_obligations WHERE contract_id = $1",
+        contract_id,
+    )
+    ranking = await conn.fetchval(
+        "SELECT ranking FROM view_rankings WHERE contract_id = $1", contract_id
+    )
+    return ContractSnapshot(
+        contract_id=UUID(str(contract_id)),
+        people={r["person_id"]: Person(**dict(r)) for r in people},
+        proposers={r["id"]: tuple(r["proposers"]) for r in expectations},
+        expectation_texts={r["id"]: r["text"] for r in expectations},
+        obligations={
+            r["id"]: ObligationState(
+                obligation_id=r["id"],
+                what=r["what"],
+                needed_from=r["needed_from"],
+                due_on=r["due_on"],
+                proposed_by=r["proposed_by"],
+                status=r["status"],
+            )
+            for r in obligations
+        },
+        ranking=tuple(ranking or ()),
+    )
+
+
+async def changed_policies(conn: Queryable, contract_id: UUID | str) -> dict[str, Policy]:
+    """The contract's policies that someone changed, by trigger (the others are the defaults)."""
+    rows = await conn.fetch(
+        "SELECT trigger, policy FROM policies WHERE contract_id = $1", contract_id
+    )
+    return {r["trigger"]: Policy.model_validate(json.loads(r["policy"])) for r in rows}
+
+
+async def preferences(conn: Queryable, contract_id: UUID | str) -> dict[str, Preference]:
+    """Each person's chosen channel on the contract (absent: the default applies)."""
+    rows = await conn.fetch(
+        "SELECT person_id, channel, cadence, email, webhook_url FROM preferences"
+        " WHERE contract_id = $1",
+        contract_id,
+    )
+    return {r["person_id"]: _preference(r) for r in rows}
+
+
+def _preference(row: asyncpg.Record) -> Preference:
+    return Preference(
+        channel=Channel(row["channel"]),
+        cadence=Cadence(row["cadence"]),
+        email=row["email"],
+        webhook_url=row["webhook_url"],
+    )
+
+
+async def role_of(conn: Queryable, contract_id: UUID | str, person_id: str) -> str | None:
+    """The person's role on the contract now, or None when they are not on it."""
+    role: str | None = await conn.fetchval(
+        "SELECT role FROM view_participants WHERE contract_id = $1 AND person_id = $2 AND active",
+        contract_id,
+        person_id,
+    )
+    return role
+
+
+async def address_of(conn: Queryable, contract_id: UUID | str, person_id: str, channel: str) -> str:
+    """Where the channel reaches the person now ("" when nowhere): read at each attempt, so a
+    corrected address is used by the next retry."""
+    row = await conn.fetchrow(
+        "SELECT p.email AS known_email, pr.email AS own_email, pr.webhook_url"
+        " FROM (SELECT $1::uuid AS contract_id, $2::text AS person_id) AS who"
+        " LEFT JOIN view_participants p USING (contract_id, person_id)"
+        " LEFT JOIN preferences pr USING (contract_id, person_id)",
+        contract_id,
+        person_id,
+    )
+    if row is None:
+        return ""
+    if channel == Channel.EMAIL:
+        return str(row["own_email"] or row["known_email"] or "")
+    if channel == Channel.WEBHOOK:
+        return str(row["webhook_url"] or "")
+    return "in-app"

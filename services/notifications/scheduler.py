@@ -1,0 +1,107 @@
+"""The scheduler: fires the reminders that came due, from the service's own reminders table.
+
+Reminders are events, so a restart loses none: the table is rebuilt from them, and a reminder
+due while the service was down fires when it is back. Firing is one transaction (the reminder,
+its notices, the next reminder); a reminder that was fired or cancelled meanwhile is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+
+from services.notifications import reads
+from services.notifications.actor import ServiceActor
+from services.notifications.digest import next_digest_at
+from services.notifications.planner import plan
+from services.notifications.policies import Policy, Trigger, default_policies, policy_for
+from services.notifications.reminder import ReminderKind
+from services.notifications.settings import NotifySettings
+from services.notifications.source import SourceEvent
+
+log = logging.getLogger(__name__)
+
+
+def no_longer_wanted(policy: Policy, kind: str) -> bool:
+    """The contract turned reminders off (or this kind of reminder) since it was scheduled."""
+    if not policy.enabled:
+        return True
+    if kind == ReminderKind.EVERY:
+        return policy.remind_every is None
+    return policy.remind_before_due is None
+
+
+class Scheduler:
+    def __init__(self, actor: ServiceActor, pool: asyncpg.Pool, settings: NotifySettings) -> None:
+        self.actor = actor
+        self.pool = pool
+        self.settings = settings
+        self.defaults = default_policies(settings.reminder_every, settings.reminder_before_due)
+        self.last_error = ""
+
+    async def fire_due(self) -> int:
+        """Fire (or, for a decided obligation, cancel) every reminder due now."""
+        now = datetime.now(UTC)
+        due = await self.pool.fetch(
+            "SELECT reminder_id, contract_id, obligation_id, kind FROM reminders"
+            " WHERE status = 'scheduled' AND due_at <= $1 ORDER BY due_at LIMIT 100",
+            now,
+        )
+        for row in due:
+            await self.fire(
+                row["reminder_id"], row["contract_id"], str(row["obligation_id"]), row["kind"]
+            )
+        return len(due)
+
+    async def fire(
+        self, reminder_id: UUID, contract_id: UUID, obligation_id: str, kind: str
+    ) -> None:
+        now = datetime.now(UTC)
+        async with self.pool.acquire() as conn:
+            snapshot = await reads.snapshot(conn, contract_id)
+            obligation = snapshot.obligations.get(obligation_id)
+            if obligation is not None and obligation.decided:
+                # Its decision may have come after the dispatcher looked for reminders to stop.
+                await self.actor.run(
+                    self.actor.app.cancel_reminder, reminder_id,
+                    f"the obligation was {obligation.status}",
+                )  # fmt: skip
+                return
+            policy = policy_for(
+                Trigger.OBLIGATION_REMINDER,
+                self.defaults,
+                await reads.changed_policies(conn, contract_id),
+            )
+            if no_longer_wanted(policy, kind):
+                await self.actor.run(
+                    self.actor.app.cancel_reminder, reminder_id,
+                    "the contract's policy no longer asks for this reminder",
+                )  # fmt: skip
+                return
+            preferences = await reads.preferences(conn, contract_id)
+        source = SourceEvent(
+            str(reminder_id), "ReminderFired", now, {"obligation_id": obligation_id}
+        )
+        plans = plan(
+            source, snapshot, policy, preferences, email_enabled=self.settings.email_enabled
+        )
+        await self.actor.run(
+            self.actor.app.fire_reminder, reminder_id, plans, now,
+            next_digest_at(now, self.settings.digest_hour), causation_id=str(reminder_id),
+        )  # fmt: skip
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.fire_due()
+                self.last_error = ""
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("notifications scheduler: %s", self.last_error)
+            await asyncio.sleep(self.settings.scheduler_interval_seconds)

@@ -1,0 +1,78 @@
+"""Fixtures of the notifications integration tests: real Kafka, PostgreSQL, SMTP and HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from services.elicitation.application import Expectations
+from services.notifications.api import create_app
+from services.notifications.settings import NotifySettings
+from shared.bus_kafka import KafkaBus
+from shared.runtime import build_runtime
+from shared.settings import Settings
+from tests.integration.http_server import serving
+from tests.integration.notifications.contract_story import Elicitation, Notify
+from tests.integration.notifications.mailbox import Mailbox
+from tests.integration.notifications.receiver import Receiver
+
+SECRET = "notifications-webhook-secret"
+
+
+@pytest.fixture
+def settings(database_url: str, kafka_bootstrap: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        kafka_bootstrap=kafka_bootstrap,
+        jwt_secret="notifications-integration-secret-32b",
+    )
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    hooks = Receiver(SECRET)
+    async with serving(hooks.app) as url:
+        yield hooks, url
+
+
+@pytest.fixture
+def notify_settings(mailbox: Mailbox) -> NotifySettings:
+    return NotifySettings(
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        smtp_from="Accord <accord@contoso.example>",
+        webhook_secret=SECRET,
+        webhook_timeout_seconds=1.0,
+        smtp_timeout_seconds=5.0,
+        max_attempts=3,
+        backoff_base_seconds=0.2,
+        backoff_max_seconds=1.0,
+        delivery_interval_seconds=0.2,
+        scheduler_interval_seconds=0.3,
+    )
+
+
+@pytest.fixture
+async def elicitation(settings: Settings) -> AsyncIterator[Elicitation]:
+    bus = KafkaBus(settings.kafka_bootstrap)
+    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher("elicit"))
+    await runtime.start()
+    yield Elicitation(runtime)
+    await runtime.stop()
+
+
+@pytest.fixture
+async def notify(settings: Settings, notify_settings: NotifySettings) -> AsyncIterator[Notify]:
+    app = create_app(settings, KafkaBus(settings.kafka_bootstrap), notify_settings)
+    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        yield Notify(http, settings)

@@ -1,0 +1,106 @@
+"""Driving the real elicitation service's commands (its application, on PostgreSQL and Kafka)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from services.elicitation.application import Expectations
+from shared.auth import mint_token
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+
+
+class Elicitation:
+    """Runs elicitation commands as a given person."""
+
+    def __init__(self, runtime: ServiceRuntime[Expectations]) -> None:
+        self.runtime = runtime
+        self.app = runtime.app
+
+    async def run(self, command: str, *args: Any, by: str, **kwargs: Any) -> Any:
+        method = getattr(self.app, command)
+        return await self.runtime.execute(
+            method, *args, by=by, actor_id=by, actor_role="test", **kwargs
+        )
+
+    async def contract(self, account_manager: str, email: str) -> str:
+        opened = await self.run(
+            "open_contract", by=account_manager, client_organisation="Northwind Retail",
+            provider_organisation="Contoso Services", title="Managed IT operations",
+            starts_on="2026-12-01", name="Ann Manager", role="provider_account_manager",
+            email=email,
+        )  # fmt: skip
+        return str(opened.id)
+
+    async def join(self, contract: str, by: str, person: str, role: str, email: str = "") -> None:
+        await self.run(
+            "join_participant", contract, by=by, person_id=person, name=person.title(),
+            role=role, email=email,
+        )  # fmt: skip
+
+
+def unique(name: str) -> str:
+    """A person id no other test uses, so what arrives can be told apart."""
+    return f"{name}-{uuid4().hex[:8]}"
+
+
+class Notify:
+    """Speaks to the notifications service over HTTP as a given person."""
+
+    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+        self.http = http
+        self.settings = settings
+
+    def auth(self, person: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {mint_token(self.settings, person)}"}
+
+    async def get(self, person: str, path: str, **params: Any) -> httpx.Response:
+        return await self.http.get(path, headers=self.auth(person), params=params)
+
+    async def post(self, person: str, path: str, body: Any) -> httpx.Response:
+        return await self.http.post(path, json=body, headers=self.auth(person))
+
+    async def knows(self, contract: str, person: str, count: int) -> None:
+        """Wait until the service's view has the contract with `count` people on it."""
+
+        async def ready() -> bool:
+            answer = await self.get(person, f"/contracts/{contract}/preferences")
+            return answer.status_code == 200 and len(answer.json()["preferences"]) >= count
+
+        await eventually(ready)
+
+    async def prefer(self, contract: str, person: str, **choice: Any) -> None:
+        answer = await self.post(person, f"/contracts/{contract}/preferences", choice)
+        assert answer.status_code == 200, answer.text
+
+        async def applied() -> bool:
+            shown = await self.get(person, f"/contracts/{contract}/preferences")
+            mine = [p for p in shown.json()["preferences"] if p["person_id"] == person]
+            return bool(mine) and mine[0]["channel"] == choice["channel"] and not mine[0]["default"]
+
+        await eventually(applied)
+
+    async def deliveries(self, contract: str, viewer: str) -> list[dict[str, Any]]:
+        answer = await self.get(viewer, f"/contracts/{contract}/deliveries")
+        assert answer.status_code == 200, answer.text
+        notices: list[dict[str, Any]] = answer.json()["notices"]
+        return notices
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 60
+) -> None:
+    """Poll until the condition holds; fail the test after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            outcome = condition()
+            if not isinstance(outcome, bool):
+                outcome = await outcome
+            if outcome:
+                return
+            await asyncio.sleep(0.2)

@@ -1,0 +1,93 @@
+"""Failed attempts are recorded with their reason, retried after a backoff, then dead-lettered."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from services.notifications.application import Notifications
+from services.notifications.backoff import retry_delay
+from services.notifications.errors import DeadLettered, NotTheRecipient
+from services.notifications.notice import NoticeStatus
+from services.notifications.planner import plan
+from services.notifications.policies import Trigger
+from shared.provenance import acting_as
+from tests.unit.notifications.story import (
+    AMIRA,
+    LI,
+    NOW,
+    SNAPSHOT,
+    expectation_proposed,
+    policy,
+)
+
+POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+def queued() -> tuple[Notifications, object]:
+    app = Notifications(env=POPO)
+    plans = plan(
+        expectation_proposed(), SNAPSHOT, policy(Trigger.EXPECTATION_PROPOSED), {},
+        email_enabled=True,
+    )  # fmt: skip
+    with acting_as("accord-notifications", "system"):
+        app.queue(plans)
+    return app, plans[0].notice_id
+
+
+def test_a_failed_attempt_is_recorded_with_its_reason_and_retried_later() -> None:
+    app, notice_id = queued()
+    with acting_as("accord-notifications", "system"):
+        app.record_failed([notice_id], "webhook answered HTTP 500", "u", NOW, timedelta(5), 3)
+    notice = app.notice(notice_id)
+    assert (notice.status, notice.attempts) == (NoticeStatus.RETRYING, 1)
+    assert not notice.is_due(NOW) and notice.is_due(NOW + timedelta(5))
+
+
+def test_the_last_allowed_attempt_dead_letters_the_notice() -> None:
+    app, notice_id = queued()
+    with acting_as("accord-notifications", "system"):
+        for _ in range(3):
+            app.record_failed([notice_id], "unreachable", "u", NOW, timedelta(0), 3)
+        assert app.record_failed([notice_id], "unreachable", "u", NOW, timedelta(0), 3) == 0
+    notice = app.notice(notice_id)
+    assert (notice.status, notice.attempts, notice.is_due(NOW)) == (NoticeStatus.DEAD, 3, False)
+    with pytest.raises(DeadLettered):
+        notice.deliver("u")
+
+
+def test_a_notice_held_for_the_digest_is_not_due_before_it() -> None:
+    app = Notifications(env=POPO)
+    plans = plan(
+        expectation_proposed(), SNAPSHOT, policy(Trigger.EXPECTATION_PROPOSED), {},
+        email_enabled=True,
+    )  # fmt: skip
+    digest_plan = replace(plans[0], digest=True)
+    with acting_as("accord-notifications", "system"):
+        app.queue([digest_plan], digest_at=NOW + timedelta(hours=3))
+    notice = app.notice(digest_plan.notice_id)
+    assert not notice.is_due(NOW) and notice.is_due(NOW + timedelta(hours=3))
+
+
+def test_only_the_recipient_acknowledges_a_notice_and_only_once() -> None:
+    app, notice_id = queued()
+    with acting_as(LI, "client_decision_maker"):
+        app.acknowledge(notice_id, LI)
+        again = app.acknowledge(notice_id, LI)
+    assert again.positions == ()
+    with pytest.raises(NotTheRecipient), acting_as(AMIRA, "provider_account_manager"):
+        app.acknowledge(notice_id, AMIRA)
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3, 4])
+def test_the_backoff_doubles_with_each_attempt_plus_some_jitter(attempt: int) -> None:
+    delays = [retry_delay(attempt, 2.0, 1000.0).total_seconds() for _ in range(50)]
+    floor = 2.0 * 2 ** (attempt - 1)
+    assert all(floor <= d <= floor + 2.0 for d in delays)
+    assert len(set(delays)) > 1  # jitter: retries of many notices do not come back together
+
+
+def test_the_backoff_never_exceeds_its_cap() -> None:
+    assert retry_delay(30, 2.0, 60.0) == timedelta(seconds=60)

@@ -1,0 +1,71 @@
+"""Every event the service stores is published under its registered contract."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import jsonschema
+
+from services.notifications.application import Notifications
+from services.notifications.planner import plan
+from services.notifications.policies import Policy, Trigger
+from services.notifications.preferences import Cadence, Channel, Preference
+from shared.contracts import registry
+from shared.provenance import acting_as
+from shared.relay import envelope_of
+from tests.unit.notifications.story import (
+    CONTRACT,
+    LI,
+    NOW,
+    OBLIGATION,
+    SNAPSHOT,
+    expectation_proposed,
+    policy,
+)
+from tests.unit.notifications.test_reminders import DUE_ON, every, reminder_plans
+
+POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+def test_each_stored_event_publishes_as_schema_valid_data_of_its_contract() -> None:
+    app = Notifications(env=POPO)
+    plans = plan(
+        expectation_proposed(), SNAPSHOT, policy(Trigger.EXPECTATION_PROPOSED), {},
+        email_enabled=True,
+    )  # fmt: skip
+    with acting_as("accord-notifications", "system"):
+        app.queue(plans)
+        app.record_failed([plans[0].notice_id], "HTTP 500", "u", NOW, timedelta(1), 5)
+        app.record_delivered([plans[0].notice_id], "u")
+        app.schedule_reminders(
+            CONTRACT, UUID(OBLIGATION), NOW, DUE_ON, timedelta(days=3), None, NOW
+        )
+        app.fire_reminder(every(1), reminder_plans(every(1), NOW), NOW)
+        app.cancel_reminder(every(2), "the obligation was accepted")
+        app.change_policy(CONTRACT, Trigger.RISK_DISCLOSED, Policy(recipients=["auditor"]), "am")
+        app.change_preferences(
+            CONTRACT, LI, Preference(Channel.WEBHOOK, Cadence.DAILY_DIGEST, "", "https://h/"), LI
+        )
+    with acting_as(LI, "client_decision_maker"):
+        app.acknowledge(plans[0].notice_id, LI)
+    envelopes = [
+        envelope_of(app, "notifications", n) for n in app.recorder.select_notifications(0, 100)
+    ]
+    names = {e.type.split(".")[2] for e in envelopes}
+    assert names == {
+        "NotificationQueued", "NotificationFailed", "NotificationDelivered",
+        "NotificationAcknowledged", "ReminderScheduled", "ReminderFired", "ReminderCancelled",
+        "PolicyChanged", "PreferencesChanged",
+    }  # fmt: skip
+    for envelope in envelopes:
+        jsonschema.validate(envelope.data, registry.lookup(envelope.type).json_schema())
+        assert envelope.key == str(CONTRACT)
+    policy_data = next(e.data for e in envelopes if e.type.endswith("PolicyChanged.v1"))
+    assert policy_data["policy"]["recipients"] == ["auditor"]
+
+
+def test_a_policy_round_trips_through_its_published_form() -> None:
+    chosen = Policy(recipients=["client_decision_maker"], remind_every=timedelta(seconds=2))
+    assert Policy.model_validate(chosen.model_dump(mode="json")) == chosen
+    assert chosen.model_dump(mode="json")["remind_every"] == "PT2S"
