@@ -8,8 +8,14 @@ from pathlib import Path
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from services.gateway.mutations import Mutation
+from services.gateway.notifications import (
+    NotificationMutations,
+    NotificationQueries,
+    NotificationSubscriptions,
+)
 from services.gateway.protection import extensions
 from services.gateway.queries import Query as Reads
 from services.gateway.subscriptions import Subscription
@@ -25,7 +31,7 @@ def accord_version() -> str:
 
 
 @strawberry.type
-class Query(Reads):
+class Query(Reads, NotificationQueries):
     @strawberry.field(description="'ok' while the gateway can answer (needs no token).")
     def health(self) -> str:
         return "ok"
@@ -42,8 +48,8 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     chosen = extensions() + ([] if introspection else [DisableIntrospection])
     return strawberry.Schema(
         query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        mutation=merge_types("Mutation", (Mutation, NotificationMutations)),
+        subscription=merge_types("Subscription", (Subscription, NotificationSubscriptions)),
         extensions=chosen,
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )

@@ -401,3 +401,71 @@ def test_graphiql_loads_every_asset_from_the_gateway_itself(accord: Any) -> None
         assert fetched.status_code == 200, asset
         # The very file the public CDN serves: the browser checks the same hash.
         assert base64.b64encode(hashlib.sha384(fetched.content).digest()).decode() == digest, asset
+
+
+def test_a_decision_maker_reads_and_acknowledges_their_notifications(accord: Any) -> None:
+    url, demo, _ = accord
+    query = (
+        "query($c: ID) { notifications(unreadOnly: true, contractId: $c) { id trigger subject } }"
+    )
+    unread = ask(url, "cfo", query, c=demo["contract_id"])["data"]["notifications"]
+    assert unread, "the demo tells every decision maker about the published priorities"
+    assert "priorities_published" in {n["trigger"] for n in unread}
+    acknowledged = ask(
+        url, "cfo", "mutation($id: ID!) { acknowledgeNotification(id: $id) }", id=unread[0]["id"]
+    )
+    assert acknowledged["data"] == {"acknowledgeNotification": True}
+    after = ask(url, "cfo", query, c=demo["contract_id"])["data"]["notifications"]
+    assert len(after) == len(unread) - 1
+    someone_elses = ask(
+        url, "cio", "mutation($id: ID!) { acknowledgeNotification(id: $id) }", id=after[0]["id"]
+    )
+    assert someone_elses["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_the_account_manager_is_notified_live_of_a_new_expectation(accord: Any) -> None:
+    import asyncio
+
+    import websockets
+
+    url, demo, _ = accord
+    async with websockets.connect(
+        url.replace("http://", "ws://"), subprotocols=["graphql-transport-ws"]
+    ) as ws:  # type: ignore[list-item]
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"authorization": f"Bearer {mint_token(Settings(), 'am')}"},
+                }
+            )
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "n",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": "subscription { notifications { trigger subject contractId } }"
+                    },
+                }
+            )
+        )
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(
+            ask,
+            url,
+            "cso",
+            """mutation($c: ID!) { proposeExpectation(input: {contractId: $c,
+            text: "Gift cards work online", businessArea: "stores"}) { __typename } }""",
+            c=demo["contract_id"],
+        )
+        async with asyncio.timeout(20):
+            message = json.loads(await ws.recv())
+        assert message["type"] == "next", message
+        notice = message["payload"]["data"]["notifications"]
+        assert (
+            notice["contractId"] == demo["contract_id"]
+            and notice["trigger"] == "expectation_proposed"
+        )

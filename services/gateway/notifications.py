@@ -1,0 +1,134 @@
+"""In-app notifications: listed and acknowledged through the notifications service, and pushed
+live as the read model sees them delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any
+
+import httpx
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from services.gateway.access import actor_of
+from services.gateway.context import GatewayContext
+from services.gateway.projector import NOTIFY_CHANNEL
+from services.gateway.protection import Refused
+
+QUEUED = "accord.notifications.NotificationQueued.v1"
+DELIVERED = "accord.notifications.NotificationDelivered.v1"
+
+
+@strawberry.type(description="A notice for the caller, shown in the app.")
+class Notification:
+    id: strawberry.ID
+    contract_id: str
+    trigger: str
+    subject: str
+    text: str
+    urgent: bool
+    data: JSON
+    queued_at: datetime
+    acknowledged_at: datetime | None
+
+
+def _of(notice: dict[str, Any]) -> Notification:
+    acknowledged = notice.get("acknowledged_at")
+    return Notification(
+        id=strawberry.ID(notice["notice_id"]), contract_id=notice["contract_id"],
+        trigger=notice["trigger"], subject=notice["subject"], text=notice["text"],
+        urgent=notice["urgent"], data=notice["data"],
+        queued_at=datetime.fromisoformat(notice["queued_at"]),
+        acknowledged_at=datetime.fromisoformat(acknowledged) if acknowledged else None,
+    )  # fmt: skip
+
+
+async def _call(ctx: GatewayContext, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    actor_of(ctx)
+    url = ctx.settings.service_url("notifications") + path
+    headers = {"authorization": ctx.authorization, "x-correlation-id": ctx.request_id}
+    try:
+        response = await ctx.http.request(method, url, headers=headers, **kwargs)
+    except httpx.TransportError:
+        raise Refused("UNAVAILABLE", "the notifications service could not be reached") from None
+    answer: dict[str, Any] = response.json()
+    if response.status_code != 200:
+        code = {404: "NOT_FOUND", 403: "FORBIDDEN", 401: "UNAUTHENTICATED"}.get(
+            response.status_code, "BAD_USER_INPUT"
+        )
+        raise Refused(code, answer.get("message", "refused"))
+    return answer
+
+
+@strawberry.type
+class NotificationQueries:
+    @strawberry.field(description="The caller's in-app notifications, newest first.")
+    async def notifications(
+        self,
+        info: Info[GatewayContext, None],
+        unread_only: bool = False,
+        contract_id: strawberry.ID | None = None,
+    ) -> list[Notification]:
+        params = {"unread_only": str(unread_only).lower()}
+        if contract_id is not None:
+            params["contract_id"] = str(contract_id)
+        answer = await _call(info.context, "GET", "/notifications", params=params)
+        return [_of(n) for n in answer["notifications"]]
+
+
+@strawberry.type
+class NotificationMutations:
+    @strawberry.mutation(description="Mark one of the caller's notifications as read.")
+    async def acknowledge_notification(
+        self, info: Info[GatewayContext, None], id: strawberry.ID
+    ) -> bool:
+        await _call(info.context, "POST", f"/notifications/{id}/acknowledge", json={})
+        return True
+
+
+@strawberry.type
+class NotificationSubscriptions:
+    @strawberry.subscription(description="The caller's in-app notifications as they are delivered.")
+    async def notifications(
+        self, info: Info[GatewayContext, None]
+    ) -> AsyncGenerator[Notification, None]:
+        ctx = info.context
+        person = actor_of(ctx).subject
+        woken = asyncio.Event()
+
+        def wake(*_: Any) -> None:
+            woken.set()
+
+        async with ctx.pool.acquire() as conn:
+            seen = await conn.fetchval("SELECT coalesce(max(position), 0) FROM audit_log")
+            await conn.add_listener(NOTIFY_CHANNEL, wake)
+            try:
+                while True:
+                    await woken.wait()
+                    woken.clear()
+                    rows = await conn.fetch(
+                        "SELECT d.position, q.data, q.occurred_at FROM audit_log d JOIN audit_log q"
+                        " ON q.event_type = $3 AND q.data->>'notice_id' = d.data->>'notice_id'"
+                        " WHERE d.position > $1 AND d.event_type = $4"
+                        " AND q.data->>'person_id' = $2 AND q.data->>'channel' = 'in_app'"
+                        " ORDER BY d.position",
+                        seen, person, QUEUED, DELIVERED,
+                    )  # fmt: skip
+                    seen = await conn.fetchval(
+                        "SELECT greatest($1::bigint, coalesce(max(position), 0)) FROM audit_log",
+                        seen,
+                    )
+                    for row in rows:
+                        data = json.loads(row["data"])
+                        yield Notification(
+                            id=strawberry.ID(data["notice_id"]), contract_id=data["contract_id"],
+                            trigger=data["trigger"], subject=data["subject"], text=data["text"],
+                            urgent=data["urgent"], data=data["data"], queued_at=row["occurred_at"],
+                            acknowledged_at=None,
+                        )  # fmt: skip
+            finally:
+                await conn.remove_listener(NOTIFY_CHANNEL, wake)
