@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute
 from shared.auth import TokenVerifier
 from shared.bus import Bus
 from shared.database import create_pool
-from shared.health import health_routes
+from shared.health import Check, health_routes
 from shared.projection import Handler, ProjectionRunner
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
@@ -52,6 +52,7 @@ def service_app(
     bus: Bus,
     routes: Sequence[BaseRoute],
     views: Sequence[View] = (),
+    checks: Mapping[str, Check] | None = None,
 ) -> Starlette:
     """The service's Starlette app; its lifespan starts and stops everything the service runs."""
 
@@ -103,8 +104,8 @@ def service_app(
         problems = [p for r in runners if (p := r.readiness(settings.ready_max_lag))]
         return "; ".join(problems) or None
 
-    checks = {"event_store": event_store, "relay": relay, "views": consumers}
-    app = Starlette(routes=[*health_routes(checks), *routes], lifespan=lifespan)
+    ready = {"event_store": event_store, "relay": relay, "views": consumers, **(checks or {})}
+    app = Starlette(routes=[*health_routes(ready), *routes], lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(settings)
     app.state.views = []
     return app

@@ -312,6 +312,13 @@ def create_app(settings: Settings, bus: Bus, notify: NotifySettings | None = Non
     """The service's process: runtime and relay, its view of the contracts, the workers."""
     notify = notify or NotifySettings()
     view = View("contract-view", TOPICS, tables.SCHEMA, handler(notify))
-    app = service_app(SERVICE, Notifications, settings, bus, ROUTES, views=[view])
+
+    async def workers() -> str | None:
+        running = getattr(app.state, "workers", None)
+        return "not started" if running is None else running.problems()
+
+    app = service_app(
+        SERVICE, Notifications, settings, bus, ROUTES, views=[view], checks={"workers": workers}
+    )
     app.state.notify_settings = notify
     return with_workers(app, settings, notify)
