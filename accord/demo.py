@@ -78,6 +78,7 @@ class Demo:
     settings: Settings
     elicitation: str
     ranking: str
+    notifications: str
     made: dict[str, Any] = field(default_factory=dict)
 
     def post(self, person: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -237,7 +238,26 @@ def build(demo: Demo) -> dict[str, Any]:
         )
 
     ranking = prioritize(demo, contract, [e for e, _ in expectations], dict(expectations))
-    return {"contract_id": contract, "expectations": len(expectations), "ranking": ranking}
+    return {
+        "contract_id": contract,
+        "expectations": len(expectations),
+        "ranking": ranking,
+        "notices": notices(demo, contract),
+    }
+
+
+def notices(demo: Demo, contract: str) -> int:
+    """How many notices the story has produced so far (they keep arriving for a moment)."""
+    deadline = time.monotonic() + 10
+    count = 0
+    while time.monotonic() < deadline:
+        answer = demo.get("am", f"{demo.notifications}/contracts/{contract}/deliveries")
+        if answer.status_code == 200:
+            count = len(answer.json()["notices"])
+            if count:
+                return count
+        time.sleep(0.2)
+    return count
 
 
 def prioritize(
@@ -276,10 +296,16 @@ def prioritize(
 def run(base_url: str, settings: Settings) -> dict[str, Any]:
     """Load the demo into the Accord at base_url (the embedded default mounts every service)."""
     with httpx.Client(timeout=30) as http:
-        demo = Demo(http, settings, f"{base_url}/elicitation", f"{base_url}/ranking")
+        demo = Demo(
+            http,
+            settings,
+            f"{base_url}/elicitation",
+            f"{base_url}/ranking",
+            f"{base_url}/notifications",
+        )
         summary = build(demo)
     console.print(
         f"demo contract {summary['contract_id']}: {summary['expectations']} expectations, "
-        f"corporate ranking published"
+        f"corporate ranking published, {summary['notices']} notices sent"
     )
     return summary

@@ -111,6 +111,7 @@ def test_accord_demo_loads_a_prioritized_contract_that_survives_a_restart(tmp_pa
         summary = json.loads(loaded.stdout)
         contract = summary["contract_id"]
         assert summary["expectations"] == 12 and len(summary["ranking"]) == 12
+        assert summary["notices"] > 0
         ballot = _get(base, f"/ranking/contracts/{contract}/ballot")
         assert len(ballot["expectations"]) == 12 and len(ballot["voters"]) == 5
         people = _get(base, f"/elicitation/contracts/{contract}")["participants"]
