@@ -98,7 +98,10 @@ async def test_two_replicas_of_a_service_relay_through_one_leader(settings: Sett
     # One replica relays, the other stands by: no event goes out twice.
     assert {first.relay_standby, second.relay_standby} == {True, False}
     assert 0 in (first.relay.published, second.relay.published)
-    texts = [m.envelope().data["text"] for m in await read_topic(settings.kafka_bootstrap, TOPIC, key=str(contract_id))]
+    texts = [
+        m.envelope().data["text"]
+        for m in await read_topic(settings.kafka_bootstrap, TOPIC, key=str(contract_id))
+    ]
     assert texts == ["v0", "v1", "v2"]
     leader = first if second.relay_standby else second
     standby = second if leader is first else first
