@@ -13,6 +13,9 @@ import jwt
 
 from shared.settings import Settings
 
+# Verified tokens remembered until they expire; the cache is emptied when full.
+VERIFIED_CACHE_SIZE = 4096
+
 
 class AuthenticationError(Exception):
     """A token that cannot be trusted; `reason` says why, for the caller."""
@@ -47,6 +50,7 @@ class TokenVerifier:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._keys: dict[str | None, Any] = {}
+        self._verified: dict[str, tuple[Actor, float]] = {}
         if settings.jwt_jwks_file is not None:
             jwks = json.loads(Path(settings.jwt_jwks_file).read_text())
             for key in jwks.get("keys", []):
@@ -60,6 +64,18 @@ class TokenVerifier:
             self._algorithms = ["HS256"]
 
     def verify(self, token: str) -> Actor:
+        """The token's actor; a token already verified is answered from a small cache until
+        it expires (verifying a signature on every request costs more than the query)."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        actor, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (actor, expires)
+        return actor
+
+    def _verify(self, token: str) -> tuple[Actor, float]:
         key = self._key_for(token)
         try:
             claims = jwt.decode(
@@ -90,7 +106,7 @@ class TokenVerifier:
             raise AuthenticationError(
                 "malformed_token", f"the token is malformed: {error}"
             ) from None
-        return actor_from_claims(claims)
+        return actor_from_claims(claims), float(claims["exp"])
 
     def _key_for(self, token: str) -> Any:
         if None in self._keys:

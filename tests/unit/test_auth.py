@@ -101,3 +101,16 @@ def test_the_authorization_header_must_be_a_bearer_token() -> None:
     with pytest.raises(AuthenticationError) as refused:
         bearer_token(None)
     assert refused.value.code == "missing_token"
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    import time
+
+    verifier = TokenVerifier(settings())
+    token = mint_token(settings(), "alice", ttl_seconds=1)
+    assert verifier.verify(token).subject == "alice"
+    assert verifier.verify(token).subject == "alice"  # answered from the cache
+    time.sleep(1.2)
+    with pytest.raises(AuthenticationError) as refused:
+        verifier.verify(token)
+    assert refused.value.code == "token_expired"
