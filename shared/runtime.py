@@ -16,6 +16,7 @@ from shared.eventstore import StoreExecutor, build_application
 from shared.provenance import acting_as
 from shared.relay import MemoryPositions, OutboxRelay, Positions, PostgresPositions
 from shared.settings import Settings
+from shared.shutdown import close_pool, within
 
 A = TypeVar("A", bound=Application[Any])
 T = TypeVar("T")
@@ -83,14 +84,15 @@ class ServiceRuntime(Generic[A]):
                     await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
 
     async def stop(self) -> None:
+        """Stop relaying and close everything, each step in bounded time."""
         if self._relay_task is not None:
             self._relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
-        await self.relay.publisher.stop()
-        self.executor.shutdown()
+            await within("relay", asyncio.gather(self._relay_task, return_exceptions=True))
+        await within("publisher", self.relay.publisher.stop())
+        # Waiting for the store's threads blocks, so it happens off the event loop.
+        await within("event store threads", asyncio.to_thread(self.executor.shutdown))
         if self.pool is not None:
-            await self.pool.close()
+            await close_pool(self.pool)
         self.app.close()
 
 

@@ -21,6 +21,7 @@ from shared.health import Check, health_routes
 from shared.projection import Handler, ProjectionRunner
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
+from shared.shutdown import close_pool, within
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,12 @@ def service_app(
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await within("views", asyncio.gather(*tasks, return_exceptions=True))
             for runner in runners:
-                await runner.consumer.stop()
+                await within(f"{runner.name} consumer", runner.consumer.stop())
             await runtime.stop()
             if pool is not None:
-                await pool.close()
+                await close_pool(pool)
 
     async def event_store() -> str | None:
         runtime: ServiceRuntime[Any] = app.state.runtime

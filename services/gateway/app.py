@@ -31,6 +31,7 @@ from shared.bus import Bus
 from shared.database import create_pool
 from shared.health import health_routes
 from shared.settings import Settings
+from shared.shutdown import close_pool
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
             try:
                 yield
             finally:
-                await pool.close()
+                await close_pool(pool)
 
     async def database() -> str | None:
         await app.state.pool.fetchval("SELECT 1")

@@ -15,6 +15,7 @@ from shared.database import create_pool
 from shared.health import health_routes
 from shared.projection import ProjectionRunner
 from shared.settings import Settings
+from shared.shutdown import close_pool, within
 
 
 def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> Starlette:
@@ -34,10 +35,10 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
                 yield
             finally:
                 task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                await runner.consumer.stop()
+                await within("projector", asyncio.gather(task, return_exceptions=True))
+                await within("projector consumer", runner.consumer.stop())
         finally:
-            await pool.close()
+            await close_pool(pool)
 
     async def database() -> str | None:
         await app.state.pool.fetchval("SELECT 1")

@@ -21,6 +21,7 @@ from services.notifications.settings import NotifySettings
 from shared.database import create_pool
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
+from shared.shutdown import close_pool, within
 
 SERVICE = "notifications"
 
@@ -59,9 +60,9 @@ class Workers:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.http.aclose()
-        await self.pool.close()
+        await within("notification workers", asyncio.gather(*self._tasks, return_exceptions=True))
+        await within("webhook client", self.http.aclose())
+        await close_pool(self.pool)
 
     def problems(self) -> str | None:
         """What is failing now, for /readyz-like reporting; None when all is well."""

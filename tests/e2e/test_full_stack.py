@@ -52,7 +52,12 @@ def stack(
         for process in running:
             process.terminate()
         for process in running:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()  # never leave a process behind to disturb later tests
+                process.wait()
+                raise
 
 
 def _wait_ready(url: str, log: Any) -> None:
