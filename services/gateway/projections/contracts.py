@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
+from services.gateway.projections.routing import Handler, by_event
 from services.gateway.projections.values import day
 from shared.database import Connection
 from shared.envelope import Envelope
@@ -79,7 +78,7 @@ async def _answered(conn: Connection, e: Envelope) -> None:
     await _touched(conn, e)
 
 
-_HANDLERS: dict[str, Callable[[Connection, Envelope], Awaitable[None]]] = {
+_HANDLERS: dict[str, Handler] = {
     "ContractOpened": _opened,
     "ParticipantJoined": _joined,
     "ParticipantLeft": _left,
@@ -88,10 +87,5 @@ _HANDLERS: dict[str, Callable[[Connection, Envelope], Awaitable[None]]] = {
 }
 
 
-async def apply(conn: Connection, envelope: Envelope) -> None:
-    """Apply a contract event; any other event is ignored."""
-    if envelope.spec.service != SERVICE:
-        return
-    handler = _HANDLERS.get(envelope.spec.name)
-    if handler is not None:
-        await handler(conn, envelope)
+# Apply a contract event; any other event is ignored.
+apply = by_event(SERVICE, _HANDLERS)

@@ -5,9 +5,9 @@ follows the latest ranking without rewriting these rows."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+from services.gateway.projections.routing import Handler, by_event
 from services.gateway.projections.values import day, number
 from shared.database import Connection
 from shared.envelope import Envelope
@@ -91,7 +91,7 @@ async def _step_completed(conn: Connection, e: Envelope) -> None:
     )
 
 
-_HANDLERS: dict[str, Callable[[Connection, Envelope], Awaitable[None]]] = {
+_HANDLERS: dict[str, Handler] = {
     "MeasurementRecorded": _measured,
     "GapAcknowledged": _gap,
     "RecoveryPlanAgreed": _plan,
@@ -99,10 +99,5 @@ _HANDLERS: dict[str, Callable[[Connection, Envelope], Awaitable[None]]] = {
 }
 
 
-async def apply(conn: Connection, envelope: Envelope) -> None:
-    """Apply a delivery event; any other event is ignored."""
-    if envelope.spec.service != SERVICE:
-        return
-    handler = _HANDLERS.get(envelope.spec.name)
-    if handler is not None:
-        await handler(conn, envelope)
+# Apply a delivery event; any other event is ignored.
+apply = by_event(SERVICE, _HANDLERS)

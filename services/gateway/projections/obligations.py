@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
+from services.gateway.projections.routing import Handler, by_event
 from services.gateway.projections.values import day, ids
 from shared.database import Connection
 from shared.envelope import Envelope
@@ -62,7 +61,7 @@ async def _breached(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-_HANDLERS: dict[str, Callable[[Connection, Envelope], Awaitable[None]]] = {
+_HANDLERS: dict[str, Handler] = {
     "ObligationProposed": _proposed,
     "ObligationAccepted": _accepted,
     "ObligationDeclined": _declined,
@@ -71,10 +70,5 @@ _HANDLERS: dict[str, Callable[[Connection, Envelope], Awaitable[None]]] = {
 }
 
 
-async def apply(conn: Connection, envelope: Envelope) -> None:
-    """Apply an obligation event; any other event is ignored."""
-    if envelope.spec.service != SERVICE:
-        return
-    handler = _HANDLERS.get(envelope.spec.name)
-    if handler is not None:
-        await handler(conn, envelope)
+# Apply an obligation event; any other event is ignored.
+apply = by_event(SERVICE, _HANDLERS)

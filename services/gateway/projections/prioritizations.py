@@ -10,8 +10,8 @@ published, there when an expectation appears), which gives the same rows in any 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 
+from services.gateway.projections.routing import Handler, by_event
 from services.gateway.projections.values import moment
 from shared.database import Connection
 from shared.envelope import Envelope
@@ -110,7 +110,7 @@ async def _reprioritize(conn: Connection, contract_id: str) -> None:
     )
 
 
-_HANDLERS: dict[str, Callable[[Connection, Envelope], Awaitable[None]]] = {
+_HANDLERS: dict[str, Handler] = {
     "PrioritizationOpened": _opened,
     "VoteCast": _vote_cast,
     "VoteWithdrawn": _vote_withdrawn,
@@ -119,10 +119,5 @@ _HANDLERS: dict[str, Callable[[Connection, Envelope], Awaitable[None]]] = {
 }
 
 
-async def apply(conn: Connection, envelope: Envelope) -> None:
-    """Apply a ranking event; any other event is ignored."""
-    if envelope.spec.service != SERVICE:
-        return
-    handler = _HANDLERS.get(envelope.spec.name)
-    if handler is not None:
-        await handler(conn, envelope)
+# Apply a ranking event; any other event is ignored.
+apply = by_event(SERVICE, _HANDLERS)
