@@ -9,12 +9,12 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -54,6 +54,13 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
         self.app = app
         self.verifier = TokenVerifier(settings)
         self.settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> str:
+        """orjson, a good part faster; text, so subscriptions keep sending text frames."""
+        return orjson.dumps(data).decode()
 
     @property
     def graphql_ide_html(self) -> str:
@@ -99,7 +106,8 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
 
 
 class RefuseSimpleRequests:
-    """Only JSON POSTs (which force a CORS preflight) reach GraphQL, and only small ones."""
+    """Only JSON POSTs (which force a CORS preflight) reach GraphQL, and only small ones: the
+    body is read here, up to the limit, whether it comes with a length or in chunks."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -110,35 +118,41 @@ class RefuseSimpleRequests:
             return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         if not headers.get("content-type", "").startswith("application/json"):
-            await _refuse(
-                scope, receive, send, 415, "BAD_REQUEST", "send GraphQL as application/json"
-            )
+            await _refuse(send, 415, "send GraphQL as application/json")
             return
-        if int(headers.get("content-length") or 0) > MAX_BODY_BYTES:
-            await _refuse(
-                scope, receive, send, 413, "BAD_REQUEST", f"the body is over {MAX_BODY_BYTES} bytes"
-            )
+        too_large = int(headers.get("content-length") or 0) > MAX_BODY_BYTES
+        body, more = b"", not too_large
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            too_large = len(body) > MAX_BODY_BYTES
+            more = message.get("more_body", False) and not too_large
+        if too_large:
+            await _refuse(send, 413, f"the body is over {MAX_BODY_BYTES} bytes")
             return
         request_id = headers.get("x-request-id") or str(uuid4())
         scope["headers"] = [*scope["headers"], (b"x-request-id", request_id.encode())]
-        received = 0
+        delivered = False
 
-        async def limited() -> Any:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:
-                raise ValueError("body too large")
-            return message
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, limited, send)
+        await self.app(scope, replay, send)
 
 
-async def _refuse(
-    scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str
-) -> None:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    await JSONResponse(body, status_code=status)(scope, receive, send)
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+    await send(
+        {"type": "http.response.start", "status": status,
+         "headers": [(b"content-type", b"application/json")]}
+    )  # fmt: skip
+    await send({"type": "http.response.body", "body": orjson.dumps(body)})
 
 
 def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> Starlette:

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from services.gateway.execution import AccordExecutor
 from services.gateway.mutations import Mutation
 from services.gateway.notifications import (
     NotificationMutations,
@@ -52,6 +53,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         subscription=merge_types("Subscription", (Subscription, NotificationSubscriptions)),
         extensions=chosen,
         config=StrawberryConfig(disable_field_suggestions=not introspection),
+        execution_context_class=AccordExecutor,
     )
 
 

@@ -53,17 +53,25 @@ class Expectation:
     text: str
     business_area: str
     why_it_matters: str
-    terms: Terms | None
     measurable: bool
     missing_for_measurable: list[str] | None
     status: str
-    advice: list[Advice]
     proposers: list[str]
     merged_into: str | None
     merged_from: list[str]
     commitment: JSON | None
     decline: JSON | None
     corporate_priority: int | None
+    # The whole state as stored: the nested parts are built only when a query asks for them.
+    state: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field
+    def terms(self) -> Terms | None:
+        return Terms.of(self.state.get("terms"))
+
+    @strawberry.field
+    def advice(self) -> list[Advice]:
+        return [Advice(**a) for a in self.state.get("advice", [])]
 
     @staticmethod
     def of(state: dict[str, Any], version: int, priority: int | None) -> Expectation:
@@ -75,17 +83,16 @@ class Expectation:
             text=state["text"],
             business_area=state["business_area"],
             why_it_matters=state["why_it_matters"],
-            terms=Terms.of(state.get("terms")),
             measurable=state["measurable"],
             missing_for_measurable=state.get("missing_for_measurable"),
             status=state["status"],
-            advice=[Advice(**a) for a in state.get("advice", [])],
-            proposers=list(state["proposers"]),
+            proposers=state["proposers"],
             merged_into=state.get("merged_into"),
-            merged_from=list(state.get("merged_from", [])),
+            merged_from=state.get("merged_from", []),
             commitment=state.get("commitment"),
             decline=state.get("decline"),
             corporate_priority=priority,
+            state=state,
         )
 
 
