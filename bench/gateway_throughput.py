@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,8 +33,10 @@ from tests.integration.http_server import serving
 
 QUERY = """query($id: ID!) { contract(id: $id) { title participants { personId role }
   expectations { id text status corporatePriority } } }"""
-SECONDS = 5.0
+SECONDS = 3.0
 CONCURRENCY = 8
+# Gateway and baseline measured in turns, so a noisy neighbour hits both alike; the median wins.
+ROUNDS = 5
 
 
 def bare_app(database: str) -> Starlette:
@@ -105,16 +108,25 @@ async def measure(database: str, contract: str) -> None:
         httpx.AsyncClient(timeout=30) as http,
     ):
         body = {"query": QUERY, "variables": {"id": contract}}
-        await rate(
-            lambda: http.post(f"{gateway_url}/graphql", json=body, headers=headers)
-        )  # warm-up
-        graphql = await rate(
-            lambda: http.post(f"{gateway_url}/graphql", json=body, headers=headers)
-        )
-        bare = await rate(lambda: http.get(f"{bare_url}/contracts/{contract}"))
-    print(f"bare Starlette endpoint : {bare:8.1f} requests/s (baseline)")
-    print(f"GraphQL gateway         : {graphql:8.1f} requests/s")
-    print(f"ratio gateway/baseline  : {graphql / bare:8.2f} (goal: at least 0.7)")
+
+        async def ask_gateway() -> httpx.Response:
+            return await http.post(f"{gateway_url}/graphql", json=body, headers=headers)
+
+        async def ask_bare() -> httpx.Response:
+            return await http.get(f"{bare_url}/contracts/{contract}")
+
+        await rate(ask_gateway)  # warm-up
+        await rate(ask_bare)
+        ratios = []
+        for n in range(1, ROUNDS + 1):
+            graphql, bare = await rate(ask_gateway), await rate(ask_bare)
+            ratios.append(graphql / bare)
+            print(
+                f"round {n}: gateway {graphql:7.1f}/s, bare Starlette endpoint {bare:7.1f}/s,"
+                f" ratio {graphql / bare:.2f}"
+            )
+    print(f"ratio gateway/baseline  : {statistics.median(ratios):8.2f} median of {ROUNDS}"
+          " (goal: at least 0.7)")  # fmt: skip
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from services.gateway.context import GatewayContext
+from services.gateway.listening import ReadModelChanges
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
 from services.gateway.protection import MAX_BODY_BYTES
 from services.gateway.schema import build_schema
@@ -76,7 +77,7 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
         return GatewayContext(
             actor=actor, refused=refused, authorization=authorization or "",
             request_id=request_id, pool=self.app.state.pool, http=self.app.state.http,
-            settings=self.settings,
+            settings=self.settings, changes=self.app.state.changes,
         )  # fmt: skip
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> GatewayContext:
@@ -164,11 +165,14 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
         async with pool.acquire() as conn:
             await create_tables(conn)
         app.state.pool = pool
+        changes = app.state.changes = ReadModelChanges(settings.database_url)
+        await changes.start()
         async with httpx.AsyncClient(timeout=10) as http:
             app.state.http = http
             try:
                 yield
             finally:
+                await changes.stop()
                 await close_pool(pool)
 
     async def database() -> str | None:

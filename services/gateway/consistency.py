@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from uuid import UUID
 
 import asyncpg
 
+from services.gateway.listening import ReadModelChanges
 from shared.relay import event_id
+
+# Without a NOTIFY (a lost one, or no listener), look again this often.
+POLL_SECONDS = 0.2
 
 
 def events_of_command(aggregate_id: str, version: int, stored: int) -> list[str]:
@@ -17,19 +22,25 @@ def events_of_command(aggregate_id: str, version: int, stored: int) -> list[str]
     return [event_id(UUID(aggregate_id), v) for v in range(first, version + 1)]
 
 
-async def caught_up(pool: asyncpg.Pool, event_ids: list[str], within: float) -> bool:
-    """True once every event is in the read model; False if that takes longer than `within`."""
+async def caught_up(
+    pool: asyncpg.Pool, event_ids: list[str], within: float, changes: ReadModelChanges | None
+) -> bool:
+    """True once every event is in the read model; False if that takes longer than `within`.
+    Woken by the projector's NOTIFY after each batch; a slow poll is the safety net."""
     if not event_ids:
         return True
     deadline = time.monotonic() + within
-    delay = 0.01
-    while True:
-        applied = await pool.fetchval(
-            "SELECT count(*) FROM audit_log WHERE event_id = ANY($1::text[])", event_ids
-        )
-        if applied == len(event_ids):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.2)
+    with contextlib.ExitStack() as stack:
+        wakeup = stack.enter_context(changes.subscribe()) if changes else None
+        while True:
+            applied = await pool.fetchval(
+                "SELECT count(*) FROM audit_log WHERE event_id = ANY($1::text[])", event_ids
+            )
+            if applied == len(event_ids):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(remaining, POLL_SECONDS)):
+                    await (wakeup.wait() if wakeup else asyncio.sleep(remaining))

@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 from strawberry.dataloader import DataLoader
 
+from services.gateway.listening import ReadModelChanges
 from shared.auth import Actor
 from shared.settings import Settings
 
@@ -25,6 +26,8 @@ class GatewayContext:
     pool: asyncpg.Pool
     http: httpx.AsyncClient
     settings: Settings
+    # The projector's NOTIFY, shared by the process's live subscriptions.
+    changes: ReadModelChanges | None = None
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
     # graphql-transport-ws: the connection_init payload, where a subscriber's token arrives.
     connection_params: dict[str, Any] | None = None

@@ -179,7 +179,9 @@ def _resolver(spec: Forward) -> Callable[..., Awaitable[Any]]:
         if not isinstance(outcome, Accepted):
             return outcome
         stored = events_of_command(outcome.id, outcome.version, len(outcome.positions))
-        consistent = await caught_up(ctx.pool, stored, ctx.settings.read_your_writes_seconds)
+        consistent = await caught_up(
+            ctx.pool, stored, ctx.settings.read_your_writes_seconds, ctx.changes
+        )
         return await spec.answer(ctx, outcome, consistent)
 
     resolve.__annotations__ = {

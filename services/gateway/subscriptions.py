@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -12,9 +12,18 @@ from strawberry.types import Info
 
 from services.gateway.access import role_on
 from services.gateway.context import GatewayContext
-from services.gateway.projector import NOTIFY_CHANNEL
-from services.gateway.replay import REPLAYED
+from services.gateway.listening import Wakeup
+from services.gateway.protection import Refused
 from services.gateway.types import AuditEntry
+
+LAST_POSITION = "SELECT coalesce(max(position), 0) FROM audit_log"
+
+
+def listening(ctx: GatewayContext) -> contextlib.AbstractContextManager[Wakeup]:
+    """The subscriber's doorbell, rung when the read models change."""
+    if ctx.changes is None:
+        raise Refused("UNAVAILABLE", "live updates are not served here")
+    return ctx.changes.subscribe()
 
 
 def entry_of(r: Any) -> AuditEntry:
@@ -34,38 +43,17 @@ class Subscription:
     ) -> AsyncGenerator[AuditEntry, None]:
         ctx = info.context
         await role_on(ctx, str(contract_id))
-        woken = asyncio.Event()
-        replayed = False
-
-        def wake(_conn: Any, _pid: int, _channel: str, payload: object) -> None:
-            nonlocal replayed
-            # After a replay the audit log is renumbered: continue from its new end.
-            replayed = replayed or payload == REPLAYED
-            woken.set()
-
-        async with ctx.pool.acquire() as conn:
-            seen = await conn.fetchval("SELECT coalesce(max(position), 0) FROM audit_log")
-            await conn.add_listener(NOTIFY_CHANNEL, wake)
-            try:
-                while True:
-                    await woken.wait()
-                    woken.clear()
-                    if replayed:
-                        replayed = False
-                        seen = await conn.fetchval(
-                            "SELECT coalesce(max(position), 0) FROM audit_log"
-                        )
-                        continue
-                    rows = await conn.fetch(
-                        "SELECT * FROM audit_log WHERE position > $1 AND contract_id = $2"
-                        " ORDER BY position",
-                        seen, str(contract_id),
-                    )  # fmt: skip
-                    seen = await conn.fetchval(
-                        "SELECT greatest($1::bigint, coalesce(max(position), 0)) FROM audit_log",
-                        seen,
-                    )
-                    for row in rows:
-                        yield entry_of(row)
-            finally:
-                await conn.remove_listener(NOTIFY_CHANNEL, wake)
+        with listening(ctx) as wakeup:
+            seen = await ctx.pool.fetchval(LAST_POSITION)
+            while True:
+                if await wakeup.wait():
+                    seen = await ctx.pool.fetchval(LAST_POSITION)  # renumbered: from its new end
+                    continue
+                rows = await ctx.pool.fetch(
+                    "SELECT * FROM audit_log WHERE position > $1 AND contract_id = $2"
+                    " ORDER BY position",
+                    seen, str(contract_id),
+                )  # fmt: skip
+                for row in rows:
+                    seen = row["position"]
+                    yield entry_of(row)

@@ -137,6 +137,14 @@ def test_refusals_are_typed_and_outsiders_see_nothing(accord: Any) -> None:
     assert huge_page["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     oversized = httpx.post(url, json={"query": "{ health }", "padding": "x" * 200_000}, timeout=10)
     assert oversized.status_code == 413
+    chunked = httpx.post(
+        url,
+        content=(b" " * 10_000 for _ in range(30)),  # no length: sent in chunks
+        headers={"content-type": "application/json"},
+        timeout=10,
+    )
+    assert chunked.status_code == 413
+    assert chunked.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     simple = httpx.post(
         url,
         content=b"query=%7B+health+%7D",
@@ -175,22 +183,31 @@ def test_an_auditor_pages_through_the_audit_trail(accord: Any) -> None:
     ]
 
 
-async def test_a_subscriber_receives_the_contracts_events_as_they_are_applied(accord: Any) -> None:
+async def test_subscribers_receive_the_contracts_events_as_they_are_applied(accord: Any) -> None:
     import asyncio
+    import contextlib
 
     import websockets
 
     url, demo, _ = accord
     ws_url = url.replace("http://", "ws://")
-    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        token = mint_token(Settings(), "cfo")
-        await ws.send(
-            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        )
-        assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription($c: ID!) { contractEvents(contractId: $c) { eventType actorId } }",
-            "variables": {"c": demo["contract_id"]}}}))  # fmt: skip
+    token = mint_token(Settings(), "cfo")
+    # More subscribers than the gateway's query pool has connections: they share one LISTEN,
+    # so queries and mutations still find a connection.
+    async with contextlib.AsyncExitStack() as stack:
+        subscribers = []
+        for n in range(12):
+            ws = await stack.enter_async_context(
+                websockets.connect(ws_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+            )
+            await ws.send(json.dumps(
+                {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+            ))  # fmt: skip
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": {
+                "query": "subscription($c: ID!) { contractEvents(contractId: $c) { eventType actorId } }",
+                "variables": {"c": demo["contract_id"]}}}))  # fmt: skip
+            subscribers.append(ws)
         await asyncio.sleep(0.5)
         changed = await asyncio.to_thread(
             ask,
@@ -201,17 +218,18 @@ async def test_a_subscriber_receives_the_contracts_events_as_they_are_applied(ac
             c=demo["contract_id"],
         )
         assert changed["data"]["proposeExpectation"]["__typename"] == "ExpectationChanged"
-        received = []
-        async with asyncio.timeout(10):
-            while not any(e["eventType"].endswith("ExpectationProposed.v1") for e in received):
-                message = json.loads(await ws.recv())
-                assert message["type"] == "next"
-                received.append(message["payload"]["data"]["contractEvents"])
-        # Other services' events on the contract (a notice queued...) may come first.
-        assert {
-            "eventType": "accord.elicitation.ExpectationProposed.v1",
-            "actorId": "cso",
-        } in received
+        for ws in subscribers:
+            received = []
+            async with asyncio.timeout(10):
+                while not any(e["eventType"].endswith("ExpectationProposed.v1") for e in received):
+                    message = json.loads(await ws.recv())
+                    assert message["type"] == "next"
+                    received.append(message["payload"]["data"]["contractEvents"])
+            # Other services' events on the contract (a notice queued...) may come first.
+            assert {
+                "eventType": "accord.elicitation.ExpectationProposed.v1",
+                "actorId": "cso",
+            } in received
 
 
 async def test_a_subscriber_without_a_valid_token_is_refused_at_connection_time(
