@@ -10,8 +10,9 @@ refuses) goes the standard way, so errors and their paths are exactly graphql-co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakMethod
 
 from graphql import (
     GraphQLField,
@@ -20,11 +21,12 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.pyutils import Path, Undefined
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -79,6 +81,20 @@ class AccordExecutor(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # Per selection (alive for this operation): its fields, if all are plain leaves.
         self._selections: dict[int, tuple[GroupedFieldSet, Leaves | None]] = {}
+        # graphql-core's helpers are this executor's own bound methods: a cycle that kept the
+        # whole operation (context, loaders, every row read) alive until the cyclic garbage
+        # collector came by, which then cost a good part of each request. Referenced weakly,
+        # the operation is freed as soon as it is answered.
+        track = WeakMethod(self.track_async_work)
+
+        def track_async_work(values: Sequence[Any]) -> None:
+            method = track()
+            if method is not None:
+                method(values)
+
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=lambda values: gather_with_cancel(*values), track=track_async_work
+        )
 
     def execute_fields(
         self,

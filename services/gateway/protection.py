@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
+from collections.abc import Iterator
+from functools import lru_cache, partial
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import (
-    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
+from strawberry.schema.schema import validate_document
 
 log = logging.getLogger(__name__)
 
@@ -57,35 +57,73 @@ def _is_internal(error: GraphQLError) -> bool:
 
 
 # The limiters' validation rules, built once: a limiter built per request would make new rule
-# classes each time, and the validation cache (keyed by the rules) would never hit.
-_LIMIT_RULES = [
+# classes each time, and a cache keyed by the rules would never hit.
+_LIMIT_RULES = (
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-]
+)
 
 
 def extensions() -> list[Any]:
     """The schema extensions, as factories (a fresh instance per request): limits, caches,
     masking."""
     return [
-        partial(AddValidationRules, _LIMIT_RULES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(ParserCache, maxsize=512),
-        partial(ValidationCache, maxsize=512),
+        LimitedValidation,
         partial(
-            MaskErrors,
+            MaskInternalErrors,
             should_mask_error=_is_internal,
             error_message="Internal error; quote the request id to support.",
         ),
-        ValidationCodes,
     ]
 
 
-class ValidationCodes(SchemaExtension):
-    """Give validation failures (unknown fields, too deep...) the code clients expect."""
+class _Query:
+    """A parsed document that hashes and compares as its text. strawberry's ValidationCache
+    finds its entry by hashing the whole syntax tree, on every request."""
 
-    def on_validate(self):  # type: ignore[no-untyped-def]
+    __slots__ = ("document", "text")
+
+    def __init__(self, text: str, document: DocumentNode) -> None:
+        self.text, self.document = text, document
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Query) and other.text == self.text
+
+
+@lru_cache(maxsize=512)
+def _validated(
+    schema: GraphQLSchema, query: _Query, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    errors = validate_document(schema, query.document, rules)
+    for error in errors:  # the code clients expect for unknown fields, too deep...
+        if error.extensions is None or "code" not in error.extensions:
+            error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+    return errors
+
+
+class LimitedValidation(SchemaExtension):
+    """Validation with the gateway's limits (depth, aliases), cached by query text; failures
+    carry the code GRAPHQL_VALIDATION_FAILED."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None and context.graphql_document is not None:
+            rules = (*context.validation_rules, *_LIMIT_RULES)
+            query = _Query(context.query, context.graphql_document)
+            context.pre_execution_errors = _validated(context.schema._schema, query, rules)
         yield
-        for error in self.execution_context.pre_execution_errors or []:
-            if error.extensions is None or "code" not in error.extensions:
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+class MaskInternalErrors(MaskErrors):
+    """strawberry's MaskErrors, finding a result's errors without a runtime protocol check
+    (an isinstance against a Protocol costs more than the rest of the extension)."""
+
+    def _process_result(self, result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]

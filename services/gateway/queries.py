@@ -49,9 +49,10 @@ Batch = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[list[list[T]]]]
 async def _load(info: Info[GatewayContext, None], batch: Batch[T], contract_id: str) -> list[T]:
     """Through the operation's DataLoader for this relation: one query for every contract."""
     ctx = _ctx(info)
+    pool = ctx.pool  # not the context: a loader holding it would make a cycle only GC frees
 
     async def load(ids: list[str]) -> list[list[T]]:
-        return await batch(ctx.pool, ids)
+        return await batch(pool, ids)
 
     loaded: list[T] = await ctx.loader(batch.__name__, load).load(contract_id)
     return loaded

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
+from strawberry.types.arguments import StrawberryArgument
 
 from services.gateway.execution import AccordExecutor
 from services.gateway.mutations import Mutation
@@ -42,6 +44,21 @@ class Query(Reads, NotificationQueries):
         return accord_version()
 
 
+class ArgumentNames(NameConverter):
+    """strawberry's names, each argument's worked out once: strawberry asks again on every call
+    of every resolver that takes arguments."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._arguments: dict[int, tuple[StrawberryArgument, str]] = {}
+
+    def from_argument(self, argument: StrawberryArgument) -> str:
+        known = self._arguments.get(id(argument))
+        if known is None or known[0] is not argument:
+            known = self._arguments[id(argument)] = (argument, super().from_argument(argument))
+        return known[1]
+
+
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     """The schema; without introspection, field suggestions are off too (they leak names)."""
     from strawberry.extensions import DisableIntrospection
@@ -52,7 +69,9 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         mutation=merge_types("Mutation", (Mutation, NotificationMutations)),
         subscription=merge_types("Subscription", (Subscription, NotificationSubscriptions)),
         extensions=chosen,
-        config=StrawberryConfig(disable_field_suggestions=not introspection),
+        config=StrawberryConfig(
+            disable_field_suggestions=not introspection, name_converter=ArgumentNames()
+        ),
         execution_context_class=AccordExecutor,
     )
 
