@@ -65,13 +65,14 @@ async def expectation(
 async def expectations_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Expectation]]:
     """Each contract's expectations, in corporate priority order, then as proposed."""
     rows = await pool.fetch(
-        "SELECT DISTINCT ON (v.expectation_id) v.contract_id, v.version, v.state, p.position,"
-        " e.created_at FROM expectation_versions v JOIN expectations e USING (expectation_id)"
+        "SELECT * FROM (SELECT DISTINCT ON (v.expectation_id) v.expectation_id, v.contract_id,"
+        " v.version, v.state, p.position, e.created_at"
+        " FROM expectation_versions v JOIN expectations e USING (expectation_id)"
         " LEFT JOIN corporate_priorities p ON p.expectation_id = v.expectation_id"
-        " WHERE v.contract_id = ANY($1::text[]) ORDER BY v.expectation_id, v.version DESC",
+        " WHERE v.contract_id = ANY($1::text[]) ORDER BY v.expectation_id, v.version DESC) latest"
+        " ORDER BY position NULLS LAST, created_at, expectation_id",
         list(ids),
     )
-    rows = sorted(rows, key=lambda r: (r["position"] is None, r["position"] or 0, r["created_at"]))
     return _grouped(
         ids, rows, lambda r: Expectation.of(_json(r["state"]), r["version"], r["position"])
     )
