@@ -11,8 +11,14 @@ from asyncpg.pool import PoolConnectionProxy
 Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 
-async def create_pool(database_url: str, schema: str, *, max_size: int = 5) -> asyncpg.Pool:
-    """A pool whose connections see `schema` first; the schema is created if missing."""
+async def create_pool(
+    database_url: str, schema: str, *, max_size: int = 5, plain_queries: bool = False
+) -> asyncpg.Pool:
+    """A pool whose connections see `schema` first; the schema is created if missing.
+
+    With `plain_queries` (a pool that never LISTENs, locks or SETs anything), a connection goes
+    back without the RESET query round trip; asyncpg still rolls back a transaction left open.
+    """
 
     bootstrap = await asyncpg.connect(database_url)
     try:
@@ -25,6 +31,11 @@ async def create_pool(database_url: str, schema: str, *, max_size: int = 5) -> a
         min_size=1,
         max_size=max_size,
         server_settings={"search_path": f'"{schema}", public'},
+        reset=_nothing_to_reset if plain_queries else None,
     )
     assert pool is not None
     return pool
+
+
+async def _nothing_to_reset(_connection: asyncpg.Connection[Any]) -> None:
+    return None

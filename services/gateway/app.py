@@ -106,6 +106,10 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
         return answer
 
 
+# ASGI servers give header names in lower case.
+WANTED_HEADERS = {b"content-type", b"content-length", b"x-request-id"}
+
+
 class RefuseSimpleRequests:
     """Only JSON POSTs (which force a CORS preflight) reach GraphQL, and only small ones: the
     body is read here, up to the limit, whether it comes with a length or in chunks."""
@@ -117,11 +121,11 @@ class RefuseSimpleRequests:
         if scope["type"] != "http" or scope["path"] != "/graphql" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        if not headers.get("content-type", "").startswith("application/json"):
+        headers = {k: v.decode() for k, v in scope["headers"] if k in WANTED_HEADERS}
+        if not headers.get(b"content-type", "").startswith("application/json"):
             await _refuse(send, 415, "send GraphQL as application/json")
             return
-        too_large = int(headers.get("content-length") or 0) > MAX_BODY_BYTES
+        too_large = int(headers.get(b"content-length") or 0) > MAX_BODY_BYTES
         body, more = b"", not too_large
         while more:
             message = await receive()
@@ -133,7 +137,7 @@ class RefuseSimpleRequests:
         if too_large:
             await _refuse(send, 413, f"the body is over {MAX_BODY_BYTES} bytes")
             return
-        request_id = headers.get("x-request-id") or str(uuid4())
+        request_id = headers.get(b"x-request-id") or str(uuid4())
         scope["headers"] = [*scope["headers"], (b"x-request-id", request_id.encode())]
         delivered = False
 
@@ -161,7 +165,8 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool = await create_pool(settings.database_url, schema)
+        # Plain queries only: subscriptions LISTEN on a connection of their own (listening.py).
+        pool = await create_pool(settings.database_url, schema, plain_queries=True)
         async with pool.acquire() as conn:
             await create_tables(conn)
         app.state.pool = pool

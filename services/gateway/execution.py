@@ -81,6 +81,10 @@ class AccordExecutor(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # Per selection (alive for this operation): its fields, if all are plain leaves.
         self._selections: dict[int, tuple[GroupedFieldSet, Leaves | None]] = {}
+        manager = self.middleware_manager
+        wrapped = manager is not None and bool(manager.middlewares)
+        # None when a schema extension wraps every resolver: every field goes the standard way.
+        self._plans = None if wrapped else _plans.setdefault(self.schema, {})
         # graphql-core's helpers are this executor's own bound methods: a cycle that kept the
         # whole operation (context, loaders, every row read) alive until the cyclic garbage
         # collector came by, which then cost a good part of each request. Referenced weakly,
@@ -195,12 +199,9 @@ class AccordExecutor(StrawberryGraphQLCoreExecutionContext):
         return chosen
 
     def _plain_leaf(self, parent_type: GraphQLObjectType, name: str) -> PlainLeaf | None:
-        manager = self.middleware_manager
-        if manager is not None and manager.middlewares:
-            return None  # a schema extension wraps every resolver: leave them all to it
-        plans = _plans.get(self.schema)
+        plans = self._plans
         if plans is None:
-            plans = _plans[self.schema] = {}
+            return None  # a schema extension wraps every resolver: leave them all to it
         key = (parent_type.name, name)
         if key not in plans:
             field = self.schema.get_field(parent_type, name)

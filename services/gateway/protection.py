@@ -11,7 +11,6 @@ from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
@@ -68,8 +67,7 @@ def extensions() -> list[Any]:
     """The schema extensions, as factories (a fresh instance per request): limits, caches,
     masking."""
     return [
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(ParserCache, maxsize=512),
+        partial(LimitedParsing, maxsize=512),
         LimitedValidation,
         partial(
             MaskInternalErrors,
@@ -77,6 +75,15 @@ def extensions() -> list[Any]:
             error_message="Internal error; quote the request id to support.",
         ),
     ]
+
+
+class LimitedParsing(ParserCache):
+    """strawberry's parser cache, refusing documents of more than MAX_TOKENS tokens (what its
+    MaxTokensLimiter does, without one more extension to run on every request)."""
+
+    def on_parse(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
+        yield from super().on_parse()
 
 
 class _Query:

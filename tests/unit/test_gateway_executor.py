@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import strawberry
+import strawberry.extensions
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from services.gateway.execution import AccordExecutor, plain_leaf
@@ -99,3 +100,24 @@ def test_only_attribute_reads_of_scalars_take_the_short_path() -> None:
     assert plain_leaf(fields["name"]) is not None
     assert plain_leaf(fields["size"]) is not None
     assert plain_leaf(fields["shout"]) is None  # a resolver of its own
+
+
+class Shouting(strawberry.extensions.SchemaExtension):
+    """An extension that wraps every resolver, as tracing extensions do."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        value = _next(root, info, *args, **kwargs)
+        return value.upper() if isinstance(value, str) else value
+
+
+def test_an_extension_wrapping_every_resolver_still_sees_every_field() -> None:
+    def shouted(executor: type[Any]) -> Any:
+        schema = strawberry.Schema(
+            query=Query, extensions=[Shouting], execution_context_class=executor
+        )
+        return asyncio.run(schema.execute("{ rows { name shout } }")).data
+
+    assert shouted(AccordExecutor) == shouted(StrawberryGraphQLCoreExecutionContext)
+    assert shouted(AccordExecutor) == {
+        "rows": [{"name": "A", "shout": "A"}, {"name": "B", "shout": "B"}]
+    }
