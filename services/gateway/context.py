@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -28,12 +30,14 @@ class GatewayContext:
     settings: Settings
     # The projector's NOTIFY, shared by the process's live subscriptions.
     changes: ReadModelChanges | None = None
-    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+    loaders: dict[Any, DataLoader[str, Any]] = field(default_factory=dict)
     # graphql-transport-ws: the connection_init payload, where a subscriber's token arrives.
     connection_params: dict[str, Any] | None = None
 
-    def loader(self, name: str, load: Any) -> DataLoader[Any, Any]:
-        """The operation's DataLoader for `name`, so each list relation costs one query."""
-        if name not in self.loaders:
-            self.loaders[name] = DataLoader(load_fn=load)
-        return self.loaders[name]
+    def loader(self, batch: Callable[[asyncpg.Pool, Sequence[str]], Any]) -> DataLoader[str, Any]:
+        """The operation's DataLoader for the relation `batch` reads: one query per relation."""
+        loader = self.loaders.get(batch)
+        if loader is None:
+            # Bound to the pool, not to this context: holding the context would make a cycle.
+            loader = self.loaders[batch] = DataLoader(load_fn=partial(batch, self.pool))
+        return loader

@@ -15,7 +15,9 @@ from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary, WeakMethod
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -23,6 +25,7 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLResolveInfoHelpers,
     GraphQLSchema,
+    GraphQLString,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -41,17 +44,25 @@ class PlainLeaf(NamedTuple):
     attribute: str
     leaf: GraphQLLeafType
     non_null: bool
+    # The Python type whose values the scalar's coercion returns unchanged, if there is one.
+    unchanged: type | None
 
     def read(self, source: Any) -> Any:
         """The field's value, or STANDARD when only the standard path can answer it."""
         try:
             value = getattr(source, self.attribute)
+            if type(value) is self.unchanged:
+                return value
             if value is None:
                 return STANDARD if self.non_null else None
             coerced = self.leaf.coerce_output_value(value)
         except Exception:  # the standard path reports it, with the field's path
             return STANDARD
         return STANDARD if coerced is None or coerced is Undefined else coerced
+
+
+# graphql-core's own scalars give back values of these types as they are.
+_UNCHANGED = ((GraphQLString, str), (GraphQLID, str), (GraphQLBoolean, bool))
 
 
 def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
@@ -66,7 +77,8 @@ def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
         kind, non_null = kind.of_type, True
     if not is_leaf_type(kind):
         return None
-    return PlainLeaf(definition.python_name, kind, non_null)
+    unchanged = next((kept for scalar, kept in _UNCHANGED if kind is scalar), None)
+    return PlainLeaf(definition.python_name, kind, non_null, unchanged)
 
 
 # Per schema: (type name, field name) -> the short path, or None for the standard one.

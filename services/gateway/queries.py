@@ -46,15 +46,11 @@ def _ctx(info: Info[GatewayContext, None]) -> GatewayContext:
 Batch = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[list[list[T]]]]
 
 
-async def _load(info: Info[GatewayContext, None], batch: Batch[T], contract_id: str) -> list[T]:
+def _load(
+    info: Info[GatewayContext, None], batch: Batch[T], contract_id: str
+) -> Awaitable[list[T]]:
     """Through the operation's DataLoader for this relation: one query for every contract."""
-    ctx = _ctx(info)
-    pool = ctx.pool  # not the context: a loader holding it would make a cycle only GC frees
-
-    async def load(ids: list[str]) -> list[list[T]]:
-        return await batch(pool, ids)
-
-    loaded: list[T] = await ctx.loader(batch.__name__, load).load(contract_id)
+    loaded: Awaitable[list[T]] = info.context.loader(batch).load(contract_id)
     return loaded
 
 
@@ -68,30 +64,37 @@ class Contract:
     version: int
     created_at: datetime
 
-    @strawberry.field
-    async def participants(self, info: Info[GatewayContext, None]) -> list[Participant]:
-        return await _load(info, reads.participants_of, str(self.id))
+    @strawberry.field(graphql_type=list[Participant])
+    def participants(self, info: Info[GatewayContext, None]) -> Awaitable[list[Participant]]:
+        return _load(info, reads.participants_of, str(self.id))
 
-    @strawberry.field
-    async def expectations(self, info: Info[GatewayContext, None]) -> list[Expectation]:
+    @strawberry.field(graphql_type=list[Expectation])
+    def expectations(self, info: Info[GatewayContext, None]) -> Awaitable[list[Expectation]]:
         """In corporate priority order, then as proposed."""
-        return await _load(info, reads.expectations_of, str(self.id))
+        return _load(info, reads.expectations_of, str(self.id))
 
-    @strawberry.field
-    async def obligations(self, info: Info[GatewayContext, None]) -> list[Obligation]:
-        return await _load(info, reads.obligations_of, str(self.id))
+    @strawberry.field(graphql_type=list[Obligation])
+    def obligations(self, info: Info[GatewayContext, None]) -> Awaitable[list[Obligation]]:
+        return _load(info, reads.obligations_of, str(self.id))
 
-    @strawberry.field
-    async def risks(self, info: Info[GatewayContext, None]) -> list[Risk]:
-        return await _load(info, reads.risks_of, str(self.id))
+    @strawberry.field(graphql_type=list[Risk])
+    def risks(self, info: Info[GatewayContext, None]) -> Awaitable[list[Risk]]:
+        return _load(info, reads.risks_of, str(self.id))
 
-    @strawberry.field
-    async def prioritizations(self, info: Info[GatewayContext, None]) -> list[Prioritization]:
-        return await _load(info, reads.prioritizations_of, str(self.id))
+    @strawberry.field(graphql_type=list[Prioritization])
+    def prioritizations(self, info: Info[GatewayContext, None]) -> Awaitable[list[Prioritization]]:
+        return _load(info, reads.prioritizations_of, str(self.id))
 
-    @strawberry.field
-    async def gap_analysis(self, info: Info[GatewayContext, None]) -> list[GapEntry]:
-        return await _load(info, reads.gap_analyses, str(self.id))
+    @strawberry.field(graphql_type=list[GapEntry])
+    def gap_analysis(self, info: Info[GatewayContext, None]) -> Awaitable[list[GapEntry]]:
+        return _load(info, reads.gap_analyses, str(self.id))
+
+
+# What a Contract is built from.
+CONTRACT_COLUMNS = (
+    "c.contract_id, c.title, c.client_organisation, c.provider_organisation, c.starts_on,"
+    " c.version, c.created_at"
+)
 
 
 def contract_of(row: Any) -> Contract:
@@ -115,7 +118,7 @@ async def visible_contract(ctx: GatewayContext, key: str) -> Contract | None:
     """The contract, if the caller has a role on it: one query for both."""
     actor = actor_of(ctx)
     row = await ctx.pool.fetchrow(
-        "SELECT c.*, p.role FROM participants p LEFT JOIN contracts c USING (contract_id)"
+        f"SELECT {CONTRACT_COLUMNS} FROM participants p LEFT JOIN contracts c USING (contract_id)"
         " WHERE p.contract_id = $1 AND p.person_id = $2 AND p.active",
         key,
         actor.subject,

@@ -65,7 +65,8 @@ async def expectation(
 async def expectations_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Expectation]]:
     """Each contract's expectations, in corporate priority order, then as proposed."""
     rows = await pool.fetch(
-        "SELECT * FROM (SELECT DISTINCT ON (v.expectation_id) v.expectation_id, v.contract_id,"
+        "SELECT contract_id, version, state, position"
+        " FROM (SELECT DISTINCT ON (v.expectation_id) v.expectation_id, v.contract_id,"
         " v.version, v.state, p.position, e.created_at"
         " FROM expectation_versions v JOIN expectations e USING (expectation_id)"
         " LEFT JOIN corporate_priorities p ON p.expectation_id = v.expectation_id"
