@@ -44,7 +44,9 @@ def serve(
             "set ACCORD_KAFKA_BOOTSTRAP: separate processes talk through Kafka"
         )
     configure_telemetry(f"accord-{process.value}")
-    app = create_app(process, settings, KafkaBus(settings.kafka_bootstrap))
+    app = create_app(
+        process, settings, KafkaBus(settings.kafka_bootstrap, settings.kafka_client_id)
+    )
     uvicorn.run(app, host=settings.host, port=port or settings.port)
 
 

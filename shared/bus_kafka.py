@@ -146,11 +146,14 @@ class KafkaConsumer:
 class KafkaBus:
     """Publishers and consumer-group members on one Kafka cluster."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, client_id: str = "accord") -> None:
         self.bootstrap = bootstrap
+        # Prefixes every client's id, so the broker's logs, metrics and quotas tell deployments
+        # (and each deployment's services and groups) apart.
+        self.client_id = client_id
 
     def publisher(self, client_id: str) -> KafkaPublisher:
-        return KafkaPublisher(self.bootstrap, client_id)
+        return KafkaPublisher(self.bootstrap, f"{self.client_id}-{client_id}")
 
     def consumer(self, topics: Sequence[str], group: str) -> KafkaConsumer:
-        return KafkaConsumer(self.bootstrap, topics, group, client_id=group)
+        return KafkaConsumer(self.bootstrap, topics, group, client_id=f"{self.client_id}-{group}")

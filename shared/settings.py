@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     # Empty means: no Kafka, events flow through the in-process bus.
     kafka_bootstrap: str = ""
+    # Prefix of every Kafka client id (then the service or consumer group): tells deployments apart.
     kafka_client_id: str = "accord"
     host: str = "127.0.0.1"
     port: int = 8000
