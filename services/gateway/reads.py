@@ -85,8 +85,14 @@ async def participants_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[P
         " WHERE contract_id = ANY($1::text[]) ORDER BY created_at, person_id",
         list(ids),
     )
-    fields = ("person_id", "name", "side", "role", "email", "active")
-    return _grouped(ids, rows, lambda r: Participant(**{k: r[k] for k in fields}))
+    return _grouped(ids, rows, _participant)
+
+
+def _participant(r: Any) -> Participant:
+    return Participant(
+        person_id=r["person_id"], name=r["name"], side=r["side"], role=r["role"],
+        email=r["email"], active=r["active"],
+    )  # fmt: skip
 
 
 def _obligation(r: Any) -> Obligation:
