@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,11 @@ class View:
     handler: Handler
 
 
+# A background task of the service, given its runtime and the pool on its own schema; it runs
+# until cancelled at shutdown.
+Worker = Callable[[ServiceRuntime[Any], asyncpg.Pool], Coroutine[Any, Any, None]]
+
+
 def runtime_of(request: Request) -> ServiceRuntime[Any]:
     """The runtime of the service that is answering this request."""
     runtime: ServiceRuntime[Any] = request.app.state.runtime
@@ -54,6 +59,7 @@ def service_app(
     routes: Sequence[BaseRoute],
     views: Sequence[View] = (),
     checks: Mapping[str, Check] | None = None,
+    workers: Sequence[Worker] = (),
 ) -> Starlette:
     """The service's Starlette app; its lifespan starts and stops everything the service runs."""
 
@@ -78,6 +84,8 @@ def service_app(
                 await runner.start()
                 runners.append(runner)
                 tasks.append(asyncio.create_task(runner.run(), name=runner.name))
+            for worker in workers:
+                tasks.append(asyncio.create_task(worker(runtime, pool), name=worker.__name__))
         app.state.views = runners
         try:
             yield

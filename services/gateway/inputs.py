@@ -230,7 +230,11 @@ class OpenPrioritizationInput:
     contract_id: strawberry.ID
     method: str
     dots: int | None = None
-    closes_at: datetime | None = None
+    closes_at: datetime | None = strawberry.field(
+        default=None,
+        description="When voting stops: the session then closes by itself and publishes its"
+        " ranking (unless nobody voted).",
+    )
 
 
 @strawberry.input

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 
-from services.ranking import contract_view
+from services.ranking import contract_view, deadlines
 from services.ranking.application import Prioritizations
 from services.ranking.result import Method
 from services.ranking.session_errors import NotAllowed, NothingToPrioritize
@@ -167,5 +167,11 @@ CONTRACT_VIEW = View(
 )
 
 
+DEADLINES = View("deadlines", deadlines.TOPICS, deadlines.SCHEMA, deadlines.apply)
+
+
 def create_app(settings: Settings, bus: Bus) -> Starlette:
-    return service_app(SERVICE, Prioritizations, settings, bus, ROUTES, views=[CONTRACT_VIEW])
+    return service_app(
+        SERVICE, Prioritizations, settings, bus, ROUTES,
+        views=[CONTRACT_VIEW, DEADLINES], workers=[deadlines.close_when_due],
+    )  # fmt: skip

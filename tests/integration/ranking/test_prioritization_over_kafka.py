@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 import jsonschema
 import pytest
@@ -168,3 +170,87 @@ async def test_votes_on_a_contracts_expectations_publish_its_corporate_ranking(
     assert event.data["turnout"] == {"voted": 3, "eligible": 3}
     assert event.data["advice"][availability] == ["critical / Regulators look at this first"]
     assert event.actor_id == "am"
+
+
+async def test_a_session_closes_at_its_closing_time_even_across_a_restart(
+    settings: Settings, elicitation: ServiceRuntime[Expectations]
+) -> None:
+    contract_id, (desk, availability, report) = await a_contract_with_measurable_expectations(
+        elicitation
+    )
+    app: Starlette = create_app(settings, KafkaBus(settings.kafka_bootstrap))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as ranking,
+    ):
+        async with asyncio.timeout(60):
+            while True:
+                ballot = await ranking.get(
+                    f"/contracts/{contract_id}/ballot", headers=auth(settings, "am")
+                )
+                if ballot.status_code == 200 and len(ballot.json()["expectations"]) == 3:
+                    break
+                await asyncio.sleep(0.2)
+        closes_at = datetime.now(UTC) + timedelta(seconds=5)
+        opened = await ranking.post(
+            f"/contracts/{contract_id}/prioritizations",
+            json={"method": "borda", "closes_at": closes_at.isoformat()},
+            headers=auth(settings, "am"),
+        )
+        assert opened.status_code == 200, opened.text
+        session = opened.json()["id"]
+        for voter, order in {
+            "cfo": [report, desk, availability],
+            "cio": [desk, report, availability],
+        }.items():
+            cast = await ranking.post(
+                f"/prioritizations/{session}/votes", json={"ranking": order},
+                headers=auth(settings, voter),
+            )  # fmt: skip
+            assert cast.status_code == 200, cast.text
+        # The service records the closing time from its own published event, then stops.
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            async with asyncio.timeout(30):
+                while not await conn.fetchval(
+                    "SELECT count(*) FROM ranking.session_deadlines WHERE session_id = $1",
+                    UUID(session),
+                ):
+                    await asyncio.sleep(0.2)
+        finally:
+            await conn.close()
+    assert datetime.now(UTC) < closes_at, "the first process must stop before the closing time"
+    await asyncio.sleep(max(0.0, (closes_at - datetime.now(UTC)).total_seconds()) + 0.5)
+
+    # Started again after the closing time, nobody closing it by hand: it closes by itself.
+    app = create_app(settings, KafkaBus(settings.kafka_bootstrap))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as ranking,
+    ):
+        async with asyncio.timeout(60):
+            while True:
+                events = [
+                    m.envelope()
+                    for m in await read_topic(
+                        settings.kafka_bootstrap, "accord.ranking.v1", key=contract_id
+                    )
+                ]
+                published = [
+                    e for e in events if e.type.endswith(".CorporatePrioritiesPublished.v1")
+                ]
+                if published:
+                    break
+                await asyncio.sleep(0.3)
+        (closed,) = [e for e in events if e.type.endswith(".PrioritizationClosed.v1")]
+        assert (closed.actor_id, closed.data["closed_by"]) == (
+            "accord-scheduler",
+            "accord-scheduler",
+        )
+        assert closed.time >= closes_at
+        assert published[0].data["turnout"] == {"voted": 2, "eligible": 3}
+        late = await ranking.post(
+            f"/prioritizations/{session}/votes", json={"ranking": [desk, report, availability]},
+            headers=auth(settings, "coo"),
+        )  # fmt: skip
+        assert (late.status_code, late.json()["code"]) == (409, "SESSION_CLOSED")

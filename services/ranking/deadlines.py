@@ -1,0 +1,89 @@
+"""Sessions that close on time: a view of ranking's own events keeps each open session's closing
+time, and a worker closes every session whose time has come, publishing its corporate ranking.
+
+The view is kept by the kernel's projection runner, so a deadline is recorded exactly once and
+survives restarts; the close is an ordinary command (optimistic concurrency), so replicas may
+all run the worker and a session still closes once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.ranking import contract_view
+from services.ranking.errors import VotingError
+from services.ranking.session_errors import VersionConflict
+from shared.database import Connection
+from shared.envelope import Envelope
+from shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+TOPICS = ("accord.ranking.v1",)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS session_deadlines (
+    session_id uuid PRIMARY KEY,
+    closes_at timestamptz NOT NULL
+);
+"""
+
+# Who the audit trail shows closing a session at its deadline.
+SCHEDULER = "accord-scheduler"
+SCHEDULER_ROLE = "scheduler"
+# How often the worker looks for sessions whose time has come.
+POLL_SECONDS = 1.0
+
+
+async def apply(conn: Connection, envelope: Envelope) -> None:
+    """Record a session's closing time when it opens; forget it once the session closed."""
+    name = envelope.spec.name
+    if name == "PrioritizationOpened" and envelope.data.get("closes_at"):
+        await conn.execute(
+            "INSERT INTO session_deadlines VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING",
+            UUID(envelope.subject),
+            datetime.fromisoformat(str(envelope.data["closes_at"])),
+        )
+    elif name == "PrioritizationClosed":
+        await conn.execute(
+            "DELETE FROM session_deadlines WHERE session_id = $1", UUID(envelope.subject)
+        )
+
+
+async def close_when_due(runtime: ServiceRuntime[Any], pool: asyncpg.Pool) -> None:
+    """Until cancelled: close each session whose closing time has passed."""
+    while True:
+        try:
+            due = await pool.fetch(
+                "SELECT session_id FROM session_deadlines WHERE closes_at <= now()"
+                " ORDER BY closes_at LIMIT 50"
+            )
+            for row in due:
+                await close_one(runtime, pool, row["session_id"])
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            log.warning("closing sessions on time: %s; trying again", error)
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def close_one(runtime: ServiceRuntime[Any], pool: asyncpg.Pool, session_id: UUID) -> None:
+    session = await runtime.executor.run(runtime.app.session, session_id)
+    if session.closed:
+        return  # its PrioritizationClosed event will clear the deadline
+    advice = await contract_view.advice(pool, list(session.expectations))
+    try:
+        await runtime.execute(
+            runtime.app.close_prioritization, session_id, SCHEDULER, advice, session.version,
+            actor_id=SCHEDULER, actor_role=SCHEDULER_ROLE,
+        )  # fmt: skip
+    except VersionConflict:
+        return  # a vote or another replica came first: the next round looks again
+    except VotingError as refused:
+        # Nothing to count (no votes): it stays closed to votes, with no ranking to publish.
+        log.warning("session %s passed its closing time unclosed: %s", session_id, refused)
+        await pool.execute("DELETE FROM session_deadlines WHERE session_id = $1", session_id)
