@@ -65,7 +65,10 @@ async def close_when_due(runtime: ServiceRuntime[Any], pool: asyncpg.Pool) -> No
                 " ORDER BY closes_at LIMIT 50"
             )
             for row in due:
-                await close_one(runtime, pool, row["session_id"])
+                try:
+                    await close_one(runtime, pool, row["session_id"])
+                except Exception:  # one session's trouble must not stop the others closing
+                    log.exception("closing session %s on time failed", row["session_id"])
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("closing sessions on time: %s; trying again", error)
         await asyncio.sleep(POLL_SECONDS)
