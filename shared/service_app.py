@@ -71,7 +71,7 @@ def service_app(
         runners: list[ProjectionRunner] = []
         tasks: list[asyncio.Task[None]] = []
         pool = None
-        if views:
+        if views or workers:
             pool = await create_pool(settings.database_url, service, max_size=4)
             app.state.pool = pool
             for view in views:

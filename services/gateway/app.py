@@ -12,6 +12,7 @@ import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -123,7 +124,7 @@ class RefuseSimpleRequests:
             return
         headers = {k: v.decode() for k, v in scope["headers"] if k in WANTED_HEADERS}
         if not headers.get(b"content-type", "").startswith("application/json"):
-            await _refuse(send, 415, "send GraphQL as application/json")
+            await _refuse(scope, receive, send, 415, "send GraphQL as application/json")
             return
         too_large = int(headers.get(b"content-length") or 0) > MAX_BODY_BYTES
         body, more = b"", not too_large
@@ -135,7 +136,7 @@ class RefuseSimpleRequests:
             too_large = len(body) > MAX_BODY_BYTES
             more = message.get("more_body", False) and not too_large
         if too_large:
-            await _refuse(send, 413, f"the body is over {MAX_BODY_BYTES} bytes")
+            await _refuse(scope, receive, send, 413, f"the body is over {MAX_BODY_BYTES} bytes")
             return
         request_id = headers.get(b"x-request-id") or str(uuid4())
         scope["headers"] = [*scope["headers"], (b"x-request-id", request_id.encode())]
@@ -151,13 +152,9 @@ class RefuseSimpleRequests:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
     body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
-    await send(
-        {"type": "http.response.start", "status": status,
-         "headers": [(b"content-type", b"application/json")]}
-    )  # fmt: skip
-    await send({"type": "http.response.body", "body": orjson.dumps(body)})
+    await JSONResponse(body, status_code=status)(scope, receive, send)
 
 
 def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> Starlette:

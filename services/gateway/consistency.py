@@ -30,8 +30,7 @@ async def caught_up(
     if not event_ids:
         return True
     deadline = time.monotonic() + within
-    with contextlib.ExitStack() as stack:
-        wakeup = stack.enter_context(changes.subscribe()) if changes else None
+    with changes.subscribe() if changes else contextlib.nullcontext() as wakeup:
         while True:
             applied = await pool.fetchval(
                 "SELECT count(*) FROM audit_log WHERE event_id = ANY($1::text[])", event_ids
@@ -43,4 +42,4 @@ async def caught_up(
                 return False
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(remaining, POLL_SECONDS)):
-                    await (wakeup.wait() if wakeup else asyncio.sleep(remaining))
+                    await (wakeup.wait() if wakeup else asyncio.sleep(POLL_SECONDS))

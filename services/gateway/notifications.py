@@ -3,6 +3,7 @@ live as the read model sees them delivered."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -16,7 +17,7 @@ from strawberry.types import Info
 from services.gateway.access import actor_of
 from services.gateway.context import GatewayContext
 from services.gateway.protection import Refused
-from services.gateway.subscriptions import LAST_POSITION, listening
+from services.gateway.subscriptions import audit_rows_after
 
 QUEUED = "accord.notifications.NotificationQueued.v1"
 DELIVERED = "accord.notifications.NotificationDelivered.v1"
@@ -97,26 +98,21 @@ class NotificationSubscriptions:
     ) -> AsyncGenerator[Notification, None]:
         ctx = info.context
         person = actor_of(ctx).subject
-        with listening(ctx) as wakeup:
-            seen = await ctx.pool.fetchval(LAST_POSITION)
-            while True:
-                if await wakeup.wait():
-                    seen = await ctx.pool.fetchval(LAST_POSITION)  # renumbered: from its new end
-                    continue
-                rows = await ctx.pool.fetch(
-                    "SELECT d.position, q.data, q.occurred_at FROM audit_log d JOIN audit_log q"
-                    " ON q.event_type = $3 AND q.data->>'notice_id' = d.data->>'notice_id'"
-                    " WHERE d.position > $1 AND d.event_type = $4"
-                    " AND q.data->>'person_id' = $2 AND q.data->>'channel' = 'in_app'"
-                    " ORDER BY d.position",
-                    seen, person, QUEUED, DELIVERED,
+        rows = audit_rows_after(
+            ctx,
+            "SELECT d.position, q.data, q.occurred_at FROM audit_log d JOIN audit_log q"
+            " ON q.event_type = $3 AND q.data->>'notice_id' = d.data->>'notice_id'"
+            " WHERE d.position > $1 AND d.event_type = $4"
+            " AND q.data->>'person_id' = $2 AND q.data->>'channel' = 'in_app'"
+            " ORDER BY d.position",
+            person, QUEUED, DELIVERED,
+        )  # fmt: skip
+        async with contextlib.aclosing(rows):
+            async for row in rows:
+                data = json.loads(row["data"])
+                yield Notification(
+                    id=strawberry.ID(data["notice_id"]), contract_id=data["contract_id"],
+                    trigger=data["trigger"], subject=data["subject"], text=data["text"],
+                    urgent=data["urgent"], data=data["data"], queued_at=row["occurred_at"],
+                    acknowledged_at=None,
                 )  # fmt: skip
-                for row in rows:
-                    seen = row["position"]
-                    data = json.loads(row["data"])
-                    yield Notification(
-                        id=strawberry.ID(data["notice_id"]), contract_id=data["contract_id"],
-                        trigger=data["trigger"], subject=data["subject"], text=data["text"],
-                        urgent=data["urgent"], data=data["data"], queued_at=row["occurred_at"],
-                        acknowledged_at=None,
-                    )  # fmt: skip

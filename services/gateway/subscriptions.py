@@ -7,23 +7,34 @@ import json
 from collections.abc import AsyncGenerator
 from typing import Any
 
+import asyncpg
 import strawberry
 from strawberry.types import Info
 
 from services.gateway.access import role_on
 from services.gateway.context import GatewayContext
-from services.gateway.listening import Wakeup
 from services.gateway.protection import Refused
 from services.gateway.types import AuditEntry
 
 LAST_POSITION = "SELECT coalesce(max(position), 0) FROM audit_log"
 
 
-def listening(ctx: GatewayContext) -> contextlib.AbstractContextManager[Wakeup]:
-    """The subscriber's doorbell, rung when the read models change."""
+async def audit_rows_after(
+    ctx: GatewayContext, query: str, *args: Any
+) -> AsyncGenerator[asyncpg.Record, None]:
+    """The rows of `query` (given the last audit position seen as $1, answering `position`)
+    as each batch of the projector lands; after a replay, from the renumbered log's end."""
     if ctx.changes is None:
         raise Refused("UNAVAILABLE", "live updates are not served here")
-    return ctx.changes.subscribe()
+    with ctx.changes.subscribe() as wakeup:
+        seen = await ctx.pool.fetchval(LAST_POSITION)
+        while True:
+            if await wakeup.wait():
+                seen = await ctx.pool.fetchval(LAST_POSITION)
+                continue
+            for row in await ctx.pool.fetch(query, seen, *args):
+                seen = row["position"]
+                yield row
 
 
 def entry_of(r: Any) -> AuditEntry:
@@ -43,17 +54,11 @@ class Subscription:
     ) -> AsyncGenerator[AuditEntry, None]:
         ctx = info.context
         await role_on(ctx, str(contract_id))
-        with listening(ctx) as wakeup:
-            seen = await ctx.pool.fetchval(LAST_POSITION)
-            while True:
-                if await wakeup.wait():
-                    seen = await ctx.pool.fetchval(LAST_POSITION)  # renumbered: from its new end
-                    continue
-                rows = await ctx.pool.fetch(
-                    "SELECT * FROM audit_log WHERE position > $1 AND contract_id = $2"
-                    " ORDER BY position",
-                    seen, str(contract_id),
-                )  # fmt: skip
-                for row in rows:
-                    seen = row["position"]
-                    yield entry_of(row)
+        rows = audit_rows_after(
+            ctx,
+            "SELECT * FROM audit_log WHERE position > $1 AND contract_id = $2 ORDER BY position",
+            str(contract_id),
+        )
+        async with contextlib.aclosing(rows):
+            async for row in rows:
+                yield entry_of(row)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from services.ranking import contract_view, deadlines
 from services.ranking.application import Prioritizations
+from services.ranking.closing import close_session
 from services.ranking.result import Method
 from services.ranking.session_errors import NotAllowed, NothingToPrioritize
 from shared.auth import Actor
@@ -111,11 +112,9 @@ async def close_prioritization(
     role = await _facilitator(request, actor, contract_id)
     runtime = _runtime(request)
     session = await runtime.executor.run(runtime.app.session, session_id)
-    advice = await contract_view.advice(pool_of(request), list(session.expectations))
-    result = await runtime.execute(
-        runtime.app.close_prioritization, session_id, actor.subject, advice,
-        body.expected_version, actor_id=actor.subject, actor_role=role,
-    )  # fmt: skip
+    result = await close_session(
+        runtime, pool_of(request), session, actor.subject, role, body.expected_version
+    )
     return result.as_dict()
 
 

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.ranking import contract_view
+from services.ranking.closing import close_session
 from services.ranking.errors import VotingError
 from services.ranking.session_errors import VersionConflict
 from shared.database import Connection
@@ -78,12 +78,8 @@ async def close_one(runtime: ServiceRuntime[Any], pool: asyncpg.Pool, session_id
     session = await runtime.executor.run(runtime.app.session, session_id)
     if session.closed:
         return  # its PrioritizationClosed event will clear the deadline
-    advice = await contract_view.advice(pool, list(session.expectations))
     try:
-        await runtime.execute(
-            runtime.app.close_prioritization, session_id, SCHEDULER, advice, session.version,
-            actor_id=SCHEDULER, actor_role=SCHEDULER_ROLE,
-        )  # fmt: skip
+        await close_session(runtime, pool, session, SCHEDULER, SCHEDULER_ROLE, session.version)
     except VersionConflict:
         return  # a vote or another replica came first: the next round looks again
     except VotingError as refused:
