@@ -12,16 +12,17 @@ import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from services.gateway.context import GatewayContext
 from services.gateway.listening import ReadModelChanges
@@ -36,6 +37,9 @@ from shared.settings import Settings
 from shared.shutdown import close_pool
 
 log = logging.getLogger(__name__)
+
+# Subscriptions are served over graphql-transport-ws only.
+OVER_HTTP = (OperationType.QUERY, OperationType.MUTATION)
 
 # GraphiQL's page asks a public CDN for its code; offline, the gateway serves the same files.
 CDN = "https://unpkg.com/"
@@ -94,17 +98,47 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
             raise ConnectionRejectionError({"reason": error.reason}) from None
         return None
 
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        """Every error carries the request id, which the logs carry too."""
-        answer = await super().process_result(request, result)
-        errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """GraphQL POSTs are answered here in one pass; strawberry's view serves the rest
+        (the IDE page, graphql-transport-ws)."""
+        if scope["type"] == "http" and scope["method"] == "POST":
+            await self.answer(Request(scope, receive), send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def answer(self, request: Request, send: Send) -> None:
+        """One query or mutation; anything else is refused with a 400 saying why."""
+        scope, receive = request.scope, request.receive
+        try:
+            data = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return await _refuse(scope, receive, send, 400, "Unable to parse request body as JSON")
+        if not isinstance(data, dict):
+            return await _refuse(scope, receive, send, 400, "Batching is not enabled")
+        query, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
+        if not query or not isinstance(query, str):
+            return await _refuse(scope, receive, send, 400, "No GraphQL query found in the request")
+        if not isinstance(variables, dict | None) or not isinstance(name, str | None):
+            message = "variables must be an object and operationName a string"
+            return await _refuse(scope, receive, send, 400, message)
         request_id = request.headers.get("x-request-id", "")
-        for error in errors:
-            error.setdefault("extensions", {})["requestId"] = request_id
-            log.info("graphql error %s: %s", request_id, error.get("message"))
-        return answer
+        context = self._context(request.headers.get("authorization"), request_id)
+        try:
+            result = await self.schema.execute(
+                query, variable_values=variables, context_value=context, operation_name=name,
+                allowed_operation_types=OVER_HTTP,
+            )  # fmt: skip
+        except CannotGetOperationTypeError as error:
+            return await _refuse(scope, receive, send, 400, error.as_http_error_reason())
+        except InvalidOperationTypeError:
+            message = "subscriptions are served over graphql-transport-ws only"
+            return await _refuse(scope, receive, send, 400, message)
+        answer = process_result(result)
+        errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
+        for answered in errors:
+            answered.setdefault("extensions", {})["requestId"] = request_id
+            log.info("graphql error %s: %s", request_id, answered.get("message"))
+        await Response(orjson.dumps(answer), media_type="application/json")(scope, receive, send)
 
 
 # ASGI servers give header names in lower case.

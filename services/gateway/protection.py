@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from functools import lru_cache, partial
 from typing import Any
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    NoSchemaIntrospectionCustomRule,
+    parse,
+    specified_rules,
+)
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -33,6 +42,7 @@ EXPECTED_CODES = {
     "NOT_FOUND",
     "CONFLICT",
     "GRAPHQL_VALIDATION_FAILED",
+    "GRAPHQL_PARSE_FAILED",
     "UNAVAILABLE",
 }
 
@@ -44,17 +54,6 @@ class Refused(GraphQLError):
         super().__init__(message, extensions={"code": code})
 
 
-def _is_internal(error: GraphQLError) -> bool:
-    """Mask everything but expected refusals and the document's own validation errors."""
-    original = error.original_error
-    if original is None:
-        return False  # a parse or validation error: about the query, safe to show
-    if isinstance(original, GraphQLError):
-        return (original.extensions or {}).get("code") not in EXPECTED_CODES
-    log.exception("internal error in a resolver", exc_info=original)
-    return True
-
-
 # The limiters' validation rules, built once: a limiter built per request would make new rule
 # classes each time, and a cache keyed by the rules would never hit.
 _LIMIT_RULES = (
@@ -62,33 +61,24 @@ _LIMIT_RULES = (
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 )
 
-
-def extensions() -> list[Any]:
-    """The schema extensions, as factories (a fresh instance per request): limits, caches,
-    masking."""
-    return [
-        partial(LimitedParsing, maxsize=512),
-        LimitedValidation,
-        partial(
-            MaskInternalErrors,
-            should_mask_error=_is_internal,
-            error_message="Internal error; quote the request id to support.",
-        ),
-    ]
+MASKED_MESSAGE = "Internal error; quote the request id to support."
 
 
-class LimitedParsing(ParserCache):
-    """strawberry's parser cache, refusing documents of more than MAX_TOKENS tokens (what its
-    MaxTokensLimiter does, without one more extension to run on every request)."""
+def validation_rules(*, introspection: bool) -> tuple[type[ASTValidationRule], ...]:
+    """GraphQL's own rules, the gateway's limits, and no introspection in production."""
+    closed = () if introspection else (NoSchemaIntrospectionCustomRule,)
+    return (*specified_rules, *_LIMIT_RULES, *closed)
 
-    def on_parse(self) -> Iterator[None]:
-        self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
-        yield from super().on_parse()
+
+@lru_cache(maxsize=512)
+def parse_document(query: str) -> DocumentNode:
+    """The parsed document, cached by its text; more than MAX_TOKENS tokens is refused."""
+    return parse(query, max_tokens=MAX_TOKENS)
 
 
 class _Query:
-    """A parsed document that hashes and compares as its text. strawberry's ValidationCache
-    finds its entry by hashing the whole syntax tree, on every request."""
+    """A parsed document that hashes and compares as its text (hashing the syntax tree, as
+    strawberry's ValidationCache does, costs more than most of a request)."""
 
     __slots__ = ("document", "text")
 
@@ -113,24 +103,75 @@ def _validated(
     return errors
 
 
+def validation_errors(
+    schema: GraphQLSchema,
+    query: str,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+) -> list[GraphQLError]:
+    """What is wrong with the document, cached by its text; each error has its code."""
+    return _validated(schema, _Query(query, document), rules)
+
+
+def answerable(errors: Sequence[GraphQLError], request_id: str) -> list[GraphQLError]:
+    """The errors as a client may see them: parse errors coded, internal errors logged with
+    the request id and masked; expected refusals and validation errors as they are."""
+    answered = []
+    for error in errors:
+        original = error.original_error
+        if isinstance(error, GraphQLSyntaxError):
+            error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
+        elif original is not None and not _is_expected(original):
+            log.error("internal error, request %s", request_id, exc_info=original)
+            error = GraphQLError(
+                MASKED_MESSAGE, nodes=error.nodes, source=error.source,
+                positions=error.positions, path=error.path,
+            )  # fmt: skip
+        answered.append(error)
+    return answered
+
+
+def _is_expected(original: Exception) -> bool:
+    if not isinstance(original, GraphQLError):
+        return False
+    return (original.extensions or {}).get("code") in EXPECTED_CODES
+
+
+# The same policy for operations strawberry runs itself (graphql-transport-ws), as extensions.
+
+
+def extensions(*, introspection: bool) -> list[Any]:
+    """The schema extensions, as factories (a fresh instance per operation)."""
+    rules = validation_rules(introspection=introspection)
+    return [CachedParsing, partial(LimitedValidation, rules=rules), MaskInternalErrors]
+
+
+class CachedParsing(SchemaExtension):
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        if context.query is not None and context.graphql_document is None:
+            with suppress(GraphQLError):  # strawberry parses it again and reports the error
+                context.graphql_document = parse_document(context.query)
+        yield
+
+
 class LimitedValidation(SchemaExtension):
-    """Validation with the gateway's limits (depth, aliases), cached by query text; failures
-    carry the code GRAPHQL_VALIDATION_FAILED."""
+    def __init__(self, *, rules: tuple[type[ASTValidationRule], ...]) -> None:
+        self.rules = rules
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.query is not None and context.graphql_document is not None:
-            rules = (*context.validation_rules, *_LIMIT_RULES)
-            query = _Query(context.query, context.graphql_document)
-            context.pre_execution_errors = _validated(context.schema._schema, query, rules)
+            context.pre_execution_errors = validation_errors(
+                context.schema._schema, context.query, context.graphql_document, self.rules
+            )
         yield
 
 
 class MaskInternalErrors(MaskErrors):
-    """strawberry's MaskErrors, finding a result's errors without a runtime protocol check
-    (an isinstance against a Protocol costs more than the rest of the extension)."""
-
     def _process_result(self, result: object) -> None:
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+            request_id = getattr(self.execution_context.context, "request_id", "")
+            result.errors = answerable(errors, request_id)  # type: ignore[attr-defined]

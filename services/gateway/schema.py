@@ -19,6 +19,7 @@ from services.gateway.notifications import (
     NotificationQueries,
     NotificationSubscriptions,
 )
+from services.gateway.pipeline import AccordSchema
 from services.gateway.protection import extensions
 from services.gateway.queries import Query as Reads
 from services.gateway.subscriptions import Subscription
@@ -59,20 +60,18 @@ class ArgumentNames(NameConverter):
         return known[1]
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(*, introspection: bool = True) -> AccordSchema:
     """The schema; without introspection, field suggestions are off too (they leak names)."""
-    from strawberry.extensions import DisableIntrospection
-
-    chosen = extensions() + ([] if introspection else [DisableIntrospection])
-    return strawberry.Schema(
+    return AccordSchema(
         query=Query,
         mutation=merge_types("Mutation", (Mutation, NotificationMutations)),
         subscription=merge_types("Subscription", (Subscription, NotificationSubscriptions)),
-        extensions=chosen,
+        extensions=extensions(introspection=introspection),
         config=StrawberryConfig(
             disable_field_suggestions=not introspection, name_converter=ArgumentNames()
         ),
         execution_context_class=AccordExecutor,
+        introspection=introspection,
     )
 
 

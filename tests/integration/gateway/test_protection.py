@@ -1,0 +1,195 @@
+"""The gateway's limits and error policy over real HTTP, on PostgreSQL: every refusal clear and
+typed, internal errors masked with a request id that the logs carry, and the gateway keeps
+serving after each of them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from services.gateway.app import create_app
+from services.gateway.protection import MAX_DEPTH, MAX_TOKENS
+from shared.auth import mint_token
+from shared.bus_memory import InProcessBus
+from shared.settings import Settings
+from tests.integration.http_server import serving
+
+
+@pytest.fixture(params=[True, False], ids=["development", "production"])
+async def gateway(
+    request: pytest.FixtureRequest, database_url: str, schema: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
+    """The gateway on a read-model schema of its own: with introspection (development) or
+    without (production)."""
+    introspection = request.param
+    settings = Settings(
+        database_url=database_url, graphql_introspection=introspection, graphql_ide=introspection
+    )
+    async with (
+        serving(create_app(settings, InProcessBus(), schema=schema)) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        yield http, settings
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def ask(
+    gateway: tuple[httpx.AsyncClient, Settings], query: str, **variables: Any
+) -> dict[str, Any]:
+    http, settings = gateway
+    token = mint_token(settings, "am")
+    response = await http.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}", "x-request-id": "req-42"},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def still_serving(gateway: tuple[httpx.AsyncClient, Settings]) -> None:
+    assert (await ask(gateway, "{ health }")) == {"data": {"health": "ok"}}
+
+
+def only_error(body: dict[str, Any]) -> dict[str, Any]:
+    assert len(body["errors"]) == 1, body["errors"]
+    [error] = body["errors"]
+    error_: dict[str, Any] = error
+    return error_
+
+
+async def test_a_query_deeper_than_the_limit_is_refused_before_it_runs(gateway: Any) -> None:
+    # The schema has no cycles today (its deepest path is 7 fields), so a document nested
+    # past the limit is refused for its depth, whatever else is wrong with it.
+    fields = ["contracts", "edges", "node", "expectations", *(f"f{n}" for n in range(MAX_DEPTH))]
+    too_deep = "{ " + " { ".join(fields) + " }" * len(fields)
+    body = await ask(gateway, too_deep)
+    assert body.get("data") is None
+    depth = [e for e in body["errors"] if "exceeds maximum operation depth" in e["message"]]
+    assert depth and depth[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", body
+    await still_serving(gateway)
+
+
+async def test_a_document_of_too_many_tokens_is_refused_while_parsing(gateway: Any) -> None:
+    long = "{ " + "health " * MAX_TOKENS + "}"
+    error = only_error(await ask(gateway, long))
+    assert "data" not in error
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert f"more than {MAX_TOKENS} tokens" in error["message"]
+    broken = only_error(await ask(gateway, "{ health"))
+    assert broken["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert broken["locations"] == [{"line": 1, "column": 9}]
+    await still_serving(gateway)
+
+
+async def test_introspection_and_field_suggestions_are_off_in_production(gateway: Any) -> None:
+    _, settings = gateway
+    introspected = await ask(gateway, "{ __schema { queryType { name } } }")
+    typo = only_error(await ask(gateway, "{ healht }"))
+    assert typo["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    if settings.graphql_introspection:
+        assert introspected == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+        assert "Did you mean 'health'?" in typo["message"]
+    else:
+        assert introspected.get("data") is None
+        for error in introspected["errors"]:  # __schema, and queryType (an introspection type)
+            assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+            assert "introspection has been disabled" in error["message"]
+        assert typo["message"] == "Cannot query field 'healht' on type 'Query'."
+    await still_serving(gateway)
+
+
+async def test_an_internal_error_is_masked_and_its_request_id_is_in_the_logs(
+    gateway: Any, database_url: str, schema: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:  # the read models lose a table under the gateway's feet
+        await conn.execute(f'DROP TABLE "{schema}".participants CASCADE')
+    finally:
+        await conn.close()
+    with caplog.at_level(logging.INFO):
+        body = await ask(gateway, 'query { contract(id: "c-1") { title } }')
+    error = only_error(body)
+    assert error["message"] == "Internal error; quote the request id to support."
+    assert error["extensions"] == {"requestId": "req-42"}
+    assert "participants" not in str(body)  # nothing of the cause reaches the client
+    assert "UndefinedTableError" in caplog.text
+    assert "req-42" in caplog.text
+    await still_serving(gateway)
+
+
+async def test_expected_refusals_keep_their_code_and_carry_the_request_id(gateway: Any) -> None:
+    error = only_error(await ask(gateway, 'query { contract(id: "c-1") { title } }'))
+    assert error["extensions"] == {"code": "FORBIDDEN", "requestId": "req-42"}
+    assert error["path"] == ["contract"]
+
+
+async def test_requests_that_are_not_one_graphql_operation_get_a_clear_400(gateway: Any) -> None:
+    http, settings = gateway
+    headers = {
+        "authorization": f"Bearer {mint_token(settings, 'am')}",
+        "content-type": "application/json",
+    }
+    refusals = {
+        b"{not json": "Unable to parse request body as JSON",
+        b'{"variables": {}}': "No GraphQL query found in the request",
+        b'[{"query": "{ health }"}]': "Batching is not enabled",
+        b'{"query": "subscription { contractEvents(contractId: \\"c\\") { eventType } }"}': (
+            "subscriptions"
+        ),
+    }
+    for body, reason in refusals.items():
+        response = await http.post("/graphql", content=body, headers=headers)
+        assert response.status_code == 400, (body, response.text)
+        assert reason in response.text, (body, response.text)
+    await still_serving(gateway)
+
+
+async def test_operations_over_graphql_transport_ws_follow_the_same_policy(gateway: Any) -> None:
+    import websockets
+
+    http, settings = gateway
+    url = str(http.base_url).replace("http://", "ws://") + "/graphql"
+    token = mint_token(settings, "am")
+    documents = {
+        'subscription { contractEvents(contractId: "c") { nonsense } }': (
+            "GRAPHQL_VALIDATION_FAILED"
+        ),
+        "subscription { a: health }": "GRAPHQL_VALIDATION_FAILED",
+        'subscription { contractEvents(contractId: "c") { eventType } }': "FORBIDDEN",
+    }
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        for n, (document, code) in enumerate(documents.items()):
+            subscribe = {"id": str(n), "type": "subscribe", "payload": {"query": document}}
+            await ws.send(json.dumps(subscribe))
+            async with asyncio.timeout(10):
+                message = json.loads(await ws.recv())
+            assert message["id"] == str(n)
+            payload = message["payload"]
+            errors = payload if message["type"] == "error" else payload["errors"]
+            assert errors[0]["extensions"]["code"] == code, message
+        # The protocol answers a document that does not parse by closing with 4400.
+        too_long = "subscription { " + "health " * MAX_TOKENS + "}"
+        await ws.send(json.dumps({"id": "x", "type": "subscribe", "payload": {"query": too_long}}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            async with asyncio.timeout(10):
+                while True:  # the last subscription's "complete" may come first
+                    assert json.loads(await ws.recv())["type"] == "complete"
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+        assert f"more than {MAX_TOKENS} tokens" in closed.value.rcvd.reason
+    await still_serving(gateway)
