@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from services.gateway.app import create_app
@@ -41,10 +42,11 @@ ROUNDS = 7
 
 
 def bare_app(database: str) -> Starlette:
-    """The same three reads the resolvers make, as plain JSON."""
+    """The same three reads the resolvers make, as plain JSON, decoded and encoded with the
+    gateway's own JSON library: the ratio measures GraphQL, not a faster JSON parser."""
     state: dict[str, Any] = {}
 
-    async def contract(request: Request) -> JSONResponse:
+    async def contract(request: Request) -> Response:
         # The gateway's own pool settings, so the ratio measures GraphQL and nothing else.
         pool = state.get("pool") or await create_pool(database, SCHEMA_NAME, plain_queries=True)
         state["pool"] = pool
@@ -67,15 +69,14 @@ def bare_app(database: str) -> Starlette:
                 "corporatePriority": r["position"],
             }
             for r in rows
-            for s in [json.loads(r["state"])]
+            for s in [orjson.loads(r["state"])]
         ]
-        return JSONResponse(
-            {
-                "title": head["title"],
-                "participants": [dict(p) for p in people],
-                "expectations": expectations,
-            }
-        )
+        answer = {
+            "title": head["title"],
+            "participants": [dict(p) for p in people],
+            "expectations": expectations,
+        }
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     return Starlette(routes=[Route("/contracts/{id}", contract)])
 

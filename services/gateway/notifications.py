@@ -4,7 +4,6 @@ live as the read model sees them delivered."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from services.gateway.access import actor_of
 from services.gateway.context import GatewayContext
 from services.gateway.protection import Refused
 from services.gateway.subscriptions import audit_rows_after
+from services.gateway.types import jsonb
 
 QUEUED = "accord.notifications.NotificationQueued.v1"
 DELIVERED = "accord.notifications.NotificationDelivered.v1"
@@ -109,7 +109,7 @@ class NotificationSubscriptions:
         )  # fmt: skip
         async with contextlib.aclosing(rows):
             async for row in rows:
-                data = json.loads(row["data"])
+                data = jsonb(row["data"])
                 yield Notification(
                     id=strawberry.ID(data["notice_id"]), contract_id=data["contract_id"],
                     trigger=data["trigger"], subject=data["subject"], text=data["text"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
@@ -34,6 +33,7 @@ from services.gateway.types import (
     Prioritization,
     Risk,
     diff,
+    jsonb,
 )
 
 T = TypeVar("T")
@@ -231,7 +231,7 @@ class Query:
         history: list[ExpectationVersion] = []
         before: dict[str, Any] | None = None
         for r in rows:
-            state = json.loads(r["state"]) if isinstance(r["state"], str) else r["state"]
+            state = jsonb(r["state"])
             history.append(
                 ExpectationVersion(
                     version=r["version"],
@@ -300,7 +300,7 @@ class Query:
                     sequence=r["sequence"],
                     correlation_id=r["correlation_id"],
                     causation_id=r["causation_id"],
-                    data=json.loads(r["data"]),
+                    data=jsonb(r["data"]),
                 ),
             )
             for r in rows[:limit]

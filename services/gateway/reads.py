@@ -3,7 +3,6 @@ relation costs one SQL query per operation, however many contracts and items it 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,14 +18,11 @@ from services.gateway.types import (
     Prioritization,
     RemedialAction,
     Risk,
+    jsonb,
     ranking_of,
 )
 
 T = TypeVar("T")
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _text(value: Any) -> str | None:
@@ -59,7 +55,7 @@ async def expectation(
     )  # fmt: skip
     if row is None:
         return None
-    return Expectation.of(_json(row["state"]), row["version"], row["position"])
+    return Expectation.of(jsonb(row["state"]), row["version"], row["position"])
 
 
 async def expectations_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Expectation]]:
@@ -75,7 +71,7 @@ async def expectations_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[E
         list(ids),
     )
     return _grouped(
-        ids, rows, lambda r: Expectation.of(_json(r["state"]), r["version"], r["position"])
+        ids, rows, lambda r: Expectation.of(jsonb(r["state"]), r["version"], r["position"])
     )
 
 
@@ -209,7 +205,7 @@ async def _sessions(pool: asyncpg.Pool, rows: Sequence[Any]) -> list[Prioritizat
     by_session: dict[str, list[Ballot]] = {}
     for b in ballots:
         by_session.setdefault(b["session_id"], []).append(
-            Ballot(voter=b["voter"], ranking=b["ranking"], dots=_json(b["dots"]))
+            Ballot(voter=b["voter"], ranking=b["ranking"], dots=jsonb(b["dots"]))
         )
     ranked = {r["session_id"]: ranking_of(r) for r in rankings}
     return [

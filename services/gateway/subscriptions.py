@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -14,7 +13,7 @@ from strawberry.types import Info
 from services.gateway.access import role_on
 from services.gateway.context import GatewayContext
 from services.gateway.protection import Refused
-from services.gateway.types import AuditEntry
+from services.gateway.types import AuditEntry, jsonb
 
 LAST_POSITION = "SELECT coalesce(max(position), 0) FROM audit_log"
 
@@ -42,7 +41,7 @@ def entry_of(r: Any) -> AuditEntry:
         event_id=r["event_id"], event_type=r["event_type"], occurred_at=r["occurred_at"],
         actor_id=r["actor_id"], actor_role=r["actor_role"], subject=r["subject"],
         sequence=r["sequence"], correlation_id=r["correlation_id"],
-        causation_id=r["causation_id"], data=json.loads(r["data"]),
+        causation_id=r["causation_id"], data=jsonb(r["data"]),
     )  # fmt: skip
 
 

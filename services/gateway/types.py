@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 import strawberry
 from strawberry.scalars import JSON
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+def jsonb(value: Any) -> Any:
+    """A jsonb column's value (asyncpg hands jsonb over as text)."""
+    return orjson.loads(value) if isinstance(value, str) else value
 
 
 @strawberry.type(description="What makes an expectation measurable.")
@@ -250,7 +251,7 @@ class Prioritization:
 
 
 def ranking_of(row: Any) -> Ranking:
-    result, agreement, advice = _json(row["result"]), _json(row["agreement"]), _json(row["advice"])
+    result, agreement, advice = jsonb(row["result"]), jsonb(row["agreement"]), jsonb(row["advice"])
     furthest = set(agreement["furthest"])
     return Ranking(
         method=row["method"],
