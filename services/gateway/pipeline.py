@@ -59,7 +59,9 @@ class AccordSchema(strawberry.Schema):
         if operation is None:
             raise CannotGetOperationTypeError(operation_name)
         kind = OperationType(operation.operation.value)
-        if kind not in (allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES):
+        if allowed_operation_types is None:
+            allowed_operation_types = DEFAULT_ALLOWED_OPERATION_TYPES
+        if kind not in allowed_operation_types:  # an empty set allows nothing
             raise InvalidOperationTypeError(kind)
         if errors := validation_errors(self._schema, query, document, self.rules):
             return self._answer(None, errors, request_id)

@@ -193,3 +193,16 @@ async def test_operations_over_graphql_transport_ws_follow_the_same_policy(gatew
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
         assert f"more than {MAX_TOKENS} tokens" in closed.value.rcvd.reason
     await still_serving(gateway)
+
+
+async def test_a_query_sent_with_get_is_refused(gateway: Any) -> None:
+    """Queries change nothing, but GET requests are simple cross-site requests: POST only."""
+    http, settings = gateway
+    response = await http.get(
+        "/graphql",
+        params={"query": "{ health }"},
+        headers={"authorization": f"Bearer {mint_token(settings, 'am')}"},
+    )
+    assert response.status_code in {400, 405}, response.text
+    assert "health" not in response.text
+    await still_serving(gateway)

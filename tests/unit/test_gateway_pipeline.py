@@ -1,0 +1,97 @@
+"""The gateway's operation pipeline keeps strawberry's contract for `Schema.execute`: problems
+with the document come back in the result, with their codes; a missing query, an unknown
+operation or an operation type the transport does not allow raise for the transport to refuse."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pytest
+import strawberry
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from services.gateway.pipeline import AccordSchema
+from services.gateway.protection import MASKED_MESSAGE, Refused
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def health(self) -> str:
+        return "ok"
+
+    @strawberry.field
+    def refused(self) -> str | None:
+        raise Refused("FORBIDDEN", "not yours")
+
+    @strawberry.field
+    def broken(self) -> str | None:
+        raise KeyError("a secret column")
+
+
+@dataclass
+class Context:
+    request_id: str
+
+
+def schema(*, introspection: bool = True) -> AccordSchema:
+    config = StrawberryConfig(disable_field_suggestions=not introspection)
+    return AccordSchema(query=Query, config=config, introspection=introspection)
+
+
+async def test_an_operation_runs_and_answers_its_data() -> None:
+    result = await schema().execute("query Named { health }", operation_name="Named")
+    assert (result.data, result.errors) == ({"health": "ok"}, None)
+
+
+async def test_what_the_transport_must_refuse_raises() -> None:
+    with pytest.raises(MissingQueryError):
+        await schema().execute("")
+    with pytest.raises(CannotGetOperationTypeError):
+        await schema().execute("query A { health } query B { health }")  # which one?
+    with pytest.raises(InvalidOperationTypeError):
+        await schema().execute("{ health }", allowed_operation_types=[OperationType.MUTATION])
+    with pytest.raises(InvalidOperationTypeError):  # an empty set allows nothing
+        await schema().execute("{ health }", allowed_operation_types=set())
+
+
+async def test_document_errors_come_back_coded() -> None:
+    broken = await schema().execute("{ health")
+    assert broken.errors and broken.errors[0].extensions == {"code": "GRAPHQL_PARSE_FAILED"}
+    unknown = await schema().execute("{ healht }")
+    assert unknown.errors and unknown.errors[0].extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert "Did you mean 'health'?" in unknown.errors[0].message
+    # Cached validation answers the same the second time.
+    again = await schema().execute("{ healht }")
+    assert again.errors and again.errors[0].message == unknown.errors[0].message
+
+
+async def test_without_introspection_there_are_no_suggestions_either() -> None:
+    closed = schema(introspection=False)
+    unknown = await closed.execute("{ healht }")
+    assert (
+        unknown.errors
+        and unknown.errors[0].message == "Cannot query field 'healht' on type 'Query'."
+    )
+    introspected = await closed.execute("{ __schema { queryType { name } } }")
+    assert introspected.data is None and introspected.errors
+    assert "introspection has been disabled" in introspected.errors[0].message
+
+
+async def test_internal_errors_are_masked_and_logged_with_the_request_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="services.gateway.protection"):
+        result = await schema().execute("{ refused broken }", context_value=Context("req-7"))
+    assert result.data == {"refused": None, "broken": None}
+    assert result.errors is not None
+    broken, refused = sorted(result.errors, key=lambda e: e.path or [])
+    assert (broken.message, broken.path, broken.extensions) == (MASKED_MESSAGE, ["broken"], {})
+    assert (refused.message, refused.extensions) == ("not yours", {"code": "FORBIDDEN"})
+    [logged] = [r for r in caplog.records if r.name == "services.gateway.protection"]
+    assert "req-7" in logged.getMessage() and logged.exc_info is not None
+    assert "a secret column" in caplog.text
