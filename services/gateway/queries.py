@@ -34,6 +34,7 @@ from services.gateway.types import (
     Risk,
     diff,
     jsonb,
+    relay_id,
 )
 
 T = TypeVar("T")
@@ -63,6 +64,10 @@ class Contract:
     starts_on: date
     version: int
     created_at: datetime
+
+    @strawberry.field(description="Its Relay global id, for `node(id:)`.")
+    def global_id(self) -> strawberry.ID:
+        return relay_id("Contract", self.id)
 
     @strawberry.field(graphql_type=list[Participant])
     def participants(self, info: Info[GatewayContext, None]) -> Awaitable[list[Participant]]:
@@ -147,11 +152,6 @@ async def visible_prioritization(ctx: GatewayContext, key: str) -> Prioritizatio
 Node = Annotated[Contract | Expectation | Prioritization, strawberry.union("Node")]
 
 
-def global_id(kind: str, key: str) -> str:
-    """A Relay global id: the type and its key, opaque to clients."""
-    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode()
-
-
 @strawberry.type
 class Query:
     @strawberry.field(description="A contract the caller has a role on.")
@@ -191,7 +191,7 @@ class Query:
             ),
         )
 
-    @strawberry.field(description="Any object by its Relay global id (from `globalId`).")
+    @strawberry.field(description="A contract, expectation or prioritization by its `globalId`.")
     async def node(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Node | None:
         try:
             kind, key = base64.urlsafe_b64decode(str(id).encode()).decode().split(":", 1)

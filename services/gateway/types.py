@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 import strawberry
 from strawberry.scalars import JSON
+
+
+def relay_id(kind: str, key: str) -> strawberry.ID:
+    """A Relay global id: the type and its key, opaque to clients; `node(id:)` reads it."""
+    return strawberry.ID(base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode())
 
 
 def jsonb(value: Any) -> Any:
@@ -65,6 +71,10 @@ class Expectation:
     corporate_priority: int | None
     # The whole state as stored: the nested parts are built only when a query asks for them.
     state: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Its Relay global id, for `node(id:)`.")
+    def global_id(self) -> strawberry.ID:
+        return relay_id("Expectation", self.id)
 
     @strawberry.field
     def terms(self) -> Terms | None:
@@ -248,6 +258,10 @@ class Prioritization:
     version: int
     ballots: list[Ballot]
     ranking: Ranking | None
+
+    @strawberry.field(description="Its Relay global id, for `node(id:)`.")
+    def global_id(self) -> strawberry.ID:
+        return relay_id("Prioritization", self.id)
 
 
 def ranking_of(row: Any) -> Ranking:

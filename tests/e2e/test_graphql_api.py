@@ -155,6 +155,39 @@ def test_refusals_are_typed_and_outsiders_see_nothing(accord: Any) -> None:
     assert ask(url, None, "{ health }")["data"] == {"health": "ok"}  # still serving
 
 
+def test_any_object_is_found_again_by_its_global_id(accord: Any) -> None:
+    url, demo, _ = accord
+    contract = ask(
+        url,
+        "cfo",
+        """query($id: ID!) { contract(id: $id) { globalId title
+        expectations { id globalId text } prioritizations { id globalId method } } }""",
+        id=demo["contract_id"],
+    )["data"]["contract"]
+    expectation, prioritization = contract["expectations"][0], contract["prioritizations"][0]
+    query = """query($id: ID!) { node(id: $id) { __typename
+      ... on Contract { title } ... on Expectation { id text } ... on Prioritization { id method } } }"""
+    found = {
+        name: ask(url, "cfo", query, id=obj["globalId"])["data"]["node"]
+        for name, obj in [
+            ("Contract", contract), ("Expectation", expectation), ("Prioritization", prioritization)
+        ]
+    }  # fmt: skip
+    assert found == {
+        "Contract": {"__typename": "Contract", "title": contract["title"]},
+        "Expectation": {"__typename": "Expectation", "id": expectation["id"],
+                        "text": expectation["text"]},
+        "Prioritization": {"__typename": "Prioritization", "id": prioritization["id"],
+                           "method": prioritization["method"]},
+    }  # fmt: skip
+    # Global ids are opaque, and still checked: another person's contract stays closed.
+    assert contract["globalId"] != demo["contract_id"]
+    outsider = ask(url, "mallory", query, id=contract["globalId"])
+    assert outsider["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    nonsense = ask(url, "cfo", query, id="not a global id")
+    assert nonsense["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 def test_an_auditor_pages_through_the_audit_trail(accord: Any) -> None:
     url, demo, _ = accord
     first = ask(
