@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 
 from services.notifications import reads, tables
 from services.notifications.application import Notifications
+from services.notifications.channels.destinations import ClosedDestination, check_url
 from services.notifications.channels.smtp import valid_address
 from services.notifications.contract_view import TOPICS, handler
 from services.notifications.errors import (
@@ -244,8 +245,12 @@ async def change_preferences(
             raise NotAllowed(actor.subject, f"choose how {person_id} is reached")
         if await reads.role_of(pool_of(request), contract_id, person_id) is None:
             raise NotOnContract(person_id, contract_id)
-    if body.channel is Channel.WEBHOOK and not body.webhook_url.startswith(("http://", "https://")):
-        raise InvalidPreference("A webhook needs an http:// or https:// webhook_url.")
+    if body.channel is Channel.WEBHOOK:
+        allowed = _settings(request).webhook_allowed_networks
+        try:  # checked again at each delivery: what a name resolves to may change
+            await check_url(body.webhook_url, allowed, must_resolve=False)
+        except ClosedDestination as error:
+            raise InvalidPreference(f"The webhook_url cannot be used: {error}.") from None
     if body.email and not valid_address(body.email):
         raise InvalidPreference(f"{body.email!r} is not an email address.")
     preference = Preference(body.channel, body.cadence, body.email, body.webhook_url)

@@ -197,7 +197,8 @@ class DeliveryWorker:
             await smtp.send(self.settings, address, outgoing)
         elif channel == Channel.WEBHOOK:
             secret = self.settings.secret_for(outgoing.contract_id)
-            await webhook.send(self.http, address, outgoing, secret, int(time.time()))
+            allowed = self.settings.webhook_allowed_networks
+            await webhook.send(self.http, address, outgoing, secret, int(time.time()), allowed)
         else:
             raise DeliveryFailed(f"no channel {channel!r} for {outgoing.person_id}")
 

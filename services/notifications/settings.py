@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +25,9 @@ class NotifySettings(BaseSettings):
     webhook_secret: str = "accord-development-webhook-secret-change-me"
     webhook_secrets: dict[str, str] = Field(default_factory=dict)
     webhook_timeout_seconds: float = 10.0
+    # Webhooks reach public addresses, and private ones only inside these networks (JSON list
+    # of CIDRs, e.g. ["10.20.0.0/16", "127.0.0.1/32"]): see channels/destinations.py.
+    webhook_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     # A notice that failed this many times is dead-lettered: recorded, and no longer retried.
     max_attempts: int = Field(default=6, ge=1)
     # Retry n waits about backoff_base * 2^(n-1) seconds (at most backoff_max), plus jitter.

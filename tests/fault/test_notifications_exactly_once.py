@@ -47,6 +47,7 @@ def service(settings: Settings, tmp_path: Path) -> Iterator[ServiceProcess]:
         "ACCORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "ACCORD_JWT_SECRET": JWT,
         "ACCORD_NOTIFY_WEBHOOK_SECRET": SECRET,
+        "ACCORD_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # the receiver
         "ACCORD_NOTIFY_BACKOFF_BASE_SECONDS": "0.2",
         "ACCORD_NOTIFY_BACKOFF_MAX_SECONDS": "1",
         "ACCORD_NOTIFY_DELIVERY_CONCURRENCY": "4",

@@ -46,6 +46,7 @@ def service(settings: Settings, tmp_path: Path) -> Iterator[ServiceProcess]:
         "ACCORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "ACCORD_JWT_SECRET": JWT,
         "ACCORD_NOTIFY_WEBHOOK_SECRET": SECRET,
+        "ACCORD_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # the receiver
         # Short reminders for the test: every 2 seconds (ISO 8601 duration).
         "ACCORD_NOTIFY_REMINDER_EVERY": f"PT{EVERY_SECONDS}S",
         "ACCORD_NOTIFY_SCHEDULER_INTERVAL_SECONDS": "0.3",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import httpx
 
+from services.notifications.channels.destinations import ClosedDestination, Network, check_url
 from services.notifications.channels.outgoing import DeliveryFailed, Outgoing
 from services.notifications.channels.signing import (
     IDEMPOTENCY_HEADER,
@@ -29,11 +31,19 @@ def request_of(outgoing: Outgoing, secret: str, now: int) -> tuple[bytes, dict[s
 
 
 async def send(
-    client: httpx.AsyncClient, url: str, outgoing: Outgoing, secret: str, now: int
+    client: httpx.AsyncClient,
+    url: str,
+    outgoing: Outgoing,
+    secret: str,
+    now: int,
+    allowed: Sequence[Network] = (),
 ) -> None:
-    """POST it; anything but a 2xx answer in time is a DeliveryFailed with the reason."""
-    if not url.startswith(("http://", "https://")):
-        raise DeliveryFailed(f"no usable webhook URL for {outgoing.person_id}: {url!r}")
+    """POST it, if the URL is one a webhook may reach (`allowed`: the private networks it may);
+    anything but a 2xx answer in time is a DeliveryFailed with the reason."""
+    try:
+        await check_url(url, allowed)
+    except ClosedDestination as error:
+        raise DeliveryFailed(f"no usable webhook URL for {outgoing.person_id}: {error}") from None
     body, headers = request_of(outgoing, secret, now)
     try:
         response = await client.post(url, content=body, headers=headers)

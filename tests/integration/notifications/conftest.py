@@ -53,6 +53,8 @@ def notify_settings(mailbox: Mailbox) -> NotifySettings:
         smtp_from="Accord <accord@contoso.example>",
         webhook_secret=SECRET,
         webhook_timeout_seconds=1.0,
+        # The receivers of these tests listen on loopback, a private address.
+        webhook_allowed_networks=["127.0.0.0/8"],
         smtp_timeout_seconds=5.0,
         max_attempts=3,
         backoff_base_seconds=0.2,
