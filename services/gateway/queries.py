@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+from asyncio import Future
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import asyncpg
 import strawberry
+from graphql import FieldNode
 from strawberry.types import Info
 
 from services.gateway import reads
@@ -47,12 +50,34 @@ def _ctx(info: Info[GatewayContext, None]) -> GatewayContext:
 Batch = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[list[list[T]]]]
 
 
-def _load(
-    info: Info[GatewayContext, None], batch: Batch[T], contract_id: str
-) -> Awaitable[list[T]]:
-    """Through the operation's DataLoader for this relation: one query for every contract."""
-    loaded: Awaitable[list[T]] = info.context.loader(batch).load(contract_id)
-    return loaded
+# A relation: loading, or loaded already.
+Loaded = Awaitable[list[T]] | list[T]
+
+
+def _load(info: Info[GatewayContext, None], batch: Batch[T], contract_id: str) -> Loaded[T]:
+    """Through the operation's DataLoader for this relation: one query for every contract.
+    A relation loaded already (see `prefetch`) is answered as it is."""
+    loading = info.context.loader(batch).load(contract_id)
+    if isinstance(loading, Future) and loading.done() and not loading.cancelled():
+        return loading if loading.exception() else cast("list[T]", loading.result())
+    return loading
+
+
+async def prefetch(info: Info[GatewayContext, None], contract_id: str) -> None:
+    """Load now, together, the relations the query selects directly on this one contract: its
+    relation fields then answer at once, where each would cost graphql-core a coroutine and
+    a task to wait for its DataLoader. The same queries run; a failed load is left for its
+    field to report, at its own path."""
+    node = info._raw_info.field_nodes[0]  # graphql-core's node: strawberry's copy is deep
+    selections = node.selection_set.selections if node.selection_set else ()
+    loading = [
+        info.context.loader(RELATIONS[s.name.value]).load(contract_id)
+        for s in selections
+        if isinstance(s, FieldNode) and s.name.value in RELATIONS and not s.directives
+    ]
+    for load in loading:
+        with suppress(Exception):
+            await load
 
 
 @strawberry.type
@@ -70,30 +95,39 @@ class Contract:
         return relay_id("Contract", self.id)
 
     @strawberry.field(graphql_type=list[Participant])
-    def participants(self, info: Info[GatewayContext, None]) -> Awaitable[list[Participant]]:
+    def participants(self, info: Info[GatewayContext, None]) -> Loaded[Participant]:
         return _load(info, reads.participants_of, str(self.id))
 
     @strawberry.field(graphql_type=list[Expectation])
-    def expectations(self, info: Info[GatewayContext, None]) -> Awaitable[list[Expectation]]:
+    def expectations(self, info: Info[GatewayContext, None]) -> Loaded[Expectation]:
         """In corporate priority order, then as proposed."""
         return _load(info, reads.expectations_of, str(self.id))
 
     @strawberry.field(graphql_type=list[Obligation])
-    def obligations(self, info: Info[GatewayContext, None]) -> Awaitable[list[Obligation]]:
+    def obligations(self, info: Info[GatewayContext, None]) -> Loaded[Obligation]:
         return _load(info, reads.obligations_of, str(self.id))
 
     @strawberry.field(graphql_type=list[Risk])
-    def risks(self, info: Info[GatewayContext, None]) -> Awaitable[list[Risk]]:
+    def risks(self, info: Info[GatewayContext, None]) -> Loaded[Risk]:
         return _load(info, reads.risks_of, str(self.id))
 
     @strawberry.field(graphql_type=list[Prioritization])
-    def prioritizations(self, info: Info[GatewayContext, None]) -> Awaitable[list[Prioritization]]:
+    def prioritizations(self, info: Info[GatewayContext, None]) -> Loaded[Prioritization]:
         return _load(info, reads.prioritizations_of, str(self.id))
 
     @strawberry.field(graphql_type=list[GapEntry])
-    def gap_analysis(self, info: Info[GatewayContext, None]) -> Awaitable[list[GapEntry]]:
+    def gap_analysis(self, info: Info[GatewayContext, None]) -> Loaded[GapEntry]:
         return _load(info, reads.gap_analyses, str(self.id))
 
+
+RELATIONS: dict[str, Batch[Any]] = {
+    "participants": reads.participants_of,
+    "expectations": reads.expectations_of,
+    "obligations": reads.obligations_of,
+    "risks": reads.risks_of,
+    "prioritizations": reads.prioritizations_of,
+    "gapAnalysis": reads.gap_analyses,
+}
 
 # What a Contract is built from.
 CONTRACT_COLUMNS = (
@@ -158,7 +192,10 @@ class Query:
     async def contract(
         self, info: Info[GatewayContext, None], id: strawberry.ID
     ) -> Contract | None:
-        return await visible_contract(_ctx(info), str(id))
+        found = await visible_contract(_ctx(info), str(id))
+        if found is not None:
+            await prefetch(info, str(found.id))
+        return found
 
     @strawberry.field(description="The caller's contracts, newest last; keyset-paginated.")
     async def contracts(
@@ -253,7 +290,7 @@ class Query:
         self, info: Info[GatewayContext, None], contract_id: strawberry.ID
     ) -> list[GapEntry]:
         await role_on(_ctx(info), str(contract_id))
-        return await _load(info, reads.gap_analyses, str(contract_id))
+        return (await reads.gap_analyses(_ctx(info).pool, [str(contract_id)]))[0]
 
     @strawberry.field
     async def prioritization(

@@ -155,6 +155,33 @@ def test_refusals_are_typed_and_outsiders_see_nothing(accord: Any) -> None:
     assert ask(url, None, "{ health }")["data"] == {"health": "ok"}  # still serving
 
 
+def test_aliases_directives_and_fragments_read_the_same_relations(accord: Any) -> None:
+    url, demo, _ = accord
+    plain = ask(
+        url,
+        "cfo",
+        "query($id: ID!) { contract(id: $id) { participants { personId } expectations { id } } }",
+        id=demo["contract_id"],
+    )["data"]["contract"]
+    shaped = ask(
+        url,
+        "cfo",
+        """query($id: ID!, $no: Boolean!) { contract(id: $id) {
+        people: participants { personId } again: participants { personId }
+        skipped: expectations @include(if: $no) { id }
+        ... on Contract { expectations { id } } ...Risky } }
+        fragment Risky on Contract { risks { title } }""",
+        id=demo["contract_id"],
+        no=False,
+    )
+    assert "errors" not in shaped, shaped
+    contract = shaped["data"]["contract"]
+    assert contract["people"] == contract["again"] == plain["participants"]
+    assert "skipped" not in contract
+    assert contract["expectations"] == plain["expectations"]
+    assert isinstance(contract["risks"], list)
+
+
 def test_any_object_is_found_again_by_its_global_id(accord: Any) -> None:
     url, demo, _ = accord
     contract = ask(

@@ -130,6 +130,37 @@ async def test_an_internal_error_is_masked_and_its_request_id_is_in_the_logs(
     await still_serving(gateway)
 
 
+async def test_a_relation_that_fails_is_reported_at_its_own_path(
+    gateway: Any, database_url: str, schema: str
+) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:  # a contract the caller is on, whose expectations can no longer be read
+        await conn.execute(
+            f'INSERT INTO "{schema}".contracts (contract_id, title, client_organisation,'
+            " provider_organisation, starts_on, opened_by, version, created_at, updated_at)"
+            " VALUES ('c-9', 'Kept', 'Northwind', 'Contoso', '2027-01-01', 'am', 1, now(), now())"
+        )
+        await conn.execute(
+            f'INSERT INTO "{schema}".participants (contract_id, person_id, name, side, role,'
+            " email, phone, added_by, active, created_at) VALUES ('c-9', 'am', 'Am',"
+            " 'provider', 'provider_account_manager', '', '', 'am', true, now())"
+        )
+        await conn.execute(f'DROP TABLE "{schema}".expectation_versions CASCADE')
+    finally:
+        await conn.close()
+    body = await ask(
+        gateway,
+        'query { contract(id: "c-9") { title participants { personId } expectations { id } } }',
+    )
+    error = only_error(body)
+    assert error["path"] == ["contract", "expectations"]
+    assert error["message"] == "Internal error; quote the request id to support."
+    # The list may not be null, so the contract is; the read of the other relation is unharmed.
+    assert body["data"] == {"contract": None}
+    fine = await ask(gateway, 'query { contract(id: "c-9") { title participants { personId } } }')
+    assert fine == {"data": {"contract": {"title": "Kept", "participants": [{"personId": "am"}]}}}
+
+
 async def test_expected_refusals_keep_their_code_and_carry_the_request_id(gateway: Any) -> None:
     error = only_error(await ask(gateway, 'query { contract(id: "c-1") { title } }'))
     assert error["extensions"] == {"code": "FORBIDDEN", "requestId": "req-42"}
