@@ -75,16 +75,21 @@ async def expectations_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[E
     )
 
 
+# What a Participant is built from (`p`: participants), and their order on a contract.
+PARTICIPANT_COLUMNS = "p.person_id, p.name, p.side, p.role, p.email, p.active"
+PARTICIPANT_ORDER = "p.created_at, p.person_id"
+
+
 async def participants_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Participant]]:
     rows = await pool.fetch(
-        "SELECT contract_id, person_id, name, side, role, email, active FROM participants"
-        " WHERE contract_id = ANY($1::text[]) ORDER BY created_at, person_id",
+        f"SELECT p.contract_id, {PARTICIPANT_COLUMNS} FROM participants p"
+        f" WHERE p.contract_id = ANY($1::text[]) ORDER BY {PARTICIPANT_ORDER}",
         list(ids),
     )
-    return _grouped(ids, rows, _participant)
+    return _grouped(ids, rows, participant)
 
 
-def _participant(r: Any) -> Participant:
+def participant(r: Any) -> Participant:
     return Participant(
         person_id=r["person_id"], name=r["name"], side=r["side"], role=r["role"],
         email=r["email"], active=r["active"],
