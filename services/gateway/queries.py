@@ -63,19 +63,35 @@ def _load(info: Info[GatewayContext, None], batch: Batch[T], contract_id: str) -
     return loading
 
 
-async def prefetch(info: Info[GatewayContext, None], contract_id: str) -> None:
-    """Load now, together, the relations the query selects directly on this one contract: its
-    relation fields then answer at once, where each would cost graphql-core a coroutine and
-    a task to wait for its DataLoader. The same queries run; a failed load is left for its
-    field to report, at its own path."""
+def selected_relations(info: Info[GatewayContext, None]) -> set[str]:
+    """The contract relations the query selects directly (no alias, directive or fragment
+    needed to see them) on the field being resolved."""
     node = info._raw_info.field_nodes[0]  # graphql-core's node: strawberry's copy is deep
     selections = node.selection_set.selections if node.selection_set else ()
-    loading = [
-        info.context.loader(RELATIONS[s.name.value]).load(contract_id)
+    return {
+        s.name.value
         for s in selections
         if isinstance(s, FieldNode) and s.name.value in RELATIONS and not s.directives
+    }
+
+
+async def prefetch(ctx: GatewayContext, contract_id: str, relations: set[str]) -> None:
+    """Load now the contract's relations the query selects: its relation fields then answer
+    at once, where each would cost graphql-core a coroutine and a task to wait for its
+    DataLoader. A single relation is read straight into its DataLoader's cache; several go
+    through the DataLoaders together. The same queries run; a load that fails is left to its
+    field, which reads again and reports the error at its own path."""
+    loaders = [(RELATIONS[name], ctx.loader(RELATIONS[name])) for name in relations]
+    missing = [
+        (batch, loader) for batch, loader in loaders if not loader.cache_map.get(contract_id)
     ]
-    for load in loading:
+    if len(missing) == 1:
+        [(batch, loader)] = missing
+        with suppress(Exception):
+            [loaded] = await batch(ctx.pool, [contract_id])
+            loader.prime(contract_id, loaded)
+        return
+    for load in [loader.load(contract_id) for _, loader in missing]:
         with suppress(Exception):
             await load
 
@@ -153,9 +169,11 @@ async def load_contract(ctx: GatewayContext, contract_id: str) -> Contract | Non
     return None if row is None else contract_of(row)
 
 
-async def visible_contract(ctx: GatewayContext, key: str) -> Contract | None:
-    """The contract, if the caller has a role on it, read with its people in one query; the
-    people also answer its `participants` relation, without a query of their own."""
+async def visible_contract(
+    ctx: GatewayContext, key: str, *, with_people: bool = False
+) -> Contract | None:
+    """The contract, if the caller has a role on it: one query reads it with its people.
+    `with_people`: they also answer its `participants` relation, without a query of their own."""
     actor = actor_of(ctx)
     rows = await ctx.pool.fetch(
         f"SELECT {CONTRACT_COLUMNS}, {reads.PARTICIPANT_COLUMNS} FROM participants p"
@@ -165,7 +183,8 @@ async def visible_contract(ctx: GatewayContext, key: str) -> Contract | None:
     )
     if not any(r["person_id"] == actor.subject and r["active"] for r in rows):
         raise Refused("FORBIDDEN", f"{actor.subject} has no role on contract {key}")
-    ctx.loader(reads.participants_of).prime(key, [reads.participant(r) for r in rows])
+    if with_people:
+        ctx.loader(reads.participants_of).prime(key, [reads.participant(r) for r in rows])
     return None if rows[0]["title"] is None else contract_of(rows[0])
 
 
@@ -194,9 +213,10 @@ class Query:
     async def contract(
         self, info: Info[GatewayContext, None], id: strawberry.ID
     ) -> Contract | None:
-        found = await visible_contract(_ctx(info), str(id))
+        ctx, relations = _ctx(info), selected_relations(info)
+        found = await visible_contract(ctx, str(id), with_people="participants" in relations)
         if found is not None:
-            await prefetch(info, str(found.id))
+            await prefetch(ctx, str(found.id), relations)
         return found
 
     @strawberry.field(description="The caller's contracts, newest last; keyset-paginated.")
