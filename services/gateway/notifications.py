@@ -13,7 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from services.gateway.access import actor_of
+from services.gateway.access import actor_of, role_on
 from services.gateway.context import GatewayContext
 from services.gateway.protection import Refused
 from services.gateway.subscriptions import audit_rows_after
@@ -34,6 +34,32 @@ class Notification:
     data: JSON
     queued_at: datetime
     acknowledged_at: datetime | None
+
+
+@strawberry.type(description="A notice on its way to someone of the contract, and how it went.")
+class Delivery:
+    notice_id: strawberry.ID
+    person_id: str
+    channel: str
+    trigger: str
+    subject: str
+    # queued, retrying, delivered or dead_lettered
+    status: str
+    attempts: int
+    last_reason: str = strawberry.field(description="Why the last attempt failed, if one did.")
+    queued_at: datetime
+    delivered_at: datetime | None
+
+
+def _delivery(notice: dict[str, Any]) -> Delivery:
+    delivered = notice.get("delivered_at")
+    return Delivery(
+        notice_id=strawberry.ID(notice["notice_id"]), person_id=notice["person_id"],
+        channel=notice["channel"], trigger=notice["trigger"], subject=notice["subject"],
+        status=notice["status"], attempts=notice["attempts"], last_reason=notice["last_reason"],
+        queued_at=datetime.fromisoformat(notice["queued_at"]),
+        delivered_at=datetime.fromisoformat(delivered) if delivered else None,
+    )  # fmt: skip
 
 
 def _of(notice: dict[str, Any]) -> Notification:
@@ -57,7 +83,7 @@ async def _call(ctx: GatewayContext, method: str, path: str, **kwargs: Any) -> d
         raise Refused("UNAVAILABLE", "the notifications service could not be reached") from None
     answer: dict[str, Any] = response.json()
     if response.status_code != 200:
-        code = {404: "NOT_FOUND", 403: "FORBIDDEN", 401: "UNAUTHENTICATED"}.get(
+        code = {404: "NOT_FOUND", 403: "FORBIDDEN", 401: "UNAUTHENTICATED", 409: "CONFLICT"}.get(
             response.status_code, "BAD_USER_INPUT"
         )
         raise Refused(code, answer.get("message", "refused"))
@@ -79,6 +105,22 @@ class NotificationQueries:
         answer = await _call(info.context, "GET", "/notifications", params=params)
         return [_of(n) for n in answer["notifications"]]
 
+    @strawberry.field(
+        description="Every notice of the contract and how its delivery went (account manager,"
+        ' sponsor, auditor); `status: "dead_lettered"` finds those that failed every attempt.'
+    )
+    async def deliveries(
+        self,
+        info: Info[GatewayContext, None],
+        contract_id: strawberry.ID,
+        status: str | None = None,
+    ) -> list[Delivery]:
+        await role_on(info.context, str(contract_id))  # outsiders: FORBIDDEN, as everywhere
+        params = {"status": status} if status else {}
+        path = f"/contracts/{contract_id}/deliveries"
+        answer = await _call(info.context, "GET", path, params=params)
+        return [_delivery(n) for n in answer["notices"]]
+
 
 @strawberry.type
 class NotificationMutations:
@@ -87,6 +129,18 @@ class NotificationMutations:
         self, info: Info[GatewayContext, None], id: strawberry.ID
     ) -> bool:
         await _call(info.context, "POST", f"/notifications/{id}/acknowledge", json={})
+        return True
+
+    @strawberry.mutation(
+        description="Queue a dead-lettered notice again once its receiver works (account manager,"
+        " sponsor): sent at once, with as many attempts as at first."
+    )
+    async def requeue_notice(
+        self, info: Info[GatewayContext, None], contract_id: strawberry.ID, notice_id: strawberry.ID
+    ) -> bool:
+        await role_on(info.context, str(contract_id))
+        path = f"/contracts/{contract_id}/deliveries/{notice_id}/requeue"
+        await _call(info.context, "POST", path, json={})
         return True
 
 

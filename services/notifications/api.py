@@ -49,7 +49,8 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 SERVICE = "notifications"
-# Who may set how a contract notifies, and who may watch its deliveries.
+# Who may set how a contract notifies (and queue its dead-lettered notices again), and who
+# may watch its deliveries.
 POLICY_SETTERS = {"provider_account_manager", "client_sponsor"}
 WATCHERS = {"provider_account_manager", "client_sponsor", "auditor"}
 # Who may choose the channel of someone else (e.g. an enterprise system's webhook).
@@ -61,6 +62,10 @@ class Body(BaseModel):
 
 
 class Acknowledge(Body):
+    pass
+
+
+class Requeue(Body):
     pass
 
 
@@ -292,6 +297,22 @@ async def deliveries(actor: Actor, request: Request) -> dict[str, Any]:
     return {"contract_id": contract_id, "notices": [_notice(r) for r in rows]}
 
 
+async def requeue(actor: Actor, body: Requeue, request: Request) -> dict[str, Any]:
+    """Queue a dead-lettered notice of the contract again, once its receiver works: sent at
+    once, with as many attempts as at first (account manager and sponsor)."""
+    contract_id = str(request.path_params["contract_id"])
+    notice_id = request.path_params["notice_id"]
+    role = await _role(request, actor, contract_id)
+    if role not in POLICY_SETTERS:
+        raise NotAllowed(actor.subject, "queue this contract's notices again")
+    runtime = _runtime(request)
+    notice = await runtime.executor.run(runtime.app.notice, notice_id)
+    if str(notice.contract_id) != contract_id:
+        raise UnknownNotice(notice_id)
+    result = await _run(request, actor, role, runtime.app.requeue, notice_id, actor.subject)
+    return dict(result.as_dict())
+
+
 async def reminders(actor: Actor, request: Request) -> dict[str, Any]:
     """The contract's reminders: which are still to go out, which went, which were stopped."""
     contract_id = str(request.path_params["contract_id"])
@@ -324,6 +345,7 @@ ROUTES: list[BaseRoute] = [
     query("/contracts/{contract_id:uuid}/preferences", show_preferences),
     command("/contracts/{contract_id:uuid}/preferences", ChangePreferences, change_preferences),
     query("/contracts/{contract_id:uuid}/deliveries", deliveries),
+    command("/contracts/{contract_id:uuid}/deliveries/{notice_id:uuid}/requeue", Requeue, requeue),
     query("/contracts/{contract_id:uuid}/reminders", reminders),
 ]
 

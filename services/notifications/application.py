@@ -87,6 +87,12 @@ class Notifications(Application[UUID]):
         self.save(*notices)
         return len(notices)
 
+    def requeue(self, notice_id: UUID, by: str) -> CommandResult:
+        """Queue a dead-lettered notice again, once its receiver works."""
+        notice = self.notice(notice_id)
+        notice.requeue(by)
+        return command_result(notice.id, notice.version, self.save(notice))
+
     def acknowledge(self, notice_id: UUID, by: str) -> CommandResult:
         notice = self.notice(notice_id)
         notice.acknowledge(by)

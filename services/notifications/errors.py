@@ -82,6 +82,20 @@ class DeadLettered(NotificationError):
         )
 
 
+class NotDeadLettered(NotificationError):
+    """Only a notice that failed every attempt may be queued again by hand."""
+
+    code = "NOT_DEAD_LETTERED"
+    http_status = 409
+
+    def __init__(self, notice_id: UUID, status: str) -> None:
+        super().__init__(
+            f"Notice {notice_id} is {status}: only a dead-lettered notice is queued again.",
+            notice_id=str(notice_id),
+            status=status,
+        )
+
+
 class ReminderNotPending(NotificationError):
     """A reminder fires once, and never after it was cancelled."""
 

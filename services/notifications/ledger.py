@@ -134,6 +134,12 @@ async def apply(conn: Connection, envelope: Envelope) -> None:
             d["notice_id"], "dead_lettered" if d["dead_lettered"] else "retrying",
             d["attempt"], d["reason"], d["address"], _time(d["next_attempt_at"]),
         )  # fmt: skip
+    elif name == "NotificationRequeued":
+        await conn.execute(
+            "UPDATE notices SET status = 'retrying', next_attempt_at = $2, claimed_until = NULL"
+            " WHERE notice_id = $1",
+            d["notice_id"], envelope.time,
+        )  # fmt: skip
     elif name == "NotificationAcknowledged":
         await conn.execute(
             "UPDATE notices SET acknowledged_at = $2 WHERE notice_id = $1",

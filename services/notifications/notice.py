@@ -9,7 +9,12 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from services.notifications.errors import AlreadyDelivered, DeadLettered, NotTheRecipient
+from services.notifications.errors import (
+    AlreadyDelivered,
+    DeadLettered,
+    NotDeadLettered,
+    NotTheRecipient,
+)
 from services.notifications.planner import NoticePlan
 from shared.eventstore import AccordAggregate
 
@@ -79,6 +84,9 @@ class Notice(AccordAggregate):
         # A digest notice waits for its digest; a failed one for its next attempt.
         self.next_attempt_at = not_before
         self.acknowledged_by = ""
+        # Attempts made before it was last queued again by hand: each requeue allows as many
+        # attempts as the first queueing did.
+        self.attempts_before_requeue = 0
 
     @property
     def contract_id(self) -> UUID:
@@ -118,7 +126,7 @@ class Notice(AccordAggregate):
         """Record a failed attempt and when to try again; the last allowed one dead-letters it."""
         self._check_pending()
         attempt = self.attempts + 1
-        dead = attempt >= max_attempts
+        dead = attempt - self.attempts_before_requeue >= max_attempts
         self._failed(
             notice_id=self.id,
             attempt=attempt,
@@ -141,6 +149,19 @@ class Notice(AccordAggregate):
         self.attempts = attempt
         self.status = NoticeStatus.DEAD if dead_lettered else NoticeStatus.RETRYING
         self.next_attempt_at = next_attempt_at
+
+    def requeue(self, by: str) -> None:
+        """Queue a dead-lettered notice again (its receiver is fixed): it is sent at once, with
+        its own idempotency key, and has as many attempts again."""
+        if self.status is not NoticeStatus.DEAD:
+            raise NotDeadLettered(self.id, self.status.value)
+        self._requeued(notice_id=self.id, requeued_by=by, attempts_so_far=self.attempts)
+
+    @event("NotificationRequeued")
+    def _requeued(self, notice_id: UUID, requeued_by: str, attempts_so_far: int) -> None:
+        self.status = NoticeStatus.RETRYING
+        self.attempts_before_requeue = attempts_so_far
+        self.next_attempt_at = None
 
     def acknowledge(self, by: str) -> bool:
         """The recipient has read it; False when they already had (acknowledging is idempotent)."""

@@ -128,6 +128,26 @@ class NotificationFailedV1(EventContract):
 
 @contract(
     SERVICE,
+    "NotificationRequeued",
+    example={
+        "contract_id": _CONTRACT,
+        "notice_id": _NOTICE,
+        "requeued_by": _PERSON,
+        "attempts_so_far": 6,
+    },
+)
+class NotificationRequeuedV1(EventContract):
+    """A dead-lettered notice was queued again by hand (its receiver works again): it is sent
+    at once with its own idempotency key, and has as many attempts as at first."""
+
+    contract_id: UUID
+    notice_id: UUID
+    requeued_by: str
+    attempts_so_far: int
+
+
+@contract(
+    SERVICE,
     "NotificationAcknowledged",
     example={"contract_id": _CONTRACT, "notice_id": _NOTICE, "acknowledged_by": _PERSON},
 )

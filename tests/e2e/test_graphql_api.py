@@ -509,6 +509,27 @@ def test_a_decision_maker_reads_and_acknowledges_their_notifications(accord: Any
     assert someone_elses["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
+def test_the_account_manager_watches_deliveries_and_requeues_only_dead_letters(
+    accord: Any,
+) -> None:
+    url, demo, _ = accord
+    query = """query($c: ID!) { deliveries(contractId: $c) {
+        noticeId personId channel status attempts lastReason } }"""
+    deliveries = ask(url, "am", query, c=demo["contract_id"])["data"]["deliveries"]
+    assert deliveries and {d["status"] for d in deliveries} <= {
+        "queued", "retrying", "delivered", "dead_lettered"
+    }  # fmt: skip
+    delivered = next(d for d in deliveries if d["status"] == "delivered")
+    requeue = "mutation($c: ID!, $n: ID!) { requeueNotice(contractId: $c, noticeId: $n) }"
+    not_dead = ask(url, "am", requeue, c=demo["contract_id"], n=delivered["noticeId"])
+    assert not_dead["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert "dead-lettered" in not_dead["errors"][0]["message"]
+    by_decision_maker = ask(url, "cfo", requeue, c=demo["contract_id"], n=delivered["noticeId"])
+    assert by_decision_maker["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    watched_by_outsider = ask(url, "mallory", query, c=demo["contract_id"])
+    assert watched_by_outsider["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
 async def test_the_account_manager_is_notified_live_of_a_new_expectation(accord: Any) -> None:
     import asyncio
 

@@ -173,3 +173,23 @@ async def test_bad_days_are_recorded_retried_and_dead_lettered_without_holding_u
     assert hooks.raw[notices[dead]["key"]] == 3
     dead_only = await notify.get(am, f"/contracts/{contract}/deliveries", status="dead_lettered")
     assert len(dead_only.json()["notices"]) == 5
+
+    # The receiver is fixed: the account manager queues the dead-lettered notice again, and it
+    # arrives, under its own idempotency key. A decision maker may not; a delivered notice is
+    # not queued again.
+    await notify.prefer(contract, dead, channel="webhook", webhook_url=f"{url}/hook/ok")
+    requeue = f"/contracts/{contract}/deliveries/{notices[dead]['notice_id']}/requeue"
+    refused_by_role = await notify.post(fine, requeue, {})
+    assert (refused_by_role.status_code, refused_by_role.json()["code"]) == (403, "NOT_PERMITTED")
+    requeued = await notify.post(am, requeue, {})
+    assert requeued.status_code == 200, requeued.text
+    await eventually(lambda: len(hooks.for_person(dead)) == 1)
+    assert hooks.for_person(dead)[0]["subject"] == notices[dead]["subject"]
+
+    async def redelivered() -> bool:
+        now = {n["person_id"]: n for n in await notify.deliveries(contract, am)}
+        return (now[dead]["status"], now[dead]["attempts"]) == ("delivered", 4)
+
+    await eventually(redelivered)
+    again = await notify.post(am, requeue, {})
+    assert (again.status_code, again.json()["code"]) == (409, "NOT_DEAD_LETTERED")

@@ -9,7 +9,7 @@ import pytest
 
 from services.notifications.application import Notifications
 from services.notifications.backoff import retry_delay
-from services.notifications.errors import DeadLettered, NotTheRecipient
+from services.notifications.errors import DeadLettered, NotDeadLettered, NotTheRecipient
 from services.notifications.notice import NoticeStatus
 from services.notifications.planner import plan
 from services.notifications.policies import Trigger
@@ -56,6 +56,34 @@ def test_the_last_allowed_attempt_dead_letters_the_notice() -> None:
     assert (notice.status, notice.attempts, notice.is_due(NOW)) == (NoticeStatus.DEAD, 3, False)
     with pytest.raises(DeadLettered):
         notice.deliver("u")
+
+
+def test_a_dead_lettered_notice_queued_again_by_hand_is_due_at_once_with_its_attempts() -> None:
+    app, notice_id = queued()
+    with acting_as("accord-notifications", "system"):
+        for _ in range(3):
+            app.record_failed([notice_id], "unreachable", "u", NOW, timedelta(0), 3)
+    with pytest.raises(NotDeadLettered), acting_as(AMIRA, "provider_account_manager"):
+        queued_app, fresh = queued()
+        queued_app.requeue(fresh, AMIRA)  # still being tried: nothing to requeue
+    with acting_as(AMIRA, "provider_account_manager"):
+        app.requeue(notice_id, AMIRA)
+    notice = app.notice(notice_id)
+    assert (notice.status, notice.is_due(NOW)) == (NoticeStatus.RETRYING, True)
+    with acting_as("accord-notifications", "system"):  # three attempts again, numbered on
+        for _ in range(2):
+            app.record_failed([notice_id], "still down", "u", NOW, timedelta(0), 3)
+        assert app.notice(notice_id).status is NoticeStatus.RETRYING
+        app.record_failed([notice_id], "still down", "u", NOW, timedelta(0), 3)
+    notice = app.notice(notice_id)
+    assert (notice.status, notice.attempts) == (NoticeStatus.DEAD, 6)
+    with acting_as(AMIRA, "provider_account_manager"):
+        app.requeue(notice_id, AMIRA)
+    with acting_as("accord-notifications", "system"):
+        app.record_delivered([notice_id], "u")
+    assert app.notice(notice_id).status is NoticeStatus.DELIVERED
+    with pytest.raises(NotDeadLettered), acting_as(AMIRA, "provider_account_manager"):
+        app.requeue(notice_id, AMIRA)
 
 
 def test_a_notice_held_for_the_digest_is_not_due_before_it() -> None:
