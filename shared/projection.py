@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 
@@ -44,6 +47,11 @@ CREATE TABLE IF NOT EXISTS projection_applied_events (
     event_id text NOT NULL,
     PRIMARY KEY (projection, event_id)
 );
+-- When it was first applied: ids are forgotten after the runner's `remember` period.
+ALTER TABLE projection_applied_events
+    ADD COLUMN IF NOT EXISTS applied_at timestamptz NOT NULL DEFAULT now();
+CREATE INDEX IF NOT EXISTS projection_applied_events_age
+    ON projection_applied_events (projection, applied_at);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id bigserial PRIMARY KEY,
     projection text NOT NULL,
@@ -60,6 +68,12 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     failed_at timestamptz NOT NULL DEFAULT now()
 );
 """
+
+
+# How often a running projection forgets the event ids older than its `remember` period, and
+# how many it deletes per statement (short transactions, whatever the backlog).
+FORGET_EVERY = timedelta(hours=1)
+FORGET_CHUNK = 10_000
 
 
 @dataclass
@@ -81,8 +95,12 @@ class ProjectionRunner:
         *,
         batch_size: int = 500,
         notify_channel: str = "",
+        remember: timedelta = timedelta(days=30),
     ) -> None:
         self.name = name
+        # How long an applied event's id is kept to drop it if it is republished.
+        self.remember = remember
+        self._forgotten_at = -math.inf
         self.consumer = consumer
         self.pool = pool
         self.handler = handler
@@ -120,6 +138,8 @@ class ProjectionRunner:
         """Consume until cancelled; a failed batch is rolled back and consumed again."""
         backoff = 0.2
         while True:
+            if time.monotonic() - self._forgotten_at > FORGET_EVERY.total_seconds():
+                await self._forget_safely()
             messages = await self.consumer.fetch(timeout=0.5, max_records=self.batch_size)
             if not messages:
                 continue
@@ -137,6 +157,32 @@ class ProjectionRunner:
                 await self.consumer.seek(
                     await self.stored_offsets(sorted(self.consumer.assignment()))
                 )
+
+    async def forget_old_events(self) -> int:
+        """Forget the ids of events applied longer ago than `remember`; how many."""
+        forgotten = 0
+        while True:
+            deleted: int = await self.pool.fetchval(
+                "WITH old AS (SELECT event_id FROM projection_applied_events"
+                " WHERE projection = $1 AND applied_at < now() - $2::interval LIMIT $3),"
+                " gone AS (DELETE FROM projection_applied_events a USING old"
+                " WHERE a.projection = $1 AND a.event_id = old.event_id RETURNING 1)"
+                " SELECT count(*) FROM gone",
+                self.name, self.remember, FORGET_CHUNK,
+            )  # fmt: skip
+            forgotten += deleted
+            if deleted < FORGET_CHUNK:
+                return forgotten
+
+    async def _forget_safely(self) -> None:
+        self._forgotten_at = time.monotonic()
+        try:
+            if forgotten := await self.forget_old_events():
+                log.info("projection %s: forgot %d applied event ids", self.name, forgotten)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # tried again next time: remembering longer is harmless
+            log.warning("projection %s: could not forget old event ids: %s", self.name, error)
 
     async def apply_batch(self, messages: Sequence[Message]) -> BatchResult:
         """Apply messages and store the next offsets, all in one transaction."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -80,6 +81,7 @@ def service_app(
                 runner = ProjectionRunner(
                     f"{service}-{view.name}", consumer, pool, view.handler,
                     batch_size=settings.projection_batch_size,
+                    remember=timedelta(days=settings.projection_dedupe_days),
                 )  # fmt: skip
                 await runner.start()
                 runners.append(runner)

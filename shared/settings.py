@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # A publish not acknowledged by then counts as failed: the producer is recreated.
     relay_publish_timeout_seconds: float = 30.0
     projection_batch_size: int = 500
+    # How long a projection remembers the ids of the events it applied, to drop a republished
+    # one. Only an outbox relay that crashed mid-batch republishes, and it does so when it
+    # restarts: keep this longer than any relay could stay down.
+    projection_dedupe_days: int = Field(default=30, ge=1)
     # A consumer further behind than this many messages reports itself not ready.
     ready_max_lag: int = 10_000
     # Where the gateway forwards commands; empty means this process's own server (embedded).

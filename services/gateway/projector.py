@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncpg
 
 from services.gateway.projections import dispatch
@@ -27,4 +29,5 @@ def build_projector(settings: Settings, bus: Bus, pool: asyncpg.Pool) -> Project
         dispatch.apply,
         batch_size=settings.projection_batch_size,
         notify_channel=NOTIFY_CHANNEL,
+        remember=timedelta(days=settings.projection_dedupe_days),
     )

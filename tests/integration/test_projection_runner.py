@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from uuid import uuid4
 
 import asyncpg
@@ -129,6 +130,43 @@ async def test_a_republished_event_at_a_new_offset_is_applied_once(pool, setting
         lambda: _caught_up(pool, ends),
     )
     assert await versions_of(pool, note_id) == 1
+
+
+async def test_applied_event_ids_are_forgotten_after_the_remembered_period(pool) -> None:
+    projection = ProjectionRunner(
+        "notes", KafkaConsumer("127.0.0.1:1", [TOPIC], "unused", "t"), pool, count_versions,
+        remember=timedelta(days=30),
+    )  # fmt: skip
+    await projection.create_tables()
+    other = "other-projection"
+    await pool.executemany(
+        "INSERT INTO projection_applied_events (projection, event_id, applied_at)"
+        " VALUES ($1, $2, now() - $3::interval)",
+        [
+            *(("notes", f"old-{n}", timedelta(days=31)) for n in range(3)),
+            ("notes", "recent", timedelta(days=29)),
+            (other, "old-elsewhere", timedelta(days=31)),  # another projection's: not ours
+        ],
+    )
+    assert await projection.forget_old_events() == 3
+    kept = await pool.fetch("SELECT projection, event_id FROM projection_applied_events")
+    assert sorted(tuple(r) for r in kept) == [("notes", "recent"), (other, "old-elsewhere")]
+    assert await projection.forget_old_events() == 0
+
+
+async def test_a_table_from_before_the_applied_time_gets_it(pool) -> None:
+    await pool.execute(
+        "CREATE TABLE projection_applied_events (projection text NOT NULL,"
+        " event_id text NOT NULL, PRIMARY KEY (projection, event_id))"
+    )
+    await pool.execute("INSERT INTO projection_applied_events VALUES ('notes', 'e-1')")
+    projection = ProjectionRunner(
+        "notes", KafkaConsumer("127.0.0.1:1", [TOPIC], "unused", "t"), pool, count_versions
+    )
+    await projection.create_tables()
+    row = await pool.fetchrow("SELECT event_id, applied_at FROM projection_applied_events")
+    assert row["event_id"] == "e-1" and row["applied_at"] is not None
+    assert await projection.forget_old_events() == 0  # counted from now: kept a while yet
 
 
 async def test_a_crash_between_applying_and_committing_does_not_apply_twice(pool, settings) -> None:
