@@ -47,9 +47,12 @@ def parts(url: str) -> tuple[str, int]:
     return split.hostname, port
 
 
-async def check_url(url: str, allowed: Sequence[Network], *, must_resolve: bool = True) -> None:
-    """Every address the URL's host resolves to must be one a webhook may reach. A host that
-    does not resolve fails when `must_resolve` (at delivery), else passes (when it is named)."""
+async def check_url(
+    url: str, allowed: Sequence[Network], *, must_resolve: bool = True
+) -> list[Address]:
+    """The addresses the URL's host stands for, once every one is an address a webhook may
+    reach. A host that does not resolve fails when `must_resolve` (at delivery); else (when
+    the URL is chosen) it passes, with no address."""
     host, port = parts(url)
     try:
         literal: Address | None = ipaddress.ip_address(host)
@@ -57,12 +60,16 @@ async def check_url(url: str, allowed: Sequence[Network], *, must_resolve: bool 
         literal = None
     if literal is not None:
         check_address(host, literal, allowed)
-        return
+        return [literal]
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         if must_resolve:
             raise ClosedDestination(f"{host} does not resolve: {error}") from error
-        return
-    for *_, sockaddr in found:
-        check_address(host, ipaddress.ip_address(sockaddr[0]), allowed)
+        return []
+    addresses = [ipaddress.ip_address(sockaddr[0]) for *_, sockaddr in found]
+    if not addresses and must_resolve:
+        raise ClosedDestination(f"{host} has no address")
+    for address in addresses:
+        check_address(host, address, allowed)
+    return addresses

@@ -38,15 +38,23 @@ async def send(
     now: int,
     allowed: Sequence[Network] = (),
 ) -> None:
-    """POST it, if the URL is one a webhook may reach (`allowed`: the private networks it may);
-    anything but a 2xx answer in time is a DeliveryFailed with the reason."""
+    """POST it, if the URL is one a webhook may reach (`allowed`: the private networks it may),
+    to the address checked; anything but a 2xx answer in time is a DeliveryFailed with the
+    reason."""
     try:
-        await check_url(url, allowed)
+        [address, *_] = await check_url(url, allowed)
     except ClosedDestination as error:
         raise DeliveryFailed(f"no usable webhook URL for {outgoing.person_id}: {error}") from None
     body, headers = request_of(outgoing, secret, now)
+    # Sent to the address just checked, so a name cannot resolve elsewhere in between (DNS
+    # rebinding); the Host header and the TLS server name stay the URL's own.
+    target = httpx.URL(url)
+    headers["host"] = target.netloc.decode()
+    pinned = target.copy_with(host=str(address))
     try:
-        response = await client.post(url, content=body, headers=headers)
+        response = await client.post(
+            pinned, content=body, headers=headers, extensions={"sni_hostname": target.host}
+        )
     except httpx.TimeoutException as error:
         raise DeliveryFailed(f"webhook timed out: {type(error).__name__}") from error
     except httpx.TransportError as error:
