@@ -12,7 +12,7 @@ from accord import embedded
 from accord.infra.__main__ import app as infra_app
 from accord.processes import Process, create_app
 from shared.auth import mint_token
-from shared.bus_kafka import KafkaBus
+from shared.bus_kafka import KafkaAccess, KafkaBus
 from shared.settings import get_settings
 from shared.telemetry import configure_telemetry
 
@@ -45,7 +45,7 @@ def serve(
         )
     configure_telemetry(f"accord-{process.value}")
     app = create_app(
-        process, settings, KafkaBus(settings.kafka_bootstrap, settings.kafka_client_id)
+        process, settings, KafkaBus(KafkaAccess.of(settings), settings.kafka_client_id)
     )
     uvicorn.run(app, host=settings.host, port=port or settings.port)
 

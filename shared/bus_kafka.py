@@ -5,25 +5,76 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import OffsetAndMetadata
 
 from shared.bus import Message, OnAssigned, Partition
 from shared.envelope import Envelope, to_kafka
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class KafkaAccess:
+    """How Accord's clients reach the cluster: its address and, when it asks for them, TLS
+    and SASL credentials (ACCORD_KAFKA_SECURITY_PROTOCOL and friends)."""
+
+    bootstrap: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "PLAIN"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    cafile: Path | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> KafkaAccess:
+        return cls(
+            bootstrap=settings.kafka_bootstrap,
+            security_protocol=settings.kafka_security_protocol,
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password.get_secret_value(),
+            cafile=settings.kafka_ssl_cafile,
+        )
+
+    def options(self) -> dict[str, Any]:
+        """The connection options of every aiokafka client."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.security_protocol,
+        }
+        if self.security_protocol.startswith("SASL"):
+            options.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.username,
+                sasl_plain_password=self.password,
+            )
+        if self.security_protocol.endswith("SSL"):
+            cafile = str(self.cafile) if self.cafile else None
+            options["ssl_context"] = create_ssl_context(cafile=cafile)
+        return options
+
+
+def access(cluster: str | KafkaAccess) -> KafkaAccess:
+    """A bare address is a cluster that asks for nothing."""
+    return cluster if isinstance(cluster, KafkaAccess) else KafkaAccess(cluster)
 
 
 class KafkaPublisher:
     durable = True
 
-    def __init__(self, bootstrap: str, client_id: str) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, cluster: str | KafkaAccess, client_id: str) -> None:
+        self._access = access(cluster)
         self._client_id = client_id
         self._producer: AIOKafkaProducer | None = None
 
     def _create(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap,
+            **self._access.options(),
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
@@ -78,10 +129,12 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 class KafkaConsumer:
     """A consumer-group member; where to resume comes from the caller (stored with the data)."""
 
-    def __init__(self, bootstrap: str, topics: Sequence[str], group: str, client_id: str) -> None:
+    def __init__(
+        self, cluster: str | KafkaAccess, topics: Sequence[str], group: str, client_id: str
+    ) -> None:
         self._topics = list(topics)
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **access(cluster).options(),
             group_id=group,
             client_id=client_id,
             enable_auto_commit=False,
@@ -146,14 +199,15 @@ class KafkaConsumer:
 class KafkaBus:
     """Publishers and consumer-group members on one Kafka cluster."""
 
-    def __init__(self, bootstrap: str, client_id: str = "accord") -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, cluster: str | KafkaAccess, client_id: str = "accord") -> None:
+        self.access = access(cluster)
+        self.bootstrap = self.access.bootstrap
         # Prefixes every client's id, so the broker's logs, metrics and quotas tell deployments
         # (and each deployment's services and groups) apart.
         self.client_id = client_id
 
     def publisher(self, client_id: str) -> KafkaPublisher:
-        return KafkaPublisher(self.bootstrap, f"{self.client_id}-{client_id}")
+        return KafkaPublisher(self.access, f"{self.client_id}-{client_id}")
 
     def consumer(self, topics: Sequence[str], group: str) -> KafkaConsumer:
-        return KafkaConsumer(self.bootstrap, topics, group, client_id=f"{self.client_id}-{group}")
+        return KafkaConsumer(self.access, topics, group, client_id=f"{self.client_id}-{group}")

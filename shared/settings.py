@@ -6,9 +6,10 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +26,13 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = ""
     # Prefix of every Kafka client id (then the service or consumer group): tells deployments apart.
     kafka_client_id: str = "accord"
+    # A cluster that asks for TLS and/or credentials (shared/bus_kafka.py, KafkaAccess).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    # The CA bundle the brokers' certificates chain to; empty: the system's.
+    kafka_ssl_cafile: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # Development signing secret for HS256 tokens; production uses a public key or JWKS.

@@ -26,11 +26,13 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    """ACCORD_KAFKA_BOOTSTRAP when set by `make test`; else a broker from the Kafka jars."""
+def kafka_listeners() -> Iterator[tuple[str, str]]:
+    """The broker's plain listener and the one asking for SASL credentials: as set by `make
+    test` (ACCORD_KAFKA_BOOTSTRAP, ACCORD_TEST_KAFKA_SASL_BOOTSTRAP); else a broker started
+    here from the Kafka jars."""
     named = os.environ.get("ACCORD_KAFKA_BOOTSTRAP")
     if named:
-        yield named
+        yield named, os.environ.get("ACCORD_TEST_KAFKA_SASL_BOOTSTRAP", "")
         return
     from accord.infra import kafka
 
@@ -38,4 +40,9 @@ def kafka_bootstrap() -> Iterator[str]:
         tempfile.TemporaryDirectory(prefix="accord-kafka-") as workdir,
         kafka.start(Path(workdir)) as broker,
     ):
-        yield broker.bootstrap
+        yield broker.bootstrap, broker.sasl_bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(kafka_listeners: tuple[str, str]) -> str:
+    return kafka_listeners[0]

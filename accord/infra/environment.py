@@ -31,7 +31,13 @@ def run_with_infrastructure(command: list[str]) -> int:
             with _on_sigterm(_raise_interrupt):
                 db = _start_postgres(workdir / "postgres", stack)
                 broker = _start_kafka(workdir / "kafka", stack)
-            env = {**os.environ, "DATABASE_URL": db.url, "ACCORD_KAFKA_BOOTSTRAP": broker.bootstrap}
+            env = {
+                **os.environ,
+                "DATABASE_URL": db.url,
+                "ACCORD_KAFKA_BOOTSTRAP": broker.bootstrap,
+                # The same broker's listener that asks for credentials (tests of SASL).
+                "ACCORD_TEST_KAFKA_SASL_BOOTSTRAP": broker.sasl_bootstrap,
+            }
             return _run_child(command, env)
     except KeyboardInterrupt:
         say("interrupted: infrastructure stopped")

@@ -25,6 +25,11 @@ LIB_DIR = CACHE / "kafka" / "lib"
 # edited POM (new Kafka version) both trigger a fresh resolution.
 MARKER = LIB_DIR / ".resolved"
 
+# The broker's second listener asks for SASL/PLAIN credentials, for the tests of a secured
+# cluster; these are its only user's.
+SASL_USERNAME = "accord"
+SASL_PASSWORD = "accord-test-secret"
+
 READY_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 30.0
 
@@ -76,6 +81,8 @@ class KafkaBroker:
     bootstrap: str
     workdir: Path
     process: subprocess.Popen[bytes]
+    # The same broker, through the listener that asks for SASL_USERNAME and SASL_PASSWORD.
+    sasl_bootstrap: str = ""
 
     def stop(self) -> None:
         """Shut the broker down cleanly, killing it if it hangs."""
@@ -103,12 +110,15 @@ def start(workdir: Path) -> KafkaBroker:
     """Format storage under workdir, launch the broker and wait until it answers."""
     lib = ensure_jars()
     workdir.mkdir(parents=True, exist_ok=True)
-    port, controller_port = free_port(), free_port()
-    config = _write_config(workdir, port, controller_port)
+    port, controller_port, sasl_port = free_port(), free_port(), free_port()
+    config = _write_config(workdir, port, controller_port, sasl_port)
     _format_storage(lib, workdir, config)
     process = _launch(lib, workdir, config)
     bootstrap = f"127.0.0.1:{port}"
-    broker = KafkaBroker(bootstrap=bootstrap, workdir=workdir, process=process)
+    broker = KafkaBroker(
+        bootstrap=bootstrap, workdir=workdir, process=process,
+        sasl_bootstrap=f"127.0.0.1:{sasl_port}",
+    )  # fmt: skip
     try:
         _wait_ready(broker)
     except BaseException:
@@ -117,16 +127,26 @@ def start(workdir: Path) -> KafkaBroker:
     return broker
 
 
-def server_properties(workdir: Path, port: int, controller_port: int) -> str:
-    """Render a KRaft config for one combined broker+controller node."""
+def server_properties(workdir: Path, port: int, controller_port: int, sasl_port: int) -> str:
+    """Render a KRaft config for one combined broker+controller node: a plain listener, and
+    one that asks for SASL/PLAIN credentials."""
+    jaas = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required"
+        f' user_{SASL_USERNAME}="{SASL_PASSWORD}";'
+    )
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port},"
+        f"SASL_PLAINTEXT://127.0.0.1:{sasl_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port},"
+        f"SASL_PLAINTEXT://127.0.0.1:{sasl_port}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
+        "SASL_PLAINTEXT:SASL_PLAINTEXT",
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas,
         "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
         "log.dirs": str(workdir / "data"),
         # One node: every internal topic must live with a single replica.
@@ -146,11 +166,11 @@ def server_properties(workdir: Path, port: int, controller_port: int) -> str:
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
-def _write_config(workdir: Path, port: int, controller_port: int) -> Path:
+def _write_config(workdir: Path, port: int, controller_port: int, sasl_port: int) -> Path:
     """Write server.properties and the log4j2 config into workdir."""
     (workdir / "log4j2.properties").write_text(LOG4J2_PROPERTIES.format(log=workdir / "server.log"))
     config = workdir / "server.properties"
-    config.write_text(server_properties(workdir, port, controller_port))
+    config.write_text(server_properties(workdir, port, controller_port, sasl_port))
     return config
 
 

@@ -36,6 +36,7 @@ from services.gateway.projections import dispatch
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
 from services.gateway.projector import NOTIFY_CHANNEL, PROJECTION, TOPICS
 from shared.bus import Consumer, Message, OnAssigned, Partition
+from shared.bus_kafka import KafkaAccess, access
 from shared.contracts import registry
 from shared.contracts.registry import topic_for
 from shared.database import create_pool
@@ -102,7 +103,7 @@ async def _rebuild_into(
     if source == "kafka":
         if not settings.kafka_bootstrap:
             raise ReplayFailed("no Kafka is configured (ACCORD_KAFKA_BOOTSTRAP): use the store")
-        feed = KafkaFeed(settings.kafka_bootstrap, TOPICS)
+        feed = KafkaFeed(KafkaAccess.of(settings), TOPICS)
     else:
         feed = StoreFeed(settings.database_url, STORE_SERVICES)
     pool = await create_pool(settings.database_url, staging)
@@ -219,11 +220,11 @@ class KafkaFeed:
 
     adopts_live_offsets = False
 
-    def __init__(self, bootstrap: str, topics: Sequence[str]) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, cluster: str | KafkaAccess, topics: Sequence[str]) -> None:
+        self._access = access(cluster)
         self._topics = list(topics)
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **self._access.options(),
             group_id=None,
             client_id="accord-replay",
             enable_auto_commit=False,
@@ -261,7 +262,7 @@ class KafkaFeed:
             self._consumer.seek(tp, offset)
 
     async def _partitions(self) -> list[TopicPartition]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="accord-replay")
+        admin = AIOKafkaAdminClient(**self._access.options(), client_id="accord-replay")
         await admin.start()
         try:
             described = await admin.describe_topics(self._topics)

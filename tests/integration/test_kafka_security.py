@@ -1,0 +1,96 @@
+"""A cluster that asks for credentials: Accord's publishers and consumers sign in with the
+ACCORD_KAFKA_SASL_* settings, and a wrong password is refused, not ignored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from aiokafka.errors import KafkaError
+
+from accord.infra.kafka import SASL_PASSWORD, SASL_USERNAME
+from shared.bus import Partition
+from shared.bus_kafka import KafkaAccess, KafkaBus
+from shared.envelope import Envelope
+from shared.settings import Settings
+
+
+@pytest.fixture
+def sasl_bootstrap(kafka_listeners: tuple[str, str]) -> str:
+    bootstrap = kafka_listeners[1]
+    assert bootstrap, "the test broker has no SASL listener (ACCORD_TEST_KAFKA_SASL_BOOTSTRAP)"
+    return bootstrap
+
+
+def secured(bootstrap: str, password: str = SASL_PASSWORD) -> Settings:
+    return Settings(
+        kafka_bootstrap=bootstrap,
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_mechanism="PLAIN",
+        kafka_sasl_username=SASL_USERNAME,
+        kafka_sasl_password=password,
+    )
+
+
+def envelope(text: str) -> Envelope:
+    return Envelope(
+        id=str(uuid4()), type="accord.testkit.NoteWritten.v1", source="/accord/testkit",
+        subject=str(uuid4()), time=datetime.now(UTC), key="c-1", data={"text": text},
+    )  # fmt: skip
+
+
+async def test_clients_sign_in_to_a_cluster_that_asks_for_credentials(sasl_bootstrap: str) -> None:
+    access = KafkaAccess.of(secured(sasl_bootstrap))
+    assert "accord-test-secret" not in repr(access)  # never in a log line
+    bus = KafkaBus(access, "accord-sasl-test")
+    topic = f"accord.sasl{uuid4().hex[:8]}.v1"
+    publisher = bus.publisher("writer")
+    sent = envelope("signed in")
+    await publisher.start()
+    try:
+        await publisher.publish(topic, [sent])
+    finally:
+        await publisher.stop()
+    consumer = bus.consumer([topic], group=f"sasl-{uuid4().hex[:8]}")
+
+    async def from_the_start(partitions: list[Partition]) -> dict[Partition, int]:
+        return {p: 0 for p in partitions}
+
+    await consumer.start(from_the_start)
+    try:
+        async with asyncio.timeout(30):
+            received = []
+            while not received:
+                received = await consumer.fetch(timeout=0.5, max_records=10)
+    finally:
+        await consumer.stop()
+    assert dict(received[0].headers)["ce_id"] == sent.id.encode()
+    assert json.loads(received[0].value or b"") == {"text": "signed in"}
+
+
+async def test_a_wrong_password_is_refused(sasl_bootstrap: str) -> None:
+    bus = KafkaBus(KafkaAccess.of(secured(sasl_bootstrap, password="guessed")), "accord-sasl")
+    publisher = bus.publisher("intruder")
+    with pytest.raises(KafkaError):
+        async with asyncio.timeout(30):
+            await publisher.start()
+    await publisher.stop()
+
+
+def test_the_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_KAFKA_BOOTSTRAP", "kafka-1.example:9093")
+    monkeypatch.setenv("ACCORD_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("ACCORD_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("ACCORD_KAFKA_SASL_USERNAME", "accord-prod")
+    monkeypatch.setenv("ACCORD_KAFKA_SASL_PASSWORD", "s3cret")
+    options = KafkaAccess.of(Settings()).options()
+    assert options["security_protocol"] == "SASL_SSL"
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert (options["sasl_plain_username"], options["sasl_plain_password"]) == (
+        "accord-prod", "s3cret"
+    )  # fmt: skip
+    assert options["ssl_context"].check_hostname  # TLS verifies the brokers' names
+    assert "s3cret" not in repr(Settings())
