@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -25,14 +26,28 @@ def database_url() -> Iterator[str]:
         yield server.url
 
 
+class KafkaListeners(NamedTuple):
+    """One broker's listeners: plain, asking for SASL credentials, speaking TLS (whose
+    certificate `ssl_cafile` verifies)."""
+
+    plain: str
+    sasl: str
+    ssl: str
+    ssl_cafile: str
+
+
 @pytest.fixture(scope="session")
-def kafka_listeners() -> Iterator[tuple[str, str]]:
-    """The broker's plain listener and the one asking for SASL credentials: as set by `make
-    test` (ACCORD_KAFKA_BOOTSTRAP, ACCORD_TEST_KAFKA_SASL_BOOTSTRAP); else a broker started
-    here from the Kafka jars."""
+def kafka_listeners() -> Iterator[KafkaListeners]:
+    """As set by `make test` (ACCORD_KAFKA_BOOTSTRAP, ACCORD_TEST_KAFKA_*); else a broker
+    started here from the Kafka jars."""
     named = os.environ.get("ACCORD_KAFKA_BOOTSTRAP")
     if named:
-        yield named, os.environ.get("ACCORD_TEST_KAFKA_SASL_BOOTSTRAP", "")
+        yield KafkaListeners(
+            named,
+            os.environ.get("ACCORD_TEST_KAFKA_SASL_BOOTSTRAP", ""),
+            os.environ.get("ACCORD_TEST_KAFKA_SSL_BOOTSTRAP", ""),
+            os.environ.get("ACCORD_TEST_KAFKA_SSL_CAFILE", ""),
+        )
         return
     from accord.infra import kafka
 
@@ -40,9 +55,11 @@ def kafka_listeners() -> Iterator[tuple[str, str]]:
         tempfile.TemporaryDirectory(prefix="accord-kafka-") as workdir,
         kafka.start(Path(workdir)) as broker,
     ):
-        yield broker.bootstrap, broker.sasl_bootstrap
+        yield KafkaListeners(
+            broker.bootstrap, broker.sasl_bootstrap, broker.ssl_bootstrap, broker.ssl_cafile
+        )
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(kafka_listeners: tuple[str, str]) -> str:
-    return kafka_listeners[0]
+def kafka_bootstrap(kafka_listeners: KafkaListeners) -> str:
+    return kafka_listeners.plain

@@ -35,8 +35,10 @@ def run_with_infrastructure(command: list[str]) -> int:
                 **os.environ,
                 "DATABASE_URL": db.url,
                 "ACCORD_KAFKA_BOOTSTRAP": broker.bootstrap,
-                # The same broker's listener that asks for credentials (tests of SASL).
+                # The same broker's listeners that ask for credentials, and that speak TLS.
                 "ACCORD_TEST_KAFKA_SASL_BOOTSTRAP": broker.sasl_bootstrap,
+                "ACCORD_TEST_KAFKA_SSL_BOOTSTRAP": broker.ssl_bootstrap,
+                "ACCORD_TEST_KAFKA_SSL_CAFILE": broker.ssl_cafile,
             }
             return _run_child(command, env)
     except KeyboardInterrupt:

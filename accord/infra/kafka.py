@@ -5,15 +5,22 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import ipaddress
 import shutil
 import subprocess
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 
 from aiokafka.admin import AIOKafkaAdminClient
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from accord.infra._process import free_port, log_tail, port_open, spawn, stop_group
 
@@ -81,8 +88,11 @@ class KafkaBroker:
     bootstrap: str
     workdir: Path
     process: subprocess.Popen[bytes]
-    # The same broker, through the listener that asks for SASL_USERNAME and SASL_PASSWORD.
+    # The same broker, through the listener that asks for SASL_USERNAME and SASL_PASSWORD,
+    # and through the one that speaks TLS with a certificate that `ssl_cafile` verifies.
     sasl_bootstrap: str = ""
+    ssl_bootstrap: str = ""
+    ssl_cafile: str = ""
 
     def stop(self) -> None:
         """Shut the broker down cleanly, killing it if it hangs."""
@@ -110,14 +120,14 @@ def start(workdir: Path) -> KafkaBroker:
     """Format storage under workdir, launch the broker and wait until it answers."""
     lib = ensure_jars()
     workdir.mkdir(parents=True, exist_ok=True)
-    port, controller_port, sasl_port = free_port(), free_port(), free_port()
-    config = _write_config(workdir, port, controller_port, sasl_port)
+    ports = Ports(free_port(), free_port(), free_port(), free_port())
+    config = _write_config(workdir, ports)
     _format_storage(lib, workdir, config)
     process = _launch(lib, workdir, config)
-    bootstrap = f"127.0.0.1:{port}"
     broker = KafkaBroker(
-        bootstrap=bootstrap, workdir=workdir, process=process,
-        sasl_bootstrap=f"127.0.0.1:{sasl_port}",
+        bootstrap=f"127.0.0.1:{ports.plain}", workdir=workdir, process=process,
+        sasl_bootstrap=f"127.0.0.1:{ports.sasl}", ssl_bootstrap=f"127.0.0.1:{ports.ssl}",
+        ssl_cafile=str(workdir / CA_FILE),
     )  # fmt: skip
     try:
         _wait_ready(broker)
@@ -127,27 +137,44 @@ def start(workdir: Path) -> KafkaBroker:
     return broker
 
 
-def server_properties(workdir: Path, port: int, controller_port: int, sasl_port: int) -> str:
-    """Render a KRaft config for one combined broker+controller node: a plain listener, and
-    one that asks for SASL/PLAIN credentials."""
+class Ports(NamedTuple):
+    plain: int
+    controller: int
+    sasl: int
+    ssl: int
+
+
+# The TLS listener's key and self-signed certificate (Kafka reads PEM keystores), and that
+# certificate alone, which clients trust as their CA.
+KEYSTORE_FILE = "broker-keystore.pem"
+CA_FILE = "broker-ca.pem"
+
+
+def server_properties(workdir: Path, ports: Ports) -> str:
+    """Render a KRaft config for one combined broker+controller node: a plain listener, one
+    that asks for SASL/PLAIN credentials, and one that speaks TLS."""
     jaas = (
         "org.apache.kafka.common.security.plain.PlainLoginModule required"
         f' user_{SASL_USERNAME}="{SASL_PASSWORD}";'
     )
+    listeners = {
+        "PLAINTEXT": ports.plain, "SASL_PLAINTEXT": ports.sasl, "SSL": ports.ssl,
+    }  # fmt: skip
+    advertised = ",".join(f"{name}://127.0.0.1:{port}" for name, port in listeners.items())
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port},"
-        f"SASL_PLAINTEXT://127.0.0.1:{sasl_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port},"
-        f"SASL_PLAINTEXT://127.0.0.1:{sasl_port}",
+        "listeners": f"{advertised},CONTROLLER://127.0.0.1:{ports.controller}",
+        "advertised.listeners": advertised,
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
-        "SASL_PLAINTEXT:SASL_PLAINTEXT",
+        "SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL",
         "sasl.enabled.mechanisms": "PLAIN",
         "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas,
-        "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+        "listener.name.ssl.ssl.keystore.type": "PEM",
+        "listener.name.ssl.ssl.keystore.location": str(workdir / KEYSTORE_FILE),
+        "controller.quorum.voters": f"1@127.0.0.1:{ports.controller}",
         "log.dirs": str(workdir / "data"),
         # One node: every internal topic must live with a single replica.
         "offsets.topic.replication.factor": "1",
@@ -166,11 +193,42 @@ def server_properties(workdir: Path, port: int, controller_port: int, sasl_port:
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
-def _write_config(workdir: Path, port: int, controller_port: int, sasl_port: int) -> Path:
-    """Write server.properties and the log4j2 config into workdir."""
+def write_tls(workdir: Path) -> None:
+    """A key and a self-signed certificate for 127.0.0.1, good for a week."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "accord test broker")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=7))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    (workdir / KEYSTORE_FILE).write_bytes(private + pem)
+    (workdir / CA_FILE).write_bytes(pem)
+
+
+def _write_config(workdir: Path, ports: Ports) -> Path:
+    """Write server.properties, the TLS files and the log4j2 config into workdir."""
     (workdir / "log4j2.properties").write_text(LOG4J2_PROPERTIES.format(log=workdir / "server.log"))
+    write_tls(workdir)
     config = workdir / "server.properties"
-    config.write_text(server_properties(workdir, port, controller_port, sasl_port))
+    config.write_text(server_properties(workdir, ports))
     return config
 
 

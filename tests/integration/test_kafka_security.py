@@ -6,32 +6,37 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from aiokafka.errors import KafkaError
 
-from accord.infra.kafka import SASL_PASSWORD, SASL_USERNAME
+from accord.infra.kafka import CA_FILE, SASL_PASSWORD, SASL_USERNAME, write_tls
 from shared.bus import Partition
 from shared.bus_kafka import KafkaAccess, KafkaBus
 from shared.envelope import Envelope
 from shared.settings import Settings
+from tests.conftest import KafkaListeners
 
 
-@pytest.fixture
-def sasl_bootstrap(kafka_listeners: tuple[str, str]) -> str:
-    bootstrap = kafka_listeners[1]
-    assert bootstrap, "the test broker has no SASL listener (ACCORD_TEST_KAFKA_SASL_BOOTSTRAP)"
-    return bootstrap
-
-
-def secured(bootstrap: str, password: str = SASL_PASSWORD) -> Settings:
+def signed_in(listeners: KafkaListeners, password: str = SASL_PASSWORD) -> Settings:
+    assert listeners.sasl, "the test broker has no SASL listener"
     return Settings(
-        kafka_bootstrap=bootstrap,
+        kafka_bootstrap=listeners.sasl,
         kafka_security_protocol="SASL_PLAINTEXT",
         kafka_sasl_mechanism="PLAIN",
         kafka_sasl_username=SASL_USERNAME,
         kafka_sasl_password=password,
+    )
+
+
+def over_tls(listeners: KafkaListeners, cafile: str | None = None) -> Settings:
+    assert listeners.ssl, "the test broker has no TLS listener"
+    return Settings(
+        kafka_bootstrap=listeners.ssl,
+        kafka_security_protocol="SSL",
+        kafka_ssl_cafile=cafile if cafile is not None else listeners.ssl_cafile,
     )
 
 
@@ -42,19 +47,19 @@ def envelope(text: str) -> Envelope:
     )  # fmt: skip
 
 
-async def test_clients_sign_in_to_a_cluster_that_asks_for_credentials(sasl_bootstrap: str) -> None:
-    access = KafkaAccess.of(secured(sasl_bootstrap))
-    assert "accord-test-secret" not in repr(access)  # never in a log line
-    bus = KafkaBus(access, "accord-sasl-test")
-    topic = f"accord.sasl{uuid4().hex[:8]}.v1"
+async def round_trip(settings: Settings) -> None:
+    """Publish one message and consume it back, through the cluster `settings` name."""
+    access = KafkaAccess.of(settings)
+    bus = KafkaBus(access, "accord-security-test")
+    topic = f"accord.secured{uuid4().hex[:8]}.v1"
     publisher = bus.publisher("writer")
-    sent = envelope("signed in")
+    sent = envelope("through a secured listener")
     await publisher.start()
     try:
         await publisher.publish(topic, [sent])
     finally:
         await publisher.stop()
-    consumer = bus.consumer([topic], group=f"sasl-{uuid4().hex[:8]}")
+    consumer = bus.consumer([topic], group=f"secured-{uuid4().hex[:8]}")
 
     async def from_the_start(partitions: list[Partition]) -> dict[Partition, int]:
         return {p: 0 for p in partitions}
@@ -68,11 +73,35 @@ async def test_clients_sign_in_to_a_cluster_that_asks_for_credentials(sasl_boots
     finally:
         await consumer.stop()
     assert dict(received[0].headers)["ce_id"] == sent.id.encode()
-    assert json.loads(received[0].value or b"") == {"text": "signed in"}
+    assert json.loads(received[0].value or b"") == {"text": "through a secured listener"}
 
 
-async def test_a_wrong_password_is_refused(sasl_bootstrap: str) -> None:
-    bus = KafkaBus(KafkaAccess.of(secured(sasl_bootstrap, password="guessed")), "accord-sasl")
+async def test_clients_sign_in_to_a_cluster_that_asks_for_credentials(
+    kafka_listeners: KafkaListeners,
+) -> None:
+    settings = signed_in(kafka_listeners)
+    assert SASL_PASSWORD not in repr(KafkaAccess.of(settings))  # never in a log line
+    await round_trip(settings)
+
+
+async def test_clients_speak_tls_to_a_broker_whose_certificate_they_trust(
+    kafka_listeners: KafkaListeners, tmp_path: Path
+) -> None:
+    await round_trip(over_tls(kafka_listeners))
+    # Trusting another authority than the one that signed the broker's certificate: refused.
+    write_tls(tmp_path)
+    stranger = str(tmp_path / CA_FILE)
+    bus = KafkaBus(KafkaAccess.of(over_tls(kafka_listeners, stranger)), "accord-tls")
+    publisher = bus.publisher("doubter")
+    with pytest.raises(KafkaError):
+        async with asyncio.timeout(30):
+            await publisher.start()
+    await publisher.stop()
+
+
+async def test_a_wrong_password_is_refused(kafka_listeners: KafkaListeners) -> None:
+    settings = signed_in(kafka_listeners, password="guessed")
+    bus = KafkaBus(KafkaAccess.of(settings), "accord-sasl")
     publisher = bus.publisher("intruder")
     with pytest.raises(KafkaError):
         async with asyncio.timeout(30):
