@@ -64,8 +64,8 @@ def _load(info: Info[GatewayContext, None], batch: Batch[T], contract_id: str) -
 
 
 def selected_relations(info: Info[GatewayContext, None]) -> set[str]:
-    """The contract relations the query selects directly (no alias, directive or fragment
-    needed to see them) on the field being resolved."""
+    """The contract relations the query selects on the field being resolved, by name (aliased
+    or not); one under a fragment or a directive is left to load as it comes."""
     node = info._raw_info.field_nodes[0]  # graphql-core's node: strawberry's copy is deep
     selections = node.selection_set.selections if node.selection_set else ()
     return {
