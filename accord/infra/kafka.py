@@ -32,8 +32,8 @@ LIB_DIR = CACHE / "kafka" / "lib"
 # edited POM (new Kafka version) both trigger a fresh resolution.
 MARKER = LIB_DIR / ".resolved"
 
-# The broker's second listener asks for SASL/PLAIN credentials, for the tests of a secured
-# cluster; these are its only user's.
+# The broker's second listener asks for SASL credentials (PLAIN or SCRAM-SHA-256), for the
+# tests of a secured cluster; these are its only user's.
 SASL_USERNAME = "accord"
 SASL_PASSWORD = "accord-test-secret"
 
@@ -152,7 +152,7 @@ CA_FILE = "broker-ca.pem"
 
 def server_properties(workdir: Path, ports: Ports) -> str:
     """Render a KRaft config for one combined broker+controller node: a plain listener, one
-    that asks for SASL/PLAIN credentials, and one that speaks TLS."""
+    that asks for SASL credentials (PLAIN or SCRAM-SHA-256), and one that speaks TLS."""
     jaas = (
         "org.apache.kafka.common.security.plain.PlainLoginModule required"
         f' user_{SASL_USERNAME}="{SASL_PASSWORD}";'
@@ -170,8 +170,11 @@ def server_properties(workdir: Path, ports: Ports) -> str:
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
         "SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL",
-        "sasl.enabled.mechanisms": "PLAIN",
+        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256",
         "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas,
+        "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        ),
         "listener.name.ssl.ssl.keystore.type": "PEM",
         "listener.name.ssl.ssl.keystore.location": str(workdir / KEYSTORE_FILE),
         "controller.quorum.voters": f"1@127.0.0.1:{ports.controller}",
@@ -249,9 +252,12 @@ def _format_storage(lib: Path, workdir: Path, config: Path) -> None:
     if (workdir / "data" / "meta.properties").exists():
         return
     # Static controller.quorum.voters: a plain format, `--standalone` is for dynamic quorums.
+    # The SASL listener's SCRAM user lives in the cluster metadata, written at format time.
+    scram = f"SCRAM-SHA-256=[name={SASL_USERNAME},password={SASL_PASSWORD}]"
     command = [*_java(lib, workdir), "kafka.tools.StorageTool", "format",
                # One argument: an id may start with "-", which argparse would read as an option.
-               f"--cluster-id={_cluster_id()}", "-c", str(config)]  # fmt: skip
+               f"--cluster-id={_cluster_id()}", "-c", str(config),
+               "--add-scram", scram]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")

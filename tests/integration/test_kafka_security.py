@@ -7,6 +7,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 from uuid import uuid4
 
 import pytest
@@ -20,12 +21,16 @@ from shared.settings import Settings
 from tests.conftest import KafkaListeners
 
 
-def signed_in(listeners: KafkaListeners, password: str = SASL_PASSWORD) -> Settings:
+def signed_in(
+    listeners: KafkaListeners,
+    password: str = SASL_PASSWORD,
+    mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN",
+) -> Settings:
     assert listeners.sasl, "the test broker has no SASL listener"
     return Settings(
         kafka_bootstrap=listeners.sasl,
         kafka_security_protocol="SASL_PLAINTEXT",
-        kafka_sasl_mechanism="PLAIN",
+        kafka_sasl_mechanism=mechanism,
         kafka_sasl_username=SASL_USERNAME,
         kafka_sasl_password=password,
     )
@@ -76,10 +81,11 @@ async def round_trip(settings: Settings) -> None:
     assert json.loads(received[0].value or b"") == {"text": "through a secured listener"}
 
 
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256"])
 async def test_clients_sign_in_to_a_cluster_that_asks_for_credentials(
-    kafka_listeners: KafkaListeners,
+    kafka_listeners: KafkaListeners, mechanism: Literal["PLAIN", "SCRAM-SHA-256"]
 ) -> None:
-    settings = signed_in(kafka_listeners)
+    settings = signed_in(kafka_listeners, mechanism=mechanism)
     assert SASL_PASSWORD not in repr(KafkaAccess.of(settings))  # never in a log line
     await round_trip(settings)
 
@@ -99,8 +105,11 @@ async def test_clients_speak_tls_to_a_broker_whose_certificate_they_trust(
     await publisher.stop()
 
 
-async def test_a_wrong_password_is_refused(kafka_listeners: KafkaListeners) -> None:
-    settings = signed_in(kafka_listeners, password="guessed")
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256"])
+async def test_a_wrong_password_is_refused(
+    kafka_listeners: KafkaListeners, mechanism: Literal["PLAIN", "SCRAM-SHA-256"]
+) -> None:
+    settings = signed_in(kafka_listeners, password="guessed", mechanism=mechanism)
     bus = KafkaBus(KafkaAccess.of(settings), "accord-sasl")
     publisher = bus.publisher("intruder")
     with pytest.raises(KafkaError):
