@@ -28,12 +28,13 @@ def database_url() -> Iterator[str]:
 
 class KafkaListeners(NamedTuple):
     """One broker's listeners: plain, asking for SASL credentials, speaking TLS (whose
-    certificate `ssl_cafile` verifies)."""
+    certificate `ssl_cafile` verifies), and asking for credentials over TLS."""
 
     plain: str
     sasl: str
     ssl: str
     ssl_cafile: str
+    sasl_ssl: str
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +48,7 @@ def kafka_listeners() -> Iterator[KafkaListeners]:
             os.environ.get("ACCORD_TEST_KAFKA_SASL_BOOTSTRAP", ""),
             os.environ.get("ACCORD_TEST_KAFKA_SSL_BOOTSTRAP", ""),
             os.environ.get("ACCORD_TEST_KAFKA_SSL_CAFILE", ""),
+            os.environ.get("ACCORD_TEST_KAFKA_SASL_SSL_BOOTSTRAP", ""),
         )
         return
     from accord.infra import kafka
@@ -56,8 +58,9 @@ def kafka_listeners() -> Iterator[KafkaListeners]:
         kafka.start(Path(workdir)) as broker,
     ):
         yield KafkaListeners(
-            broker.bootstrap, broker.sasl_bootstrap, broker.ssl_bootstrap, broker.ssl_cafile
-        )
+            broker.bootstrap, broker.sasl_bootstrap, broker.ssl_bootstrap, broker.ssl_cafile,
+            broker.sasl_ssl_bootstrap,
+        )  # fmt: skip
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,7 @@ def run_with_infrastructure(command: list[str]) -> int:
                 "ACCORD_TEST_KAFKA_SASL_BOOTSTRAP": broker.sasl_bootstrap,
                 "ACCORD_TEST_KAFKA_SSL_BOOTSTRAP": broker.ssl_bootstrap,
                 "ACCORD_TEST_KAFKA_SSL_CAFILE": broker.ssl_cafile,
+                "ACCORD_TEST_KAFKA_SASL_SSL_BOOTSTRAP": broker.sasl_ssl_bootstrap,
             }
             return _run_child(command, env)
     except KeyboardInterrupt:

@@ -93,6 +93,8 @@ class KafkaBroker:
     sasl_bootstrap: str = ""
     ssl_bootstrap: str = ""
     ssl_cafile: str = ""
+    # Credentials over TLS, as managed clusters ask.
+    sasl_ssl_bootstrap: str = ""
 
     def stop(self) -> None:
         """Shut the broker down cleanly, killing it if it hangs."""
@@ -120,14 +122,14 @@ def start(workdir: Path) -> KafkaBroker:
     """Format storage under workdir, launch the broker and wait until it answers."""
     lib = ensure_jars()
     workdir.mkdir(parents=True, exist_ok=True)
-    ports = Ports(free_port(), free_port(), free_port(), free_port())
+    ports = Ports(free_port(), free_port(), free_port(), free_port(), free_port())
     config = _write_config(workdir, ports)
     _format_storage(lib, workdir, config)
     process = _launch(lib, workdir, config)
     broker = KafkaBroker(
         bootstrap=f"127.0.0.1:{ports.plain}", workdir=workdir, process=process,
         sasl_bootstrap=f"127.0.0.1:{ports.sasl}", ssl_bootstrap=f"127.0.0.1:{ports.ssl}",
-        ssl_cafile=str(workdir / CA_FILE),
+        ssl_cafile=str(workdir / CA_FILE), sasl_ssl_bootstrap=f"127.0.0.1:{ports.sasl_ssl}",
     )  # fmt: skip
     try:
         _wait_ready(broker)
@@ -142,6 +144,7 @@ class Ports(NamedTuple):
     controller: int
     sasl: int
     ssl: int
+    sasl_ssl: int
 
 
 # The TLS listener's key and self-signed certificate (Kafka reads PEM keystores), and that
@@ -152,14 +155,18 @@ CA_FILE = "broker-ca.pem"
 
 def server_properties(workdir: Path, ports: Ports) -> str:
     """Render a KRaft config for one combined broker+controller node: a plain listener, one
-    that asks for SASL credentials (PLAIN or SCRAM-SHA-256), and one that speaks TLS."""
+    that asks for SASL credentials (PLAIN or SCRAM-SHA-256), one that speaks TLS, and one that
+    asks for the credentials over TLS."""
     jaas = (
         "org.apache.kafka.common.security.plain.PlainLoginModule required"
         f' user_{SASL_USERNAME}="{SASL_PASSWORD}";'
     )
     listeners = {
         "PLAINTEXT": ports.plain, "SASL_PLAINTEXT": ports.sasl, "SSL": ports.ssl,
+        "SASL_SSL": ports.sasl_ssl,
     }  # fmt: skip
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    keystore = str(workdir / KEYSTORE_FILE)
     advertised = ",".join(f"{name}://127.0.0.1:{port}" for name, port in listeners.items())
     settings = {
         "process.roles": "broker,controller",
@@ -169,14 +176,18 @@ def server_properties(workdir: Path, ports: Ports) -> str:
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
-        "SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL",
+        "SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
         "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256",
-        "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas,
-        "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config": (
-            "org.apache.kafka.common.security.scram.ScramLoginModule required;"
-        ),
-        "listener.name.ssl.ssl.keystore.type": "PEM",
-        "listener.name.ssl.ssl.keystore.location": str(workdir / KEYSTORE_FILE),
+        **{
+            f"listener.name.{listener}.{mechanism}.sasl.jaas.config": config
+            for listener in ("sasl_plaintext", "sasl_ssl")
+            for mechanism, config in (("plain", jaas), ("scram-sha-256", scram))
+        },
+        **{
+            f"listener.name.{listener}.ssl.keystore.{key}": value
+            for listener in ("ssl", "sasl_ssl")
+            for key, value in (("type", "PEM"), ("location", keystore))
+        },
         "controller.quorum.voters": f"1@127.0.0.1:{ports.controller}",
         "log.dirs": str(workdir / "data"),
         # One node: every internal topic must live with a single replica.

@@ -90,6 +90,20 @@ async def test_clients_sign_in_to_a_cluster_that_asks_for_credentials(
     await round_trip(settings)
 
 
+async def test_clients_sign_in_over_tls_as_managed_clusters_ask(
+    kafka_listeners: KafkaListeners,
+) -> None:
+    assert kafka_listeners.sasl_ssl, "the test broker has no SASL_SSL listener"
+    settings = signed_in(kafka_listeners, mechanism="SCRAM-SHA-256").model_copy(
+        update={
+            "kafka_bootstrap": kafka_listeners.sasl_ssl,
+            "kafka_security_protocol": "SASL_SSL",
+            "kafka_ssl_cafile": Path(kafka_listeners.ssl_cafile),
+        }
+    )
+    await round_trip(settings)
+
+
 async def test_clients_speak_tls_to_a_broker_whose_certificate_they_trust(
     kafka_listeners: KafkaListeners, tmp_path: Path
 ) -> None:
