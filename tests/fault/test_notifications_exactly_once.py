@@ -5,58 +5,36 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from services.elicitation.application import Expectations
-from shared.bus_kafka import KafkaBus
-from shared.runtime import build_runtime
 from shared.settings import Settings
+from tests.fault.notifications import WEBHOOK_SECRET, notifications_process
 from tests.integration.http_server import serving
 from tests.integration.kafka_tools import read_topic
 from tests.integration.notifications.contract_story import Elicitation, Notify, eventually, unique
 from tests.integration.notifications.receiver import Receiver
 from tests.integration.notifications.service_process import ServiceProcess
 
-SECRET = "fault-webhook-secret"
-JWT = "notifications-fault-secret-of-32-bytes"
 DM = "client_decision_maker"
 
 
 @pytest.fixture
-def settings(database_url: str, kafka_bootstrap: str) -> Settings:
-    return Settings(database_url=database_url, kafka_bootstrap=kafka_bootstrap, jwt_secret=JWT)
-
-
-@pytest.fixture
-async def elicitation(settings: Settings) -> AsyncIterator[Elicitation]:
-    bus = KafkaBus(settings.kafka_bootstrap)
-    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher("elicit"))
-    await runtime.start()
-    yield Elicitation(runtime)
-    await runtime.stop()
-
-
-@pytest.fixture
 def service(settings: Settings, tmp_path: Path) -> Iterator[ServiceProcess]:
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "ACCORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "ACCORD_JWT_SECRET": JWT,
-        "ACCORD_NOTIFY_WEBHOOK_SECRET": SECRET,
-        "ACCORD_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # the receiver
-        "ACCORD_NOTIFY_BACKOFF_BASE_SECONDS": "0.2",
-        "ACCORD_NOTIFY_BACKOFF_MAX_SECONDS": "1",
-        "ACCORD_NOTIFY_DELIVERY_CONCURRENCY": "4",
-        "ACCORD_NOTIFY_DELIVERY_INTERVAL_SECONDS": "0.2",
+    process = notifications_process(
+        settings,
+        tmp_path / "notifications.log",
+        backoff_base_seconds="0.2",
+        backoff_max_seconds="1",
+        delivery_concurrency="4",
+        delivery_interval_seconds="0.2",
         # Notices in flight at the kill are retried once their claim expires (timeout + 5 s).
-        "ACCORD_NOTIFY_WEBHOOK_TIMEOUT_SECONDS": "2",
-        "ACCORD_NOTIFY_SMTP_TIMEOUT_SECONDS": "2",
-    }
-    process = ServiceProcess(env, tmp_path / "notifications.log")
+        webhook_timeout_seconds="2",
+        smtp_timeout_seconds="2",
+    )
     yield process
     process.stop()
 
@@ -65,7 +43,7 @@ async def test_a_crash_mid_delivery_neither_loses_nor_repeats_a_notice(
     settings: Settings, elicitation: Elicitation, service: ServiceProcess
 ) -> None:
     # Each answer takes a while, so the kill lands while sends are in flight.
-    hooks = Receiver(SECRET, delay=0.3)
+    hooks = Receiver(WEBHOOK_SECRET, delay=0.3)
     async with serving(hooks.app) as hook_url:
         url = await service.start()
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:

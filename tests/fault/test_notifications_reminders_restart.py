@@ -4,55 +4,33 @@ and they stop once the obligation is decided."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from services.elicitation.application import Expectations
-from shared.bus_kafka import KafkaBus
-from shared.runtime import build_runtime
 from shared.settings import Settings
+from tests.fault.notifications import WEBHOOK_SECRET, notifications_process
 from tests.integration.http_server import serving
 from tests.integration.notifications.contract_story import Elicitation, Notify, eventually, unique
 from tests.integration.notifications.receiver import Receiver
 from tests.integration.notifications.service_process import ServiceProcess
 
-SECRET = "reminder-webhook-secret"
-JWT = "notifications-reminder-secret-32-bytes"
 DM = "client_decision_maker"
 EVERY_SECONDS = 2
 
 
 @pytest.fixture
-def settings(database_url: str, kafka_bootstrap: str) -> Settings:
-    return Settings(database_url=database_url, kafka_bootstrap=kafka_bootstrap, jwt_secret=JWT)
-
-
-@pytest.fixture
-async def elicitation(settings: Settings) -> AsyncIterator[Elicitation]:
-    bus = KafkaBus(settings.kafka_bootstrap)
-    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher("elicit"))
-    await runtime.start()
-    yield Elicitation(runtime)
-    await runtime.stop()
-
-
-@pytest.fixture
 def service(settings: Settings, tmp_path: Path) -> Iterator[ServiceProcess]:
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "ACCORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "ACCORD_JWT_SECRET": JWT,
-        "ACCORD_NOTIFY_WEBHOOK_SECRET": SECRET,
-        "ACCORD_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # the receiver
+    process = notifications_process(
+        settings,
+        tmp_path / "notifications.log",
         # Short reminders for the test: every 2 seconds (ISO 8601 duration).
-        "ACCORD_NOTIFY_REMINDER_EVERY": f"PT{EVERY_SECONDS}S",
-        "ACCORD_NOTIFY_SCHEDULER_INTERVAL_SECONDS": "0.3",
-        "ACCORD_NOTIFY_DELIVERY_INTERVAL_SECONDS": "0.2",
-    }
-    process = ServiceProcess(env, tmp_path / "notifications.log")
+        reminder_every=f"PT{EVERY_SECONDS}S",
+        scheduler_interval_seconds="0.3",
+        delivery_interval_seconds="0.2",
+    )
     yield process
     process.stop()
 
@@ -60,7 +38,7 @@ def service(settings: Settings, tmp_path: Path) -> Iterator[ServiceProcess]:
 async def test_reminders_fire_after_a_restart_and_stop_once_the_obligation_is_decided(
     settings: Settings, elicitation: Elicitation, service: ServiceProcess
 ) -> None:
-    hooks = Receiver(SECRET)
+    hooks = Receiver(WEBHOOK_SECRET)
     async with serving(hooks.app) as hook_url:
         am, li, tom = unique("am"), unique("li"), unique("tom")
         contract = await elicitation.contract(am, "")

@@ -7,14 +7,16 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from services.elicitation.application import Expectations
 from services.notifications.api import create_app
 from services.notifications.settings import NotifySettings
 from shared.bus_kafka import KafkaBus
-from shared.runtime import build_runtime
 from shared.settings import Settings
 from tests.integration.http_server import serving
-from tests.integration.notifications.contract_story import Elicitation, Notify
+from tests.integration.notifications.contract_story import (
+    Elicitation,
+    Notify,
+    elicitation_on_kafka,
+)
 from tests.integration.notifications.mailbox import Mailbox
 from tests.integration.notifications.receiver import Receiver
 
@@ -66,11 +68,8 @@ def notify_settings(mailbox: Mailbox) -> NotifySettings:
 
 @pytest.fixture
 async def elicitation(settings: Settings) -> AsyncIterator[Elicitation]:
-    bus = KafkaBus(settings.kafka_bootstrap)
-    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher("elicit"))
-    await runtime.start()
-    yield Elicitation(runtime)
-    await runtime.stop()
+    async with elicitation_on_kafka(settings) as elicitation:
+        yield elicitation
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
@@ -11,8 +12,21 @@ import httpx
 
 from services.elicitation.application import Expectations
 from shared.auth import mint_token
-from shared.runtime import ServiceRuntime
+from shared.bus_kafka import KafkaBus
+from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
+
+
+@asynccontextmanager
+async def elicitation_on_kafka(settings: Settings) -> AsyncIterator[Elicitation]:
+    """The elicitation service's application, publishing to the Kafka `settings` name."""
+    bus = KafkaBus(settings.kafka_bootstrap)
+    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher("elicit"))
+    await runtime.start()
+    try:
+        yield Elicitation(runtime)
+    finally:
+        await runtime.stop()
 
 
 class Elicitation:
