@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -13,6 +12,7 @@ import asyncpg
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from shared.batches import BatchLoop
 from shared.bus import Publisher
 from shared.contracts import registry
 from shared.contracts.registry import topic_for
@@ -133,13 +133,21 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.publish_timeout_seconds = publish_timeout_seconds
-        self._wake = asyncio.Event()
         self.published = 0
-        self.last_error = ""
+        # On a publishing error, e.g. OutOfOrderSequenceNumber after a broker blip leaves the
+        # idempotent producer stuck: a new producer, resuming from the recorded position.
+        self._loop = BatchLoop(
+            f"relay {service}", self.publish_next_batch, batch_size=batch_size,
+            idle_seconds=idle_seconds, on_failure=self._reset_publisher,
+        )  # fmt: skip
+
+    @property
+    def last_error(self) -> str:
+        return self._loop.last_error
 
     def wake(self) -> None:
         """Look at the log now rather than at the next poll (called after each command)."""
-        self._wake.set()
+        self._loop.wake()
 
     async def publish_next_batch(self) -> int:
         """Publish what follows the recorded position; record the new position; count it."""
@@ -163,27 +171,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until cancelled; on any publishing error recreate the producer and resume."""
-        backoff = 0.2
-        while True:
-            try:
-                if await self.publish_next_batch() == self.batch_size:
-                    continue
-                self.last_error = ""
-                backoff = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # e.g. OutOfOrderSequenceNumber after a broker blip leaves the idempotent
-                # producer stuck: a new producer, resuming from the recorded position.
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("relay %s: %s; recreating the producer", self.service, self.last_error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                await self._reset_publisher()
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+        await self._loop.run()
 
     async def _reset_publisher(self) -> None:
         try:

@@ -13,7 +13,6 @@ holds one slot, never the other notices.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -33,6 +32,7 @@ from services.notifications.digest import digest_text
 from services.notifications.idempotency import digest_key
 from services.notifications.preferences import Channel
 from services.notifications.settings import NotifySettings
+from shared.batches import BatchLoop
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +130,18 @@ class DeliveryWorker:
         self.settings = settings
         self.http = http
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
-        self._wake = asyncio.Event()
-        self.last_error = ""
+        self._loop = BatchLoop(
+            "notifications delivery", self.deliver_due,
+            batch_size=settings.delivery_batch_size,
+            idle_seconds=settings.delivery_interval_seconds,
+        )  # fmt: skip
+
+    @property
+    def last_error(self) -> str:
+        return self._loop.last_error
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def deliver_due(self) -> int:
         """Claim the due notices and send them all, concurrently; how many were claimed."""
@@ -203,23 +210,4 @@ class DeliveryWorker:
             raise DeliveryFailed(f"no channel {channel!r} for {outgoing.person_id}")
 
     async def run(self) -> None:
-        backoff = 0.2
-        while True:
-            try:
-                claimed = await self.deliver_due()
-                self.last_error = ""
-                backoff = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("notifications delivery: %s; retrying", self.last_error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if claimed < self.settings.delivery_batch_size:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wake.wait(), self.settings.delivery_interval_seconds
-                    )
+        await self._loop.run()

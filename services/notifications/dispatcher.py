@@ -6,7 +6,6 @@ after the command, before the row was removed) changes nothing the second time.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +18,7 @@ from services.notifications import inbox
 from services.notifications.actor import ServiceActor
 from services.notifications.digest import next_digest_at
 from services.notifications.settings import NotifySettings
+from shared.batches import BatchLoop
 from shared.database import Connection
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,13 @@ class Dispatcher:
         self.pool = pool
         self.settings = settings
         self.batch = batch
-        self.last_error = ""
+        self._loop = BatchLoop(
+            "notifications dispatcher", self.dispatch, batch_size=batch, idle_seconds=0.25
+        )
+
+    @property
+    def last_error(self) -> str:
+        return self._loop.last_error
 
     async def dispatch(self) -> int:
         """Run the oldest waiting rows, each removed once its command has run."""
@@ -105,23 +111,8 @@ class Dispatcher:
                 causation_id=causation_id,
             )  # fmt: skip
 
-    async def run(self, idle_seconds: float = 0.25) -> None:
-        backoff = 0.2
-        while True:
-            try:
-                if await self.dispatch() == self.batch:
-                    continue
-                self.last_error = ""
-                backoff = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("notifications dispatcher: %s; retrying", self.last_error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            await asyncio.sleep(idle_seconds)
+    async def run(self) -> None:
+        await self._loop.run()
 
 
 def _seconds(value: float | None) -> timedelta | None:

@@ -8,8 +8,6 @@ a crash repeats nothing and loses nothing. Two instances take turns on the posit
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -19,6 +17,7 @@ import asyncpg
 from eventsourcing.persistence import Notification
 
 from services.notifications.application import Notifications
+from shared.batches import BatchLoop
 from shared.database import Connection
 from shared.envelope import Envelope
 from shared.eventstore import StoreExecutor
@@ -49,11 +48,16 @@ class Ledger:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.on_applied = on_applied
-        self._wake = asyncio.Event()
-        self.last_error = ""
+        self._loop = BatchLoop(
+            "notifications ledger", self.catch_up, batch_size=batch_size, idle_seconds=idle_seconds
+        )
+
+    @property
+    def last_error(self) -> str:
+        return self._loop.last_error
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def start(self) -> None:
         await self.pool.execute(
@@ -85,24 +89,7 @@ class Ledger:
         return len(notifications)
 
     async def run(self) -> None:
-        backoff = 0.2
-        while True:
-            try:
-                if await self.catch_up() == self.batch_size:
-                    continue
-                self.last_error = ""
-                backoff = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("notifications ledger: %s; retrying", self.last_error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+        await self._loop.run()
 
 
 async def apply(conn: Connection, envelope: Envelope) -> None:

@@ -1,0 +1,72 @@
+"""Work done batch by batch until cancelled: the loop the outbox relay and the services'
+background workers share."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+# A failing batch is tried again after a pause that doubles from the first to the longest.
+FIRST_PAUSE = 0.2
+LONGEST_PAUSE = 5.0
+
+
+async def _nothing_to_repair() -> None:
+    return None
+
+
+class BatchLoop:
+    """Runs `step` (one batch; it answers how many items it handled) until cancelled.
+
+    After a full batch the next one runs at once; otherwise the loop waits `idle_seconds`, or
+    less when woken. A step that fails is tried again after a growing pause, `on_failure`
+    first (the relay recreates its producer); meanwhile `last_error` says why, for health
+    checks, and is cleared by the next step that succeeds.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], Awaitable[int]],
+        *,
+        batch_size: int,
+        idle_seconds: float,
+        on_failure: Callable[[], Awaitable[None]] = _nothing_to_repair,
+    ) -> None:
+        self.name = name
+        self.step = step
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self.on_failure = on_failure
+        self.last_error = ""
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Run the next batch now rather than after the idle wait."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        pause = FIRST_PAUSE
+        while True:
+            # Cleared before the step: a wake during it makes the next one run at once.
+            self._wake.clear()
+            try:
+                handled = await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("%s: %s; trying again in %.1f s", self.name, self.last_error, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, LONGEST_PAUSE)
+                await self.on_failure()
+                continue
+            self.last_error = ""
+            pause = FIRST_PAUSE
+            if handled < self.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)

@@ -1,0 +1,73 @@
+"""The loop the relay and the workers share: full batches back to back, a wait otherwise
+(cut short by a wake), and a failing step retried after a pause, its reason kept meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from shared import batches
+from shared.batches import BatchLoop
+
+
+async def test_full_batches_run_back_to_back_and_a_partial_one_waits_until_woken() -> None:
+    sizes = iter([3, 3, 1, 0])
+    ran: list[float] = []
+
+    async def step() -> int:
+        ran.append(time.monotonic())
+        return next(sizes, 0)
+
+    loop = BatchLoop("test", step, batch_size=3, idle_seconds=30)
+    task = asyncio.create_task(loop.run())
+    try:
+        async with asyncio.timeout(5):
+            while len(ran) < 3:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert len(ran) == 3  # after the partial batch it waits (30 s idle)...
+        loop.wake()
+        async with asyncio.timeout(5):
+            while len(ran) < 4:  # ...until woken
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_a_failing_step_is_retried_after_a_pause_and_its_reason_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(batches, "FIRST_PAUSE", 0.01)
+    outcomes: list[Exception | int] = [ConnectionError("broker away"), ConnectionError("still"), 0]
+    repairs = 0
+    seen_errors: list[str] = []
+
+    async def step() -> int:
+        outcome = outcomes.pop(0) if outcomes else 0
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def repair() -> None:
+        nonlocal repairs
+        repairs += 1
+        seen_errors.append(loop.last_error)
+
+    loop = BatchLoop("test", step, batch_size=10, idle_seconds=30, on_failure=repair)
+    task = asyncio.create_task(loop.run())
+    try:
+        async with asyncio.timeout(5):
+            while outcomes:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert repairs == 2
+    assert seen_errors == ["ConnectionError: broker away", "ConnectionError: still"]
+    assert loop.last_error == ""  # the step that succeeded cleared it
