@@ -7,8 +7,7 @@ its notices, the next reminder); a reminder that was fired or cancelled meanwhil
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import sys
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -22,8 +21,7 @@ from services.notifications.policies import Policy, Trigger, default_policies, p
 from services.notifications.reminder import ReminderKind
 from services.notifications.settings import NotifySettings
 from services.notifications.source import SourceEvent
-
-log = logging.getLogger(__name__)
+from shared.batches import BatchLoop
 
 
 def no_longer_wanted(policy: Policy, kind: str) -> bool:
@@ -41,7 +39,15 @@ class Scheduler:
         self.pool = pool
         self.settings = settings
         self.defaults = default_policies(settings.reminder_every, settings.reminder_before_due)
-        self.last_error = ""
+        # Every interval, whatever it found: reminders fall due with time, not with events.
+        self._loop = BatchLoop(
+            "notifications scheduler", self.fire_due, batch_size=sys.maxsize,
+            idle_seconds=settings.scheduler_interval_seconds,
+        )  # fmt: skip
+
+    @property
+    def last_error(self) -> str:
+        return self._loop.last_error
 
     async def fire_due(self) -> int:
         """Fire (or, for a decided obligation, cancel) every reminder due now."""
@@ -95,13 +101,4 @@ class Scheduler:
         )  # fmt: skip
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.fire_due()
-                self.last_error = ""
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("notifications scheduler: %s", self.last_error)
-            await asyncio.sleep(self.settings.scheduler_interval_seconds)
+        await self._loop.run()
