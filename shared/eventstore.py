@@ -7,12 +7,20 @@ import contextvars
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
 
 from shared.provenance import current_provenance
 from shared.settings import Settings, postgres_env
@@ -20,6 +28,28 @@ from shared.telemetry import current_traceparent
 
 A = TypeVar("A", bound=Application[Any])
 T = TypeVar("T")
+
+
+class DateAsISO(Transcoding):
+    """Calendar dates (a contract's start, deadlines, periods) stored as YYYY-MM-DD; a
+    service that stores dates registers it, and whatever reads its store decodes with it."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def stored_event_transcoder() -> JSONTranscoder:
+    """What decodes any service's stored events: the library's transcodings and Accord's."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
+        transcoder.register(transcoding)
+    return transcoder
 
 
 class AccordAggregate(Aggregate):

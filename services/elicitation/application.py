@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from services.elicitation import inputs
 from services.elicitation.contract import Contract, participant
@@ -35,22 +35,9 @@ from services.elicitation.participants import CLIENT_PEOPLE, DECISION_MAKERS, Ac
 from services.elicitation.risk import Risk, RiskKind
 from services.elicitation.terms import MeasurableTerms
 from shared.commands import CommandResult, command_result
-from shared.eventstore import AccordAggregate
+from shared.eventstore import AccordAggregate, DateAsISO
 
 T = TypeVar("T", bound=AccordAggregate)
-
-
-class DateAsISO(Transcoding):
-    """Calendar dates (a contract's start, deadlines, periods) stored as YYYY-MM-DD."""
-
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
 
 
 class Expectations(Application[UUID]):

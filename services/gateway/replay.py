@@ -17,20 +17,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Any, Literal, Protocol
 from uuid import UUID, uuid4
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
-    JSONTranscoder,
-    Transcoding,
-    UUIDAsHex,
-)
 
 from services.gateway.projections import dispatch
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
@@ -41,6 +33,7 @@ from shared.contracts import registry
 from shared.contracts.registry import topic_for
 from shared.database import create_pool
 from shared.envelope import Envelope, to_kafka
+from shared.eventstore import stored_event_transcoder
 from shared.projection import ProjectionRunner
 from shared.relay import event_id
 from shared.settings import Settings
@@ -342,27 +335,7 @@ class KafkaFeed:
 # Event stores
 
 
-class _DateAsISO(Transcoding):
-    """Elicitation stores calendar dates as YYYY-MM-DD under this name (its storage format)."""
-
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
-
-
-def _transcoder() -> JSONTranscoder:
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), _DateAsISO()):
-        transcoder.register(transcoding)
-    return transcoder
-
-
-_TRANSCODER = _transcoder()
+_TRANSCODER = stored_event_transcoder()
 # Fields of a stored event that are the library's, never the published contract's.
 _LIBRARY_FIELDS = {
     "originator_id",
