@@ -8,7 +8,6 @@ all run the worker and a session still closes once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ import asyncpg
 from services.ranking.closing import close_session
 from services.ranking.errors import VotingError
 from services.ranking.session_errors import VersionConflict
+from shared.batches import BatchLoop
 from shared.database import Connection
 from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime
@@ -37,8 +37,9 @@ CREATE TABLE IF NOT EXISTS session_deadlines (
 # Who the audit trail shows closing a session at its deadline.
 SCHEDULER = "accord-scheduler"
 SCHEDULER_ROLE = "scheduler"
-# How often the worker looks for sessions whose time has come.
-POLL_SECONDS = 1.0
+# How often the worker looks for sessions whose time has come, and how many it closes at once.
+POLL = 1.0
+BATCH = 50
 
 
 async def apply(conn: Connection, envelope: Envelope) -> None:
@@ -58,20 +59,22 @@ async def apply(conn: Connection, envelope: Envelope) -> None:
 
 async def close_when_due(runtime: ServiceRuntime[Any], pool: asyncpg.Pool) -> None:
     """Until cancelled: close each session whose closing time has passed."""
-    while True:
-        try:
-            due = await pool.fetch(
-                "SELECT session_id FROM session_deadlines WHERE closes_at <= now()"
-                " ORDER BY closes_at LIMIT 50"
-            )
-            for row in due:
-                try:
-                    await close_one(runtime, pool, row["session_id"])
-                except Exception:  # one session's trouble must not stop the others closing
-                    log.exception("closing session %s on time failed", row["session_id"])
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            log.warning("closing sessions on time: %s; trying again", error)
-        await asyncio.sleep(POLL_SECONDS)
+
+    async def close_due() -> int:
+        due = await pool.fetch(
+            "SELECT session_id FROM session_deadlines WHERE closes_at <= now()"
+            " ORDER BY closes_at LIMIT $1",
+            BATCH,
+        )
+        for row in due:
+            try:
+                await close_one(runtime, pool, row["session_id"])
+            except Exception:  # one session's trouble must not stop the others closing
+                log.exception("closing session %s on time failed", row["session_id"])
+        return len(due)
+
+    loop = BatchLoop("closing sessions on time", close_due, batch_size=BATCH, idle_seconds=POLL)
+    await loop.run()
 
 
 async def close_one(runtime: ServiceRuntime[Any], pool: asyncpg.Pool, session_id: UUID) -> None:
