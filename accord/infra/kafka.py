@@ -32,10 +32,11 @@ LIB_DIR = CACHE / "kafka" / "lib"
 # edited POM (new Kafka version) both trigger a fresh resolution.
 MARKER = LIB_DIR / ".resolved"
 
-# The broker's second listener asks for SASL credentials (PLAIN or SCRAM-SHA-256), for the
-# tests of a secured cluster; these are its only user's.
+# The broker's SASL listeners ask for credentials (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512),
+# for the tests of a secured cluster; these are their only user's.
 SASL_USERNAME = "accord"
 SASL_PASSWORD = "accord-test-secret"
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
 
 READY_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 30.0
@@ -155,8 +156,8 @@ CA_FILE = "broker-ca.pem"
 
 def server_properties(workdir: Path, ports: Ports) -> str:
     """Render a KRaft config for one combined broker+controller node: a plain listener, one
-    that asks for SASL credentials (PLAIN or SCRAM-SHA-256), one that speaks TLS, and one that
-    asks for the credentials over TLS."""
+    that asks for SASL credentials (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512), one that speaks
+    TLS, and one that asks for the credentials over TLS."""
     jaas = (
         "org.apache.kafka.common.security.plain.PlainLoginModule required"
         f' user_{SASL_USERNAME}="{SASL_PASSWORD}";'
@@ -177,11 +178,14 @@ def server_properties(workdir: Path, ports: Ports) -> str:
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
         "SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
-        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256",
+        "sasl.enabled.mechanisms": ",".join(("PLAIN", *SCRAM_MECHANISMS)),
         **{
-            f"listener.name.{listener}.{mechanism}.sasl.jaas.config": config
+            f"listener.name.{listener}.{mechanism.lower()}.sasl.jaas.config": config
             for listener in ("sasl_plaintext", "sasl_ssl")
-            for mechanism, config in (("plain", jaas), ("scram-sha-256", scram))
+            for mechanism, config in (
+                ("PLAIN", jaas),
+                *((name, scram) for name in SCRAM_MECHANISMS),
+            )
         },
         **{
             f"listener.name.{listener}.ssl.keystore.{key}": value
@@ -264,11 +268,17 @@ def _format_storage(lib: Path, workdir: Path, config: Path) -> None:
         return
     # Static controller.quorum.voters: a plain format, `--standalone` is for dynamic quorums.
     # The SASL listener's SCRAM user lives in the cluster metadata, written at format time.
-    scram = f"SCRAM-SHA-256=[name={SASL_USERNAME},password={SASL_PASSWORD}]"
+    scram = [
+        option
+        for mechanism in SCRAM_MECHANISMS
+        for option in (
+            "--add-scram",
+            f"{mechanism}=[name={SASL_USERNAME},password={SASL_PASSWORD}]",
+        )
+    ]
     command = [*_java(lib, workdir), "kafka.tools.StorageTool", "format",
                # One argument: an id may start with "-", which argparse would read as an option.
-               f"--cluster-id={_cluster_id()}", "-c", str(config),
-               "--add-scram", scram]  # fmt: skip
+               f"--cluster-id={_cluster_id()}", "-c", str(config), *scram]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")

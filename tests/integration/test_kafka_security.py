@@ -81,9 +81,9 @@ async def round_trip(settings: Settings) -> None:
     assert json.loads(received[0].value or b"") == {"text": "through a secured listener"}
 
 
-@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256"])
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
 async def test_clients_sign_in_to_a_cluster_that_asks_for_credentials(
-    kafka_listeners: KafkaListeners, mechanism: Literal["PLAIN", "SCRAM-SHA-256"]
+    kafka_listeners: KafkaListeners, mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 ) -> None:
     settings = signed_in(kafka_listeners, mechanism=mechanism)
     assert SASL_PASSWORD not in repr(KafkaAccess.of(settings))  # never in a log line
@@ -119,9 +119,9 @@ async def test_clients_speak_tls_to_a_broker_whose_certificate_they_trust(
     await publisher.stop()
 
 
-@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256"])
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
 async def test_a_wrong_password_is_refused(
-    kafka_listeners: KafkaListeners, mechanism: Literal["PLAIN", "SCRAM-SHA-256"]
+    kafka_listeners: KafkaListeners, mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 ) -> None:
     settings = signed_in(kafka_listeners, password="guessed", mechanism=mechanism)
     bus = KafkaBus(KafkaAccess.of(settings), "accord-sasl")
