@@ -63,35 +63,50 @@ def _load(info: Info[GatewayContext, None], batch: Batch[T], contract_id: str) -
     return loading
 
 
-def selected_relations(info: Info[GatewayContext, None]) -> set[str]:
-    """The contract relations the query selects on the field being resolved, by name (aliased
-    or not); one under a fragment or a directive is left to load as it comes."""
-    node = info._raw_info.field_nodes[0]  # graphql-core's node: strawberry's copy is deep
-    selections = node.selection_set.selections if node.selection_set else ()
+def selected_relations(info: Info[GatewayContext, None], *path: str) -> set[str]:
+    """The contract relations the query selects by name (aliased or not) on the field being
+    resolved, or on the field at `path` below it (`edges`, `node` for a connection); one
+    under a fragment or a directive is left to load as it comes."""
+    nodes = list(info._raw_info.field_nodes)  # graphql-core's: strawberry's copy is deep
+    for name in path:
+        nodes = [
+            s
+            for node in nodes
+            if node.selection_set
+            for s in node.selection_set.selections
+            if isinstance(s, FieldNode) and s.name.value == name and not s.directives
+        ]
     return {
         s.name.value
-        for s in selections
+        for node in nodes
+        if node.selection_set
+        for s in node.selection_set.selections
         if isinstance(s, FieldNode) and s.name.value in RELATIONS and not s.directives
     }
 
 
-async def prefetch(ctx: GatewayContext, contract_id: str, relations: set[str]) -> None:
-    """Load now the contract's relations the query selects: its relation fields then answer
-    at once, where each would cost graphql-core a coroutine and a task to wait for its
-    DataLoader. A single relation is read straight into its DataLoader's cache; several go
-    through the DataLoaders together. The same queries run; a load that fails is left to its
-    field, which reads again and reports the error at its own path."""
+async def prefetch(ctx: GatewayContext, contract_ids: Sequence[str], relations: set[str]) -> None:
+    """Load now the relations the query selects on these contracts: their relation fields
+    then answer at once, where each would cost graphql-core a coroutine and a task to wait
+    for its DataLoader. A single relation is read straight into its DataLoader's cache;
+    several go through the DataLoaders together. The same queries run (one per relation,
+    whatever the number of contracts); a load that fails is left to its field, which reads
+    again and reports the error at its own path."""
+    if not contract_ids:
+        return
     loaders = [(RELATIONS[name], ctx.loader(RELATIONS[name])) for name in relations]
     missing = [
-        (batch, loader) for batch, loader in loaders if not loader.cache_map.get(contract_id)
+        (batch, loader)
+        for batch, loader in loaders
+        if not all(loader.cache_map.get(key) for key in contract_ids)
     ]
     if len(missing) == 1:
         [(batch, loader)] = missing
         with suppress(Exception):
-            [loaded] = await batch(ctx.pool, [contract_id])
-            loader.prime(contract_id, loaded)
+            loaded = await batch(ctx.pool, list(contract_ids))
+            loader.prime_many(dict(zip(contract_ids, loaded, strict=True)))
         return
-    for load in [loader.load(contract_id) for _, loader in missing]:
+    for load in [loader.load_many(contract_ids) for _, loader in missing]:
         with suppress(Exception):
             await load
 
@@ -216,7 +231,7 @@ class Query:
         ctx, relations = _ctx(info), selected_relations(info)
         found = await visible_contract(ctx, str(id), with_people="participants" in relations)
         if found is not None:
-            await prefetch(ctx, str(found.id), relations)
+            await prefetch(ctx, [str(found.id)], relations)
         return found
 
     @strawberry.field(description="The caller's contracts, newest last; keyset-paginated.")
@@ -243,6 +258,8 @@ class Query:
             Edge(cursor=encode_cursor(r["created_at"], r["contract_id"]), node=contract_of(r))
             for r in rows[:limit]
         ]
+        relations = selected_relations(info, "edges", "node")
+        await prefetch(ctx, [str(edge.node.id) for edge in edges], relations)
         return Connection(
             edges=edges,
             page_info=PageInfo(

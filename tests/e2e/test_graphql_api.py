@@ -182,6 +182,27 @@ def test_aliases_directives_and_fragments_read_the_same_relations(accord: Any) -
     assert isinstance(contract["risks"], list)
 
 
+def test_a_page_of_contracts_shows_each_as_the_contract_itself_does(accord: Any) -> None:
+    url, _, _ = accord
+    opened = ask(
+        url,
+        "am",
+        """mutation { openContract(input: {clientOrganisation: "Fabrikam", title: "Field service",
+        providerOrganisation: "Contoso", startsOn: "2027-01-01", name: "Am",
+        role: "provider_account_manager"}) { __typename ... on ContractChanged { consistent } } }""",
+    )
+    assert opened["data"]["openContract"] == {"__typename": "ContractChanged", "consistent": True}
+    fields = "id title participants { personId role } expectations { id text } risks { title }"
+    page = ask(url, "am", f"{{ contracts(first: 20) {{ edges {{ node {{ {fields} }} }} }} }}")
+    nodes = [edge["node"] for edge in page["data"]["contracts"]["edges"]]
+    assert len(nodes) >= 2 and any(node["expectations"] for node in nodes)
+    for node in nodes:
+        alone = ask(
+            url, "am", f"query($id: ID!) {{ contract(id: $id) {{ {fields} }} }}", id=node["id"]
+        )
+        assert alone["data"]["contract"] == node
+
+
 def test_any_object_is_found_again_by_its_global_id(accord: Any) -> None:
     url, demo, _ = accord
     contract = ask(
