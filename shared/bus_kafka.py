@@ -201,7 +201,6 @@ class KafkaBus:
 
     def __init__(self, cluster: str | KafkaAccess, client_id: str = "accord") -> None:
         self.access = access(cluster)
-        self.bootstrap = self.access.bootstrap
         # Prefixes every client's id, so the broker's logs, metrics and quotas tell deployments
         # (and each deployment's services and groups) apart.
         self.client_id = client_id

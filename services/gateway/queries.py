@@ -63,26 +63,25 @@ def _load(info: Info[GatewayContext, None], batch: Batch[T], contract_id: str) -
     return loading
 
 
+def _plain_fields(nodes: Sequence[FieldNode]) -> list[FieldNode]:
+    """The fields selected directly below `nodes`, leaving out fragments and directives."""
+    return [
+        s
+        for node in nodes
+        if node.selection_set
+        for s in node.selection_set.selections
+        if isinstance(s, FieldNode) and not s.directives
+    ]
+
+
 def selected_relations(info: Info[GatewayContext, None], *path: str) -> set[str]:
     """The contract relations the query selects by name (aliased or not) on the field being
     resolved, or on the field at `path` below it (`edges`, `node` for a connection); one
     under a fragment or a directive is left to load as it comes."""
     nodes = list(info._raw_info.field_nodes)  # graphql-core's: strawberry's copy is deep
     for name in path:
-        nodes = [
-            s
-            for node in nodes
-            if node.selection_set
-            for s in node.selection_set.selections
-            if isinstance(s, FieldNode) and s.name.value == name and not s.directives
-        ]
-    return {
-        s.name.value
-        for node in nodes
-        if node.selection_set
-        for s in node.selection_set.selections
-        if isinstance(s, FieldNode) and s.name.value in RELATIONS and not s.directives
-    }
+        nodes = [f for f in _plain_fields(nodes) if f.name.value == name]
+    return {f.name.value for f in _plain_fields(nodes) if f.name.value in RELATIONS}
 
 
 async def prefetch(ctx: GatewayContext, contract_ids: Sequence[str], relations: set[str]) -> None:

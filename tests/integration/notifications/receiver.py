@@ -35,6 +35,8 @@ class Receiver:
         self.accepted: dict[str, dict[str, Any]] = {}
         self.by_path: dict[str, list[str]] = {}
         self.raw: Counter[str] = Counter()
+        # The Host header of every signed arrival: the name the sender was given.
+        self.hosts: list[str] = []
         self.bad_signatures = 0
         self.app = Starlette(routes=[Route("/hook/{behaviour}", self.hook, methods=["POST"])])
 
@@ -48,6 +50,7 @@ class Receiver:
             self.bad_signatures += 1
             return JSONResponse({"error": "bad signature"}, status_code=401)
         key = headers[IDEMPOTENCY_HEADER]
+        self.hosts.append(headers.get("host", ""))
         behaviour = request.path_params["behaviour"]
         self.raw[key] += 1
         if self.delay:

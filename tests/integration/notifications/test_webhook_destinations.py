@@ -35,6 +35,29 @@ async def test_a_private_address_is_not_called_unless_its_network_is_allowed(
     assert hooks.raw == {"notice-1": 1}
 
 
+async def test_a_webhook_goes_to_the_address_checked_under_the_urls_own_name(
+    receiver: tuple[Receiver, str],
+) -> None:
+    """No second lookup between the check and the connection (DNS rebinding): the request
+    leaves for the checked address, with the URL's Host header and TLS server name."""
+    hooks, url = receiver  # listening on 127.0.0.1
+    named = url.replace("127.0.0.1", "localhost") + "/hook/ok"
+    port = httpx.URL(url).port
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request)
+
+    loopback = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
+    async with httpx.AsyncClient(timeout=5, event_hooks={"request": [record]}) as http:
+        await webhook.send(http, named, OUTGOING, SECRET, int(time.time()), loopback)
+    [request] = sent
+    assert request.url.host in {"127.0.0.1", "::1"} and request.url.port == port
+    assert request.extensions["sni_hostname"] == "localhost"
+    assert hooks.raw == {"notice-1": 1}
+    assert hooks.hosts == [f"localhost:{port}"]
+
+
 async def test_a_webhook_url_into_a_private_network_is_refused_when_it_is_chosen(
     elicitation: Elicitation, notify: Notify
 ) -> None:

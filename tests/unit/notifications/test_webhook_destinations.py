@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
-import httpx
 import pytest
 
-from services.notifications.channels import webhook
 from services.notifications.channels.destinations import ClosedDestination, check_url
-from services.notifications.channels.outgoing import Outgoing
 
 PRIVATE = [
     "http://127.0.0.1:8000/hook",
@@ -47,27 +44,3 @@ async def test_an_allowed_network_opens_its_addresses_and_no_others() -> None:
 async def test_what_is_not_an_http_url_is_refused(url: str) -> None:
     with pytest.raises(ClosedDestination):
         await check_url(url, [])
-
-
-async def test_a_webhook_is_sent_to_the_address_checked_under_its_own_name() -> None:
-    """No second lookup between the check and the connection (DNS rebinding): the request
-    goes to the checked address, with the URL's Host header and TLS server name."""
-    seen: list[httpx.Request] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200)
-
-    outgoing = Outgoing(
-        key="k-1", message_id="k-1", contract_id="c-1", person_id="p-1", subject="s", text="t",
-        payload={},
-    )  # fmt: skip
-    loopback = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
-        await webhook.send(http, "http://localhost:8765/hook?x=1", outgoing, "secret", 0, loopback)
-    [request] = seen
-    assert (request.url.host, request.url.port, request.url.raw_path) in {
-        ("127.0.0.1", 8765, b"/hook?x=1"), ("::1", 8765, b"/hook?x=1"),
-    }  # fmt: skip
-    assert request.headers["host"] == "localhost:8765"
-    assert request.extensions["sni_hostname"] == "localhost"
