@@ -104,21 +104,27 @@ def auth(settings: Settings, person: str) -> dict[str, str]:
     return {"authorization": f"Bearer {mint_token(settings, person)}"}
 
 
-async def test_votes_on_a_contracts_expectations_publish_its_corporate_ranking(
-    settings: Settings, elicitation: ServiceRuntime[Expectations], ranking: httpx.AsyncClient
-) -> None:
-    contract_id, (desk, availability, report) = await a_contract_with_measurable_expectations(
-        elicitation
-    )
-    # Ranking learns the contract only from Kafka: wait until its view knows the ballot.
+async def known_ballot(
+    ranking: httpx.AsyncClient, settings: Settings, contract_id: str
+) -> httpx.Response:
+    """Ranking learns the contract only from Kafka: wait until its view knows the ballot."""
     async with asyncio.timeout(60):
         while True:
             ballot = await ranking.get(
                 f"/contracts/{contract_id}/ballot", headers=auth(settings, "am")
             )
             if ballot.status_code == 200 and len(ballot.json()["expectations"]) == 3:
-                break
+                return ballot
             await asyncio.sleep(0.2)
+
+
+async def test_votes_on_a_contracts_expectations_publish_its_corporate_ranking(
+    settings: Settings, elicitation: ServiceRuntime[Expectations], ranking: httpx.AsyncClient
+) -> None:
+    contract_id, (desk, availability, report) = await a_contract_with_measurable_expectations(
+        elicitation
+    )
+    ballot = await known_ballot(ranking, settings, contract_id)
     assert sorted(ballot.json()["voters"]) == sorted(DECISION_MAKERS)
     opened = await ranking.post(
         f"/contracts/{contract_id}/prioritizations",
@@ -183,14 +189,7 @@ async def test_a_session_closes_at_its_closing_time_even_across_a_restart(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as ranking,
     ):
-        async with asyncio.timeout(60):
-            while True:
-                ballot = await ranking.get(
-                    f"/contracts/{contract_id}/ballot", headers=auth(settings, "am")
-                )
-                if ballot.status_code == 200 and len(ballot.json()["expectations"]) == 3:
-                    break
-                await asyncio.sleep(0.2)
+        await known_ballot(ranking, settings, contract_id)
         closes_at = datetime.now(UTC) + timedelta(seconds=5)
         opened = await ranking.post(
             f"/contracts/{contract_id}/prioritizations",
