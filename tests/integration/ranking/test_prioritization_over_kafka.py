@@ -19,6 +19,7 @@ from services.ranking.api import create_app
 from shared.auth import mint_token
 from shared.bus_kafka import KafkaBus
 from shared.contracts import registry
+from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
 from tests.integration.kafka_tools import read_topic
@@ -118,6 +119,21 @@ async def known_ballot(
             await asyncio.sleep(0.2)
 
 
+async def until_published(settings: Settings, contract_id: str) -> list[Envelope]:
+    """The contract's ranking events on Kafka, once its corporate ranking is among them."""
+    async with asyncio.timeout(60):
+        while True:
+            events = [
+                m.envelope()
+                for m in await read_topic(
+                    settings.kafka_bootstrap, "accord.ranking.v1", key=contract_id
+                )
+            ]
+            if any(e.type.endswith(".CorporatePrioritiesPublished.v1") for e in events):
+                return events
+            await asyncio.sleep(0.3)
+
+
 async def test_votes_on_a_contracts_expectations_publish_its_corporate_ranking(
     settings: Settings, elicitation: ServiceRuntime[Expectations], ranking: httpx.AsyncClient
 ) -> None:
@@ -158,18 +174,8 @@ async def test_votes_on_a_contracts_expectations_publish_its_corporate_ranking(
     )
     assert closed.status_code == 200, closed.text
 
-    async with asyncio.timeout(60):
-        while True:
-            published = [
-                m.envelope()
-                for m in await read_topic(
-                    settings.kafka_bootstrap, "accord.ranking.v1", key=contract_id
-                )
-                if m.envelope().type == "accord.ranking.CorporatePrioritiesPublished.v1"
-            ]
-            if published:
-                break
-            await asyncio.sleep(0.3)
+    events = await until_published(settings, contract_id)
+    published = [e for e in events if e.type.endswith(".CorporatePrioritiesPublished.v1")]
     (event,) = published
     jsonschema.validate(event.data, registry.lookup(event.type).json_schema())
     assert event.data["ranking"] == [availability, desk, report]
@@ -227,20 +233,8 @@ async def test_a_session_closes_at_its_closing_time_even_across_a_restart(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as ranking,
     ):
-        async with asyncio.timeout(60):
-            while True:
-                events = [
-                    m.envelope()
-                    for m in await read_topic(
-                        settings.kafka_bootstrap, "accord.ranking.v1", key=contract_id
-                    )
-                ]
-                published = [
-                    e for e in events if e.type.endswith(".CorporatePrioritiesPublished.v1")
-                ]
-                if published:
-                    break
-                await asyncio.sleep(0.3)
+        events = await until_published(settings, contract_id)
+        published = [e for e in events if e.type.endswith(".CorporatePrioritiesPublished.v1")]
         (closed,) = [e for e in events if e.type.endswith(".PrioritizationClosed.v1")]
         assert (closed.actor_id, closed.data["closed_by"]) == (
             "accord-scheduler",
