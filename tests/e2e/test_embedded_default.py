@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,8 +33,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def accord_dev(data_dir: Path) -> Iterator[tuple[str, str]]:
-    """Start `accord dev`, answer its GraphQL URL and database URL, stop it with Ctrl-C."""
+def accord_dev(data_dir: Path, log: list[str] | None = None) -> Iterator[tuple[str, str]]:
+    """Start `accord dev`, answer its GraphQL URL and database URL, stop it with Ctrl-C.
+
+    Its log is read all along, into `log` if given: a full pipe would stop the server."""
     env = {**os.environ, "ACCORD_DATA_DIR": str(data_dir), "ACCORD_PORT": str(free_port())}
     env.pop("DATABASE_URL", None)  # the embedded default: its own PostgreSQL
     process = subprocess.Popen(
@@ -42,6 +45,8 @@ def accord_dev(data_dir: Path) -> Iterator[tuple[str, str]]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    lines: list[str] = [] if log is None else log
+    reader = None
     try:
         seen = ""
         url = database = ""
@@ -55,12 +60,18 @@ def accord_dev(data_dir: Path) -> Iterator[tuple[str, str]]:
                 database = found[1]
             if found := READY.search(line):
                 url = found[1]
+        reader = threading.Thread(target=lines.extend, args=(process.stderr,), daemon=True)
+        reader.start()
         _wait_until_answering(url)
         yield url, database
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=60)
-        rest = process.stderr.read() if process.stderr else ""
+        if reader is None:  # it stopped before it was ready
+            lines.append(process.stderr.read() if process.stderr else "")
+        else:
+            reader.join(timeout=10)
+        rest = "".join(lines)
     assert code == 0, rest
     assert "Accord stopped" in rest
 
