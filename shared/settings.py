@@ -6,11 +6,11 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -65,11 +65,22 @@ class Settings(BaseSettings):
     graphql_introspection: bool = True
     # How long a mutation waits for the read model to show its own change.
     read_your_writes_seconds: float = 3.0
+    # Subjects (token `sub`) who may appoint and remove anyone on any contract, an auditor at
+    # once included: comma-separated, e.g. `ACCORD_ADMINISTRATORS=it-admin,compliance-admin`.
+    administrators: Annotated[frozenset[str], NoDecode] = frozenset()
 
     def service_url(self, service: str) -> str:
         """The base URL of a service's HTTP API."""
         named: str = getattr(self, f"{service}_url", "")
         return named or f"http://{self.host}:{self.port}/{service}"
+
+    @field_validator("administrators", mode="before")
+    @classmethod
+    def _administrators_from_text(cls, value: object) -> object:
+        """The environment names administrators as comma-separated text."""
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @model_validator(mode="after")
     def _database_from_postgres_variables(self) -> Settings:

@@ -90,12 +90,16 @@ class Expectations(Application[UUID]):
         email: str = "",
         phone: str = "",
         expected_version: int | None = None,
+        administrator: bool = False,
     ) -> CommandResult:
+        """`by` appoints a participant (see contract.py for who may appoint whom); an auditor is
+        nominated by one side and joins when the other confirms. `administrator` says that `by`
+        is one of the configured administrators, who may appoint anyone at once."""
         contract = self._contract(contract_id, expected_version)
         newcomer = participant(
             person_id=person_id, name=name, role=role, side=side, email=email, phone=phone
         )
-        contract.join(newcomer, by=by)
+        contract.join(newcomer, by=by, administrator=administrator)
         return self._store(contract)
 
     def leave_participant(
@@ -106,9 +110,12 @@ class Expectations(Application[UUID]):
         person_id: str,
         reason: str = "",
         expected_version: int | None = None,
+        administrator: bool = False,
     ) -> CommandResult:
+        """A participant leaves, or `by` (their side's appointer, or an administrator) removes
+        them; a side's last person who can appoint for it stays until a successor joins."""
         contract = self._contract(contract_id, expected_version)
-        contract.leave(person_id, reason=reason, by=by)
+        contract.leave(person_id, reason=reason, by=by, administrator=administrator)
         return self._store(contract)
 
     def ask_question(

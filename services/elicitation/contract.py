@@ -1,4 +1,13 @@
-"""The Contract aggregate: who takes part on each side, and the discovery questions asked."""
+"""The Contract aggregate: who takes part on each side, and the discovery questions asked.
+
+Who may appoint whom: each side appoints and removes only its own people. The provider's
+account managers appoint for the provider; the client's sponsors appoint for the client or,
+while it has no sponsor, its first client person (the earliest to join who is still on it). A
+side with no appointer yet is seeded by the other side's appointer, with one person who can
+appoint for it. An auditor joins when one side's appointer nominates them and the other side's
+appointer confirms. A configured administrator may appoint and remove anyone. Nobody, an
+administrator included, removes a side's last person who can appoint for it.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +21,14 @@ from eventsourcing.domain import event
 from services.elicitation import inputs
 from services.elicitation.errors import (
     AlreadyAParticipant,
+    AuditorAwaitsConfirmation,
     ContactInvalid,
+    LastOfRole,
+    NominationDiffers,
     NotAParticipant,
     NotPermitted,
+    NotTheAppointer,
+    NotYourSide,
     QuestionAlreadyAnswered,
     QuestionNotAnswered,
     RoleNotOnSide,
@@ -22,6 +36,7 @@ from services.elicitation.errors import (
     WrongRole,
 )
 from services.elicitation.participants import (
+    APPOINTING,
     DECISION_MAKERS,
     SIDES_OF,
     Act,
@@ -47,6 +62,16 @@ class Question:
     @property
     def answered(self) -> bool:
         return bool(self.answer)
+
+
+@dataclass(frozen=True)
+class Nomination:
+    """An auditor one side's appointer named, waiting for the other side's to confirm."""
+
+    auditor: Participant
+    nominated_by: str
+    # The side of the appointer who nominated; the other side confirms.
+    by_side: Side
 
 
 class Contract(AccordAggregate):
@@ -97,7 +122,9 @@ class Contract(AccordAggregate):
         self.title = title
         self.starts_on = starts_on
         self.opened_by = opened_by
+        # In the order they joined: the client's first person is its appointer without a sponsor.
         self.participants: dict[str, Participant] = {}
+        self.nominations: dict[str, Nomination] = {}
         self.questions: dict[UUID, Question] = {}
 
     # Who takes part
@@ -123,9 +150,91 @@ class Contract(AccordAggregate):
             raise WrongRole(person_id, participant.role, [r.value for r in needed], purpose)
         return participant
 
-    def join(self, newcomer: Participant, *, by: str) -> None:
-        self.authorise(by, Act.MANAGE_PARTICIPANTS)
-        self._add(newcomer, by=by)
+    def appointers(self, side: Side) -> list[Participant]:
+        """Who appoints and removes the people of `side` (see the module's docstring)."""
+        able = [
+            p for p in self.participants.values() if p.side is side and p.role in APPOINTING[side]
+        ]
+        if side is Side.CLIENT:
+            sponsors = [p for p in able if p.role is Role.CLIENT_SPONSOR]
+            return sponsors or able[:1]
+        return able
+
+    def join(self, newcomer: Participant, *, by: str, administrator: bool = False) -> None:
+        """`by` appoints the newcomer; an auditor is nominated first, then confirmed."""
+        if administrator:
+            self._add(newcomer, by=by)
+        elif newcomer.role is Role.AUDITOR:
+            self._appoint_auditor(newcomer, by=by)
+        else:
+            self._appointer_for(by, newcomer.side, newcomer.role, seeding=True)
+            self._add(newcomer, by=by)
+
+    def _appointer_for(self, by: str, side: Side, role: Role, *, seeding: bool) -> Participant:
+        """`by`, if they may appoint (or remove) a `role` on `side`; with `seeding`, a side that
+        has no appointer yet may be given one by the other side's appointer."""
+        actor = self.authorise(by, Act.MANAGE_PARTICIPANTS)
+        if self._appoints(actor, side):
+            return actor
+        if (
+            seeding
+            and self._appoints(actor, actor.side)
+            and not self.appointers(side)
+            and role in APPOINTING[side]
+        ):
+            return actor
+        if actor.side is not side:
+            raise NotYourSide(by, actor.side.value, side.value)
+        appointers = [p.person_id for p in self.appointers(side)]
+        raise NotTheAppointer(by, actor.role.value, side.value, appointers)
+
+    def _appoints(self, participant: Participant, side: Side) -> bool:
+        return any(p.person_id == participant.person_id for p in self.appointers(side))
+
+    def _appoint_auditor(self, auditor: Participant, *, by: str) -> None:
+        """The first side's appointer nominates the auditor; the other side's confirms."""
+        actor = self.authorise(by, Act.MANAGE_PARTICIPANTS)
+        if not self._appoints(actor, actor.side):
+            appointers = [p.person_id for p in self.appointers(actor.side)]
+            raise NotTheAppointer(by, actor.role.value, actor.side.value, appointers)
+        existing = self.participants.get(auditor.person_id)
+        if existing is not None:
+            raise AlreadyAParticipant(auditor.person_id, existing.role)
+        nomination = self.nominations.get(auditor.person_id)
+        if nomination is None:
+            self._auditor_nominated(
+                contract_id=self.id,
+                person_id=auditor.person_id,
+                name=auditor.name,
+                side=auditor.side.value,
+                email=auditor.email,
+                phone=auditor.phone,
+                nominated_by=by,
+            )
+            return
+        if nomination.auditor.side is not auditor.side:
+            raise NominationDiffers(
+                auditor.person_id, nomination.auditor.side.value, auditor.side.value
+            )
+        if nomination.by_side is actor.side:
+            other = Side.CLIENT if actor.side is Side.PROVIDER else Side.PROVIDER
+            raise AuditorAwaitsConfirmation(auditor.person_id, nomination.nominated_by, other)
+        self._add(auditor, by=by)
+
+    @event("AuditorNominated")
+    def _auditor_nominated(
+        self,
+        contract_id: UUID,
+        person_id: str,
+        name: str,
+        side: str,
+        email: str,
+        phone: str,
+        nominated_by: str,
+    ) -> None:
+        auditor = Participant(person_id, name, Side(side), Role.AUDITOR, email, phone)
+        by_side = self.participants[nominated_by].side
+        self.nominations[person_id] = Nomination(auditor, nominated_by, by_side)
 
     def _add(self, newcomer: Participant, *, by: str) -> None:
         existing = self.participants.get(newcomer.person_id)
@@ -157,12 +266,20 @@ class Contract(AccordAggregate):
         self.participants[person_id] = Participant(
             person_id, name, Side(side), Role(role), email, phone
         )
+        self.nominations.pop(person_id, None)
 
-    def leave(self, person_id: str, *, reason: str, by: str) -> None:
-        """A participant leaves; they may go themselves, or be removed by someone who manages."""
-        self.participant(person_id)
-        if by != person_id:
-            self.authorise(by, Act.MANAGE_PARTICIPANTS)
+    def leave(self, person_id: str, *, reason: str, by: str, administrator: bool = False) -> None:
+        """A participant leaves; they may go themselves, or be removed by their side's appointer
+        (or an administrator), but never as the last who can appoint for their side."""
+        leaving = self.participant(person_id)
+        if by != person_id and not administrator:
+            self._appointer_for(by, leaving.side, leaving.role, seeding=False)
+        able = APPOINTING[leaving.side]
+        if leaving.role in able and not any(
+            p.side is leaving.side and p.role in able and p.person_id != person_id
+            for p in self.participants.values()
+        ):
+            raise LastOfRole(person_id, leaving.side.value, [r.value for r in able])
         self._participant_left(
             contract_id=self.id,
             person_id=person_id,

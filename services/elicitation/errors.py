@@ -552,3 +552,77 @@ class RecoveryStepAlreadyCompleted(WrongState):
             gap_id=gap_id,
             step=step,
         )
+
+
+# Who may appoint whom
+
+
+class NotYourSide(Forbidden):
+    code = "NOT_YOUR_SIDE"
+
+    def __init__(self, person_id: str, their_side: object, side: object) -> None:
+        super().__init__(
+            f"{person_id} takes part on the {their_side} side and may not appoint or remove "
+            f"people on the {side} side: each side appoints its own",
+            person_id=person_id,
+            their_side=their_side,
+            side=side,
+        )
+
+
+class NotTheAppointer(Forbidden):
+    code = "NOT_THE_APPOINTER"
+
+    def __init__(
+        self, person_id: str, role: object, side: object, appointers: Iterable[str]
+    ) -> None:
+        appointers = sorted(appointers)
+        who = " or ".join(appointers) or "no one yet"
+        super().__init__(
+            f"{person_id} takes part as {role}; the {side} side's people are appointed and "
+            f"removed by {who}",
+            person_id=person_id,
+            role=role,
+            side=side,
+            appointers=appointers,
+        )
+
+
+class LastOfRole(WrongState):
+    code = "LAST_OF_ROLE"
+
+    def __init__(self, person_id: str, side: object, roles: Iterable[str]) -> None:
+        roles = sorted(roles)
+        super().__init__(
+            f"{person_id} is the last {' or '.join(roles)} on the {side} side: appoint a "
+            "successor before they leave",
+            person_id=person_id,
+            side=side,
+            roles=roles,
+        )
+
+
+class AuditorAwaitsConfirmation(WrongState):
+    code = "AUDITOR_AWAITS_CONFIRMATION"
+
+    def __init__(self, person_id: str, nominated_by: str, confirming_side: object) -> None:
+        super().__init__(
+            f"{person_id} was nominated as auditor by {nominated_by}; the {confirming_side} "
+            "side's appointer confirms it (or an administrator appoints them)",
+            person_id=person_id,
+            nominated_by=nominated_by,
+            confirming_side=confirming_side,
+        )
+
+
+class NominationDiffers(InvalidValue):
+    code = "NOMINATION_DIFFERS"
+
+    def __init__(self, person_id: str, nominated_side: object, side: object) -> None:
+        super().__init__(
+            f"{person_id} was nominated as auditor on the {nominated_side} side, not the "
+            f"{side} side",
+            person_id=person_id,
+            nominated_side=nominated_side,
+            side=side,
+        )

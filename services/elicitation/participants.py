@@ -33,6 +33,14 @@ PROVIDER_TEAM = frozenset({Role.PROVIDER_ACCOUNT_MANAGER, Role.PROVIDER_DELIVERY
 DECISION_MAKERS = frozenset({Role.CLIENT_DECISION_MAKER})
 CLIENT_PEOPLE = frozenset({Role.CLIENT_DECISION_MAKER, Role.CLIENT_SPONSOR})
 
+# The roles from which a side's appointer comes (the Contract picks who: every account manager
+# for the provider; for the client its sponsors or, while it has none, its first client person).
+# A side keeps at least one person in these roles, so that someone can always appoint for it.
+APPOINTING: Mapping[Side, frozenset[Role]] = {
+    Side.PROVIDER: frozenset({Role.PROVIDER_ACCOUNT_MANAGER}),
+    Side.CLIENT: CLIENT_PEOPLE,
+}
+
 
 class Act(StrEnum):
     """Something a participant does to the record, named as the refusal message reads."""

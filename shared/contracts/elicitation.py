@@ -162,6 +162,31 @@ class ParticipantLeftV1(EventContract):
     removed_by: str
 
 
+@contract(
+    SERVICE,
+    "AuditorNominated",
+    example={
+        "contract_id": _CONTRACT,
+        "person_id": "olive.berg@harbour.example",
+        "name": "Olive Berg",
+        "side": "client",
+        "email": "olive.berg@harbour.example",
+        "phone": "",
+        "nominated_by": "amira.khan@northgate.example",
+    },
+)
+class AuditorNominatedV1(EventContract):
+    """One side's appointer named an auditor, who joins when the other side's confirms."""
+
+    contract_id: UUID
+    person_id: str
+    name: str
+    side: Side
+    email: str
+    phone: str
+    nominated_by: str
+
+
 # Discovery
 
 

@@ -62,17 +62,20 @@ class Story:
             role="provider_account_manager",
             email=AMIRA,
         ).id
-        for person, name, role, side in [
-            (SAM, "Sam Osei", "provider_delivery_lead", None),
-            (LI, "Li Wei", "client_decision_maker", None),
-            (TOM, "Tom Okafor", "client_decision_maker", None),
-            (GRACE, "Grace Hall", "client_sponsor", None),
-            (OLIVE, "Olive Berg", "auditor", "client"),
+        # Each side appoints its own people: Amira seeds the client side with its sponsor, who
+        # appoints the rest of it; an auditor is nominated by one side and confirmed by the other.
+        for appointer, person, name, role, side in [
+            (AMIRA, SAM, "Sam Osei", "provider_delivery_lead", None),
+            (AMIRA, GRACE, "Grace Hall", "client_sponsor", None),
+            (GRACE, LI, "Li Wei", "client_decision_maker", None),
+            (GRACE, TOM, "Tom Okafor", "client_decision_maker", None),
+            (AMIRA, OLIVE, "Olive Berg", "auditor", "client"),
+            (GRACE, OLIVE, "Olive Berg", "auditor", "client"),
         ]:
             self.do(
                 self.app.join_participant,
                 self.contract_id,
-                by=AMIRA,
+                by=appointer,
                 person_id=person,
                 name=name,
                 role=role,

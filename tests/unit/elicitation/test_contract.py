@@ -114,7 +114,7 @@ def test_someone_already_on_the_contract_cannot_join_it_again(story: Story) -> N
         story.do(
             story.app.join_participant,
             story.contract_id,
-            by=AMIRA,
+            by=GRACE,
             person_id=LI,
             name="Li Wei",
             role="client_sponsor",
@@ -175,7 +175,7 @@ def test_a_participant_may_leave_of_their_own_accord(story: Story) -> None:
 
 
 def test_a_participant_who_left_can_no_longer_act_on_the_contract(story: Story) -> None:
-    story.do(story.app.leave_participant, story.contract_id, by=AMIRA, person_id=TOM)
+    story.do(story.app.leave_participant, story.contract_id, by=GRACE, person_id=TOM)
     with story.refused("NOT_A_PARTICIPANT"):
         story.proposed(by=TOM)
 

@@ -10,7 +10,7 @@ from shared.bus_memory import InProcessBus
 from shared.contracts import registry
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
-from tests.unit.elicitation.story import AMIRA, LI, MEASURABLE, ROLES, SAM, TOM
+from tests.unit.elicitation.story import AMIRA, LI, MEASURABLE, OLIVE, ROLES, SAM, TOM
 
 TOPIC = "accord.elicitation.v1"
 
@@ -29,7 +29,7 @@ class Meeting:
 
 
 async def every_kind_of_event(do: Meeting) -> str:
-    """One contract's life, touching each of the 27 published event types; its id."""
+    """One contract's life, touching each of the 28 published event types; its id."""
     app = do.app
     contract = (
         await do(
@@ -45,7 +45,12 @@ async def every_kind_of_event(do: Meeting) -> str:
     ).id
     for person, role in [(SAM, "provider_delivery_lead"), (LI, "client_decision_maker")]:
         await do(app.join_participant, contract, by=AMIRA, person_id=person, name=person, role=role)
-    await do(app.join_participant, contract, by=AMIRA, person_id=TOM, name="Tom", role=ROLES[TOM])
+    # The client's first person appoints the rest of its side; an auditor is nominated.
+    await do(app.join_participant, contract, by=LI, person_id=TOM, name="Tom", role=ROLES[TOM])
+    await do(
+        app.join_participant, contract, by=AMIRA, person_id=OLIVE, name="Olive", role="auditor",
+        side="client",
+    )  # fmt: skip
     await do(app.leave_participant, contract, by=TOM, person_id=TOM, reason="Moved on")
     question = (
         await do(
@@ -177,7 +182,7 @@ async def test_every_event_type_is_published_as_its_registered_contract() -> Non
     published = {envelope.type for envelope in envelopes}
     registered = {spec.ce_type for spec in registry.for_service("elicitation")}
     assert published == registered
-    assert len(registered) == 27
+    assert len(registered) == 28
     for envelope in envelopes:
         spec = registry.lookup(envelope.type)
         jsonschema.validate(envelope.data, spec.json_schema())
