@@ -108,28 +108,42 @@ def asyncapi(
 @app.command()
 def replay(
     source: Annotated[
-        str, typer.Option(help="kafka (the topics) or store (the services' event stores).")
-    ] = "kafka",
+        str | None,
+        typer.Option(
+            help="kafka (the topics) or store (the services' event stores); default: kafka"
+            " when ACCORD_KAFKA_BOOTSTRAP is set, else store (the embedded default)."
+        ),
+    ] = None,
 ) -> None:
-    """Drop and rebuild every read model, with progress; the live ones serve until the swap."""
+    """Drop and rebuild every read model, with progress; the live ones serve until the swap.
+
+    Without DATABASE_URL it works on the embedded default's data (ACCORD_DATA_DIR): on the
+    server of the `accord dev` running there, or on one it starts and stops itself."""
     import asyncio
 
     from rich.progress import Progress
 
-    from services.gateway.replay import rebuild
+    from accord.infra.pgdata import DataInUse
+    from services.gateway.replay import ReplayFailed, rebuild
 
+    settings = get_settings()
+    source = source or ("kafka" if settings.kafka_bootstrap else "store")
     if source not in ("kafka", "store"):
         raise typer.BadParameter("source is kafka or store")
-    settings = get_settings()
-    if not settings.database_url:
-        raise typer.BadParameter("set DATABASE_URL (or POSTGRES_*) to the read models' database")
-    with Progress() as bar:
-        task = bar.add_task(f"rebuilding from {source}", total=None)
+    try:
+        with embedded.database(settings, share=True) as ready, Progress() as bar:
+            task = bar.add_task(f"rebuilding from {source}", total=None)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total or None)
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total or None)
 
-        applied = asyncio.run(rebuild(settings, source, progress))  # type: ignore[arg-type]
+            applied = asyncio.run(rebuild(ready, source, progress))  # type: ignore[arg-type]
+    except DataInUse as busy:
+        typer.echo(f"{busy.code}: {busy}", err=True)
+        raise typer.Exit(1) from None
+    except ReplayFailed as failed:
+        typer.echo(f"REPLAY_FAILED: {failed}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"rebuilt the read models from {applied} events")
 
 

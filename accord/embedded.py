@@ -14,7 +14,7 @@ from rich.console import Console
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from accord.infra import postgres
+from accord.infra import pgdata, postgres
 from accord.processes import FACTORIES, Process
 from shared.bus_memory import InProcessBus
 from shared.settings import Settings
@@ -49,25 +49,41 @@ def embedded_app(settings: Settings) -> Starlette:
 
 
 @contextlib.contextmanager
-def database(settings: Settings) -> Iterator[Settings]:
-    """The named database, or the embedded server on data_dir (started here, stopped after)."""
+def database(settings: Settings, *, share: bool = False) -> Iterator[Settings]:
+    """The named database, or the embedded server on data_dir (started here, stopped after).
+
+    Raises pgdata.DataInUse while another Accord process runs the server on data_dir, unless
+    `share`: then that running server is used (and left running)."""
     if settings.database_url:
         yield settings
         return
-    with postgres.start(Path(settings.data_dir) / "postgres", durable=True) as server:
-        yield settings.model_copy(update={"database_url": server.url})
+    try:
+        server = postgres.start(Path(settings.data_dir) / "postgres", durable=True)
+    except pgdata.DataInUse as busy:
+        if not (share and busy.url):
+            raise
+        running = busy.url
+    else:
+        with server:
+            yield settings.model_copy(update={"database_url": server.url})
+        return
+    yield settings.model_copy(update={"database_url": running})
 
 
 def run(settings: Settings, *, demo: bool = False) -> None:
     """Start everything, print where, serve until Ctrl-C; the data stays in data_dir."""
     configure_telemetry("accord")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    with database(settings) as ready:
-        console.print(f"database: {ready.database_url}")
-        console.print(f"[bold]Accord GraphQL:[/bold] http://{ready.host}:{ready.port}/graphql")
-        if demo:
-            threading.Thread(target=_load_demo, args=(ready,), daemon=True).start()
-        uvicorn.run(embedded_app(ready), host=ready.host, port=ready.port, log_level="warning")
+    try:
+        with database(settings) as ready:
+            console.print(f"database: {ready.database_url}")
+            console.print(f"[bold]Accord GraphQL:[/bold] http://{ready.host}:{ready.port}/graphql")
+            if demo:
+                threading.Thread(target=_load_demo, args=(ready,), daemon=True).start()
+            uvicorn.run(embedded_app(ready), host=ready.host, port=ready.port, log_level="warning")
+    except pgdata.DataInUse as busy:
+        console.print(f"{busy.code}: {busy}", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
     console.print("Accord stopped; data kept in " + str(Path(settings.data_dir).resolve()))
 
 

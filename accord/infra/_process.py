@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+
+# prctl(2) option: the signal the kernel sends this process when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -39,9 +45,17 @@ def log_tail(path: Path, lines: int = 40) -> str:
 
 
 def spawn(
-    command: list[str], output: Path, cwd: Path, user: str | None = None
+    command: list[str],
+    output: Path,
+    cwd: Path,
+    user: str | None = None,
+    die_with_parent: int | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start a server in its own session, its stdout and stderr appended to output."""
+    """Start a server in its own session, its stdout and stderr appended to output.
+
+    die_with_parent: the signal the server gets when this process dies (Linux only), however
+    it dies; the thread calling this must live as long as the server, as the kernel watches it.
+    """
     with output.open("ab") as out:
         # Own session: a Ctrl-C in the terminal reaches only us, and we stop the server in
         # order instead of it dying half-way through its shutdown.
@@ -53,7 +67,24 @@ def spawn(
             cwd=cwd,
             user=user,
             start_new_session=True,
+            preexec_fn=_dying_with_parent(die_with_parent),
         )
+
+
+def _dying_with_parent(sig: int | None) -> Callable[[], None] | None:
+    """A preexec_fn that has the kernel send sig to the child when its parent dies."""
+    if sig is None or sys.platform != "linux":
+        return None
+    parent = os.getpid()
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arrange() -> None:
+        # Runs in the child after fork and after the switch to `user` (which would clear it).
+        libc.prctl(PR_SET_PDEATHSIG, sig)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os.kill(os.getpid(), sig)
+
+    return arrange
 
 
 def stop_group(

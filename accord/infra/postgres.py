@@ -1,4 +1,5 @@
-"""PostgreSQL for tests: the server named by the environment, else one from the pgserver wheel."""
+"""PostgreSQL for the embedded default and the tests: the server named by the environment, else
+one from the pgserver wheel."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 from urllib.parse import quote
 
+from accord.infra import pgdata
 from accord.infra._process import free_port, log_tail, spawn, stop_group
 
 with warnings.catch_warnings():
@@ -40,12 +43,17 @@ class PostgresServer:
 
     url: str
     process: subprocess.Popen[bytes] | None = None
+    # The data folder's lock (pgdata.claim), let go once the server has stopped.
+    lock: IO[str] | None = None
 
     def stop(self) -> None:
         """Stop the embedded server (fast shutdown); an external one is left alone."""
         if self.process is not None:
             # SIGINT is Postgres' "fast" shutdown; SIGTERM ("smart") waits for every client.
             stop_group(self.process, STOP_TIMEOUT_S, graceful=signal.SIGINT)
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
 
     def __enter__(self) -> PostgresServer:
         return self
@@ -86,28 +94,40 @@ def external_url(env: dict[str, str]) -> str | None:
 
 
 def _start_embedded(workdir: Path, *, durable: bool) -> PostgresServer:
-    """Init (once) and run the wheel's Postgres on a free loopback TCP port."""
+    """Init (once) and run the wheel's Postgres on a free loopback TCP port.
+
+    Raises pgdata.DataInUse while another Accord process runs a server on workdir."""
     # pgserver.get_server() listens only on a unix socket on Linux and daemonizes through
     # pg_ctl; running the wheel's `postgres` as our child gives TCP, which every client and
     # process can use, and a process we wait for (and reap) on stop.
-    datadir = workdir / "pgdata"
-    run_as = _prepare_datadir(datadir)
-    if not (datadir / "PG_VERSION").exists():
-        _initdb(datadir, run_as)
-    port = free_port()
-    log = workdir / "postgres.log"
-    command = [
-        str(POSTGRES_BIN_PATH / "postgres"), "-D", str(datadir),
-        "-h", "127.0.0.1", "-p", str(port), "-c", "unix_socket_directories=",
-        "-c", "max_connections=200",
-        # Throwaway test data: an OS crash is the only thing fsync guards against there.
-        "-c", f"fsync={'on' if durable else 'off'}",
-    ]  # fmt: skip
-    process = spawn(command, log, cwd=datadir, user=run_as)
-    server = PostgresServer(url=f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{SUPERUSER}")
-    server.process = process
+    given = workdir / "pgdata"
+    # Absolute: initdb and postgres run with the data dir as their working directory.
+    datadir = given.resolve()
+    lock = pgdata.claim(workdir)
+    server = PostgresServer(url="", lock=lock)
     try:
-        _wait_ready(process, port, log)
+        run_as = _prepare_datadir(datadir)
+        pgdata.move_nested(datadir, given)
+        # Nobody else holds the lock: a server still running here outlived its Accord process.
+        pgdata.stop_left_behind(datadir)
+        if not (datadir / "PG_VERSION").exists():
+            _initdb(datadir, run_as)
+        port = free_port()
+        log = workdir / "postgres.log"
+        command = [
+            str(POSTGRES_BIN_PATH / "postgres"), "-D", str(datadir),
+            "-h", "127.0.0.1", "-p", str(port), "-c", "unix_socket_directories=",
+            "-c", "max_connections=200",
+            # Throwaway test data: an OS crash is the only thing fsync guards against there.
+            "-c", f"fsync={'on' if durable else 'off'}",
+        ]  # fmt: skip
+        # If we die without stopping it (kill -9), the kernel asks it for a fast shutdown;
+        # where it cannot, the next start finds it by postmaster.pid and stops it.
+        server.process = spawn(
+            command, log, cwd=datadir, user=run_as, die_with_parent=signal.SIGINT
+        )
+        server.url = f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{SUPERUSER}"
+        _wait_ready(server.process, port, log)
     except BaseException:
         server.stop()
         raise

@@ -3,87 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import psycopg
-import pytest
 
 from shared.auth import mint_token
 from shared.settings import Settings
+from tests.e2e.accord_process import accord_dev
 
-READY = re.compile(r"Accord GraphQL: (http://\S+/graphql)")
-DATABASE = re.compile(r"database: (postgresql://\S+)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def accord_dev(data_dir: Path, log: list[str] | None = None) -> Iterator[tuple[str, str]]:
-    """Start `accord dev`, answer its GraphQL URL and database URL, stop it with Ctrl-C.
-
-    Its log is read all along, into `log` if given: a full pipe would stop the server."""
-    env = {**os.environ, "ACCORD_DATA_DIR": str(data_dir), "ACCORD_PORT": str(free_port())}
-    env.pop("DATABASE_URL", None)  # the embedded default: its own PostgreSQL
-    process = subprocess.Popen(
-        [sys.executable, "-m", "accord", "dev"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = [] if log is None else log
-    reader = None
-    try:
-        seen = ""
-        url = database = ""
-        assert process.stderr is not None
-        while not url:
-            line = process.stderr.readline()
-            if not line:
-                pytest.fail(f"accord dev exited early:\n{seen}")
-            seen += line
-            if found := DATABASE.search(line):
-                database = found[1]
-            if found := READY.search(line):
-                url = found[1]
-        reader = threading.Thread(target=lines.extend, args=(process.stderr,), daemon=True)
-        reader.start()
-        _wait_until_answering(url)
-        yield url, database
-    finally:
-        process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=60)
-        if reader is None:  # it stopped before it was ready
-            lines.append(process.stderr.read() if process.stderr else "")
-        else:
-            reader.join(timeout=10)
-        rest = "".join(lines)
-    assert code == 0, rest
-    assert "Accord stopped" in rest
-
-
-def _wait_until_answering(url: str) -> None:
-    for _ in range(100):
-        try:
-            httpx.get(url.replace("/graphql", "/healthz"), timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    pytest.fail(f"{url} never answered")
+__all__ = ["accord_dev"]  # tests/e2e/test_graphql_api.py imports it from here
 
 
 def graphql(url: str, query: str) -> dict[str, object]:
