@@ -206,12 +206,14 @@ class Command:
     method: str
     resource: str | None
     leading: tuple[str, ...] = ()
+    # The command tells the application whether the caller is a configured administrator.
+    administered: bool = False
 
 
 COMMANDS = [
     Command("/contracts", OpenContract, "open_contract", None),
-    Command("/contracts/{id:uuid}/participants", JoinParticipant, "join_participant", "contract"),
-    Command("/contracts/{id:uuid}/participants/leave", LeaveParticipant, "leave_participant", "contract"),
+    Command("/contracts/{id:uuid}/participants", JoinParticipant, "join_participant", "contract", administered=True),
+    Command("/contracts/{id:uuid}/participants/leave", LeaveParticipant, "leave_participant", "contract", administered=True),
     Command("/contracts/{id:uuid}/questions", AskQuestion, "ask_question", "contract"),
     Command("/contracts/{id:uuid}/answers", AnswerQuestion, "answer_question", "contract", ("question_id",)),
     Command("/contracts/{id:uuid}/expectations", ProposeExpectation, "propose_expectation", "contract"),
@@ -276,6 +278,10 @@ def handler(spec: Command) -> Any:
         args.extend(fields.pop(name) for name in spec.leading)
         if isinstance(body, AgreeRecoveryPlan):
             fields["steps"] = [step.model_dump() for step in body.steps]
+        if spec.administered:
+            fields["administrator"] = actor.subject in request.app.state.administrators
+            if fields["administrator"] and role == "not_a_participant":
+                role = "administrator"
         result: CommandResult = await runtime.execute(
             getattr(runtime.app, spec.method),
             *args,
@@ -348,4 +354,6 @@ ROUTES: list[BaseRoute] = [
 
 
 def create_app(settings: Settings, bus: Bus) -> Starlette:
-    return service_app(SERVICE, Expectations, settings, bus, ROUTES)
+    app = service_app(SERVICE, Expectations, settings, bus, ROUTES)
+    app.state.administrators = settings.administrators
+    return app
