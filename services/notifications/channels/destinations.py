@@ -23,15 +23,50 @@ class ClosedDestination(Exception):
     """The URL is not a webhook destination this deployment may call; says why."""
 
 
+# IPv6 forms that carry an IPv4 address in their last 32 bits: NAT64's well-known prefix
+# (RFC 6052) and the deprecated IPv4-compatible form. (IPv4-mapped and 6to4 have their own
+# properties in `ipaddress`.)
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+# Not globally reachable, though this Python's `ipaddress` does not know it yet: NAT64's
+# local-use prefix (RFC 8215).
+NOT_GLOBAL = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, 6to4, NAT64, compatible), if any."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64 or (address in IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
+
+
+def is_public(address: Address) -> bool:
+    """Globally routable and unicast, and so is the IPv4 address it embeds, if any."""
+    if not address.is_global or address.is_multicast:
+        return False
+    if any(address in network for network in NOT_GLOBAL):
+        return False
+    inner = embedded_ipv4(address)
+    return inner is None or is_public(inner)
+
+
 def check_address(host: str, address: Address, allowed: Sequence[Network]) -> None:
-    """Public addresses pass; any other only inside an allowed network."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_global or any(address in network for network in allowed):
+    """Public addresses pass; any other only inside an allowed network (the address itself,
+    or the IPv4 address it embeds)."""
+    if is_public(address):
+        return
+    named = [a for a in (address, embedded_ipv4(address)) if a is not None]
+    if any(a in network for a in named for network in allowed):
         return
     raise ClosedDestination(
-        f"{host} is {address}, a private address; webhooks reach private networks only when"
-        " ACCORD_NOTIFY_WEBHOOK_ALLOWED_NETWORKS names them"
+        f"{host} is {address}, a private address or another that is not public unicast;"
+        " webhooks reach such networks only when ACCORD_NOTIFY_WEBHOOK_ALLOWED_NETWORKS names them"
     )
 
 

@@ -69,6 +69,9 @@ async def test_a_webhook_url_into_a_private_network_is_refused_when_it_is_chosen
         "http://169.254.169.254/latest/meta-data/",  # the cloud metadata address
         "http://10.0.0.7:8080/admin",
         "http://[::ffff:10.0.0.7]/hook",
+        "http://224.0.0.1/hook",  # multicast
+        "http://[64:ff9b::a00:1]/hook",  # NAT64 of 10.0.0.1
+        "http://[2002:a9fe:a9fe::]/hook",  # 6to4 of the metadata address
         "ftp://example.com/hook",
     ):
         answer = await notify.post(
