@@ -79,6 +79,7 @@ class Demo:
     elicitation: str
     ranking: str
     notifications: str
+    gateway: str
     made: dict[str, Any] = field(default_factory=dict)
 
     def post(self, person: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -96,9 +97,18 @@ class Demo:
     def e(self, person: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.post(person, f"{self.elicitation}{path}", body)
 
+    def graphql(self, person: str, query: str, **variables: Any) -> dict[str, Any]:
+        """The data of a GraphQL operation; any error in the answer stops the demo."""
+        answer = self.post(person, self.gateway, {"query": query, "variables": variables})
+        if answer.get("errors"):
+            raise RuntimeError(f"GraphQL as {person}: {answer['errors']}")
+        data: dict[str, Any] = answer["data"]
+        return data
+
 
 def build(demo: Demo) -> dict[str, Any]:
-    """The whole story: meeting, refinement, advice, obligations, risk, delivery, prioritization."""
+    """The whole story: meeting, refinement, advice, obligations, risk, delivery and the
+    recovery of a missed target, prioritization."""
     contract = demo.e("am", "/contracts", {
         "client_organisation": "Northwind Retail", "provider_organisation": "Contoso Managed Services",
         "title": "Managed IT operations 2027-2029", "starts_on": "2027-01-01",
@@ -125,9 +135,9 @@ def build(demo: Demo) -> dict[str, Any]:
             "email": "eve.carter@northwind.example",
         },
     )
-    for person, (name, _) in DECISION_MAKERS.items():
+    for person, (name, _) in DECISION_MAKERS.items():  # each side appoints its own people
         demo.e(
-            "am",
+            SPONSOR[0],
             f"{c}/participants",
             {
                 "person_id": person,
@@ -225,8 +235,9 @@ def build(demo: Demo) -> dict[str, Any]:
     })["id"]  # fmt: skip
     demo.e("cso", f"/risks/{risk}/acknowledge", {})
 
+    measured = {}
     for index, value in [(4, "99.7"), (8, "99.1"), (2, "25")]:
-        demo.e(
+        measured[index] = demo.e(
             "lead",
             f"/expectations/{expectations[index][0]}/measurements",
             {
@@ -235,7 +246,8 @@ def build(demo: Demo) -> dict[str, Any]:
                 "value": value,
                 "source": "January service report",
             },
-        )
+        )["created"]
+    recovery = close_the_gap(demo, expectations[8][0], measured[8])
 
     ranking = prioritize(demo, contract, [e for e, _ in expectations], dict(expectations))
     return {
@@ -243,7 +255,44 @@ def build(demo: Demo) -> dict[str, Any]:
         "expectations": len(expectations),
         "ranking": ranking,
         "notices": notices(demo, contract),
+        "recovery": recovery,
     }
+
+
+GAP = """mutation($e: ID!, $m: ID!) { acknowledgeGap(input: {expectationId: $e, measurementId: $m,
+  cause: "Two stores ran without their spare till over the January sales"}) {
+  __typename ... on ExpectationChanged { created } ... on Refusal { code message } } }"""
+PLAN = """mutation($e: ID!, $g: ID!, $steps: [RecoveryStepInput!]!) { agreeRecoveryPlan(input: {
+  expectationId: $e, gapId: $g, steps: $steps, agreedWith: "cso", revisedTarget: "99.5"}) {
+  __typename ... on Refusal { code message } } }"""
+STEP = """mutation($e: ID!, $g: ID!, $n: Int!) { completeRecoveryStep(input: {expectationId: $e,
+  gapId: $g, step: $n, note: "done"}) { __typename ... on Refusal { code message } } }"""
+RECOVERY_STEPS = [
+    {"action": "Put a spare till in every store", "owner": "lead", "due_on": "2027-02-15"},
+    {"action": "Check each spare before trading starts", "owner": "cso", "due_on": "2027-02-28"},
+]
+
+
+def close_the_gap(demo: Demo, expectation: str, measurement: str) -> dict[str, Any]:
+    """The missed till target: gap acknowledged, plan agreed (dated steps, a revised target),
+    each step completed. Through GraphQL, as a front end does it: the gateway forwards the
+    nested, dated steps, which the services' own API never exercises."""
+    acknowledged = demo.graphql("am", GAP, e=expectation, m=measurement)["acknowledgeGap"]
+    _check("acknowledgeGap", acknowledged)
+    gap = acknowledged["created"]
+    plan = demo.graphql("am", PLAN, e=expectation, g=gap, steps=[
+        {"action": s["action"], "owner": s["owner"], "dueOn": s["due_on"]} for s in RECOVERY_STEPS
+    ])  # fmt: skip
+    _check("agreeRecoveryPlan", plan["agreeRecoveryPlan"])
+    for number, step in enumerate(RECOVERY_STEPS, start=1):
+        done = demo.graphql(step["owner"], STEP, e=expectation, g=gap, n=number)
+        _check("completeRecoveryStep", done["completeRecoveryStep"])
+    return {"expectation_id": expectation, "gap_id": gap, "steps": len(RECOVERY_STEPS)}
+
+
+def _check(mutation: str, answer: dict[str, Any]) -> None:
+    if answer["__typename"] != "ExpectationChanged":
+        raise RuntimeError(f"{mutation}: {answer}")
 
 
 def notices(demo: Demo, contract: str) -> int:
@@ -302,10 +351,12 @@ def run(base_url: str, settings: Settings) -> dict[str, Any]:
             f"{base_url}/elicitation",
             f"{base_url}/ranking",
             f"{base_url}/notifications",
+            f"{base_url}/graphql",
         )
         summary = build(demo)
     console.print(
         f"demo contract {summary['contract_id']}: {summary['expectations']} expectations, "
-        f"corporate ranking published, {summary['notices']} notices sent"
+        f"corporate ranking published, a missed target recovered in"
+        f" {summary['recovery']['steps']} steps, {summary['notices']} notices sent"
     )
     return summary

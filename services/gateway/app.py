@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -35,8 +34,6 @@ from shared.database import create_pool
 from shared.health import health_routes
 from shared.settings import Settings
 from shared.shutdown import close_pool
-
-log = logging.getLogger(__name__)
 
 # Subscriptions are served over graphql-transport-ws only.
 OVER_HTTP = (OperationType.QUERY, OperationType.MUTATION)
@@ -135,9 +132,8 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
             return await _refuse(scope, receive, send, 400, message)
         answer = process_result(result)
         errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
-        for answered in errors:
+        for answered in errors:  # each was logged once, with the request id, as it was masked
             answered.setdefault("extensions", {})["requestId"] = request_id
-            log.info("graphql error %s: %s", request_id, answered.get("message"))
         await Response(orjson.dumps(answer), media_type="application/json")(scope, receive, send)
 
 

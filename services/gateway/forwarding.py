@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from services.gateway.context import GatewayContext
-from services.gateway.outcomes import Refusal, refusal_for
+from services.gateway.outcomes import Refusal, Unavailable, code_for, refusal, refusal_for
 
 
-@dataclass(frozen=True)
-class Accepted:
+class Accepted(BaseModel):
     """The service stored the command's events."""
 
     id: str
@@ -21,10 +20,19 @@ class Accepted:
     created: str | None = None
 
 
+class ServiceRefusal(BaseModel):
+    """A service's typed error answer."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
 async def forward(
     ctx: GatewayContext, service: str, path: str, body: dict[str, Any]
 ) -> Accepted | Refusal:
-    """POST the command; the service checks the rules and roles again."""
+    """POST the command; the service checks the rules and roles again. Whatever it answers,
+    the caller gets a typed outcome: an answer that is not the JSON expected is a refusal too."""
     url = ctx.settings.service_url(service) + path
     headers = {"authorization": ctx.authorization, "x-correlation-id": ctx.request_id}
     try:
@@ -36,20 +44,22 @@ async def forward(
             f"the {service} service could not be reached; nothing was changed",
             {"reason": type(error).__name__},
         )
+    status = response.status_code
     try:
-        answer: dict[str, Any] = response.json()
-    except ValueError:
-        answer = {}
-    if response.status_code == 200:
-        return Accepted(
-            id=answer["id"],
-            version=answer["version"],
-            positions=answer["positions"],
-            created=answer.get("created"),
+        if status == 200:
+            return Accepted.model_validate_json(response.content)
+        refused = ServiceRefusal.model_validate_json(response.content)
+    except ValidationError:
+        return _unreadable(service, status)
+    return refusal_for(status, refused.code, refused.message, refused.details)
+
+
+def _unreadable(service: str, status: int) -> Refusal:
+    if status == 200:  # it may have done it: say so, never "nothing was changed"
+        message = (
+            f"the {service} service answered in a form the gateway cannot read;"
+            " reload to see whether the change was made"
         )
-    return refusal_for(
-        response.status_code,
-        answer.get("code", "UNAVAILABLE"),
-        answer.get("message", f"the {service} service answered {response.status_code}"),
-        answer.get("details"),
-    )
+        return refusal(Unavailable, "UNREADABLE_ANSWER", message, {"status": status})
+    message = f"the {service} service answered {status}"
+    return refusal_for(status, code_for(status), message, {"status": status})

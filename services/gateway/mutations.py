@@ -8,59 +8,81 @@ changed object from the read model once the projector has applied the command's 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import strawberry
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from services.gateway import inputs, reads
-from services.gateway.access import actor_of
+from services.gateway.access import actor_of, sees, unseen
 from services.gateway.consistency import caught_up, events_of_command
 from services.gateway.context import GatewayContext
 from services.gateway.forwarding import Accepted, forward
-from services.gateway.outcomes import BadInput, Conflict, Forbidden, NotFound, Unavailable
+from services.gateway.ids import NotAnId, path, uuid_text
+from services.gateway.outcomes import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Refusal,
+    Unavailable,
+    refusal,
+)
+from services.gateway.protection import log_refusal
 from services.gateway.queries import Contract, load_contract
 from services.gateway.types import Expectation, Obligation, Prioritization, Risk
+
+CREATED = (
+    "The id of what the mutation created: the object itself (a contract, an expectation...) or"
+    " something inside it (a question, a measurement, a gap); null if it created nothing."
+)
+CONSISTENT = "False if the read model had not yet caught up."
 
 
 @strawberry.type
 class ContractChanged:
     contract: Contract | None
     version: int
-    consistent: bool = strawberry.field(description="False if the read model had not yet caught up.")  # fmt: skip
-    created: strawberry.ID | None = None
+    consistent: bool = strawberry.field(description=CONSISTENT)
+    created: strawberry.ID | None = strawberry.field(default=None, description=CREATED)
 
 
 @strawberry.type
 class ExpectationChanged:
     expectation: Expectation | None
     version: int
-    consistent: bool
-    created: strawberry.ID | None = None
+    consistent: bool = strawberry.field(description=CONSISTENT)
+    created: strawberry.ID | None = strawberry.field(default=None, description=CREATED)
 
 
 @strawberry.type
 class ObligationChanged:
     obligation: Obligation | None
     version: int
-    consistent: bool
+    consistent: bool = strawberry.field(description=CONSISTENT)
+    created: strawberry.ID | None = strawberry.field(default=None, description=CREATED)
 
 
 @strawberry.type
 class RiskChanged:
     risk: Risk | None
     version: int
-    consistent: bool
+    consistent: bool = strawberry.field(description=CONSISTENT)
+    created: strawberry.ID | None = strawberry.field(default=None, description=CREATED)
 
 
 @strawberry.type
 class PrioritizationChanged:
     prioritization: Prioritization | None
     version: int
-    consistent: bool
+    consistent: bool = strawberry.field(description=CONSISTENT)
+    created: strawberry.ID | None = strawberry.field(default=None, description=CREATED)
 
 
 Refusals = BadInput | NotFound | Forbidden | Conflict | Unavailable
@@ -73,45 +95,49 @@ PrioritizationResult = Annotated[
 ]
 
 
-async def _contract(ctx: GatewayContext, accepted: Accepted, ok: bool) -> ContractChanged:
-    found = await load_contract(ctx, accepted.id)
-    created = None if accepted.created is None else strawberry.ID(accepted.created)
-    return ContractChanged(contract=found, version=accepted.version, consistent=ok, created=created)
+@dataclass(frozen=True)
+class Done:
+    """A command the service accepted: the object to show, and what the command created."""
+
+    key: str
+    version: int
+    consistent: bool
+    created: strawberry.ID | None
 
 
-async def _expectation(ctx: GatewayContext, accepted: Accepted, ok: bool) -> ExpectationChanged:
-    found = await reads.expectation(ctx.pool, accepted.id)
-    created = None if accepted.created is None else strawberry.ID(accepted.created)
-    return ExpectationChanged(expectation=found, version=accepted.version, consistent=ok, created=created)  # fmt: skip
+async def _contract(ctx: GatewayContext, done: Done) -> ContractChanged:
+    found = await load_contract(ctx, done.key)
+    return ContractChanged(contract=found, version=done.version, consistent=done.consistent, created=done.created)  # fmt: skip
 
 
-async def _obligation(ctx: GatewayContext, accepted: Accepted, ok: bool) -> ObligationChanged:
+async def _expectation(ctx: GatewayContext, done: Done) -> ExpectationChanged:
+    found = await reads.expectation(ctx.pool, done.key)
+    return ExpectationChanged(expectation=found, version=done.version, consistent=done.consistent, created=done.created)  # fmt: skip
+
+
+async def _obligation(ctx: GatewayContext, done: Done) -> ObligationChanged:
     row = await ctx.pool.fetchval(
-        "SELECT contract_id FROM obligations WHERE obligation_id = $1", accepted.id
+        "SELECT contract_id FROM obligations WHERE obligation_id = $1", done.key
     )
     found = (
-        [o for o in (await reads.obligations_of(ctx.pool, [row]))[0] if o.id == accepted.id]
+        [o for o in (await reads.obligations_of(ctx.pool, [row]))[0] if o.id == done.key]
         if row
         else []
     )
-    return ObligationChanged(obligation=found[0] if found else None, version=accepted.version, consistent=ok)  # fmt: skip
+    return ObligationChanged(obligation=found[0] if found else None, version=done.version, consistent=done.consistent, created=done.created)  # fmt: skip
 
 
-async def _risk(ctx: GatewayContext, accepted: Accepted, ok: bool) -> RiskChanged:
-    row = await ctx.pool.fetchval("SELECT contract_id FROM risks WHERE risk_id = $1", accepted.id)
+async def _risk(ctx: GatewayContext, done: Done) -> RiskChanged:
+    row = await ctx.pool.fetchval("SELECT contract_id FROM risks WHERE risk_id = $1", done.key)
     found = (
-        [r for r in (await reads.risks_of(ctx.pool, [row]))[0] if r.id == accepted.id]
-        if row
-        else []
+        [r for r in (await reads.risks_of(ctx.pool, [row]))[0] if r.id == done.key] if row else []
     )
-    return RiskChanged(risk=found[0] if found else None, version=accepted.version, consistent=ok)
+    return RiskChanged(risk=found[0] if found else None, version=done.version, consistent=done.consistent, created=done.created)  # fmt: skip
 
 
-async def _prioritization(
-    ctx: GatewayContext, accepted: Accepted, ok: bool
-) -> PrioritizationChanged:
-    found = await reads.prioritization(ctx.pool, accepted.id)
-    return PrioritizationChanged(prioritization=found, version=accepted.version, consistent=ok)
+async def _prioritization(ctx: GatewayContext, done: Done) -> PrioritizationChanged:
+    found = await reads.prioritization(ctx.pool, done.key)
+    return PrioritizationChanged(prioritization=found, version=done.version, consistent=done.consistent, created=done.created)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -121,68 +147,127 @@ class Forward:
     input: type
     service: str
     path: str
-    answer: Callable[[GatewayContext, Accepted, bool], Awaitable[Any]]
+    answer: Callable[[GatewayContext, Done], Awaitable[Any]]
     result: Any
     description: str
+    # The command creates the object it acts on (a contract, an expectation...): its id is new.
+    creates: bool = False
+    # The path segment naming the object to show, when it is not the one the command changed.
+    shows: str | None = None
+
+    @property
+    def segments(self) -> list[str]:
+        """The input fields that name the objects in the path, outermost first."""
+        return re.findall(r"{(\w+)}", self.path)
 
 
 MUTATIONS: dict[str, Forward] = {
-    "open_contract": Forward(inputs.OpenContractInput, "elicitation", "/contracts", _contract, ContractResult, "Open a contract; the opener joins it with their role."),
+    "open_contract": Forward(inputs.OpenContractInput, "elicitation", "/contracts", _contract, ContractResult, "Open a contract; the opener joins it with their role.", creates=True),
     "join_contract": Forward(inputs.JoinContractInput, "elicitation", "/contracts/{contract_id}/participants", _contract, ContractResult, "Add a participant to the contract."),
     "ask_question": Forward(inputs.AskQuestionInput, "elicitation", "/contracts/{contract_id}/questions", _contract, ContractResult, "Ask a decision maker a probing question."),
     "answer_question": Forward(inputs.AnswerQuestionInput, "elicitation", "/contracts/{contract_id}/answers", _contract, ContractResult, "Record the answer to a question."),
-    "propose_expectation": Forward(inputs.ProposeExpectationInput, "elicitation", "/contracts/{contract_id}/expectations", _expectation, ExpectationResult, "A client decision maker proposes an expectation."),
+    "propose_expectation": Forward(inputs.ProposeExpectationInput, "elicitation", "/contracts/{contract_id}/expectations", _expectation, ExpectationResult, "A client decision maker proposes an expectation.", creates=True),
     "refine_expectation": Forward(inputs.RefineExpectationInput, "elicitation", "/expectations/{expectation_id}/refine", _expectation, ExpectationResult, "Reword an expectation and state its measurable terms."),
     "withdraw_expectation": Forward(inputs.WithdrawExpectationInput, "elicitation", "/expectations/{expectation_id}/withdraw", _expectation, ExpectationResult, "Withdraw an expectation, with the reason."),
     "merge_expectations": Forward(inputs.MergeExpectationsInput, "elicitation", "/expectations/{expectation_id}/merge", _expectation, ExpectationResult, "Merge a duplicate into this expectation; both proposers stay."),
     "give_provider_advice": Forward(inputs.GiveProviderAdviceInput, "elicitation", "/expectations/{expectation_id}/advice", _expectation, ExpectationResult, "The provider's view of importance or feasibility; never counted."),
     "commit_to_expectation": Forward(inputs.CommitToExpectationInput, "elicitation", "/expectations/{expectation_id}/commit", _expectation, ExpectationResult, "The provider commits to meet the expectation."),
     "decline_expectation": Forward(inputs.DeclineExpectationInput, "elicitation", "/expectations/{expectation_id}/decline", _expectation, ExpectationResult, "The provider declines, with the reason."),
-    "propose_obligation": Forward(inputs.ProposeObligationInput, "elicitation", "/contracts/{contract_id}/obligations", _obligation, ObligationResult, "What the provider needs from the client, by when."),
+    "propose_obligation": Forward(inputs.ProposeObligationInput, "elicitation", "/contracts/{contract_id}/obligations", _obligation, ObligationResult, "What the provider needs from the client, by when.", creates=True),
     "accept_obligation": Forward(inputs.AcceptObligationInput, "elicitation", "/obligations/{obligation_id}/accept", _obligation, ObligationResult, "A client decision maker accepts an obligation."),
     "decline_obligation": Forward(inputs.DeclineObligationInput, "elicitation", "/obligations/{obligation_id}/decline", _obligation, ObligationResult, "A client decision maker declines, with the reason."),
-    "disclose_risk": Forward(inputs.DiscloseRiskInput, "elicitation", "/contracts/{contract_id}/risks", _risk, RiskResult, "Disclose a problem, or precondition the client for one."),
+    "disclose_risk": Forward(inputs.DiscloseRiskInput, "elicitation", "/contracts/{contract_id}/risks", _risk, RiskResult, "Disclose a problem, or precondition the client for one.", creates=True),
     "acknowledge_risk": Forward(inputs.AcknowledgeRiskInput, "elicitation", "/risks/{risk_id}/acknowledge", _risk, RiskResult, "A client decision maker confirms they were told."),
     "record_remedial_action": Forward(inputs.RecordRemedialActionInput, "elicitation", "/risks/{risk_id}/remedial-actions", _risk, RiskResult, "Record what was done about a risk."),
     "resolve_risk": Forward(inputs.ResolveRiskInput, "elicitation", "/risks/{risk_id}/resolve", _risk, RiskResult, "Resolve a risk."),
-    "record_lesson_learned": Forward(inputs.RecordLessonLearnedInput, "elicitation", "/contracts/{contract_id}/lessons", _contract, ContractResult, "Record a lesson linked to risks or expectations."),
+    "record_lesson_learned": Forward(inputs.RecordLessonLearnedInput, "elicitation", "/contracts/{contract_id}/lessons", _contract, ContractResult, "Record a lesson linked to risks or expectations.", creates=True, shows="contract_id"),
     "record_measurement": Forward(inputs.RecordMeasurementInput, "elicitation", "/expectations/{expectation_id}/measurements", _expectation, ExpectationResult, "Record a measured value for a period."),
     "acknowledge_gap": Forward(inputs.AcknowledgeGapInput, "elicitation", "/expectations/{expectation_id}/gaps", _expectation, ExpectationResult, "The provider acknowledges a shortfall and its cause."),
     "agree_recovery_plan": Forward(inputs.AgreeRecoveryPlanInput, "elicitation", "/expectations/{expectation_id}/gaps/{gap_id}/recovery-plan", _expectation, ExpectationResult, "Agree a realistic recovery plan for a gap."),
     "complete_recovery_step": Forward(inputs.CompleteRecoveryStepInput, "elicitation", "/expectations/{expectation_id}/gaps/{gap_id}/steps", _expectation, ExpectationResult, "Complete one step of a recovery plan."),
-    "open_prioritization": Forward(inputs.OpenPrioritizationInput, "ranking", "/contracts/{contract_id}/prioritizations", _prioritization, PrioritizationResult, "Open a vote on the contract's measurable expectations."),
+    "open_prioritization": Forward(inputs.OpenPrioritizationInput, "ranking", "/contracts/{contract_id}/prioritizations", _prioritization, PrioritizationResult, "Open a vote on the contract's measurable expectations.", creates=True),
     "cast_vote": Forward(inputs.CastVoteInput, "ranking", "/prioritizations/{prioritization_id}/votes", _prioritization, PrioritizationResult, "Cast (or replace) the caller's ballot."),
     "close_prioritization": Forward(inputs.ClosePrioritizationInput, "ranking", "/prioritizations/{prioritization_id}/close", _prioritization, PrioritizationResult, "Close the vote and publish the corporate ranking."),
 }  # fmt: skip
 
 
+def _id_fields(kind: type) -> dict[str, bool]:
+    """The fields of an input that hold ids, each with whether it holds a list of them."""
+    found: dict[str, bool] = {}
+    for name, hint in get_type_hints(kind).items():
+        for option in get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,):
+            if option is strawberry.ID:
+                found[name] = False
+            elif get_origin(option) is list and get_args(option) == (strawberry.ID,):
+                found[name] = True
+    return found
+
+
+_ID_FIELDS: dict[type, dict[str, bool]] = {}
+
+
 def _plain(value: Any) -> Any:
-    """JSON for the service: dates as ISO text, nested inputs as objects."""
-    if isinstance(value, (date, datetime)):
+    """JSON for the service: dates as ISO text, nested inputs as objects, ids as UUIDs (NotAnId
+    for one that is not)."""
+    if isinstance(value, date | datetime):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+        kind = type(value)
+        ids = _ID_FIELDS.get(kind)
+        if ids is None:
+            ids = _ID_FIELDS[kind] = _id_fields(kind)
+        plain: dict[str, Any] = {}
+        for field in dataclasses.fields(value):
+            item, name = getattr(value, field.name), to_camel_case(field.name)
+            if item is None or field.name not in ids:
+                plain[field.name] = _plain(item)
+            elif ids[field.name]:
+                plain[field.name] = [uuid_text(one, name) for one in item]
+            else:
+                plain[field.name] = uuid_text(item, name)
+        return plain
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+async def _unseen(ctx: GatewayContext, segments: dict[str, str], refusal: Refusal) -> Refusal:
+    """The refusal as the caller may see it: to someone with no role on the contract of the
+    object the mutation names, one that exists and one that does not are refused alike."""
+    if not segments or isinstance(refusal, Unavailable):
+        return refusal
+    field, key = next(iter(segments.items()))
+    if await sees(ctx, field, key):
+        return refusal
+    return unseen(ctx, field, key)
+
+
+def _refused(ctx: GatewayContext, answer: Refusal) -> Refusal:
+    log_refusal(ctx.request_id, answer.code, answer.message)
+    return answer
 
 
 def _resolver(spec: Forward) -> Callable[..., Awaitable[Any]]:
     async def resolve(info: Info[GatewayContext, None], input: Any) -> Any:
         ctx = info.context
         actor_of(ctx)
-        body = {k: _plain(v) for k, v in dataclasses.asdict(input).items()}
-        path = spec.path.format(**body)
-        for name in spec.path.split("{")[1:]:
-            body.pop(name.split("}")[0])
-        outcome = await forward(ctx, spec.service, path, body)
+        try:
+            body = _plain(input)
+        except NotAnId as error:
+            details = {"field": error.field, "value": error.value}
+            return _refused(ctx, refusal(BadInput, "ID_INVALID", str(error), details))
+        segments = {name: body.pop(name) for name in spec.segments}
+        outcome = await forward(ctx, spec.service, path(spec.path, **segments), body)
         if not isinstance(outcome, Accepted):
-            return outcome
+            return _refused(ctx, await _unseen(ctx, segments, outcome))
         stored = events_of_command(outcome.id, outcome.version, len(outcome.positions))
         consistent = await caught_up(
             ctx.pool, stored, ctx.settings.read_your_writes_seconds, ctx.changes
         )
-        return await spec.answer(ctx, outcome, consistent)
+        created = outcome.created or (outcome.id if spec.creates else None)
+        key = segments[spec.shows] if spec.shows else outcome.id
+        done = Done(key, outcome.version, consistent, None if created is None else strawberry.ID(created))  # fmt: skip
+        return await spec.answer(ctx, done)
 
     resolve.__annotations__ = {
         "info": Info[GatewayContext, None],

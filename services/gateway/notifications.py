@@ -6,21 +6,27 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import strawberry
+from pydantic import BaseModel, ValidationError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from services.gateway.access import actor_of, role_on
 from services.gateway.context import GatewayContext
+from services.gateway.ids import id_argument, path, text_argument
+from services.gateway.outcomes import code_for
 from services.gateway.protection import Refused
 from services.gateway.subscriptions import audit_rows_after
 from services.gateway.types import jsonb
 
 QUEUED = "accord.notifications.NotificationQueued.v1"
 DELIVERED = "accord.notifications.NotificationDelivered.v1"
+UNREADABLE = "the notifications service answered in a form the gateway cannot read"
+
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 @strawberry.type(description="A notice for the caller, shown in the app.")
@@ -51,29 +57,64 @@ class Delivery:
     delivered_at: datetime | None
 
 
-def _delivery(notice: dict[str, Any]) -> Delivery:
-    delivered = notice.get("delivered_at")
+class NoticeAnswer(BaseModel):
+    """One notice as the notifications service answers it (the fields the gateway shows)."""
+
+    notice_id: str
+    contract_id: str
+    person_id: str
+    channel: str
+    trigger: str
+    subject: str
+    text: str
+    urgent: bool
+    data: Any = None
+    status: str
+    attempts: int
+    last_reason: str
+    queued_at: datetime
+    delivered_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+
+
+class NotificationsAnswer(BaseModel):
+    notifications: list[NoticeAnswer]
+
+
+class DeliveriesAnswer(BaseModel):
+    notices: list[NoticeAnswer]
+
+
+class Answered(BaseModel):
+    """What a command answers; only that it is an object matters here."""
+
+
+def _delivery(notice: NoticeAnswer) -> Delivery:
     return Delivery(
-        notice_id=strawberry.ID(notice["notice_id"]), person_id=notice["person_id"],
-        channel=notice["channel"], trigger=notice["trigger"], subject=notice["subject"],
-        status=notice["status"], attempts=notice["attempts"], last_reason=notice["last_reason"],
-        queued_at=datetime.fromisoformat(notice["queued_at"]),
-        delivered_at=datetime.fromisoformat(delivered) if delivered else None,
+        notice_id=strawberry.ID(notice.notice_id), person_id=notice.person_id,
+        channel=notice.channel, trigger=notice.trigger, subject=notice.subject,
+        status=notice.status, attempts=notice.attempts, last_reason=notice.last_reason,
+        queued_at=notice.queued_at, delivered_at=notice.delivered_at,
     )  # fmt: skip
 
 
-def _of(notice: dict[str, Any]) -> Notification:
-    acknowledged = notice.get("acknowledged_at")
+def _of(notice: NoticeAnswer) -> Notification:
     return Notification(
-        id=strawberry.ID(notice["notice_id"]), contract_id=notice["contract_id"],
-        trigger=notice["trigger"], subject=notice["subject"], text=notice["text"],
-        urgent=notice["urgent"], data=notice["data"],
-        queued_at=datetime.fromisoformat(notice["queued_at"]),
-        acknowledged_at=datetime.fromisoformat(acknowledged) if acknowledged else None,
+        id=strawberry.ID(notice.notice_id), contract_id=notice.contract_id,
+        trigger=notice.trigger, subject=notice.subject, text=notice.text,
+        urgent=notice.urgent, data=notice.data, queued_at=notice.queued_at,
+        acknowledged_at=notice.acknowledged_at,
     )  # fmt: skip
 
 
-async def _call(ctx: GatewayContext, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+class ServiceRefusal(BaseModel):
+    message: str
+
+
+async def _call(
+    ctx: GatewayContext, method: str, path: str, answer: type[Answer], **kwargs: Any
+) -> Answer:
+    """The service's answer as `answer`; anything else is a coded GraphQL error."""
     actor_of(ctx)
     url = ctx.settings.service_url("notifications") + path
     headers = {"authorization": ctx.authorization, "x-correlation-id": ctx.request_id}
@@ -81,13 +122,16 @@ async def _call(ctx: GatewayContext, method: str, path: str, **kwargs: Any) -> d
         response = await ctx.http.request(method, url, headers=headers, **kwargs)
     except httpx.TransportError:
         raise Refused("UNAVAILABLE", "the notifications service could not be reached") from None
-    answer: dict[str, Any] = response.json()
-    if response.status_code != 200:
-        code = {404: "NOT_FOUND", 403: "FORBIDDEN", 401: "UNAUTHENTICATED", 409: "CONFLICT"}.get(
-            response.status_code, "BAD_USER_INPUT"
-        )
-        raise Refused(code, answer.get("message", "refused"))
-    return answer
+    status = response.status_code
+    try:
+        if status == 200:
+            return answer.model_validate_json(response.content)
+        message = ServiceRefusal.model_validate_json(response.content).message
+    except ValidationError:
+        if status == 200:
+            raise Refused("UNAVAILABLE", UNREADABLE) from None
+        message = f"the notifications service answered {status}"
+    raise Refused(code_for(status), message)
 
 
 @strawberry.type
@@ -101,9 +145,9 @@ class NotificationQueries:
     ) -> list[Notification]:
         params = {"unread_only": str(unread_only).lower()}
         if contract_id is not None:
-            params["contract_id"] = str(contract_id)
-        answer = await _call(info.context, "GET", "/notifications", params=params)
-        return [_of(n) for n in answer["notifications"]]
+            params["contract_id"] = id_argument(contract_id, "contractId")
+        answer = await _call(info.context, "GET", "/notifications", NotificationsAnswer, params=params)  # fmt: skip
+        return [_of(n) for n in answer.notifications]
 
     @strawberry.field(
         description="Every notice of the contract and how its delivery went (account manager,"
@@ -115,11 +159,12 @@ class NotificationQueries:
         contract_id: strawberry.ID,
         status: str | None = None,
     ) -> list[Delivery]:
-        await role_on(info.context, str(contract_id))  # outsiders: FORBIDDEN, as everywhere
-        params = {"status": status} if status else {}
-        path = f"/contracts/{contract_id}/deliveries"
-        answer = await _call(info.context, "GET", path, params=params)
-        return [_delivery(n) for n in answer["notices"]]
+        contract = id_argument(contract_id, "contractId")
+        await role_on(info.context, contract)  # outsiders: FORBIDDEN, as everywhere
+        params = {"status": text_argument(status, "status")} if status else {}
+        where = path("/contracts/{contract_id}/deliveries", contract_id=contract)
+        answer = await _call(info.context, "GET", where, DeliveriesAnswer, params=params)
+        return [_delivery(n) for n in answer.notices]
 
 
 @strawberry.type
@@ -128,7 +173,8 @@ class NotificationMutations:
     async def acknowledge_notification(
         self, info: Info[GatewayContext, None], id: strawberry.ID
     ) -> bool:
-        await _call(info.context, "POST", f"/notifications/{id}/acknowledge", json={})
+        where = path("/notifications/{id}/acknowledge", id=id_argument(id))
+        await _call(info.context, "POST", where, Answered, json={})
         return True
 
     @strawberry.mutation(
@@ -138,9 +184,16 @@ class NotificationMutations:
     async def requeue_notice(
         self, info: Info[GatewayContext, None], contract_id: strawberry.ID, notice_id: strawberry.ID
     ) -> bool:
-        await role_on(info.context, str(contract_id))
-        path = f"/contracts/{contract_id}/deliveries/{notice_id}/requeue"
-        await _call(info.context, "POST", path, json={})
+        contract, notice = (
+            id_argument(contract_id, "contractId"),
+            id_argument(notice_id, "noticeId"),
+        )
+        await role_on(info.context, contract)
+        where = path(
+            "/contracts/{contract_id}/deliveries/{notice_id}/requeue",
+            contract_id=contract, notice_id=notice,
+        )  # fmt: skip
+        await _call(info.context, "POST", where, Answered, json={})
         return True
 
 

@@ -40,6 +40,19 @@ class Unavailable(Refusal):
     pass
 
 
+# The code for a service's answer that said nothing but its HTTP status: the GraphQL error codes.
+CODE_BY_STATUS = {404: "NOT_FOUND", 403: "FORBIDDEN", 401: "UNAUTHENTICATED", 409: "CONFLICT"}
+
+
+def code_for(status: int) -> str:
+    return CODE_BY_STATUS.get(status, "UNAVAILABLE" if status >= 500 else "BAD_USER_INPUT")
+
+
+def refusal(kind: type[Refusal], code: str, message: str, details: Any) -> Refusal:
+    """A refusal the gateway itself makes, with its details as JSON."""
+    return kind(code=code, message=message, details=details)
+
+
 def refusal_for(status: int, code: str, message: str, details: Any) -> Refusal:
     """The typed refusal for a service's error answer."""
     kinds: dict[int, type[Refusal]] = {404: NotFound, 403: Forbidden, 401: Forbidden, 409: Conflict}

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from services.gateway.ids import text_argument, utc
 from services.gateway.protection import MAX_PAGE, Refused
 
 T = TypeVar("T")
@@ -20,9 +21,10 @@ def encode_cursor(created_at: datetime, key: str) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         at, key = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), key
+        moment = utc(datetime.fromisoformat(at))
     except ValueError:
         raise Refused("BAD_USER_INPUT", f"{cursor!r} is not a cursor this API gave out") from None
+    return moment, text_argument(key, "after")
 
 
 def page_size(first: int) -> int:

@@ -81,10 +81,14 @@ class AccordSchema(strawberry.Schema):
         assert isinstance(result, GraphQLExecutionResult)
         return self._answer(result.data, result.errors, request_id)
 
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Nothing here: `answerable` logs each error once, a refusal as one line at info and
+        an internal error with its traceback (strawberry's own logs every one with a traceback)."""
+
     def _answer(
         self, data: dict[str, Any] | None, errors: list[GraphQLError] | None, request_id: str
     ) -> ExecutionResult:
         if errors:
-            self._process_errors(errors)  # strawberry's: logged, suggestions dropped if off
+            self._process_errors(errors)  # strawberry's: suggestions dropped if they are off
             errors = answerable(errors, request_id)
         return ExecutionResult(data=data, errors=errors or None)

@@ -115,20 +115,28 @@ def validation_errors(
 
 def answerable(errors: Sequence[GraphQLError], request_id: str) -> list[GraphQLError]:
     """The errors as a client may see them: parse errors coded, internal errors logged with
-    the request id and masked; expected refusals and validation errors as they are."""
+    their traceback and the request id, and masked; expected refusals and validation errors
+    as they are, each logged as one line (they are the caller's, not a fault to debug)."""
     answered = []
     for error in errors:
         original = error.original_error
         if isinstance(error, GraphQLSyntaxError):
             error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
-        elif original is not None and not _is_expected(original):
+        if original is not None and not _is_expected(original):
             log.error("internal error, request %s", request_id, exc_info=original)
             error = GraphQLError(
                 MASKED_MESSAGE, nodes=error.nodes, source=error.source,
                 positions=error.positions, path=error.path,
             )  # fmt: skip
+        else:
+            log_refusal(request_id, (error.extensions or {}).get("code"), error.message)
         answered.append(error)
     return answered
+
+
+def log_refusal(request_id: str, code: object, message: str) -> None:
+    """One line at info: a refusal is an answer, not a fault (no traceback)."""
+    log.info("refused, request %s: %s %s", request_id, code, " ".join(message.splitlines()))
 
 
 def _is_expected(original: Exception) -> bool:

@@ -15,8 +15,9 @@ from graphql import FieldNode
 from strawberry.types import Info
 
 from services.gateway import reads
-from services.gateway.access import actor_of, role_on
+from services.gateway.access import actor_of, role_on, sees
 from services.gateway.context import GatewayContext
+from services.gateway.ids import id_argument, instant, text_argument
 from services.gateway.pagination import (
     Connection,
     Edge,
@@ -205,16 +206,19 @@ async def visible_contract(
 async def visible_expectation(
     ctx: GatewayContext, key: str, *, version: int | None = None, as_of: datetime | None = None
 ) -> Expectation | None:
-    found = await reads.expectation(ctx.pool, key, version=version, as_of=as_of)
-    if found is not None:
-        await role_on(ctx, found.contract_id)
+    """The expectation, if the caller has a role on its contract: to anyone else it is as
+    absent as one that does not exist (null), so an id reveals nothing."""
+    found = await reads.expectation(ctx.pool, key, version=version, as_of=instant(as_of))
+    if found is None or not await sees(ctx, "contract_id", found.contract_id):
+        return None
     return found
 
 
 async def visible_prioritization(ctx: GatewayContext, key: str) -> Prioritization | None:
+    """The prioritization, if the caller has a role on its contract; null otherwise."""
     found = await reads.prioritization(ctx.pool, key)
-    if found is not None:
-        await role_on(ctx, found.contract_id)
+    if found is None or not await sees(ctx, "contract_id", found.contract_id):
+        return None
     return found
 
 
@@ -228,7 +232,8 @@ class Query:
         self, info: Info[GatewayContext, None], id: strawberry.ID
     ) -> Contract | None:
         ctx, relations = _ctx(info), selected_relations(info)
-        found = await visible_contract(ctx, str(id), with_people="participants" in relations)
+        key = id_argument(id)
+        found = await visible_contract(ctx, key, with_people="participants" in relations)
         if found is not None:
             await prefetch(ctx, [str(found.id)], relations)
         return found
@@ -245,6 +250,8 @@ class Query:
         actor = actor_of(ctx)
         limit = page_size(first)
         since, key = decode_cursor(after) if after else (None, "")
+        if client_organisation is not None:
+            client_organisation = text_argument(client_organisation, "clientOrganisation")
         rows = await ctx.pool.fetch(
             "SELECT c.* FROM contracts c JOIN participants p USING (contract_id)"
             " WHERE p.person_id = $1 AND p.active"
@@ -272,7 +279,7 @@ class Query:
             kind, key = base64.urlsafe_b64decode(str(id).encode()).decode().split(":", 1)
         except ValueError:
             raise Refused("BAD_USER_INPUT", f"{id!r} is not a global id") from None
-        ctx = _ctx(info)
+        ctx, key = _ctx(info), id_argument(key)
         if kind == "Contract":
             return await visible_contract(ctx, key)
         if kind == "Expectation":
@@ -289,7 +296,7 @@ class Query:
         as_of: datetime | None = None,
         version: int | None = None,
     ) -> Expectation | None:
-        return await visible_expectation(_ctx(info), str(id), version=version, as_of=as_of)
+        return await visible_expectation(_ctx(info), id_argument(id), version=version, as_of=as_of)
 
     @strawberry.field(description="Every version, each with its diff against the one before.")
     async def expectation_history(
@@ -298,11 +305,10 @@ class Query:
         ctx = _ctx(info)
         rows = await ctx.pool.fetch(
             "SELECT * FROM expectation_versions WHERE expectation_id = $1 ORDER BY version",
-            str(id),
+            id_argument(id),
         )
-        if not rows:
-            return []
-        await role_on(ctx, rows[0]["contract_id"])
+        if not rows or not await sees(ctx, "contract_id", rows[0]["contract_id"]):
+            return []  # to an outsider, as to anyone asking for an id that is not there
         history: list[ExpectationVersion] = []
         before: dict[str, Any] | None = None
         for r in rows:
@@ -327,14 +333,15 @@ class Query:
     async def gap_analysis(
         self, info: Info[GatewayContext, None], contract_id: strawberry.ID
     ) -> list[GapEntry]:
-        await role_on(_ctx(info), str(contract_id))
-        return (await reads.gap_analyses(_ctx(info).pool, [str(contract_id)]))[0]
+        contract = id_argument(contract_id, "contractId")
+        await role_on(_ctx(info), contract)
+        return (await reads.gap_analyses(_ctx(info).pool, [contract]))[0]
 
     @strawberry.field
     async def prioritization(
         self, info: Info[GatewayContext, None], id: strawberry.ID
     ) -> Prioritization | None:
-        return await visible_prioritization(_ctx(info), str(id))
+        return await visible_prioritization(_ctx(info), id_argument(id))
 
     @strawberry.field(description="Every event of a contract, filterable, keyset-paginated.")
     async def audit_trail(
@@ -348,10 +355,14 @@ class Query:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[AuditEntry]:
-        ctx = _ctx(info)
-        await role_on(ctx, str(contract_id))
+        ctx, contract = _ctx(info), id_argument(contract_id, "contractId")
+        await role_on(ctx, contract)
         limit = page_size(first)
         at, key = decode_cursor(after) if after else (None, "")
+        if event_type is not None:
+            event_type = text_argument(event_type, "eventType")
+        if actor_id is not None:
+            actor_id = text_argument(actor_id, "actorId")
         rows = await ctx.pool.fetch(
             "SELECT * FROM audit_log WHERE contract_id = $1"
             " AND ($2::text IS NULL OR event_type = $2 OR event_type LIKE '%.' || $2 || '.v%')"
@@ -360,7 +371,7 @@ class Query:
             " AND ($5::timestamptz IS NULL OR occurred_at < $5)"
             " AND ($6::timestamptz IS NULL OR (occurred_at, event_id) > ($6, $7))"
             " ORDER BY occurred_at, event_id LIMIT $8",
-            str(contract_id), event_type, actor_id, since, until, at, key, limit + 1,
+            contract, event_type, actor_id, instant(since), instant(until), at, key, limit + 1,
         )  # fmt: skip
         edges = [
             Edge(

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from services.gateway.access import role_on
 from services.gateway.context import GatewayContext
+from services.gateway.ids import id_argument
 from services.gateway.protection import Refused
 from services.gateway.types import AuditEntry, jsonb
 
@@ -51,12 +52,12 @@ class Subscription:
     async def contract_events(
         self, info: Info[GatewayContext, None], contract_id: strawberry.ID
     ) -> AsyncGenerator[AuditEntry, None]:
-        ctx = info.context
-        await role_on(ctx, str(contract_id))
+        ctx, contract = info.context, id_argument(contract_id, "contractId")
+        await role_on(ctx, contract)
         rows = audit_rows_after(
             ctx,
             "SELECT * FROM audit_log WHERE position > $1 AND contract_id = $2 ORDER BY position",
-            str(contract_id),
+            contract,
         )
         async with contextlib.aclosing(rows):
             async for row in rows:
