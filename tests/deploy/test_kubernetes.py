@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from shared.health import health_routes
+from shared.settings import Settings
 from tests.deploy.artifacts import (
     EXPECTED_PROCESSES,
     K8S,
@@ -168,6 +169,21 @@ def test_the_overlays_differ_in_namespace_image_and_configuration() -> None:
     assert len(dev_images) == len(prod_images) == 1
     assert dev_images != prod_images
     assert dev_config != prod_config
+
+
+def test_production_serves_neither_the_graphql_ide_nor_introspection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As docs/operations.md says: the prod overlay's configuration, read by the settings the
+    processes use, turns both off (the dev overlay leaves them on)."""
+    for overlay, expected in (("prod", False), ("dev", True)):
+        config = next(iter(of_kind(render(K8S / "overlays" / overlay), "ConfigMap").values()))
+        for key, value in config["data"].items():
+            monkeypatch.setenv(key, value)
+        settings = Settings()
+        assert (settings.graphql_ide, settings.graphql_introspection) == (expected, expected)
+        for key in config["data"]:
+            monkeypatch.delenv(key)
 
 
 # ---- the check can fail ---------------------------------------------------------------------
