@@ -12,6 +12,7 @@ from typing import Any
 import jwt
 
 from shared.settings import Settings
+from shared.values import check_text
 
 # Verified tokens remembered until they expire; the cache is emptied when full.
 VERIFIED_CACHE_SIZE = 4096
@@ -123,16 +124,37 @@ class TokenVerifier:
 
 
 def actor_from_claims(claims: Mapping[str, Any]) -> Actor:
+    """The actor a verified token names; claims of the wrong shape make it untrustworthy."""
     raw_roles = claims.get("roles") or {}
     if not isinstance(raw_roles, Mapping):
-        raise AuthenticationError("malformed_token", "the roles claim must map contracts to roles")
-    roles = {str(contract): tuple(str(r) for r in value) for contract, value in raw_roles.items()}
-    return Actor(
-        subject=str(claims["sub"]),
-        name=str(claims.get("name", "")),
-        organisation=str(claims.get("org", "")),
-        roles=roles,
-    )
+        raise AuthenticationError(
+            "malformed_roles", "the roles claim must map contract ids to lists of role names"
+        )
+    roles: dict[str, tuple[str, ...]] = {}
+    for contract, value in raw_roles.items():
+        if not isinstance(value, list) or not all(isinstance(role, str) for role in value):
+            raise AuthenticationError(
+                "malformed_roles",
+                f"the roles claim must map contract ids to lists of role names; {contract!r}"
+                f" maps to {type(value).__name__} {str(value)[:80]!r}",
+            )
+        roles[str(contract)] = tuple(value)
+    subject, name, organisation = claims["sub"], claims.get("name") or "", claims.get("org") or ""
+    for claim, text in (("sub", subject), ("name", name), ("org", organisation)):
+        if not isinstance(text, str):
+            raise AuthenticationError("malformed_claim", f"the {claim} claim must be a string")
+    try:
+        for text in (
+            subject,
+            name,
+            organisation,
+            *roles,
+            *(r for rs in roles.values() for r in rs),
+        ):
+            check_text(text)
+    except ValueError as error:
+        raise AuthenticationError("malformed_claim", f"a claim of the token: {error}") from None
+    return Actor(subject=subject, name=name, organisation=organisation, roles=roles)
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -12,6 +12,9 @@ STATUS_BY_CODE = {
     "UNAUTHENTICATED": 401,
     "INVALID_INPUT": 422,
     "BAD_JSON": 400,
+    "BODY_TOO_LARGE": 413,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
 }
 
 
@@ -55,3 +58,21 @@ class Unauthenticated(AccordError):
     """No token, or one that cannot be trusted."""
 
     code = "UNAUTHENTICATED"
+
+
+class BodyTooLarge(AccordError):
+    """A body past the configured limit; it is not read further."""
+
+    code = "BODY_TOO_LARGE"
+
+
+class NotFound(AccordError):
+    """No endpoint at that path (or not for that method)."""
+
+    code = "NOT_FOUND"
+
+
+class MethodNotAllowed(AccordError):
+    """An endpoint that exists, asked with a method it does not serve."""
+
+    code = "METHOD_NOT_ALLOWED"

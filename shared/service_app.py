@@ -12,13 +12,17 @@ from typing import Any
 import asyncpg
 from eventsourcing.application import Application
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from shared.auth import TokenVerifier
 from shared.bus import Bus
 from shared.database import create_pool
+from shared.errors import MethodNotAllowed, NotFound
 from shared.health import Check, health_routes
+from shared.http import answer, refused
 from shared.projection import Handler, ProjectionRunner
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
@@ -116,7 +120,29 @@ def service_app(
         return "; ".join(problems) or None
 
     ready = {"event_store": event_store, "relay": relay, "views": consumers, **(checks or {})}
-    app = Starlette(routes=[*health_routes(ready), *routes], lifespan=lifespan)
+    app = Starlette(
+        routes=[*health_routes(ready), *routes],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: no_such_endpoint, Exception: internal_error},
+    )
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.max_body_bytes = settings.service_max_body_bytes
     app.state.views = []
     return app
+
+
+async def no_such_endpoint(request: Request, error: Exception) -> Response:
+    """A path or method the service does not serve, answered in JSON like every refusal."""
+    if isinstance(error, HTTPException) and error.status_code == 405:
+        return refused(
+            request, MethodNotAllowed(f"{request.url.path} does not serve {request.method}")
+        )
+    return refused(request, NotFound(f"no endpoint {request.method} {request.url.path}"))
+
+
+async def internal_error(request: Request, error: Exception) -> Response:
+    """A real fault, in JSON for callers that parse every answer; the server still logs its
+    traceback (Starlette re-raises it after this answer)."""
+    return answer(
+        {"code": "INTERNAL", "message": "an internal error; it was logged", "details": {}}, 500
+    )

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # Subjects (token `sub`) who may appoint and remove anyone on any contract, an auditor at
     # once included: comma-separated, e.g. `ACCORD_ADMINISTRATORS=it-admin,compliance-admin`.
     administrators: Annotated[frozenset[str], NoDecode] = frozenset()
+    # The largest request body a service reads; past it, 413 BODY_TOO_LARGE. In the embedded
+    # default the services share the gateway's port, so this stays near the gateway's own limit.
+    service_max_body_bytes: int = Field(default=131_072, ge=1024)
 
     def service_url(self, service: str) -> str:
         """The base URL of a service's HTTP API."""

@@ -114,3 +114,34 @@ def test_a_remembered_token_is_refused_once_it_expires() -> None:
     with pytest.raises(AuthenticationError) as refused:
         verifier.verify(token)
     assert refused.value.code == "token_expired"
+
+
+def signed(**claims: object) -> str:
+    """A well-signed, unexpired token for Accord carrying the given claims."""
+    base = {"sub": "alice", "aud": "accord", "iss": "accord", "iat": 0, "exp": 2**31}
+    return jwt.encode({**base, **claims}, "unit-test-secret-at-least-32-bytes-long")
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [["c1"], "admin", 7, {"c1": "decision_maker"}, {"c1": 3}, {"c1": [["nested"]]}, {"c1": None}],
+    ids=["a list", "a string", "a number", "role not listed", "role a number", "nested", "null"],
+)
+def test_a_signed_token_whose_roles_have_the_wrong_shape_is_refused(roles: object) -> None:
+    with pytest.raises(AuthenticationError) as refused:
+        TokenVerifier(settings()).verify(signed(roles=roles))
+    assert refused.value.code == "malformed_roles"
+    assert "map contract ids to lists of role names" in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"name": ["Alice"]}, {"org": {"x": 1}}, {"sub": "al\x00ice"}, {"roles": {"c1": ["dm\x07"]}}],
+    ids=["name a list", "org an object", "NUL in the subject", "control character in a role"],
+)
+def test_a_signed_token_with_a_claim_no_store_could_hold_is_refused(
+    claims: dict[str, object],
+) -> None:
+    with pytest.raises(AuthenticationError) as refused:
+        TokenVerifier(settings()).verify(signed(**claims))
+    assert refused.value.code == "malformed_claim"
