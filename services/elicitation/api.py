@@ -7,8 +7,6 @@ stored, so the gateway can wait until its read model has caught up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -26,98 +24,104 @@ from shared.http import command, query
 from shared.runtime import ServiceRuntime
 from shared.service_app import runtime_of, service_app
 from shared.settings import Settings
+from shared.values import Amount, Day, Integer, LongText, Text
 
 SERVICE = "elicitation"
 
 
 class Body(BaseModel):
-    """A command's JSON body: unknown fields are refused, not silently dropped."""
+    """A command's JSON body: unknown fields are refused, not silently dropped; every value is
+    one the read models can hold (shared/values.py), the domain's own rules come after."""
 
     model_config = ConfigDict(extra="forbid")
 
 
 class Versioned(Body):
-    expected_version: int | None = None
+    expected_version: Integer | None = None
 
 
 class OpenContract(Body):
-    client_organisation: str
-    provider_organisation: str
-    title: str
-    starts_on: date
-    name: str
-    role: str
-    side: str | None = None
-    email: str = ""
-    phone: str = ""
+    client_organisation: Text
+    provider_organisation: Text
+    title: Text
+    starts_on: Day
+    name: Text
+    role: Text
+    side: Text | None = None
+    email: Text = ""
+    phone: Text = ""
 
 
 class JoinParticipant(Versioned):
-    person_id: str
-    name: str
-    role: str
-    side: str | None = None
-    email: str = ""
-    phone: str = ""
+    person_id: Text
+    name: Text
+    role: Text
+    side: Text | None = None
+    email: Text = ""
+    phone: Text = ""
 
 
 class LeaveParticipant(Versioned):
-    person_id: str
-    reason: str = ""
+    person_id: Text
+    reason: LongText = ""
 
 
 class AskQuestion(Versioned):
-    asked_of: str
-    business_area: str
-    text: str
+    asked_of: Text
+    business_area: Text
+    text: LongText
 
 
 class AnswerQuestion(Versioned):
     question_id: UUID
-    answer: str
+    answer: LongText
 
 
 class ProposeExpectation(Body):
-    text: str
-    business_area: str
-    why_it_matters: str = ""
+    text: LongText
+    business_area: Text
+    why_it_matters: LongText = ""
     from_answers: list[UUID] = []
 
 
+# A term as typed in: a label, a number, a date (as text); the domain parses each by name.
+TermValue = Amount | Text | None
+
+
 class RefineExpectation(Versioned):
-    text: str
-    terms: dict[str, Any]
-    reason: str
+    text: LongText
+    terms: dict[Text, TermValue]
+    reason: LongText
 
 
 class WithdrawExpectation(Versioned):
-    reason: str
+    reason: LongText
 
 
 class MergeExpectations(Versioned):
     merged_expectation_id: UUID
-    reason: str
-    merged_expected_version: int | None = None
+    reason: LongText
+    merged_expected_version: Integer | None = None
 
 
 class GiveProviderAdvice(Versioned):
-    advice: str
-    importance: str | None = None
-    feasibility: str | None = None
+    advice: LongText
+    importance: Text | None = None
+    feasibility: Text | None = None
 
 
 class CommitExpectation(Versioned):
-    note: str = ""
+    note: LongText = ""
 
 
 class WithReason(Versioned):
-    reason: str
+    reason: LongText
 
 
 class ProposeObligation(Body):
-    what: str
-    needed_from: str
-    due_on: date
+    what: LongText
+    needed_from: Text
+    due_on: Day
     depends_on: list[UUID] = []
 
 
@@ -126,72 +130,72 @@ class Decide(Versioned):
 
 
 class FulfilObligation(Versioned):
-    note: str = ""
+    note: LongText = ""
 
 
 class BreachObligation(Versioned):
-    what_happened: str
-    impact: str = ""
+    what_happened: LongText
+    impact: LongText = ""
 
 
 class DiscloseRisk(Body):
-    kind: str
-    title: str
-    description: str
-    likelihood: int
-    impact: int
+    kind: Text
+    title: Text
+    description: LongText
+    likelihood: Integer
+    impact: Integer
     affected_expectations: list[UUID] = []
-    prepare_for: str = ""
+    prepare_for: LongText = ""
 
 
 class RemedialAction(Versioned):
-    action: str
+    action: LongText
 
 
 class ResolveRisk(Versioned):
-    resolution: str
+    resolution: LongText
 
 
 class RecordLesson(Body):
-    lesson: str
+    lesson: LongText
     risk_ids: list[UUID] = []
     expectation_ids: list[UUID] = []
 
 
 class PlanPreventiveAction(Versioned):
-    action: str
-    owner: str
-    due_on: date
+    action: LongText
+    owner: Text
+    due_on: Day
 
 
 class RecordMeasurement(Versioned):
-    period_start: date
-    period_end: date
-    value: Decimal
-    source: str
+    period_start: Day
+    period_end: Day
+    value: Amount
+    source: Text
 
 
 class AcknowledgeGap(Versioned):
     measurement_id: UUID
-    cause: str
+    cause: LongText
 
 
 class Step(Body):
-    action: str
-    owner: str
-    due_on: date
+    action: LongText
+    owner: Text
+    due_on: Day
 
 
 class AgreeRecoveryPlan(Versioned):
     steps: list[Step]
-    agreed_with: str
-    revised_target: Decimal | None = None
-    revised_target_upper: Decimal | None = None
+    agreed_with: Text
+    revised_target: Amount | None = None
+    revised_target_upper: Amount | None = None
 
 
 class CompleteRecoveryStep(Versioned):
-    step: int
-    note: str = ""
+    step: Integer
+    note: LongText = ""
 
 
 @dataclass(frozen=True)
@@ -212,32 +216,32 @@ class Command:
 
 COMMANDS = [
     Command("/contracts", OpenContract, "open_contract", None),
-    Command("/contracts/{id:uuid}/participants", JoinParticipant, "join_participant", "contract", administered=True),
-    Command("/contracts/{id:uuid}/participants/leave", LeaveParticipant, "leave_participant", "contract", administered=True),
-    Command("/contracts/{id:uuid}/questions", AskQuestion, "ask_question", "contract"),
-    Command("/contracts/{id:uuid}/answers", AnswerQuestion, "answer_question", "contract", ("question_id",)),
-    Command("/contracts/{id:uuid}/expectations", ProposeExpectation, "propose_expectation", "contract"),
-    Command("/expectations/{id:uuid}/refine", RefineExpectation, "refine_expectation", "expectation"),
-    Command("/expectations/{id:uuid}/withdraw", WithdrawExpectation, "withdraw_expectation", "expectation"),
-    Command("/expectations/{id:uuid}/merge", MergeExpectations, "merge_expectations", "expectation", ("merged_expectation_id",)),
-    Command("/expectations/{id:uuid}/advice", GiveProviderAdvice, "give_provider_advice", "expectation"),
-    Command("/expectations/{id:uuid}/commit", CommitExpectation, "commit_expectation", "expectation"),
-    Command("/expectations/{id:uuid}/decline", WithReason, "decline_expectation", "expectation"),
-    Command("/contracts/{id:uuid}/obligations", ProposeObligation, "propose_obligation", "contract"),
-    Command("/obligations/{id:uuid}/accept", Decide, "accept_obligation", "obligation"),
-    Command("/obligations/{id:uuid}/decline", WithReason, "decline_obligation", "obligation"),
-    Command("/obligations/{id:uuid}/fulfil", FulfilObligation, "fulfil_obligation", "obligation"),
-    Command("/obligations/{id:uuid}/breach", BreachObligation, "breach_obligation", "obligation"),
-    Command("/contracts/{id:uuid}/risks", DiscloseRisk, "disclose_risk", "contract"),
-    Command("/risks/{id:uuid}/acknowledge", Decide, "acknowledge_risk", "risk"),
-    Command("/risks/{id:uuid}/remedial-actions", RemedialAction, "take_remedial_action", "risk"),
-    Command("/risks/{id:uuid}/resolve", ResolveRisk, "resolve_risk", "risk"),
-    Command("/contracts/{id:uuid}/lessons", RecordLesson, "record_lesson", "contract"),
-    Command("/lessons/{id:uuid}/preventive-actions", PlanPreventiveAction, "plan_preventive_action", "lesson"),
-    Command("/expectations/{id:uuid}/measurements", RecordMeasurement, "record_measurement", "expectation"),
-    Command("/expectations/{id:uuid}/gaps", AcknowledgeGap, "acknowledge_gap", "expectation", ("measurement_id",)),
-    Command("/expectations/{id:uuid}/gaps/{gap_id:uuid}/recovery-plan", AgreeRecoveryPlan, "agree_recovery_plan", "expectation"),
-    Command("/expectations/{id:uuid}/gaps/{gap_id:uuid}/steps", CompleteRecoveryStep, "complete_recovery_step", "expectation", ("step",)),
+    Command("/contracts/{id}/participants", JoinParticipant, "join_participant", "contract", administered=True),
+    Command("/contracts/{id}/participants/leave", LeaveParticipant, "leave_participant", "contract", administered=True),
+    Command("/contracts/{id}/questions", AskQuestion, "ask_question", "contract"),
+    Command("/contracts/{id}/answers", AnswerQuestion, "answer_question", "contract", ("question_id",)),
+    Command("/contracts/{id}/expectations", ProposeExpectation, "propose_expectation", "contract"),
+    Command("/expectations/{id}/refine", RefineExpectation, "refine_expectation", "expectation"),
+    Command("/expectations/{id}/withdraw", WithdrawExpectation, "withdraw_expectation", "expectation"),
+    Command("/expectations/{id}/merge", MergeExpectations, "merge_expectations", "expectation", ("merged_expectation_id",)),
+    Command("/expectations/{id}/advice", GiveProviderAdvice, "give_provider_advice", "expectation"),
+    Command("/expectations/{id}/commit", CommitExpectation, "commit_expectation", "expectation"),
+    Command("/expectations/{id}/decline", WithReason, "decline_expectation", "expectation"),
+    Command("/contracts/{id}/obligations", ProposeObligation, "propose_obligation", "contract"),
+    Command("/obligations/{id}/accept", Decide, "accept_obligation", "obligation"),
+    Command("/obligations/{id}/decline", WithReason, "decline_obligation", "obligation"),
+    Command("/obligations/{id}/fulfil", FulfilObligation, "fulfil_obligation", "obligation"),
+    Command("/obligations/{id}/breach", BreachObligation, "breach_obligation", "obligation"),
+    Command("/contracts/{id}/risks", DiscloseRisk, "disclose_risk", "contract"),
+    Command("/risks/{id}/acknowledge", Decide, "acknowledge_risk", "risk"),
+    Command("/risks/{id}/remedial-actions", RemedialAction, "take_remedial_action", "risk"),
+    Command("/risks/{id}/resolve", ResolveRisk, "resolve_risk", "risk"),
+    Command("/contracts/{id}/lessons", RecordLesson, "record_lesson", "contract"),
+    Command("/lessons/{id}/preventive-actions", PlanPreventiveAction, "plan_preventive_action", "lesson"),
+    Command("/expectations/{id}/measurements", RecordMeasurement, "record_measurement", "expectation"),
+    Command("/expectations/{id}/gaps", AcknowledgeGap, "acknowledge_gap", "expectation", ("measurement_id",)),
+    Command("/expectations/{id}/gaps/{gap_id}/recovery-plan", AgreeRecoveryPlan, "agree_recovery_plan", "expectation"),
+    Command("/expectations/{id}/gaps/{gap_id}/steps", CompleteRecoveryStep, "complete_recovery_step", "expectation", ("step",)),
 ]  # fmt: skip
 
 
@@ -348,8 +352,8 @@ async def show_expectation(actor: Actor, request: Request) -> dict[str, Any]:
 
 ROUTES: list[BaseRoute] = [
     *(command(spec.path, spec.body, handler(spec)) for spec in COMMANDS),
-    query("/contracts/{id:uuid}", show_contract),
-    query("/expectations/{id:uuid}", show_expectation),
+    query("/contracts/{id}", show_contract),
+    query("/expectations/{id}", show_expectation),
 ]
 
 

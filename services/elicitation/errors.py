@@ -150,6 +150,13 @@ class ValueNotNumeric(InvalidValue):
         super().__init__(f"{field} must be a number, not {value!r}", field=field, value=value)
 
 
+class ValueOutOfRange(InvalidValue):
+    code = "VALUE_OUT_OF_RANGE"
+
+    def __init__(self, field: str, value: object, problem: str) -> None:
+        super().__init__(f"{field} cannot be {value!r}: {problem}", field=field, value=str(value))
+
+
 class DateInvalid(InvalidValue):
     code = "DATE_INVALID"
 

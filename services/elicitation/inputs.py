@@ -21,7 +21,9 @@ from services.elicitation.errors import (
     TextEmpty,
     TextTooLong,
     ValueNotNumeric,
+    ValueOutOfRange,
 )
+from shared.values import check_amount, check_day
 
 # Free text (an expectation, a reason, an answer) and short labels (a metric, a unit, a name).
 TEXT_LIMIT = 2000
@@ -84,19 +86,24 @@ def number(
         raise error(field, value) from None
     if not parsed.is_finite():
         raise error(field, value)
-    return parsed
+    try:  # what the read models can hold, for numbers that arrive as text (terms)
+        return check_amount(parsed)
+    except ValueError as problem:
+        raise ValueOutOfRange(field, value, str(problem)) from None
 
 
 def a_date(field: str, value: date | str) -> date:
     """A calendar date, or its ISO text (YYYY-MM-DD)."""
     if isinstance(value, datetime):
         raise DateInvalid(field, value.isoformat())
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(value)
+        day = value if isinstance(value, date) else date.fromisoformat(value)
     except (TypeError, ValueError):
         raise DateInvalid(field, value) from None
+    try:
+        return check_day(day)
+    except ValueError as problem:
+        raise ValueOutOfRange(field, value, str(problem)) from None
 
 
 def an_id(field: str, value: Id) -> UUID:

@@ -28,6 +28,7 @@ from services.notifications.errors import (
     NotOnContract,
     UnknownNotice,
 )
+from services.notifications.notice import NoticeStatus
 from services.notifications.policies import (
     POLICY_TRIGGERS,
     Policy,
@@ -45,6 +46,7 @@ from shared.http import command, query
 from shared.runtime import ServiceRuntime
 from shared.service_app import View, pool_of, runtime_of, service_app
 from shared.settings import Settings
+from shared.values import Text
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,9 @@ PREFERENCE_SETTERS = {"provider_account_manager"}
 
 
 class Body(BaseModel):
+    """A command's JSON body: unknown fields are refused; every value is one the read models
+    can hold (shared/values.py)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -76,12 +81,12 @@ class ChangePolicy(Body):
 
 class ChangePreferences(Body):
     # Absent: the caller's own.
-    person_id: str | None = None
+    person_id: Text | None = None
     channel: Channel
     cadence: Cadence = Cadence.IMMEDIATE
     # Overrides the address the contract knows, for email.
-    email: str = ""
-    webhook_url: str = ""
+    email: Text = ""
+    webhook_url: Text = ""
 
 
 def _runtime(request: Request) -> ServiceRuntime[Notifications]:
@@ -288,13 +293,26 @@ async def deliveries(actor: Actor, request: Request) -> dict[str, Any]:
     role = await _role(request, actor, contract_id)
     if role not in WATCHERS:
         raise NotAllowed(actor.subject, "see this contract's deliveries")
-    status = request.query_params.get("status") or None
+    status = _status(request.query_params.get("status"))
     rows = await pool_of(request).fetch(
         "SELECT * FROM notices WHERE contract_id = $1 AND ($2::text IS NULL OR status = $2)"
         " ORDER BY queued_at, key",
         contract_id, status,
     )  # fmt: skip
     return {"contract_id": contract_id, "notices": [_notice(r) for r in rows]}
+
+
+def _status(given: str | None) -> str | None:
+    """The status a deliveries query asks for, one a notice can be in (or none: all)."""
+    if not given:
+        return None
+    try:
+        return NoticeStatus(given).value
+    except ValueError:
+        raise InvalidInput(
+            f"status must be one of {', '.join(s.value for s in NoticeStatus)}",
+            problems=[{"field": "status", "problem": "not a notice status"}],
+        ) from None
 
 
 async def requeue(actor: Actor, body: Requeue, request: Request) -> dict[str, Any]:
@@ -339,14 +357,14 @@ async def reminders(actor: Actor, request: Request) -> dict[str, Any]:
 
 ROUTES: list[BaseRoute] = [
     query("/notifications", list_notifications),
-    command("/notifications/{notice_id:uuid}/acknowledge", Acknowledge, acknowledge),
-    query("/contracts/{contract_id:uuid}/policies", show_policies),
-    command("/contracts/{contract_id:uuid}/policies", ChangePolicy, change_policy),
-    query("/contracts/{contract_id:uuid}/preferences", show_preferences),
-    command("/contracts/{contract_id:uuid}/preferences", ChangePreferences, change_preferences),
-    query("/contracts/{contract_id:uuid}/deliveries", deliveries),
-    command("/contracts/{contract_id:uuid}/deliveries/{notice_id:uuid}/requeue", Requeue, requeue),
-    query("/contracts/{contract_id:uuid}/reminders", reminders),
+    command("/notifications/{notice_id}/acknowledge", Acknowledge, acknowledge),
+    query("/contracts/{contract_id}/policies", show_policies),
+    command("/contracts/{contract_id}/policies", ChangePolicy, change_policy),
+    query("/contracts/{contract_id}/preferences", show_preferences),
+    command("/contracts/{contract_id}/preferences", ChangePreferences, change_preferences),
+    query("/contracts/{contract_id}/deliveries", deliveries),
+    command("/contracts/{contract_id}/deliveries/{notice_id}/requeue", Requeue, requeue),
+    query("/contracts/{contract_id}/reminders", reminders),
 ]
 
 

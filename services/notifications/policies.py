@@ -7,7 +7,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.values import Duration, Integer
 
 
 class Trigger(StrEnum):
@@ -48,19 +50,12 @@ class Policy(BaseModel):
     recipients: list[Selector] = Field(default_factory=list)
     # Urgent notices skip the daily digest: they go out at once.
     urgent: bool = False
-    # obligation_proposed only: remind every so often until decided, and once before it is due.
-    remind_every: timedelta | None = None
-    remind_before_due: timedelta | None = None
+    # obligation_proposed only: remind every so often until decided, and once before it is due
+    # (positive durations, bounded so that no reminder time computed from them overflows).
+    remind_every: Duration | None = None
+    remind_before_due: Duration | None = None
     # measurement_missed only: a miss counts when it is on one of the top N corporate priorities.
-    top: int | None = Field(default=None, ge=1)
-
-    @model_validator(mode="after")
-    def _positive_intervals(self) -> Policy:
-        for name in ("remind_every", "remind_before_due"):
-            value = getattr(self, name)
-            if value is not None and value <= timedelta(0):
-                raise ValueError(f"{name} must be a positive duration")
-        return self
+    top: Integer | None = Field(default=None, ge=1)
 
 
 def default_policies(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 
@@ -21,30 +20,38 @@ from shared.http import command, query
 from shared.runtime import ServiceRuntime
 from shared.service_app import View, pool_of, runtime_of, service_app
 from shared.settings import Settings
+from shared.values import Instant, Integer, Text
 
 SERVICE = "ranking"
 # Who may run a prioritization meeting: the provider's account manager or the client's people.
 FACILITATORS = {"provider_account_manager", "client_decision_maker", "client_sponsor"}
 
 
-class OpenPrioritization(BaseModel):
+class Body(BaseModel):
+    """A command's JSON body: unknown fields are refused; every value is one the read models
+    can hold (shared/values.py), the session's own rules come after."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenPrioritization(Body):
     method: Method
-    dots: int | None = Field(default=None, gt=0)
-    closes_at: datetime | None = None
+    dots: Integer | None = Field(default=None, gt=0)
+    closes_at: Instant | None = None
 
 
-class CastVote(BaseModel):
-    ranking: list[str] | None = None
-    dots: dict[str, int] | None = None
-    expected_version: int | None = None
+class CastVote(Body):
+    ranking: list[Text] | None = None
+    dots: dict[Text, Integer] | None = None
+    expected_version: Integer | None = None
 
 
-class WithdrawVote(BaseModel):
-    expected_version: int | None = None
+class WithdrawVote(Body):
+    expected_version: Integer | None = None
 
 
-class ClosePrioritization(BaseModel):
-    expected_version: int | None = None
+class ClosePrioritization(Body):
+    expected_version: Integer | None = None
 
 
 def _runtime(request: Request) -> ServiceRuntime[Prioritizations]:
@@ -151,14 +158,12 @@ async def show_ballot(actor: Actor, request: Request) -> dict[str, Any]:
 
 
 ROUTES = [
-    command(
-        "/contracts/{contract_id:uuid}/prioritizations", OpenPrioritization, open_prioritization
-    ),
-    query("/contracts/{contract_id:uuid}/ballot", show_ballot),
-    command("/prioritizations/{session_id:uuid}/votes", CastVote, cast_vote),
-    command("/prioritizations/{session_id:uuid}/votes/withdraw", WithdrawVote, withdraw_vote),
-    command("/prioritizations/{session_id:uuid}/close", ClosePrioritization, close_prioritization),
-    query("/prioritizations/{session_id:uuid}", show_prioritization),
+    command("/contracts/{contract_id}/prioritizations", OpenPrioritization, open_prioritization),
+    query("/contracts/{contract_id}/ballot", show_ballot),
+    command("/prioritizations/{session_id}/votes", CastVote, cast_vote),
+    command("/prioritizations/{session_id}/votes/withdraw", WithdrawVote, withdraw_vote),
+    command("/prioritizations/{session_id}/close", ClosePrioritization, close_prioritization),
+    query("/prioritizations/{session_id}", show_prioritization),
 ]
 
 CONTRACT_VIEW = View(
