@@ -14,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from services.gateway.execution import AccordExecutor
 from services.gateway.pipeline import AccordSchema
 from services.gateway.protection import MASKED_MESSAGE, Refused
 
@@ -95,3 +96,42 @@ async def test_internal_errors_are_masked_and_logged_with_the_request_id(
     [logged] = [r for r in caplog.records if r.name == "services.gateway.protection"]
     assert "req-7" in logged.getMessage() and logged.exc_info is not None
     assert "a secret column" in caplog.text
+
+
+async def test_a_refusal_is_one_line_at_info_and_a_fault_keeps_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        await schema().execute("{ refused broken }", context_value=Context("req-8"))
+        await schema().execute("{ health", context_value=Context("req-9"))
+    refusals = [r for r in caplog.records if r.levelno == logging.INFO]
+    faults = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.getMessage(), r.exc_info) for r in refusals] == [
+        ("refused, request req-8: FORBIDDEN not yours", None),
+        ("refused, request req-9: GRAPHQL_PARSE_FAILED Syntax Error: Expected Name, found <EOF>.", None),
+    ]  # fmt: skip
+    [fault] = faults  # strawberry's own logger no longer logs every error with a traceback
+    assert "req-8" in fault.getMessage() and fault.exc_info is not None
+
+
+@strawberry.type
+class Counting:
+    @strawberry.field
+    def page(self, first: int) -> int:
+        return first
+
+
+async def test_a_variable_that_does_not_coerce_is_coded_as_the_same_value_written_inline() -> None:
+    counting = AccordSchema(
+        query=Counting, introspection=True, execution_context_class=AccordExecutor
+    )
+    for value, written in [(2147483648, "2147483648"), (1.5, "1.5"), (None, "null")]:
+        sent = await counting.execute("query($n: Int!) { page(first: $n) }", {"n": value})
+        inline = await counting.execute(f"{{ page(first: {written}) }}")
+        assert sent.errors and inline.errors
+        assert (
+            sent.errors[0].extensions
+            == inline.errors[0].extensions
+            == {"code": "GRAPHQL_VALIDATION_FAILED"}
+        )
+        assert sent.data is None and MASKED_MESSAGE not in sent.errors[0].message
