@@ -107,11 +107,11 @@ def test_a_contract_is_prioritized_through_graphql_across_every_process(stack: s
     )
     assert opened["consistent"] is True
     contract = opened["contract"]["id"]
-    for person in ("cfo", "cio"):
+    for person, appointer in (("cfo", "am"), ("cio", "cfo")):  # each side appoints its own
         changed(
             ask(
                 stack,
-                "am",
+                appointer,
                 """mutation($c: ID!, $p: String!) { joinContract(input: {contractId: $c, personId: $p,
             name: $p, role: "client_decision_maker"}) { __typename } }""",
                 c=contract,

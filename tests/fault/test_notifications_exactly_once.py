@@ -51,8 +51,9 @@ async def test_a_crash_mid_delivery_neither_loses_nor_repeats_a_notice(
             am = unique("am")
             deciders = [unique(f"dm{n}") for n in range(5)]
             contract = await elicitation.contract(am, "")
-            for person in deciders:
-                await elicitation.join(contract, am, person, DM)
+            for person in deciders:  # the first decision maker appoints the rest of the client
+                by = am if person == deciders[0] else deciders[0]
+                await elicitation.join(contract, by, person, DM)
             await notify.knows(contract, am, 6)
             for person in [am, *deciders]:
                 await notify.prefer(

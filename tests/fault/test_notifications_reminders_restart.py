@@ -43,7 +43,7 @@ async def test_reminders_fire_after_a_restart_and_stop_once_the_obligation_is_de
         am, li, tom = unique("am"), unique("li"), unique("tom")
         contract = await elicitation.contract(am, "")
         await elicitation.join(contract, am, li, DM)
-        await elicitation.join(contract, am, tom, DM)
+        await elicitation.join(contract, li, tom, DM)  # the client's first person appoints
         url = await service.start()
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             notify = Notify(http, settings)

@@ -28,7 +28,7 @@ async def test_the_daily_digest_carries_every_held_notice_in_one_email(
     am_mail, first_mail = f"{am}@contoso.example", f"{first}@northwind.example"
     contract = await elicitation.contract(am, am_mail)
     await elicitation.join(contract, am, first, DM, first_mail)
-    await elicitation.join(contract, am, second, DM, f"{second}@northwind.example")
+    await elicitation.join(contract, first, second, DM, f"{second}@northwind.example")
     await notify.knows(contract, am, 3)
     await notify.prefer(contract, am, channel="email", cadence="daily_digest")
 

@@ -33,8 +33,9 @@ async def test_proposals_and_risks_reach_proposers_the_account_manager_and_decis
     am_mail, dm_mail = f"{am}@contoso.example", f"{mailer}@northwind.example"
     contract = await elicitation.contract(am, am_mail)
     await elicitation.join(contract, am, mailer, DM, dm_mail)
-    await elicitation.join(contract, am, hooked, DM, f"{hooked}@northwind.example")
-    await elicitation.join(contract, am, app_only, DM)  # no email: in-app by default
+    # The client's first person appoints the rest of the client's side.
+    await elicitation.join(contract, mailer, hooked, DM, f"{hooked}@northwind.example")
+    await elicitation.join(contract, mailer, app_only, DM)  # no email: in-app by default
     await notify.knows(contract, am, 4)
     await notify.prefer(contract, hooked, channel="webhook", webhook_url=f"{url}/hook/ok")
 
@@ -119,11 +120,12 @@ async def test_bad_days_are_recorded_retried_and_dead_lettered_without_holding_u
         unique(n) for n in ("flaky", "dead", "gone", "slow", "refused", "noaddr", "fine")
     )
     contract = await elicitation.contract(am, f"{am}@contoso.example")
-    for person in (flaky, dead, gone, slow):
-        await elicitation.join(contract, am, person, DM, f"{person}@northwind.example")
-    await elicitation.join(contract, am, refused, DM, f"{refused}@{REFUSED_DOMAIN}")
-    await elicitation.join(contract, am, no_address, DM)
-    await elicitation.join(contract, am, fine, DM, f"{fine}@northwind.example")
+    for person in (flaky, dead, gone, slow):  # flaky, the first client person, appoints the rest
+        by = am if person == flaky else flaky
+        await elicitation.join(contract, by, person, DM, f"{person}@northwind.example")
+    await elicitation.join(contract, flaky, refused, DM, f"{refused}@{REFUSED_DOMAIN}")
+    await elicitation.join(contract, flaky, no_address, DM)
+    await elicitation.join(contract, flaky, fine, DM, f"{fine}@northwind.example")
     await notify.knows(contract, am, 8)
     await notify.prefer(contract, flaky, channel="webhook", webhook_url=f"{url}/hook/flaky")
     await notify.prefer(contract, dead, channel="webhook", webhook_url=f"{url}/hook/dead")

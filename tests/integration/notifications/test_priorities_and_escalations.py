@@ -47,8 +47,8 @@ async def test_priorities_reach_decision_makers_and_a_top_priority_miss_escalate
     mail = {p: f"{p}@northwind.example" for p in (am, sponsor, cfo, coo)}
     contract = await elicitation.contract(am, mail[am])
     await elicitation.join(contract, am, sponsor, "client_sponsor", mail[sponsor])
-    await elicitation.join(contract, am, cfo, DM, mail[cfo])
-    await elicitation.join(contract, am, coo, DM, mail[coo])
+    await elicitation.join(contract, sponsor, cfo, DM, mail[cfo])  # each side appoints its own
+    await elicitation.join(contract, sponsor, coo, DM, mail[coo])
     await notify.knows(contract, am, 4)
 
     # The sponsor wants to hear of every new expectation themselves, instead of the default.

@@ -70,9 +70,11 @@ async def a_contract_with_measurable_expectations(
         starts_on="2026-12-01", name="Ann Manager", role="provider_account_manager",
     )  # fmt: skip
     contract_id = opened.id
+    first = next(iter(DECISION_MAKERS))  # the client's first person appoints the rest of it
     for person, department in DECISION_MAKERS.items():
         await run(
-            app.join_participant, contract_id, by="am", person_id=person,
+            app.join_participant, contract_id, by="am" if person == first else first,
+            person_id=person,
             name=f"Head of {department}", role="client_decision_maker",
         )  # fmt: skip
     expectations = []
