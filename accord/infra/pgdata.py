@@ -35,7 +35,7 @@ class DataInUse(RuntimeError):
         # The running server, when it says where it listens: a tool may share it.
         self.url = url
         who = f"Accord process {holder}" if holder else "another Accord process"
-        super().__init__(f"{workdir} is in use by {who}; stop it first, or use its server")
+        super().__init__(f"{workdir} is in use by {who}: stop it first")
 
 
 @dataclass(frozen=True)
