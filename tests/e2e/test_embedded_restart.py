@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,9 @@ def test_the_default_folder_keeps_every_write_once_across_ctrl_c_and_kill_9(work
         propose(second.url, contract, "Monthly service report by the 5th")
         crashed = postmasters_on(workdir / DATADIR)
         second.crash()
+    # Its PostgreSQL was told by the kernel to shut down (a server that outlives its Accord
+    # anyway is the next test's).
+    assert eventually(lambda: not postmasters_on(workdir / DATADIR)), crashed
 
     with accord_running(workdir, env) as third:
         assert sorted(expectations(third.url, contract)) == [
@@ -232,6 +235,16 @@ def postmasters_on(datadir: Path) -> set[int]:
         except (OSError, ValueError):
             continue  # gone meanwhile, or a zombie
     return {pid for pid, parent in parents.items() if parent not in parents}
+
+
+def eventually(holds: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Whether `holds` comes true within timeout seconds (a real process is watched)."""
+    deadline = time.monotonic() + timeout
+    while not holds():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def leave_postgres_running(datadir: Path) -> int:
