@@ -84,7 +84,7 @@ class Services:
         for runner in self.runners():
             rows = await runner.pool.fetch(
                 "SELECT projection, ce_type, error_type, reason FROM dead_letters"
-                " WHERE projection = $1",
+                " WHERE projection = $1 ORDER BY id",
                 runner.name,
             )
             found.extend(dict(r) for r in rows)
