@@ -13,6 +13,7 @@ from accord.infra.__main__ import app as infra_app
 from accord.processes import Process, create_app
 from shared.auth import mint_token
 from shared.bus_kafka import KafkaAccess, KafkaBus
+from shared.logs import configure_logging
 from shared.settings import get_settings
 from shared.telemetry import configure_telemetry
 
@@ -43,6 +44,7 @@ def serve(
         raise typer.BadParameter(
             "set ACCORD_KAFKA_BOOTSTRAP: separate processes talk through Kafka"
         )
+    configure_logging(settings.log_level)
     configure_telemetry(f"accord-{process.value}")
     app = create_app(
         process, settings, KafkaBus(KafkaAccess.of(settings), settings.kafka_client_id)

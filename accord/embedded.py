@@ -12,11 +12,14 @@ import httpx
 import uvicorn
 from rich.console import Console
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.routing import Mount
 
 from accord.infra import pgdata, postgres
 from accord.processes import FACTORIES, Process
 from shared.bus_memory import InProcessBus
+from shared.logs import configure_logging
+from shared.service_app import no_such_endpoint
 from shared.settings import Settings
 from shared.telemetry import configure_telemetry, instrument_app
 
@@ -43,7 +46,12 @@ def embedded_app(settings: Settings) -> Starlette:
         for p in Process
         if p not in (Process.gateway, Process.projector)
     ]
-    app = Starlette(routes=[*services, Mount("/", app=apps[Process.gateway])], lifespan=lifespan)
+    # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.
+    app = Starlette(
+        routes=[*services, Mount("/", app=apps[Process.gateway])],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: no_such_endpoint},
+    )
     instrument_app(app)
     return app
 
@@ -72,6 +80,7 @@ def database(settings: Settings, *, share: bool = False) -> Iterator[Settings]:
 
 def run(settings: Settings, *, demo: bool = False) -> None:
     """Start everything, print where, serve until Ctrl-C; the data stays in data_dir."""
+    configure_logging(settings.log_level)
     configure_telemetry("accord")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     try:

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # The largest request body a service reads; past it, 413 BODY_TOO_LARGE. In the embedded
     # default the services share the gateway's port, so this stays near the gateway's own limit.
     service_max_body_bytes: int = Field(default=131_072, ge=1024)
+    # Accord's own log lines (refusals are one line at INFO); other libraries log warnings only.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def service_url(self, service: str) -> str:
         """The base URL of a service's HTTP API."""
