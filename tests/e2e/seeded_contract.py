@@ -204,7 +204,7 @@ def seed_contract(url: str) -> SeededContract:
             step(
                 "am",
                 "agreeRecoveryPlan",
-                f'expectationId: "{expectations[0]}", gapId: "{gap}", agreedWith: "ceo",'
+                f'expectationId: "{expectations[0]}", gapId: "{gap}", agreedWith: "cfo",'
                 f' steps: [{{action: "add a spare", owner: "lead", dueOn: "2027-03-01"}}]',
                 "... on ExpectationChanged { version }",
             )
@@ -215,21 +215,35 @@ def seed_contract(url: str) -> SeededContract:
         f" expectationIds: {_list(expectations[:1])}",
         "... on ContractChanged { created }",
     )
-    prioritization = step(
-        "am",
-        "openPrioritization",
-        f'{c}, method: "borda"',
-        "... on PrioritizationChanged { prioritization { id } }",
-    )
-    if prioritization is not None:
-        session = (prioritization.get("prioritization") or {}).get("id")
-        seeded.add("prioritization", session)
-        step(
-            "cfo",
-            "castVote",
-            f'prioritizationId: "{session}", ranking: {_list(expectations[:2])}',
-            "... on PrioritizationChanged { version }",
+    # One vote stays open; one with dots is closed, so that a ranking is published.
+    for method, declared, ballot in [("borda", "", f"ranking: {_list(expectations[:2])}"),
+                                     ("dots", "($dots: JSON)", "dots: $dots")]:  # fmt: skip
+        opened = step(
+            "am",
+            "openPrioritization",
+            f'{c}, method: "{method}"' + (", dots: 5" if method == "dots" else ""),
+            "... on PrioritizationChanged { prioritization { id } }",
         )
+        session = ((opened or {}).get("prioritization") or {}).get("id")
+        if session is None:
+            continue
+        seeded.add("prioritization", session)
+        voted = ask(
+            url,
+            "cfo",
+            f"""mutation{declared} {{ castVote(input: {{prioritizationId: "{session}",
+            {ballot}}}) {{ __typename {REFUSAL} }} }}""",
+            dots=dict(zip(expectations, [3, 2], strict=False)),
+        )
+        if _payload(voted, "castVote") is None:
+            seeded.refused_steps.append(f"cfo castVote: {voted}")
+        if method == "dots":
+            step(
+                "am",
+                "closePrioritization",
+                f'prioritizationId: "{session}"',
+                "... on PrioritizationChanged { version }",
+            )
     _read_back(url, seeded)
     return seeded
 

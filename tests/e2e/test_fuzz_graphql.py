@@ -13,11 +13,13 @@ import json
 import os
 import random
 import re
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import graphql
@@ -30,13 +32,15 @@ from hypothesis_graphql import Mode, from_schema, nodes
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.e2e.accord_process import accord_env, accord_running
-from tests.e2e.seeded_contract import OUTSIDER, SeededContract, seed_contract
+from tests.e2e.seeded_contract import OUTSIDER, PEOPLE, SeededContract, seed_contract
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 500)
 SEED = int(os.environ.get("FUZZ_SEED") or random.randrange(2**32))
 # What a client must never see: no code at all is a masked internal error.
 INTERNAL_CODES = {None, "INTERNAL", "INTERNAL_SERVER_ERROR"}
 ANONYMOUS = "(no token)"
+KINDS = {"contract", "question", "expectation", "obligation", "risk", "measurement", "gap",
+         "lesson", "prioritization", "notice", "notification", "global"}  # fmt: skip
 
 # Words the domain accepts, so that generated input gets past the first check now and then.
 VOCABULARY = [
@@ -56,17 +60,24 @@ INSTANTS = [
 DATES = ["0001-01-01", "9999-12-31", "2027-02-30", "2027-13-01", "yesterday", "", "20270101"]
 
 
-def test_no_generated_operation_meets_an_internal_error(
-    capsys: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def test_no_generated_operation_meets_an_internal_error(capsys: pytest.CaptureFixture[str]) -> None:
     say = _terminal(capsys)
     say(f"fuzz graphql: seed {SEED}, {EXAMPLES} examples (replay: FUZZ_SEED={SEED})")
-    data = tmp_path_factory.mktemp("fuzz")
-    with accord_running(None, accord_env(data)) as accord, httpx.Client() as http:
+    # Not under pytest's temporary root: another pytest session starting makes that private
+    # again (0700), and the embedded PostgreSQL runs as its own account.
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-fuzz-") as data,
+        accord_running(None, accord_env(Path(data))) as accord,
+        httpx.Client() as http,
+    ):
         url = accord.url
         seeded = seed_contract(url)
+        # Real ids of every kind, and a token for every role: else the fuzzer probes less.
+        assert seeded.ids.keys() >= KINDS, seeded.refused_steps
+        assert seeded.people == PEOPLE, seeded.refused_steps
         schema = _served_schema(http, url)
         callers = _callers(seeded)
+        generated = operations(schema, seeded)
         tally = Tally()
         started = time.monotonic()
 
@@ -81,10 +92,12 @@ def test_no_generated_operation_meets_an_internal_error(
         @given(st.data())
         def send(data: st.DataObject) -> None:
             caller = data.draw(st.sampled_from(sorted(callers)), label="caller")
-            text = data.draw(operations(schema, seeded), label="operation")
-            lifted = data.draw(st.booleans(), label="arguments as variables")
-            query, variables = lift_arguments(schema, text, seeded) if lifted else (text, {})
+            text = data.draw(generated, label="operation")
+            query, variables = shaped(schema, text, seeded, data.draw)
             tally.send(http, url, caller, callers[caller], query, variables)
+            if accord.process.poll() is not None:
+                pytest.fail(f"accord dev stopped at example {tally.sent} ({caller}: {query!r},"
+                            f" {variables}); its last words:\n{accord.output[-5000:]}")  # fmt: skip
 
         try:
             send()
@@ -106,22 +119,35 @@ def operations(schema: graphql.GraphQLSchema, seeded: SeededContract) -> st.Sear
 
 def _scalars(seeded: SeededContract) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
     ids = seeded.all_ids()
+    obligation, session = seeded.ids["obligation"][0], seeded.ids["prioritization"][0]
     # Ids that try to leave their place in a forwarding URL or a query.
-    crafted = [f"{ids[0]}/../x?y=", f"../obligations/{ids[0]}/fulfil?x=", f"{ids[0]}\x00", "%2e%2e"]
+    crafted = [f"../obligations/{obligation}/fulfil?x=", f"{session}/votes/withdraw?x=",
+               f"{seeded.contract}\x00", "%2e%2e", "..", "/"]  # fmt: skip
     text = st.text(st.characters(codec="utf-8"), max_size=40)
     identifier = st.one_of(
-        st.sampled_from(ids), st.sampled_from(ids), st.sampled_from(crafted), st.uuids().map(str),
-        text,
-    ).map(nodes.String) | st.integers().map(nodes.Int)  # fmt: skip
+        _mostly(st.sampled_from(ids), st.sampled_from(crafted) | st.uuids().map(str) | text).map(
+            nodes.String
+        ),
+        st.integers().map(nodes.Int),
+    )
     string = st.one_of(st.sampled_from(VOCABULARY + ids), text).map(nodes.String)
-    instant = st.one_of(
-        st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-14))]))
-        .map(datetime.isoformat),
-        st.sampled_from(INSTANTS),
-    ).map(nodes.String)  # fmt: skip
-    day = st.one_of(st.dates().map(str), st.sampled_from(DATES)).map(nodes.String)
-    return {"ID": identifier, "String": string, "Date": day, "DateTime": instant,
+    # Mostly values a user would send, so that one bad date does not refuse the whole
+    # operation every time; now and then the edges of the calendar and no date at all.
+    zones = st.sampled_from([UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-14))])
+    instant = _mostly(
+        st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=zones),
+        st.datetimes(timezones=zones),
+    ).map(datetime.isoformat) | st.sampled_from(INSTANTS)
+    day = _mostly(st.dates(date(2000, 1, 1), date(2100, 1, 1)), st.dates()).map(str)
+    day |= st.sampled_from(DATES)
+    return {"ID": identifier, "String": string, "Date": day.map(nodes.String),
+            "DateTime": instant.map(nodes.String),
             "JSON": _json_values(len(seeded.ids.get("expectation", [])))}  # fmt: skip
+
+
+def _mostly(usual: st.SearchStrategy[Any], odd: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Three times in four the usual, else the odd."""
+    return st.one_of(usual, usual, usual, odd)
 
 
 def _json_values(expectations: int) -> st.SearchStrategy[graphql.ValueNode]:
@@ -159,47 +185,141 @@ def _literal(value: Any) -> graphql.ValueNode:
     )  # fmt: skip
 
 
-def lift_arguments(
-    schema: graphql.GraphQLSchema, text: str, seeded: SeededContract
+# Arguments and input fields that name a record of one kind, and a root field's own `id`.
+ID_KINDS = {
+    "contractId": "contract", "expectationId": "expectation", "mergedExpectationId": "expectation",
+    "obligationId": "obligation", "riskId": "risk", "prioritizationId": "prioritization",
+    "questionId": "question", "measurementId": "measurement", "gapId": "gap",
+    "noticeId": "notice", "affectedExpectations": "expectation", "dependsOn": "expectation",
+    "expectationIds": "expectation", "riskIds": "risk", "fromAnswers": "question",
+    "ranking": "expectation",
+}  # fmt: skip
+ROOT_ID_KINDS = {
+    "contract": "contract", "expectation": "expectation", "expectationHistory": "expectation",
+    "prioritization": "prioritization", "node": "global", "acknowledgeNotification": "notification",
+}  # fmt: skip
+
+# Numbers a user would send for these names, so that a random expected version does not end
+# most commands in CONFLICT; now and then whatever was generated.
+PLAUSIBLE = {
+    "expectedVersion": st.none() | st.integers(1, 6), "mergedExpectedVersion": st.integers(1, 6),
+    "version": st.integers(1, 4), "step": st.integers(0, 2), "likelihood": st.integers(1, 5),
+    "impact": st.integers(1, 5), "dots": st.integers(1, 10), "first": st.integers(1, 100),
+}  # fmt: skip
+
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+
+def shaped(
+    schema: graphql.GraphQLSchema, text: str, seeded: SeededContract, draw: Draw
 ) -> tuple[str, dict[str, Any]]:
-    """The same operation with each root field's arguments sent as variables of the declared
-    type: a value that fails coercion must get the same answer as when it is written inline."""
+    """A generated operation made to reach further: an id argument often names a real record
+    of its kind, each mutation also asks its outcome, and the arguments may go as variables."""
     document = graphql.parse(text)
     operation = document.definitions[0]
     assert isinstance(operation, graphql.OperationDefinitionNode)
     root = schema.get_root_type(operation.operation)
     assert root is not None
-    expectations = seeded.ids.get("expectation", [])
-    stands_for = {f"e{n}": expectation for n, expectation in enumerate(expectations)}
+    lifting = draw(st.booleans())
     variables: dict[str, Any] = {}
-    definitions = []
+    definitions: list[graphql.VariableDefinitionNode] = []
     selections = []
     for selection in operation.selection_set.selections:
-        if not isinstance(selection, graphql.FieldNode) or selection.name.value not in root.fields:
+        field = (
+            root.fields.get(selection.name.value)
+            if isinstance(selection, graphql.FieldNode)
+            else None
+        )
+        if field is None or not isinstance(selection, graphql.FieldNode):
             selections.append(selection)
             continue
-        declared = root.fields[selection.name.value].args
         arguments = []
         for argument in selection.arguments or ():
-            if argument.name.value not in declared:
-                arguments.append(argument)  # unknown: stays as it is, for validation to refuse
-                continue
-            name = f"v{len(variables)}"
-            value = graphql.value_from_ast_untyped(argument.value)
-            variables[name] = _with_ids(value, stands_for)
-            variable = graphql.VariableNode(name=graphql.NameNode(value=name))
-            type_ = graphql.parse_type(str(declared[argument.name.value].type))
-            definitions.append(graphql.VariableDefinitionNode(variable=variable, type=type_))
-            arguments.append(replace(argument, value=variable))
-        selections.append(replace(selection, arguments=tuple(arguments)))
-    lifted = replace(
+            kind = ID_KINDS.get(argument.name.value)
+            if argument.name.value == "id":
+                kind = ROOT_ID_KINDS.get(selection.name.value)
+            value = _plausible(argument.name.value, argument.value, kind, seeded, draw)
+            declared = field.args.get(argument.name.value)
+            if lifting and declared is not None:  # an unknown argument stays, to be refused
+                value = _variable(value, declared.type, seeded, variables, definitions)
+            arguments.append(replace(argument, value=value))
+        selection = replace(selection, arguments=tuple(arguments))
+        selections.append(_asking_outcome(selection, field))
+    operation = replace(
         operation,
         variable_definitions=tuple(definitions),
         selection_set=replace(operation.selection_set, selections=tuple(selections)),
     )
-    return graphql.print_ast(
-        replace(document, definitions=(lifted, *document.definitions[1:]))
-    ), variables
+    return graphql.print_ast(replace(document, definitions=(operation,))), variables
+
+
+def _plausible(
+    name: str, value: graphql.ValueNode, kind: str | None, seeded: SeededContract, draw: Draw
+) -> graphql.ValueNode:
+    """The value, or often the id of a real record of its kind (a few, for a list of ids), or a
+    number a user would send for its name; in input objects too."""
+    if isinstance(value, graphql.ObjectValueNode):
+        fields = tuple(
+            replace(field, value=_plausible(field.name.value, field.value,
+                                            ID_KINDS.get(field.name.value), seeded, draw))
+            for field in value.fields
+        )  # fmt: skip
+        return replace(value, fields=fields)
+    if isinstance(value, graphql.VariableNode):
+        return value
+    if name in PLAUSIBLE:
+        number = draw(_mostly(PLAUSIBLE[name], st.just(value)))
+        if isinstance(number, graphql.Node):
+            return number
+        return graphql.NullValueNode() if number is None else nodes.Int(number)
+    real = seeded.ids.get(kind or "", [])
+    if not real or isinstance(value, graphql.NullValueNode):
+        return value
+    if isinstance(value, graphql.ListValueNode):
+        chosen = draw(_mostly(st.lists(st.sampled_from(real), max_size=3, unique=True), st.none()))
+        return value if chosen is None else nodes.List([nodes.String(i) for i in chosen])
+    chosen = draw(_mostly(st.sampled_from(real), st.none()))
+    return value if chosen is None else nodes.String(chosen)
+
+
+def _variable(
+    value: graphql.ValueNode,
+    type_: graphql.GraphQLInputType,
+    seeded: SeededContract,
+    variables: dict[str, Any],
+    definitions: list[graphql.VariableDefinitionNode],
+) -> graphql.VariableNode:
+    """The value sent as a variable of the argument's declared type: one that fails coercion
+    must get the same answer as when it is written inline."""
+    name = f"v{len(variables)}"
+    expectations = seeded.ids.get("expectation", [])
+    stands_for = {f"e{n}": expectation for n, expectation in enumerate(expectations)}
+    variables[name] = _with_ids(graphql.value_from_ast_untyped(value), stands_for)
+    variable = graphql.VariableNode(name=graphql.NameNode(value=name))
+    definitions.append(
+        graphql.VariableDefinitionNode(variable=variable, type=graphql.parse_type(str(type_)))
+    )
+    return variable
+
+
+def _asking_outcome(selection: graphql.FieldNode, field: graphql.GraphQLField) -> graphql.FieldNode:
+    """A mutation's selection also asking the refusal's code, or whether the read model showed
+    the change: what the figure counts, whatever else was generated."""
+    outcome = graphql.get_named_type(field.type)
+    members = outcome.types if isinstance(outcome, graphql.GraphQLUnionType) else ()
+    if not any(i.name == "Refusal" for member in members for i in member.interfaces):
+        return selection
+    shown = " ".join(
+        f"... on {member.name} {{ consistent }}"
+        for member in members
+        if "consistent" in member.fields
+    )
+    extra = graphql.parse(f"{{ ... on Refusal {{ code }} {shown} }}", no_location=True)
+    operation = extra.definitions[0]
+    assert isinstance(operation, graphql.OperationDefinitionNode)
+    existing = selection.selection_set.selections if selection.selection_set else ()
+    selections = (*existing, *operation.selection_set.selections)
+    return replace(selection, selection_set=graphql.SelectionSetNode(selections=selections))
 
 
 def _with_ids(value: Any, stands_for: dict[str, str]) -> Any:
