@@ -122,7 +122,7 @@ def seed_contract(url: str) -> SeededContract:
     asked = step(
         "am",
         "askQuestion",
-        f'{c}, askedOf: "cfo", businessArea: "finance", text: "What happens when a report is late?"',
+        f'{c}, askedOf: "cfo", businessArea: "finance", text: "What if a report is late?"',
         "... on ContractChanged { created }",
     )
     if asked and asked.get("created"):

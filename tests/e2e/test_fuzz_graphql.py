@@ -412,7 +412,8 @@ class Tally:
         refusals = ", ".join(f"{code} {n}" for code, n in self.refusals.most_common()) or "none"
         return (
             f"fuzz graphql: seed {seed}: {self.sent} examples sent in {seconds:.0f} s;"
-            f" root fields answered: {self.answered}; refusals by code: {refusals}; written but not yet shown: {self.unseen_writes};"
+            f" root fields answered: {self.answered}; refusals by code: {refusals};"
+            f" written but not yet shown: {self.unseen_writes};"
             f" internal errors: {len(self.failures)} (goal 0)"
         )
 
