@@ -26,8 +26,9 @@ READY = re.compile(r"Accord GraphQL: (http://\S+/graphql)")
 DATABASE = re.compile(r"database: (postgresql://\S+)")
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 60.0
-# Variables that would point `accord dev` away from its own embedded PostgreSQL.
-EXTERNAL_DATABASE = ("DATABASE_URL", "POSTGRES_HOST")
+# Variables that would point `accord dev` (or `accord replay`) away from its own embedded
+# PostgreSQL and in-process bus: a fresh machine has none of them, `make test` sets them.
+EXTERNAL_SERVERS = ("DATABASE_URL", "POSTGRES_HOST", "ACCORD_KAFKA_BOOTSTRAP")
 
 
 def free_port() -> int:
@@ -40,7 +41,7 @@ def accord_env(data_dir: Path | None = None, **extra: str) -> dict[str, str]:
     """The environment of an embedded default: its own PostgreSQL, the data folder given or
     the default one (`.accord` in the working directory), a free port."""
     env = {**os.environ, "ACCORD_PORT": str(free_port()), **extra}
-    for name in (*EXTERNAL_DATABASE, "ACCORD_DATA_DIR"):
+    for name in (*EXTERNAL_SERVERS, "ACCORD_DATA_DIR"):
         env.pop(name, None)
     if data_dir is not None:
         env["ACCORD_DATA_DIR"] = str(data_dir)

@@ -120,7 +120,9 @@ async def test_an_internal_error_is_masked_and_its_request_id_is_in_the_logs(
     finally:
         await conn.close()
     with caplog.at_level(logging.INFO):
-        body = await ask(gateway, 'query { contract(id: "c-1") { title } }')
+        body = await ask(
+            gateway, 'query { contract(id: "00000000-0000-4000-8000-0000000000c1") { title } }'
+        )
     error = only_error(body)
     assert error["message"] == "Internal error; quote the request id to support."
     assert error["extensions"] == {"requestId": "req-42"}
@@ -138,11 +140,11 @@ async def test_a_relation_that_fails_is_reported_at_its_own_path(
         await conn.execute(
             f'INSERT INTO "{schema}".contracts (contract_id, title, client_organisation,'
             " provider_organisation, starts_on, opened_by, version, created_at, updated_at)"
-            " VALUES ('c-9', 'Kept', 'Northwind', 'Contoso', '2027-01-01', 'am', 1, now(), now())"
+            " VALUES ('00000000-0000-4000-8000-0000000000c9', 'Kept', 'Northwind', 'Contoso', '2027-01-01', 'am', 1, now(), now())"
         )
         await conn.execute(
             f'INSERT INTO "{schema}".participants (contract_id, person_id, name, side, role,'
-            " email, phone, added_by, active, created_at) VALUES ('c-9', 'am', 'Am',"
+            " email, phone, added_by, active, created_at) VALUES ('00000000-0000-4000-8000-0000000000c9', 'am', 'Am',"
             " 'provider', 'provider_account_manager', '', '', 'am', true, now())"
         )
         await conn.execute(f'DROP TABLE "{schema}".expectation_versions CASCADE')
@@ -150,19 +152,26 @@ async def test_a_relation_that_fails_is_reported_at_its_own_path(
         await conn.close()
     body = await ask(
         gateway,
-        'query { contract(id: "c-9") { title participants { personId } expectations { id } } }',
+        'query { contract(id: "00000000-0000-4000-8000-0000000000c9") { title participants { personId } expectations { id } } }',
     )
     error = only_error(body)
     assert error["path"] == ["contract", "expectations"]
     assert error["message"] == "Internal error; quote the request id to support."
     # The list may not be null, so the contract is; the read of the other relation is unharmed.
     assert body["data"] == {"contract": None}
-    fine = await ask(gateway, 'query { contract(id: "c-9") { title participants { personId } } }')
+    fine = await ask(
+        gateway,
+        'query { contract(id: "00000000-0000-4000-8000-0000000000c9") { title participants { personId } } }',
+    )
     assert fine == {"data": {"contract": {"title": "Kept", "participants": [{"personId": "am"}]}}}
 
 
 async def test_expected_refusals_keep_their_code_and_carry_the_request_id(gateway: Any) -> None:
-    error = only_error(await ask(gateway, 'query { contract(id: "c-1") { title } }'))
+    error = only_error(
+        await ask(
+            gateway, 'query { contract(id: "00000000-0000-4000-8000-0000000000c1") { title } }'
+        )
+    )
     assert error["extensions"] == {"code": "FORBIDDEN", "requestId": "req-42"}
     assert error["path"] == ["contract"]
 
@@ -195,11 +204,11 @@ async def test_operations_over_graphql_transport_ws_follow_the_same_policy(gatew
     url = str(http.base_url).replace("http://", "ws://") + "/graphql"
     token = mint_token(settings, "am")
     documents = {
-        'subscription { contractEvents(contractId: "c") { nonsense } }': (
+        'subscription { contractEvents(contractId: "00000000-0000-4000-8000-00000000000c") { nonsense } }': (
             "GRAPHQL_VALIDATION_FAILED"
         ),
         "subscription { a: health }": "GRAPHQL_VALIDATION_FAILED",
-        'subscription { contractEvents(contractId: "c") { eventType } }': "FORBIDDEN",
+        'subscription { contractEvents(contractId: "00000000-0000-4000-8000-00000000000c") { eventType } }': "FORBIDDEN",
     }
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
