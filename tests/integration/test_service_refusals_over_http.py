@@ -76,12 +76,22 @@ def refusal(response: Any, status: int, code: str) -> dict[str, Any]:
     return body
 
 
+# What a person's command to notifications stores; its workers store deliveries and reminders
+# on their own time, for events that came before, so those are not counted.
+NOTIFICATION_COMMAND_EVENTS = ("PolicyChanged", "PreferencesChanged")
+
+
 async def stored_events(services: Services) -> dict[str, int]:
-    """How many events each service has stored."""
+    """How many events each service has stored for people's commands."""
     counts = {}
     for process in SERVICES:
-        runtime = services.apps[process].state.runtime
-        counts[process.value] = await runtime.executor.run(runtime.app.recorder.max_notification_id)
+        recorder = services.apps[process].state.runtime.app.recorder
+        stored = await services.apps[process].state.runtime.executor.run(
+            recorder.select_notifications, 1, 1_000_000
+        )
+        if process.value == "notifications":
+            stored = [e for e in stored if e.topic.endswith(NOTIFICATION_COMMAND_EVENTS)]
+        counts[process.value] = len(stored)
     return counts
 
 

@@ -13,15 +13,20 @@ from tests.integration.notifications.contract_story import Elicitation, Notify, 
 from tests.integration.notifications.mailbox import Mailbox
 
 DM = "client_decision_maker"
-# The digest hour is hours away; the test's clock puts it this far after each notice.
-DIGEST_IN = timedelta(seconds=3)
+# The digest hour is hours away; the test's clock puts it this far after the first notice, and
+# every later notice of the day is held for that same instant, as at a real digest hour.
+DIGEST_IN = timedelta(seconds=8)
 
 
 async def test_the_daily_digest_carries_every_held_notice_in_one_email(
     elicitation: Elicitation, notify: Notify, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    digest_at: list[datetime] = []
+
     def soon(now: datetime, hour: int) -> datetime:
-        return now + DIGEST_IN
+        if not digest_at:
+            digest_at.append(now + DIGEST_IN)
+        return digest_at[0]
 
     monkeypatch.setattr(dispatcher, "next_digest_at", soon)
     am, first, second = unique("am"), unique("dm"), unique("dm")
