@@ -73,18 +73,40 @@ class AccordAggregate(Aggregate):
         return events
 
 
+# The persistence module behind each choice of ACCORD_EVENT_STORE.
+PERSISTENCE_MODULES = {"accord": "shared.recorder", "stock": "eventsourcing.postgres"}
+
+
 def build_application(app_class: type[A], service: str, settings: Settings) -> A:
     """The service's Application: PostgreSQL schema `service`, or in memory for unit tests."""
     if settings.database_url in ("", "memory"):
         return app_class(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     ensure_schema(settings.database_url, service)
-    return app_class(env=postgres_env(settings.database_url, schema=service))
+    env = postgres_env(settings.database_url, schema=service)
+    env["PERSISTENCE_MODULE"] = PERSISTENCE_MODULES[settings.event_store]
+    app = app_class(env=env)
+    if settings.event_store == "stock":
+        continue_ids_after_stored(settings.database_url, f'"{service}"."{app.name.lower()}_events"')
+    return app
 
 
 def ensure_schema(database_url: str, schema: str) -> None:
     """Create the service's schema once; the library creates its tables inside it."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+
+def continue_ids_after_stored(database_url: str, table: str) -> None:
+    """Move the stock recorder's id sequence past ids Accord's recorder gave (which do not
+    draw on it), so a store switched back to stock never writes below what readers have seen."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT setval(s.seq, s.stored) FROM (SELECT"
+            " pg_get_serial_sequence(%(table)s, 'notification_id')::regclass AS seq,"
+            f" (SELECT max(notification_id) FROM {table}) AS stored) AS s"
+            " WHERE s.stored > coalesce(pg_sequence_last_value(s.seq), 0)",
+            {"table": table},
+        )
 
 
 class StoreExecutor:

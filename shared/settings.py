@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     jwt_audience: str = "accord"
     # Bounded pool for the synchronous eventsourcing calls, so they never block the loop.
     store_threads: int = 8
+    # Which recorder stores events: Accord's (appends without a table lock, shared/recorder.py)
+    # or the eventsourcing library's stock one, kept to compare and to fall back on.
+    event_store: Literal["accord", "stock"] = "accord"
     relay_batch_size: int = 200
     relay_idle_seconds: float = 0.2
     # A publish not acknowledged by then counts as failed: the producer is recreated.
@@ -63,6 +66,10 @@ class Settings(BaseSettings):
     # Where GraphiQL's browser assets were fetched to (`python -m accord.infra.graphiql`).
     graphiql_assets: Path = Path(".cache/graphiql")
     graphql_introspection: bool = True
+    # Who runs GraphQL operations: the gateway's own pipeline and executor (faster), or stock
+    # strawberry under the same policy, which the tests and bench/gateway_throughput.py hold
+    # the gateway's to: both give the same answers.
+    graphql_engine: Literal["accord", "stock"] = "accord"
     # How long a mutation waits for the read model to show its own change.
     read_your_writes_seconds: float = 3.0
     # Subjects (token `sub`) who may appoint and remove anyone on any contract, an auditor at
