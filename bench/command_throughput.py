@@ -1,0 +1,589 @@
+"""Accord's command path against what the same command costs without it: commands per second.
+
+Run: `.venv/bin/python -m bench.command_throughput` (`--help` for the flags). Starts one
+PostgreSQL server (the embedded one, with the embedded default's settings, or DATABASE_URL's),
+then `accord dev` on it with its own data folder, and drives every row with the same load
+generator (bench.load): N closed-loop clients, each proposing a new expectation on one contract.
+
+Rows: raw asyncpg (one insert per transaction: the database's limit); the eventsourcing
+library alone, stock, and with its database functions (a new aggregate per call, N threads);
+the same mutation without event sourcing (bench.plain_mutation: stock strawberry, the same JWT
+check, a participant lookup, one insert, answered with the row); Accord's elicitation HTTP
+endpoint; Accord's GraphQL `proposeExpectation`. Rows are measured in alternating rounds, so a
+noisy neighbour hits each alike; a ratio is the median of the rounds' ratios. The goals of
+issue 13 are printed beside the figures, PASS or MISS; a miss does not fail the process.
+
+`--history` measures instead one client's command latency on contracts that already hold 10,
+1,000 (and, with `--history-sizes`, 10,000) events, seeded through the service API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+
+from accord.infra import postgres
+from bench import plain_mutation
+from bench.library_store import library_app, save_new
+from bench.load import ACCEPTED, Figures, Outcome, Send, drive, median, verdict
+from shared.auth import mint_token
+from shared.settings import Settings
+from tests.e2e.accord_process import RunningAccord, accord_env, free_port, start_accord
+
+# Goals of issue 13.
+GOAL_THROUGHPUT = 0.5  # GraphQL vs no event sourcing, commands/s at 16 clients: at least
+GOAL_LATENCY = 2.0  # GraphQL vs no event sourcing, median latency with 1 client: at most
+GOAL_CONSISTENT = 0.99  # share of GraphQL answers with consistent:true at 16 and 64: at least
+GOAL_HISTORY = 1.5  # latency on a contract of 10,000 events vs one of 10: at most
+
+DECISION_MAKERS = [f"dm{n}" for n in range(1, 9)]
+GRAPHQL_PROPOSE = """mutation($c: ID!, $t: String!) {
+  proposeExpectation(input: {contractId: $c, text: $t, businessArea: "operations",
+    whyItMatters: "measured"}) {
+    __typename
+    ... on ExpectationChanged { consistent version expectation { id text status } }
+    ... on Refusal { code message } } }"""
+PLAIN_PROPOSE = """mutation($c: ID!, $t: String!) {
+  proposeExpectation(input: {contractId: $c, text: $t, businessArea: "operations",
+    whyItMatters: "measured"}) { id text status version } }"""
+RAW_SCHEMA = "bench_raw"
+LIBRARY_SCHEMAS = {False: "bench_library_stock", True: "bench_library_functions"}
+
+
+@dataclass
+class Stage:
+    """What every row runs against: one server, one Accord, one contract and its people."""
+
+    database: str
+    accord: str  # base URL of `accord dev`
+    plain: str  # base URL of the no-event-sourcing server
+    contract: str
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # person -> headers
+
+    def person(self, n: int) -> str:
+        return DECISION_MAKERS[n % len(DECISION_MAKERS)]
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    # Opens what `clients` callers need (pools, threads) and yields the request they send.
+    session: Callable[[Stage, int], contextlib.AbstractAsyncContextManager[Send]]
+
+
+@contextlib.asynccontextmanager
+async def raw_session(stage: Stage, clients: int) -> AsyncIterator[Send]:
+    pool = await asyncpg.create_pool(stage.database, min_size=clients, max_size=clients)
+    assert pool is not None
+    contract = stage.contract
+
+    async def send(n: int) -> Outcome:
+        await pool.execute(
+            f"INSERT INTO {RAW_SCHEMA}.expectations (contract_id, text, business_area,"
+            " why_it_matters, proposed_by) VALUES ($1, $2, 'operations', 'measured', $3)",
+            contract, f"Proposal {n}", stage.person(n),
+        )  # fmt: skip
+        return ACCEPTED
+
+    try:
+        yield send
+    finally:
+        await pool.close()
+
+
+def library_session(db_functions: bool) -> Callable[[Stage, int], Any]:
+    @contextlib.asynccontextmanager
+    async def session(stage: Stage, clients: int) -> AsyncIterator[Send]:
+        schema = LIBRARY_SCHEMAS[db_functions]
+        app = await asyncio.to_thread(
+            library_app, stage.database, schema, clients, db_functions=db_functions
+        )
+        threads = ThreadPoolExecutor(clients)
+        loop = asyncio.get_running_loop()
+
+        async def send(n: int) -> Outcome:
+            text = f"Proposal {n}"
+            await loop.run_in_executor(
+                threads, save_new, app, stage.contract, text, stage.person(n)
+            )
+            return ACCEPTED
+
+        try:
+            yield send
+        finally:
+            threads.shutdown()
+            await asyncio.to_thread(app.close)
+
+    return session
+
+
+def http_client(clients: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    return httpx.AsyncClient(timeout=60, limits=limits)
+
+
+@contextlib.asynccontextmanager
+async def plain_session(stage: Stage, clients: int) -> AsyncIterator[Send]:
+    async with http_client(clients) as http:
+
+        async def send(n: int) -> Outcome:
+            body = {
+                "query": PLAIN_PROPOSE,
+                "variables": {"c": stage.contract, "t": f"Proposal {n}"},
+            }
+            response = await http.post(
+                f"{stage.plain}/graphql", content=orjson.dumps(body), headers=stage.headers[stage.person(n)]
+            )  # fmt: skip
+            answer = response.json() if response.status_code == 200 else {}
+            if (answer.get("data") or {}).get("proposeExpectation"):
+                return ACCEPTED
+            return Outcome(ok=False, problem=f"{response.status_code} {response.text}")
+
+        yield send
+
+
+@contextlib.asynccontextmanager
+async def accord_http_session(stage: Stage, clients: int) -> AsyncIterator[Send]:
+    async with http_client(clients) as http:
+        url = f"{stage.accord}/elicitation/contracts/{stage.contract}/expectations"
+
+        async def send(n: int) -> Outcome:
+            body = {
+                "text": f"Proposal {n}",
+                "business_area": "operations",
+                "why_it_matters": "measured",
+            }
+            response = await http.post(
+                url, content=orjson.dumps(body), headers=stage.headers[stage.person(n)]
+            )
+            if response.status_code == 200:
+                return ACCEPTED
+            return Outcome(ok=False, problem=f"{response.status_code} {response.text}")
+
+        yield send
+
+
+@contextlib.asynccontextmanager
+async def accord_graphql_session(stage: Stage, clients: int) -> AsyncIterator[Send]:
+    async with http_client(clients) as http:
+
+        async def send(n: int) -> Outcome:
+            return await propose_graphql(http, stage, stage.contract, n)
+
+        yield send
+
+
+async def propose_graphql(http: httpx.AsyncClient, stage: Stage, contract: str, n: int) -> Outcome:
+    """Accord's `proposeExpectation`; accepted when it answers ExpectationChanged."""
+    body = {"query": GRAPHQL_PROPOSE, "variables": {"c": contract, "t": f"Proposal {n}"}}
+    response = await http.post(
+        f"{stage.accord}/graphql", content=orjson.dumps(body), headers=stage.headers[stage.person(n)]
+    )  # fmt: skip
+    answer = response.json() if response.status_code == 200 else {}
+    done = (answer.get("data") or {}).get("proposeExpectation") or {}
+    if done.get("__typename") == "ExpectationChanged":
+        return Outcome(ok=True, consistent=bool(done["consistent"]))
+    return Outcome(ok=False, problem=f"{response.status_code} {response.text}")
+
+
+ROWS = [
+    Row("raw", "raw asyncpg, one insert per transaction", raw_session),
+    Row("library", "eventsourcing library, stock", library_session(False)),
+    Row("library-functions", "eventsourcing library, DB functions", library_session(True)),
+    Row("plain", "no event sourcing (strawberry+asyncpg)", plain_session),
+    Row("http", "Accord elicitation HTTP endpoint", accord_http_session),
+    Row("graphql", "Accord GraphQL proposeExpectation", accord_graphql_session),
+]
+ACCORD_ROWS = {"http", "graphql"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Setting the stage: one server, `accord dev` on it, a contract, the baselines' tables.
+
+
+@contextlib.contextmanager
+def server(workdir: Path) -> Iterator[str]:
+    """DATABASE_URL's server, else the embedded one with the embedded default's settings."""
+    with postgres.start(workdir / "postgres", durable=True) as found:
+        yield found.url
+
+
+@contextlib.contextmanager
+def accord_dev(database: str, data_dir: Path) -> Iterator[RunningAccord]:
+    """`accord dev` on its own data folder, its PostgreSQL the bench's server."""
+    env = accord_env(data_dir)
+    env["DATABASE_URL"] = database
+    running = start_accord(None, env)
+    try:
+        yield running
+    finally:
+        running.interrupt()
+
+
+@contextlib.contextmanager
+def plain_server(database: str) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.plain_mutation", database, str(port)],
+        stdin=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError("the no-event-sourcing server did not start")
+            try:
+                httpx.post(f"{url}/graphql", json={"query": "{ health }"}, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def open_contract(accord: str, settings: Settings) -> str:
+    """A contract through the service API: the account manager, a sponsor, the decision makers."""
+    with httpx.Client(base_url=f"{accord}/elicitation", timeout=60) as http:
+
+        def post(person: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+            headers = {"authorization": f"Bearer {mint_token(settings, person)}"}
+            response = http.post(path, json=body, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(
+                    f"POST {path} as {person}: {response.status_code} {response.text}"
+                )
+            answer: dict[str, Any] = response.json()
+            return answer
+
+        contract = str(post("am", "/contracts", {
+            "client_organisation": "Northwind Retail", "provider_organisation": "Contoso",
+            "title": "Benchmark contract", "starts_on": "2027-01-01", "name": "Ann Marsh",
+            "role": "provider_account_manager", "email": "am@contoso.example",
+        })["id"])  # fmt: skip
+        post("am", f"/contracts/{contract}/participants", {
+            "person_id": "ceo", "name": "Eve Carter", "role": "client_sponsor",
+            "email": "ceo@northwind.example",
+        })  # fmt: skip
+        for person in DECISION_MAKERS:
+            post("ceo", f"/contracts/{contract}/participants", {
+                "person_id": person, "name": person.upper(), "role": "client_decision_maker",
+                "email": f"{person}@northwind.example",
+            })  # fmt: skip
+    return contract
+
+
+async def prepare_tables(database: str, contract: str) -> None:
+    """Fresh tables for the baselines; the no-event-sourcing server knows the same people."""
+    connection = await asyncpg.connect(database)
+    try:
+        await connection.execute(plain_mutation.SCHEMA_SQL)
+        await connection.execute(
+            plain_mutation.SCHEMA_SQL.replace(plain_mutation.SCHEMA, RAW_SCHEMA)
+        )
+        await connection.executemany(
+            f"INSERT INTO {plain_mutation.SCHEMA}.participants VALUES ($1, $2, 'client_decision_maker')",
+            [(contract, person) for person in DECISION_MAKERS],
+        )  # fmt: skip
+        for schema in LIBRARY_SCHEMAS.values():
+            await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            await connection.execute(f"CREATE SCHEMA {schema}")
+    finally:
+        await connection.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring.
+
+
+@dataclass
+class Results:
+    """Per client count and row: every round's figures."""
+
+    rounds: dict[tuple[int, str], list[Figures]] = field(default_factory=dict)
+
+    def of(self, clients: int, key: str) -> list[Figures]:
+        return self.rounds.get((clients, key), [])
+
+    def pooled(self, clients: int, key: str) -> Figures:
+        total = Figures()
+        for figures in self.of(clients, key):
+            total.add(figures)
+        return total
+
+    def rate(self, clients: int, key: str) -> float:
+        return median([f.rate for f in self.of(clients, key)])
+
+    def ratios(
+        self, clients: int, key: str, baseline: str, measure: Callable[[Figures], float]
+    ) -> list[float]:
+        """Round by round: measure(row) / measure(baseline), where both were measured."""
+        pairs = zip(self.of(clients, key), self.of(clients, baseline), strict=False)
+        return [measure(a) / measure(b) for a, b in pairs if measure(b) > 0]
+
+
+async def measure(
+    stage: Stage, rows: list[Row], counts: list[int], rounds: int, seconds: float, warmup: float
+) -> Results:
+    results = Results()
+    for clients in counts:
+        print(f"\n{clients} client(s): {rounds} round(s) of {seconds:g} s per row", flush=True)
+        for n in range(rounds):
+            # Alternate the order too, so no row always runs after the same neighbour.
+            for row in rows if n % 2 == 0 else rows[::-1]:
+                async with row.session(stage, clients) as send:
+                    await drive(send, clients, seconds=warmup)
+                    figures = await drive(send, clients, seconds=seconds)
+                results.rounds.setdefault((clients, row.key), []).append(figures)
+                print(f"  round {n + 1} {row.label:42} {line(figures)}", flush=True)
+    return results
+
+
+def line(figures: Figures) -> str:
+    text = (
+        f"{figures.rate:8.1f}/s  p50 {figures.percentile(0.5) * 1000:8.1f} ms"
+        f"  p99 {figures.percentile(0.99) * 1000:8.1f} ms"
+    )
+    if figures.refused:
+        text += f"  refused {figures.refused}"
+    if (share := figures.consistent_share) is not None:
+        text += f"  consistent {share:6.1%}"
+    return text
+
+
+def report(results: Results, rows: list[Row], counts: list[int]) -> None:
+    keys = {row.key for row in rows}
+    for clients in counts:
+        print(
+            f"\n== {clients} client(s): median commands/s of the rounds; latencies of every answer"
+        )
+        for row in rows:
+            pooled = results.pooled(clients, row.key)
+            print(
+                f"  {row.label:42} {results.rate(clients, row.key):8.1f}/s"
+                f"  p50 {pooled.percentile(0.5) * 1000:8.1f} ms  p99 {pooled.percentile(0.99) * 1000:8.1f} ms"
+                + (f"  refused {pooled.refused}" if pooled.refused else "")
+                + (f"  consistent {s:6.1%}" if (s := pooled.consistent_share) is not None else "")
+            )  # fmt: skip
+            for problem in pooled.problems:
+                print(f"      e.g. {problem}")
+    print("\n== goals (issue 13)")
+    if {"graphql", "plain"} <= keys and 16 in counts:
+        ratio = median(results.ratios(16, "graphql", "plain", lambda f: f.rate))
+        print(
+            f"  GraphQL/no-ES commands/s, 16 clients   : {ratio:6.2f}x  goal >= {GOAL_THROUGHPUT}x  {verdict(ratio >= GOAL_THROUGHPUT)}"
+        )
+    if {"graphql", "plain"} <= keys and 1 in counts:
+        ratio = median(results.ratios(1, "graphql", "plain", lambda f: f.percentile(0.5)))
+        print(
+            f"  GraphQL/no-ES median latency, 1 client : {ratio:6.2f}x  goal <= {GOAL_LATENCY}x  {verdict(ratio <= GOAL_LATENCY)}"
+        )
+    if "graphql" in keys:
+        for clients in (c for c in counts if c in (16, 64)):
+            share = results.pooled(clients, "graphql").consistent_share or 0.0
+            print(
+                f"  consistent:true, {clients:2} clients           : {share:6.1%}  goal >= {GOAL_CONSISTENT:.0%}   {verdict(share >= GOAL_CONSISTENT)}"
+            )
+    print("\n== for reference (median of the rounds' ratios)")
+    pairs = [("http", "plain"), ("graphql", "http"), ("plain", "raw"), ("library", "raw"),
+             ("library-functions", "raw"), ("library-functions", "library")]  # fmt: skip
+    labels = {row.key: row.key for row in rows}
+    for clients in counts:
+        shown = [
+            f"{labels[a]}/{labels[b]} {median(results.ratios(clients, a, b, lambda f: f.rate)):.2f}x"
+            for a, b in pairs
+            if {a, b} <= keys
+        ]
+        if shown:
+            print(f"  commands/s, {clients:2} client(s): " + ", ".join(shown))
+
+
+# ---------------------------------------------------------------------------------------------
+# History: does a command cost more on an older contract?
+
+
+async def seed(stage: Stage, contract: str, events: int) -> int:
+    """Ask questions of the contract, one after another, until it holds `events` events."""
+    async with http_client(1) as http:
+        headers = stage.headers["am"]
+        base = f"{stage.accord}/elicitation/contracts/{contract}"
+        version = int((await http.get(base, headers=headers)).json()["version"])
+        started, last_said = time.monotonic(), time.monotonic()
+        while version < events:
+            body = {
+                "asked_of": "dm1",
+                "business_area": "operations",
+                "text": f"Question {version}?",
+            }
+            response = await http.post(
+                f"{base}/questions", content=orjson.dumps(body), headers=headers
+            )
+            if response.status_code != 200:
+                raise RuntimeError(f"seeding: {response.status_code} {response.text}")
+            version = int(response.json()["version"])
+            if time.monotonic() - last_said > 30:
+                last_said = time.monotonic()
+                print(
+                    f"  seeding: {version}/{events} events after {last_said - started:.0f} s",
+                    flush=True,
+                )
+        return version
+
+
+async def history(
+    stage: Stage, settings: Settings, sizes: list[int], rounds: int, requests: int
+) -> None:
+    print(f"\n== history: one client, contracts of {', '.join(map(str, sizes))} events", flush=True)
+    contracts = [await asyncio.to_thread(open_contract, stage.accord, settings) for _ in sizes]
+    started = time.monotonic()
+    held = await asyncio.gather(
+        *(seed(stage, c, size) for c, size in zip(contracts, sizes, strict=True))
+    )
+    print(
+        f"  seeded in {time.monotonic() - started:.0f} s: contracts hold {', '.join(map(str, held))} events"
+    )
+    figures: dict[tuple[str, int], list[Figures]] = {}
+    async with http_client(1) as http:
+        for n in range(rounds):
+            for contract, size in zip(contracts, sizes, strict=True):
+                for kind in ("graphql", "http"):
+
+                    async def send(i: int, contract: str = contract, kind: str = kind) -> Outcome:
+                        if kind == "graphql":
+                            return await propose_graphql(http, stage, contract, i)
+                        body = {"text": f"Proposal {i}", "business_area": "operations"}
+                        response = await http.post(
+                            f"{stage.accord}/elicitation/contracts/{contract}/expectations",
+                            content=orjson.dumps(body), headers=stage.headers[stage.person(i)],
+                        )  # fmt: skip
+                        return (
+                            ACCEPTED
+                            if response.status_code == 200
+                            else Outcome(ok=False, problem=response.text)
+                        )
+
+                    got = await drive(send, 1, requests=requests)
+                    figures.setdefault((kind, size), []).append(got)
+            print(f"  round {n + 1} done", flush=True)
+    for kind, label in (
+        ("graphql", "GraphQL proposeExpectation"),
+        ("http", "elicitation HTTP endpoint"),
+    ):
+        print(f"  {label}:")
+        for size, events in zip(sizes, held, strict=True):
+            pooled = Figures()
+            for f in figures[(kind, size)]:
+                pooled.add(f)
+            print(f"    contract of {events:6} events: p50 {pooled.percentile(0.5) * 1000:8.1f} ms"
+                  f"  p99 {pooled.percentile(0.99) * 1000:8.1f} ms  ({pooled.accepted} commands)")  # fmt: skip
+    smallest, largest = sizes[0], sizes[-1]
+    ratio = median([b.percentile(0.5) / a.percentile(0.5)
+                    for a, b in zip(figures[("graphql", smallest)], figures[("graphql", largest)], strict=True)])  # fmt: skip
+    note = (
+        ""
+        if largest >= 10_000
+        else "  (the goal names 10,000 events: run --history-sizes 10,1000,10000)"
+    )
+    print(f"  GraphQL median latency, {largest} vs {smallest} events: {ratio:.2f}x"
+          f"  goal <= {GOAL_HISTORY}x  {verdict(ratio <= GOAL_HISTORY)}{note}")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench.command_throughput", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument(
+        "--clients", default="16,64,1", help="client counts, comma-separated (default 16,64,1)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="length of one measurement (default 3)"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=0.5, help="seconds of warm-up before each measurement"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds per client count (default 3)"
+    )
+    parser.add_argument("--rows", default=",".join(r.key for r in ROWS),
+                        help=f"rows to run (default all): {', '.join(r.key for r in ROWS)}")  # fmt: skip
+    parser.add_argument(
+        "--history", action="store_true", help="measure latency against contract history instead"
+    )
+    parser.add_argument(
+        "--history-sizes",
+        default="10,1000",
+        help="events per contract (default 10,1000; the goal names 10,000)",
+    )
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=20,
+        help="history mode: commands per contract per round (default 20)",
+    )
+    options = parser.parse_args(argv)
+    unknown = set(options.rows.split(",")) - {r.key for r in ROWS}
+    if unknown:
+        parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    return options
+
+
+async def run(options: argparse.Namespace, database: str, accord: str, plain: str) -> None:
+    settings = Settings()
+    contract = await asyncio.to_thread(open_contract, accord, settings)
+    await prepare_tables(database, contract)
+    stage = Stage(database=database, accord=accord, plain=plain, contract=contract)
+    for person in [*DECISION_MAKERS, "am"]:
+        token = mint_token(settings, person)
+        stage.headers[person] = {
+            "authorization": f"Bearer {token}",
+            "content-type": "application/json",
+        }
+    if options.history:
+        sizes = sorted(int(s) for s in options.history_sizes.split(","))
+        await history(stage, settings, sizes, options.rounds, options.requests)
+        return
+    wanted = options.rows.split(",")
+    rows = [row for row in ROWS if row.key in wanted]
+    counts = [int(c) for c in options.clients.split(",")]
+    results = await measure(stage, rows, counts, options.rounds, options.seconds, options.warmup)
+    report(results, rows, counts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = arguments(argv)
+    where = (
+        "DATABASE_URL" if os.environ.get("DATABASE_URL") else "an embedded PostgreSQL (fsync on)"
+    )
+    print(
+        f"server: {where}; `accord dev` as a subprocess on it (in-process bus); {os.cpu_count()} CPUs"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-bench-") as scratch,
+        server(Path(scratch)) as database,
+        accord_dev(database, Path(scratch) / "accord") as running,
+        plain_server(database) as plain,
+    ):
+        asyncio.run(run(options, database, running.url.removesuffix("/graphql"), plain))
+
+
+if __name__ == "__main__":
+    main()

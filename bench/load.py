@@ -1,0 +1,123 @@
+"""The load generator the benchmarks share: N closed-loop clients, their latencies, the figures.
+
+Every row of a benchmark is driven by `drive` with the same clients, so a ratio compares the
+servers and not two load generators. A client sends one request, waits for the answer, and
+sends the next; nothing is queued, so the latency is what a person would wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One answer: accepted or not, and whether it said its read model had caught up."""
+
+    ok: bool
+    consistent: bool | None = None
+    problem: str = ""
+
+
+ACCEPTED = Outcome(ok=True)
+
+# A request: given its sequence number (for unique payloads), it answers how it went.
+Send = Callable[[int], Awaitable[Outcome]]
+
+
+@dataclass
+class Figures:
+    """What one or more measurements of a row saw."""
+
+    accepted: int = 0
+    refused: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    consistent: int = 0
+    # Answers that said whether they were consistent (only some rows do).
+    told: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Accepted commands per second."""
+        return self.accepted / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        """The latency (seconds) that `share` of accepted answers came within."""
+        return percentile(self.latencies, share)
+
+    @property
+    def consistent_share(self) -> float | None:
+        return self.consistent / self.told if self.told else None
+
+    def add(self, other: Figures) -> None:
+        self.accepted += other.accepted
+        self.refused += other.refused
+        self.seconds += other.seconds
+        self.latencies.extend(other.latencies)
+        self.consistent += other.consistent
+        self.told += other.told
+        self.problems.extend(other.problems[: 3 - len(self.problems)])
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+async def drive(
+    send: Send, clients: int, *, seconds: float | None = None, requests: int | None = None
+) -> Figures:
+    """Run `clients` closed-loop clients for `seconds`, or until `requests` were sent in all."""
+    if (seconds is None) == (requests is None):
+        raise ValueError("give seconds or requests")
+    figures = Figures()
+    issued = 0
+    start = time.perf_counter()
+    deadline = start + seconds if seconds is not None else float("inf")
+
+    def more() -> bool:
+        if requests is not None:
+            return issued < requests
+        return time.perf_counter() < deadline
+
+    async def client() -> None:
+        nonlocal issued
+        while more():
+            issued += 1
+            sent = time.perf_counter()
+            try:
+                outcome = await send(issued)
+            except Exception as error:  # a refused connection counts, it does not stop the run
+                outcome = Outcome(ok=False, problem=f"{type(error).__name__}: {error}")
+            took = time.perf_counter() - sent
+            if outcome.ok:
+                figures.accepted += 1
+                figures.latencies.append(took)
+            else:
+                figures.refused += 1
+                if len(figures.problems) < 3:
+                    figures.problems.append(outcome.problem[:300])
+            if outcome.consistent is not None:
+                figures.told += 1
+                figures.consistent += outcome.consistent
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    figures.seconds = time.perf_counter() - start
+    return figures
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "MISS"
