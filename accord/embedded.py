@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -14,9 +16,11 @@ from rich.console import Console
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.infra import pgdata, postgres
 from accord.processes import FACTORIES, Process
+from services.gateway import app as gateway
 from shared.bus_memory import InProcessBus
 from shared.logs import configure_logging
 from shared.service_app import no_such_endpoint
@@ -29,31 +33,66 @@ console = Console(stderr=True)
 def embedded_app(settings: Settings) -> Starlette:
     """The gateway at /, each service under /<service>, their lifespans run together.
 
-    Events flow between them through one in-process bus instead of Kafka.
+    Events flow between them through one in-process bus instead of Kafka, and the gateway's
+    requests reach the services through this app itself, without a socket.
     """
     bus = InProcessBus()
-    apps = {process: FACTORIES[process](settings, bus) for process in Process}
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            for app in apps.values():
-                await stack.enter_async_context(app.router.lifespan_context(app))
+            for process_app in apps.values():
+                await stack.enter_async_context(process_app.router.lifespan_context(process_app))
             yield
 
+    # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.
+    app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: no_such_endpoint})
+    in_process = InProcess(app)
+    apps: dict[Process, Starlette] = {
+        p: gateway.create_app(settings, bus, services=in_process)
+        if p is Process.gateway
+        else FACTORIES[p](settings, bus)
+        for p in Process
+    }
     services = [
         Mount(f"/{p.value}", app=apps[p])
         for p in Process
         if p not in (Process.gateway, Process.projector)
     ]
-    # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.
-    app = Starlette(
-        routes=[*services, Mount("/", app=apps[Process.gateway])],
-        lifespan=lifespan,
-        exception_handlers={HTTPException: no_such_endpoint},
-    )
+    app.router.routes.extend([*services, Mount("/", app=apps[Process.gateway])])
     instrument_app(app)
     return app
+
+
+class InProcess(httpx.ASGITransport):
+    """Requests answered by an app of this process, as a server would answer them: the same
+    URLs, headers and bodies; a fault is logged with its traceback and answered 500; an answer
+    slower than the client's read timeout is a timeout."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app=_logging_faults(app), raise_app_exceptions=False)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        seconds = request.extensions.get("timeout", {}).get("read")
+        try:
+            async with asyncio.timeout(seconds):
+                return await super().handle_async_request(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"no answer within {seconds} s", request=request) from None
+
+
+def _logging_faults(app: ASGIApp) -> ASGIApp:
+    # Over the network uvicorn logs what an app raises; in process nothing would.
+    server_log = logging.getLogger("uvicorn.error")
+
+    async def logged(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except Exception:
+            server_log.exception("Exception in ASGI application")
+            raise
+
+    return logged
 
 
 @contextlib.contextmanager

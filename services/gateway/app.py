@@ -48,7 +48,9 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
 
     def __init__(self, app: Starlette, settings: Settings, **options: Any) -> None:
         super().__init__(
-            build_schema(introspection=settings.graphql_introspection),
+            build_schema(
+                introspection=settings.graphql_introspection, engine=settings.graphql_engine
+            ),
             graphql_ide="graphiql" if settings.graphql_ide else None,
             allow_queries_via_get=False,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
@@ -187,8 +189,18 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, messa
     await JSONResponse(body, status_code=status)(scope, receive, send)
 
 
-def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> Starlette:
-    """The gateway; `bus` is unused (it reads only read models) but every process takes one."""
+def create_app(
+    settings: Settings,
+    bus: Bus,
+    *,
+    schema: str = SCHEMA_NAME,
+    services: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """The gateway; `bus` is unused (it reads only read models) but every process takes one.
+
+    `services` is how its requests reach the services: over the network when None; the
+    composition root gives an in-process transport when they are mounted in the same process
+    (the same URLs, headers and answers, without a socket)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -199,7 +211,7 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
         app.state.pool = pool
         changes = app.state.changes = ReadModelChanges(settings.database_url)
         await changes.start()
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, transport=services) as http:
             app.state.http = http
             try:
                 yield
