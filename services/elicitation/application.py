@@ -1,9 +1,11 @@
 """The elicitation service's application: one method per command, and its queries.
 
 Every command names the person acting (`by`) and is checked against the contract's
-participants before anything is stored. Commands on an existing aggregate may name the
-version they were based on (`expected_version`); a stale one is refused as CONFLICT, and so is
-a command that lost a race with another one on the same aggregate.
+participants before anything is stored; each aggregate it needs is loaded once, and the role
+the person holds on the contract is stamped on what it stores. Commands on an existing
+aggregate may name the version they were based on (`expected_version`); a stale one is
+refused as CONFLICT, and so is a command that lost a race with another one on the same
+aggregate.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from services.elicitation.risk import Risk, RiskKind
 from services.elicitation.terms import MeasurableTerms
 from shared.commands import CommandResult, command_result
 from shared.eventstore import AccordAggregate, DateAsISO
+from shared.provenance import acting_as, current_provenance
 
 T = TypeVar("T", bound=AccordAggregate)
 
@@ -76,7 +79,7 @@ class Expectations(Application[UUID]):
                 person_id=by, name=name, role=role, side=side, email=email, phone=phone
             ),
         )
-        return self._store(contract)
+        return self._store(contract, role=acting_role(contract, by))
 
     def join_participant(
         self,
@@ -96,11 +99,12 @@ class Expectations(Application[UUID]):
         nominated by one side and joins when the other confirms. `administrator` says that `by`
         is one of the configured administrators, who may appoint anyone at once."""
         contract = self._contract(contract_id, expected_version)
+        acting = acting_role(contract, by, administrator=administrator)
         newcomer = participant(
             person_id=person_id, name=name, role=role, side=side, email=email, phone=phone
         )
         contract.join(newcomer, by=by, administrator=administrator)
-        return self._store(contract)
+        return self._store(contract, role=acting)
 
     def leave_participant(
         self,
@@ -115,8 +119,9 @@ class Expectations(Application[UUID]):
         """A participant leaves, or `by` (their side's appointer, or an administrator) removes
         them; a side's last person who can appoint for it stays until a successor joins."""
         contract = self._contract(contract_id, expected_version)
+        acting = acting_role(contract, by, administrator=administrator)
         contract.leave(person_id, reason=reason, by=by, administrator=administrator)
-        return self._store(contract)
+        return self._store(contract, role=acting)
 
     def ask_question(
         self,
@@ -129,6 +134,7 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         contract = self._contract(contract_id, expected_version)
+        acting = acting_role(contract, by)
         question_id = uuid4()
         contract.ask(
             question_id=question_id,
@@ -137,7 +143,7 @@ class Expectations(Application[UUID]):
             text=text,
             by=by,
         )
-        return self._store(contract, created=question_id)
+        return self._store(contract, role=acting, created=question_id)
 
     def answer_question(
         self,
@@ -149,8 +155,9 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         contract = self._contract(contract_id, expected_version)
+        acting = acting_role(contract, by)
         contract.answer(inputs.an_id("question_id", question_id), answer=answer, by=by)
-        return self._store(contract)
+        return self._store(contract, role=acting)
 
     # Expectations
 
@@ -177,7 +184,7 @@ class Expectations(Application[UUID]):
             from_answers=cited,
             by=by,
         )
-        return self._store(expectation)
+        return self._store(expectation, role=acting_role(contract, by))
 
     def refine_expectation(
         self,
@@ -202,7 +209,7 @@ class Expectations(Application[UUID]):
             by=by,
             contract_starts_on=contract.starts_on,
         )
-        return self._store(expectation)
+        return self._store(expectation, role=acting_role(contract, by))
 
     def withdraw_expectation(
         self,
@@ -219,7 +226,7 @@ class Expectations(Application[UUID]):
         if not proposer:
             contract.authorise(by, Act.WITHDRAW_EXPECTATION)
         expectation.withdraw(reason=reason, by=by)
-        return self._store(expectation)
+        return self._store(expectation, role=acting_role(contract, by))
 
     def merge_expectations(
         self,
@@ -234,9 +241,10 @@ class Expectations(Application[UUID]):
         """Two stakeholders' duplicates become one: the kept one, with both proposers."""
         kept = self._expectation(kept_expectation_id, expected_version)
         duplicate = self._expectation(merged_expectation_id, merged_expected_version)
-        self._contract(kept.contract_id).authorise(by, Act.MERGE_EXPECTATIONS)
+        contract = self._contract(kept.contract_id)
+        contract.authorise(by, Act.MERGE_EXPECTATIONS)
         kept.absorb(duplicate, reason=reason, by=by)
-        return self._store(kept, duplicate)
+        return self._store(kept, duplicate, role=acting_role(contract, by))
 
     def give_provider_advice(
         self,
@@ -249,11 +257,12 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         expectation = self._expectation(expectation_id, expected_version)
-        self._contract(expectation.contract_id).authorise(by, Act.GIVE_ADVICE)
+        contract = self._contract(expectation.contract_id)
+        contract.authorise(by, Act.GIVE_ADVICE)
         expectation.give_advice(
             importance=importance, feasibility=feasibility, advice=advice, by=by
         )
-        return self._store(expectation)
+        return self._store(expectation, role=acting_role(contract, by))
 
     def commit_expectation(
         self,
@@ -264,9 +273,10 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         expectation = self._expectation(expectation_id, expected_version)
-        self._contract(expectation.contract_id).authorise(by, Act.DECIDE_EXPECTATION)
+        contract = self._contract(expectation.contract_id)
+        contract.authorise(by, Act.DECIDE_EXPECTATION)
         expectation.commit(note=note, by=by)
-        return self._store(expectation)
+        return self._store(expectation, role=acting_role(contract, by))
 
     def decline_expectation(
         self,
@@ -277,9 +287,10 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         expectation = self._expectation(expectation_id, expected_version)
-        self._contract(expectation.contract_id).authorise(by, Act.DECIDE_EXPECTATION)
+        contract = self._contract(expectation.contract_id)
+        contract.authorise(by, Act.DECIDE_EXPECTATION)
         expectation.decline(reason=reason, by=by)
-        return self._store(expectation)
+        return self._store(expectation, role=acting_role(contract, by))
 
     # Obligations
 
@@ -307,15 +318,16 @@ class Expectations(Application[UUID]):
             depends_on=self._expectations_on(contract.id, "depends_on", depends_on),
             by=by,
         )
-        return self._store(obligation)
+        return self._store(obligation, role=acting_role(contract, by))
 
     def accept_obligation(
         self, obligation_id: inputs.Id, *, by: str, expected_version: int | None = None
     ) -> CommandResult:
         obligation = self._obligation(obligation_id, expected_version)
-        self._contract(obligation.contract_id).authorise(by, Act.DECIDE_OBLIGATION)
+        contract = self._contract(obligation.contract_id)
+        contract.authorise(by, Act.DECIDE_OBLIGATION)
         obligation.accept(by=by)
-        return self._store(obligation)
+        return self._store(obligation, role=acting_role(contract, by))
 
     def decline_obligation(
         self,
@@ -326,9 +338,10 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         obligation = self._obligation(obligation_id, expected_version)
-        self._contract(obligation.contract_id).authorise(by, Act.DECIDE_OBLIGATION)
+        contract = self._contract(obligation.contract_id)
+        contract.authorise(by, Act.DECIDE_OBLIGATION)
         obligation.decline(reason=reason, by=by)
-        return self._store(obligation)
+        return self._store(obligation, role=acting_role(contract, by))
 
     def fulfil_obligation(
         self,
@@ -339,9 +352,10 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         obligation = self._obligation(obligation_id, expected_version)
-        self._contract(obligation.contract_id).authorise(by, Act.SETTLE_OBLIGATION)
+        contract = self._contract(obligation.contract_id)
+        contract.authorise(by, Act.SETTLE_OBLIGATION)
         obligation.fulfil(note=note, by=by)
-        return self._store(obligation)
+        return self._store(obligation, role=acting_role(contract, by))
 
     def breach_obligation(
         self,
@@ -353,9 +367,10 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         obligation = self._obligation(obligation_id, expected_version)
-        self._contract(obligation.contract_id).authorise(by, Act.SETTLE_OBLIGATION)
+        contract = self._contract(obligation.contract_id)
+        contract.authorise(by, Act.SETTLE_OBLIGATION)
         obligation.breach(what_happened=what_happened, impact=impact, by=by)
-        return self._store(obligation)
+        return self._store(obligation, role=acting_role(contract, by))
 
     # Risks and lessons
 
@@ -388,16 +403,17 @@ class Expectations(Application[UUID]):
             prepare_for=prepare_for,
             by=by,
         )
-        return self._store(risk)
+        return self._store(risk, role=acting_role(contract, by))
 
     def acknowledge_risk(
         self, risk_id: inputs.Id, *, by: str, expected_version: int | None = None
     ) -> CommandResult:
         """A client decision maker confirms they were told; only then does disclosure count."""
         risk = self._risk(risk_id, expected_version)
-        self._contract(risk.contract_id).authorise(by, Act.ACKNOWLEDGE_RISK)
+        contract = self._contract(risk.contract_id)
+        contract.authorise(by, Act.ACKNOWLEDGE_RISK)
         risk.acknowledge(by=by)
-        return self._store(risk)
+        return self._store(risk, role=acting_role(contract, by))
 
     def take_remedial_action(
         self,
@@ -408,9 +424,10 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         risk = self._risk(risk_id, expected_version)
-        self._contract(risk.contract_id).authorise(by, Act.MANAGE_RISK)
+        contract = self._contract(risk.contract_id)
+        contract.authorise(by, Act.MANAGE_RISK)
         risk.take_remedial_action(action=action, by=by)
-        return self._store(risk)
+        return self._store(risk, role=acting_role(contract, by))
 
     def resolve_risk(
         self,
@@ -421,9 +438,10 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         risk = self._risk(risk_id, expected_version)
-        self._contract(risk.contract_id).authorise(by, Act.MANAGE_RISK)
+        contract = self._contract(risk.contract_id)
+        contract.authorise(by, Act.MANAGE_RISK)
         risk.resolve(resolution=resolution, by=by)
-        return self._store(risk)
+        return self._store(risk, role=acting_role(contract, by))
 
     def record_lesson(
         self,
@@ -444,7 +462,7 @@ class Expectations(Application[UUID]):
             expectation_ids=self._expectations_on(contract.id, "expectation_ids", expectation_ids),
             by=by,
         )
-        return self._store(learned)
+        return self._store(learned, role=acting_role(contract, by))
 
     def plan_preventive_action(
         self,
@@ -464,7 +482,7 @@ class Expectations(Application[UUID]):
         lesson.plan_preventive_action(
             action_id=action_id, action=action, owner=owner, due_on=due_on, by=by
         )
-        return self._store(lesson, created=action_id)
+        return self._store(lesson, role=acting_role(contract, by), created=action_id)
 
     # Delivery and gaps
 
@@ -481,7 +499,8 @@ class Expectations(Application[UUID]):
     ) -> CommandResult:
         """A measured value for a period; whether it met the target is computed from the terms."""
         expectation = self._expectation(expectation_id, expected_version)
-        self._contract(expectation.contract_id).authorise(by, Act.RECORD_MEASUREMENT)
+        contract = self._contract(expectation.contract_id)
+        contract.authorise(by, Act.RECORD_MEASUREMENT)
         measurement = expectation.record_measurement(
             measurement_id=uuid4(),
             period_start=period_start,
@@ -490,7 +509,9 @@ class Expectations(Application[UUID]):
             source=source,
             by=by,
         )
-        return self._store(expectation, created=measurement.measurement_id)
+        return self._store(
+            expectation, role=acting_role(contract, by), created=measurement.measurement_id
+        )
 
     def acknowledge_gap(
         self,
@@ -502,7 +523,8 @@ class Expectations(Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         expectation = self._expectation(expectation_id, expected_version)
-        self._contract(expectation.contract_id).authorise(by, Act.MANAGE_GAP)
+        contract = self._contract(expectation.contract_id)
+        contract.authorise(by, Act.MANAGE_GAP)
         gap_id = uuid4()
         expectation.acknowledge_gap(
             gap_id=gap_id,
@@ -510,7 +532,7 @@ class Expectations(Application[UUID]):
             cause=cause,
             by=by,
         )
-        return self._store(expectation, created=gap_id)
+        return self._store(expectation, role=acting_role(contract, by), created=gap_id)
 
     def agree_recovery_plan(
         self,
@@ -541,7 +563,7 @@ class Expectations(Application[UUID]):
             agreed_with=agreed_with,
             by=by,
         )
-        return self._store(expectation)
+        return self._store(expectation, role=acting_role(contract, by))
 
     def complete_recovery_step(
         self,
@@ -561,12 +583,24 @@ class Expectations(Application[UUID]):
         if expectation.recovery_step(gap, step).owner != by:
             contract.authorise(by, Act.COMPLETE_RECOVERY_STEP)
         expectation.complete_recovery_step(gap_id=gap, step=step, note=note, by=by)
-        return self._store(expectation)
+        return self._store(expectation, role=acting_role(contract, by))
 
     # Queries
 
     def get_contract(self, contract_id: inputs.Id) -> Contract:
         return self._contract(contract_id)
+
+    def contract_for(self, contract_id: inputs.Id, person: str) -> Contract:
+        """The contract, for its participants (auditors included) only."""
+        contract = self._contract(contract_id)
+        contract.participant(person)
+        return contract
+
+    def expectation_for(self, expectation_id: inputs.Id, person: str) -> Expectation:
+        """The expectation, for its contract's participants (auditors included) only."""
+        expectation = self._expectation(expectation_id)
+        self._contract(expectation.contract_id).participant(person)
+        return expectation
 
     def get_expectation(self, expectation_id: inputs.Id) -> Expectation:
         return self._expectation(expectation_id)
@@ -639,13 +673,34 @@ class Expectations(Application[UUID]):
                 raise UnknownRisk(risk_id, contract_id)
         return linked
 
-    def _store(self, *aggregates: AccordAggregate, created: UUID | None = None) -> CommandResult:
-        """Save the aggregates' new events in one transaction; the first one is the answer.
-        `created` names what the command created inside it (a question, a measurement, a gap,
-        a preventive action), when it created one."""
+    def _store(
+        self, *aggregates: AccordAggregate, role: str, created: UUID | None = None
+    ) -> CommandResult:
+        """Save the aggregates' new events in one transaction, stamped with the actor's `role`;
+        the first one is the answer. `created` names what the command created inside it (a
+        question, a measurement, a gap, a preventive action), when it created one."""
+        stamped = current_provenance()
         try:
-            recordings = self.save(*aggregates)
+            with acting_as(
+                stamped.actor_id,
+                role,
+                correlation_id=stamped.correlation_id,
+                causation_id=stamped.causation_id,
+                traceparent=stamped.traceparent,
+            ):
+                recordings = self.save(*aggregates)
         except IntegrityError:
             # Another command stored the same version first; nothing of this one was stored.
             raise VersionConflict(aggregates[0].id, None, None) from None
         return command_result(aggregates[0].id, aggregates[0].version, recordings, created)
+
+
+def acting_role(contract: Contract, person: str, *, administrator: bool = False) -> str:
+    """The role stamped on what a command stores: the one the actor holds on the contract it
+    loaded, before the command changed it; the record names a configured administrator who is
+    not on it, and a stranger (whom the domain refuses, or lets answer what they were asked
+    before they left), as such."""
+    found = contract.participants.get(person)
+    if found is not None:
+        return found.role.value
+    return "administrator" if administrator else "not_a_participant"

@@ -67,12 +67,6 @@ async def _facilitator(request: Request, actor: Actor, contract_id: str) -> str:
     return role or ""
 
 
-async def _session_contract(request: Request, session_id: UUID) -> str:
-    runtime = _runtime(request)
-    session = await runtime.executor.run(runtime.app.session, session_id)
-    return str(session.contract_id)
-
-
 async def open_prioritization(
     actor: Actor, body: OpenPrioritization, request: Request
 ) -> dict[str, Any]:
@@ -115,10 +109,10 @@ async def close_prioritization(
     actor: Actor, body: ClosePrioritization, request: Request
 ) -> dict[str, Any]:
     session_id = request.path_params["session_id"]
-    contract_id = await _session_contract(request, session_id)
-    role = await _facilitator(request, actor, contract_id)
     runtime = _runtime(request)
+    # Loaded once: its contract names who may facilitate, its expectations the advice to read.
     session = await runtime.executor.run(runtime.app.session, session_id)
+    role = await _facilitator(request, actor, str(session.contract_id))
     result = await close_session(
         runtime, pool_of(request), session, actor.subject, role, body.expected_version
     )
