@@ -16,7 +16,6 @@ from weakref import WeakKeyDictionary, WeakMethod
 
 from graphql import (
     GraphQLBoolean,
-    GraphQLError,
     GraphQLField,
     GraphQLID,
     GraphQLLeafType,
@@ -90,26 +89,6 @@ Leaves = list[tuple[str, PlainLeaf]]
 
 
 class AccordExecutor(StrawberryGraphQLCoreExecutionContext):
-    @classmethod
-    def build(cls, *args: Any, **kwargs: Any) -> Any:
-        """The executor, or why the request cannot run: variables that do not coerce (an Int
-        past 32 bits, a Date that is not one, a null for a non-null) are the caller's mistake,
-        coded as the same value written inline is, never masked as an internal error."""
-        built = super().build(*args, **kwargs)
-        if not isinstance(built, list):
-            return built
-        return [
-            GraphQLError(
-                error.message,
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                extensions={**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"},
-            )
-            for error in built
-        ]
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Per selection (alive for this operation): its fields, if all are plain leaves.

@@ -5,6 +5,9 @@ converts the result twice; for a small read that was a good part of the gateway'
 the same steps run straight, under the policy in protection.py (cached parsing with a token
 limit, cached validation with the limits, masking with a request id), which strawberry's
 extensions apply to the operations it runs itself (graphql-transport-ws).
+
+`StockSchema` is strawberry's own `Schema.execute` under the same policy, for
+ACCORD_GRAPHQL_ENGINE=stock: the baseline the overrides are measured against and tested beside.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from strawberry.types.graphql import OperationType
 
 from services.gateway.protection import (
     answerable,
+    judge,
     parse_document,
     validation_errors,
     validation_rules,
@@ -92,3 +96,15 @@ class AccordSchema(strawberry.Schema):
             self._process_errors(errors)  # strawberry's: suggestions dropped if they are off
             errors = answerable(errors, request_id)
         return ExecutionResult(data=data, errors=errors or None)
+
+
+class StockSchema(strawberry.Schema):
+    """strawberry's `Schema.execute` as it is, with `protection.stock_extensions`."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Each error coded and logged once, as `answerable` does (strawberry calls this before
+        its masking extension hides internal errors, and instead of logging every error with a
+        traceback)."""
+        request_id = getattr(getattr(execution_context, "context", None), "request_id", "")
+        for error in errors:
+            judge(error, request_id)

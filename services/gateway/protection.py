@@ -15,15 +15,21 @@ from graphql import (
     GraphQLSchema,
     GraphQLSyntaxError,
     NoSchemaIntrospectionCustomRule,
+    get_operation_ast,
     parse,
     specified_rules,
 )
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.schema.schema import validate_document
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,8 @@ MAX_TOKENS = 2000
 MAX_ALIASES = 15
 MAX_PAGE = 100
 MAX_BODY_BYTES = 100_000
+# How many documents the caches keep: the gateway's clients send a few hundred distinct ones.
+CACHED_DOCUMENTS = 512
 
 # The codes front-end clients act on; anything else is an internal error and is masked.
 EXPECTED_CODES = {
@@ -70,7 +78,7 @@ def validation_rules(*, introspection: bool) -> tuple[type[ASTValidationRule], .
     return (*specified_rules, *_LIMIT_RULES, *closed)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=CACHED_DOCUMENTS)
 def parse_document(query: str) -> DocumentNode:
     """The parsed document, cached by its text; more than MAX_TOKENS tokens is refused."""
     return parse(query, max_tokens=MAX_TOKENS)
@@ -92,15 +100,11 @@ class _Query:
         return isinstance(other, _Query) and other.text == self.text
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=CACHED_DOCUMENTS)
 def _validated(
     schema: GraphQLSchema, query: _Query, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
-    errors = validate_document(schema, query.document, rules)
-    for error in errors:  # the code clients expect for unknown fields, too deep...
-        if error.extensions is None or "code" not in error.extensions:
-            error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
-    return errors
+    return validate_document(schema, query.document, rules)
 
 
 def validation_errors(
@@ -109,29 +113,50 @@ def validation_errors(
     document: DocumentNode,
     rules: tuple[type[ASTValidationRule], ...],
 ) -> list[GraphQLError]:
-    """What is wrong with the document, cached by its text; each error has its code."""
+    """What is wrong with the document, cached by its text (`judge` codes each error)."""
     return _validated(schema, _Query(query, document), rules)
 
 
 def answerable(errors: Sequence[GraphQLError], request_id: str) -> list[GraphQLError]:
-    """The errors as a client may see them: parse errors coded, internal errors logged with
-    their traceback and the request id, and masked; expected refusals and validation errors
-    as they are, each logged as one line (they are the caller's, not a fault to debug)."""
+    """The errors as a client may see them: each coded and logged once (`judge`), internal
+    errors masked."""
     answered = []
     for error in errors:
-        original = error.original_error
-        if isinstance(error, GraphQLSyntaxError):
-            error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
-        if original is not None and not _is_expected(original):
-            log.error("internal error, request %s", request_id, exc_info=original)
+        judge(error, request_id)
+        if is_internal(error):
             error = GraphQLError(
                 MASKED_MESSAGE, nodes=error.nodes, source=error.source,
                 positions=error.positions, path=error.path,
             )  # fmt: skip
-        else:
-            log_refusal(request_id, (error.extensions or {}).get("code"), error.message)
         answered.append(error)
     return answered
+
+
+def judge(error: GraphQLError, request_id: str) -> None:
+    """Code an error about the request itself, and log the error once: an internal error with
+    its traceback and the request id, an expected refusal or a mistake in the request as one
+    line (they are the caller's, not a fault to debug)."""
+    if isinstance(error, GraphQLSyntaxError):
+        error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
+    elif error.path is None:
+        # Not at a field: the document or its variables are wrong (an unknown field, too deep,
+        # a variable that does not coerce), coded as the same value written inline is.
+        extensions = error.extensions or {}
+        if "code" not in extensions:
+            error.extensions = {**extensions, "code": "GRAPHQL_VALIDATION_FAILED"}
+    if is_internal(error):
+        log.error("internal error, request %s", request_id, exc_info=error.original_error)
+    else:
+        log_refusal(request_id, (error.extensions or {}).get("code"), error.message)
+
+
+def is_internal(error: GraphQLError) -> bool:
+    """Whether the error is a fault the client must not see the details of."""
+    original = error.original_error
+    if original is None or _is_expected(original):
+        return False
+    # A value a scalar refused before execution (a variable) is the caller's mistake.
+    return not (error.path is None and isinstance(original, GraphQLError))
 
 
 def log_refusal(request_id: str, code: object, message: str) -> None:
@@ -151,7 +176,12 @@ def _is_expected(original: Exception) -> bool:
 def extensions(*, introspection: bool) -> list[Any]:
     """The schema extensions, as factories (a fresh instance per operation)."""
     rules = validation_rules(introspection=introspection)
-    return [CachedParsing, partial(LimitedValidation, rules=rules), MaskInternalErrors]
+    return [
+        CachedParsing,
+        NamedOperation,
+        partial(LimitedValidation, rules=rules),
+        MaskInternalErrors,
+    ]
 
 
 class CachedParsing(SchemaExtension):
@@ -161,6 +191,19 @@ class CachedParsing(SchemaExtension):
         if context.query is not None and context.graphql_document is None:
             with suppress(GraphQLError):  # strawberry parses it again and reports the error
                 context.graphql_document = parse_document(context.query)
+        yield
+
+
+class NamedOperation(SchemaExtension):
+    """GraphQL's rule, which strawberry relaxes (it runs the first operation): a document of
+    several operations names the one to run, else the request is refused as pipeline.py does."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        # As the client sent it (`operation_name` answers the first operation's when none was).
+        named = context._provided_operation_name
+        if context.graphql_document and not get_operation_ast(context.graphql_document, named):
+            raise CannotGetOperationTypeError(named)
         yield
 
 
@@ -183,3 +226,37 @@ class MaskInternalErrors(MaskErrors):
         if errors:
             request_id = getattr(self.execution_context.context, "request_id", "")
             result.errors = answerable(errors, request_id)  # type: ignore[attr-defined]
+
+
+# Stock strawberry under the same policy (ACCORD_GRAPHQL_ENGINE=stock): its own extensions,
+# with the rules built once so that its validation cache can hit; the schema's process_errors
+# codes and logs each error (pipeline.StockSchema).
+
+
+def stock_extensions(*, introspection: bool) -> list[Any]:
+    """strawberry's parser and validation caches, token limit, added rules and masking."""
+    closed = () if introspection else (NoSchemaIntrospectionCustomRule,)
+    rules = [*_LIMIT_RULES, *closed]
+    return [
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        partial(AddValidationRules, rules),
+        partial(ReportedParserCache, maxsize=CACHED_DOCUMENTS),
+        NamedOperation,
+        partial(ValidationCache, maxsize=CACHED_DOCUMENTS),
+        partial(MaskErrors, should_mask_error=is_internal, error_message=MASKED_MESSAGE),
+    ]
+
+
+class ReportedParserCache(ParserCache):
+    """strawberry's parser cache, which lets a syntax error escape its hook: over
+    graphql-transport-ws that leaves the operation unanswered. Left to strawberry's own parse
+    instead, the error is reported (a 4400 close, as the protocol asks)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None:
+            with suppress(GraphQLError):
+                context.graphql_document = self.cached_parse_document(
+                    context.query, **context.parse_options
+                )
+        yield

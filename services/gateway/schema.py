@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import Any, Literal
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
@@ -19,10 +20,12 @@ from services.gateway.notifications import (
     NotificationQueries,
     NotificationSubscriptions,
 )
-from services.gateway.pipeline import AccordSchema
-from services.gateway.protection import extensions
+from services.gateway.pipeline import AccordSchema, StockSchema
+from services.gateway.protection import extensions, stock_extensions
 from services.gateway.queries import Query as Reads
 from services.gateway.subscriptions import Subscription
+
+Engine = Literal["accord", "stock"]
 
 SDL_FILE = Path(__file__).resolve().parents[2] / "docs" / "schema.graphql"
 
@@ -60,12 +63,29 @@ class ArgumentNames(NameConverter):
         return known[1]
 
 
-def build_schema(*, introspection: bool = True) -> AccordSchema:
-    """The schema; without introspection, field suggestions are off too (they leak names)."""
-    return AccordSchema(
+def build_schema(*, introspection: bool = True, engine: Engine = "accord") -> strawberry.Schema:
+    """The gateway's schema, run by the engine named (ACCORD_GRAPHQL_ENGINE)."""
+    return engine_schema(
+        engine,
+        introspection=introspection,
         query=Query,
         mutation=merge_types("Mutation", (Mutation, NotificationMutations)),
         subscription=merge_types("Subscription", (Subscription, NotificationSubscriptions)),
+    )
+
+
+def engine_schema(engine: Engine, *, introspection: bool, **types: Any) -> strawberry.Schema:
+    """A schema of `types` run by the gateway's pipeline and executor ("accord") or by stock
+    strawberry ("stock"), under the same policy; without introspection, field suggestions are
+    off too (they leak names)."""
+    if engine == "stock":
+        return StockSchema(
+            **types,
+            extensions=stock_extensions(introspection=introspection),
+            config=StrawberryConfig(disable_field_suggestions=not introspection),
+        )
+    return AccordSchema(
+        **types,
         extensions=extensions(introspection=introspection),
         config=StrawberryConfig(
             disable_field_suggestions=not introspection, name_converter=ArgumentNames()

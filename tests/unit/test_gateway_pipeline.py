@@ -1,22 +1,22 @@
 """The gateway's operation pipeline keeps strawberry's contract for `Schema.execute`: problems
 with the document come back in the result, with their codes; a missing query, an unknown
-operation or an operation type the transport does not allow raise for the transport to refuse."""
+operation or an operation type the transport does not allow raise for the transport to refuse.
+Stock strawberry (ACCORD_GRAPHQL_ENGINE=stock) follows the same policy: every test runs on both."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 import strawberry
 from strawberry.exceptions import MissingQueryError
-from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from services.gateway.execution import AccordExecutor
-from services.gateway.pipeline import AccordSchema
 from services.gateway.protection import MASKED_MESSAGE, Refused
+from services.gateway.schema import Engine, engine_schema
 
 
 @strawberry.type
@@ -39,17 +39,32 @@ class Context:
     request_id: str
 
 
-def schema(*, introspection: bool = True) -> AccordSchema:
-    config = StrawberryConfig(disable_field_suggestions=not introspection)
-    return AccordSchema(query=Query, config=config, introspection=introspection)
+@pytest.fixture(params=["accord", "stock"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    engine: Engine = request.param
+    return engine
 
 
-async def test_an_operation_runs_and_answers_its_data() -> None:
+@pytest.fixture
+def schema(engine: Engine) -> Callable[..., strawberry.Schema]:
+    """The schema of this module's Query, run by the engine under test."""
+
+    def build(*, introspection: bool = True, query: type = Query) -> strawberry.Schema:
+        return engine_schema(engine, introspection=introspection, query=query)
+
+    return build
+
+
+async def test_an_operation_runs_and_answers_its_data(
+    schema: Callable[..., strawberry.Schema],
+) -> None:
     result = await schema().execute("query Named { health }", operation_name="Named")
     assert (result.data, result.errors) == ({"health": "ok"}, None)
 
 
-async def test_what_the_transport_must_refuse_raises() -> None:
+async def test_what_the_transport_must_refuse_raises(
+    schema: Callable[..., strawberry.Schema],
+) -> None:
     with pytest.raises(MissingQueryError):
         await schema().execute("")
     with pytest.raises(CannotGetOperationTypeError):
@@ -60,7 +75,7 @@ async def test_what_the_transport_must_refuse_raises() -> None:
         await schema().execute("{ health }", allowed_operation_types=set())
 
 
-async def test_document_errors_come_back_coded() -> None:
+async def test_document_errors_come_back_coded(schema: Callable[..., strawberry.Schema]) -> None:
     broken = await schema().execute("{ health")
     assert broken.errors and broken.errors[0].extensions == {"code": "GRAPHQL_PARSE_FAILED"}
     unknown = await schema().execute("{ healht }")
@@ -71,7 +86,9 @@ async def test_document_errors_come_back_coded() -> None:
     assert again.errors and again.errors[0].message == unknown.errors[0].message
 
 
-async def test_without_introspection_there_are_no_suggestions_either() -> None:
+async def test_without_introspection_there_are_no_suggestions_either(
+    schema: Callable[..., strawberry.Schema],
+) -> None:
     closed = schema(introspection=False)
     unknown = await closed.execute("{ healht }")
     assert (
@@ -84,7 +101,7 @@ async def test_without_introspection_there_are_no_suggestions_either() -> None:
 
 
 async def test_internal_errors_are_masked_and_logged_with_the_request_id(
-    caplog: pytest.LogCaptureFixture,
+    schema: Callable[..., strawberry.Schema], caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="services.gateway.protection"):
         result = await schema().execute("{ refused broken }", context_value=Context("req-7"))
@@ -99,7 +116,7 @@ async def test_internal_errors_are_masked_and_logged_with_the_request_id(
 
 
 async def test_a_refusal_is_one_line_at_info_and_a_fault_keeps_its_traceback(
-    caplog: pytest.LogCaptureFixture,
+    schema: Callable[..., strawberry.Schema], caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG):
         await schema().execute("{ refused broken }", context_value=Context("req-8"))
@@ -121,10 +138,10 @@ class Counting:
         return first
 
 
-async def test_a_variable_that_does_not_coerce_is_coded_as_the_same_value_written_inline() -> None:
-    counting = AccordSchema(
-        query=Counting, introspection=True, execution_context_class=AccordExecutor
-    )
+async def test_a_variable_that_does_not_coerce_is_coded_as_the_same_value_written_inline(
+    schema: Callable[..., strawberry.Schema],
+) -> None:
+    counting = schema(query=Counting)
     for value, written in [(2147483648, "2147483648"), (1.5, "1.5"), (None, "null")]:
         sent = await counting.execute("query($n: Int!) { page(first: $n) }", {"n": value})
         inline = await counting.execute(f"{{ page(first: {written}) }}")

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from services.gateway.projections.schema import create_tables
+from services.gateway.schema import Engine
 from shared.bus_kafka import KafkaPublisher
 from shared.database import create_pool
 from shared.settings import Settings
@@ -17,6 +18,14 @@ from shared.settings import Settings
 @pytest.fixture
 def settings(database_url: str, kafka_bootstrap: str) -> Settings:
     return Settings(database_url=database_url, kafka_bootstrap=kafka_bootstrap)
+
+
+@pytest.fixture(params=["accord", "stock"])
+def graphql_engine(request: pytest.FixtureRequest) -> Engine:
+    """Who runs GraphQL operations: the gateway's own pipeline, or stock strawberry (the same
+    answers, which the tests that ask for this fixture check on both)."""
+    engine: Engine = request.param
+    return engine
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 
 from services.gateway.app import create_app
 from services.gateway.protection import MAX_DEPTH, MAX_TOKENS
+from services.gateway.schema import Engine
 from shared.auth import mint_token
 from shared.bus_memory import InProcessBus
 from shared.settings import Settings
@@ -24,13 +25,16 @@ from tests.integration.http_server import serving
 
 @pytest.fixture(params=[True, False], ids=["development", "production"])
 async def gateway(
-    request: pytest.FixtureRequest, database_url: str, schema: str
+    request: pytest.FixtureRequest, database_url: str, schema: str, graphql_engine: Engine
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
     """The gateway on a read-model schema of its own: with introspection (development) or
-    without (production)."""
+    without (production), run by its own pipeline or by stock strawberry."""
     introspection = request.param
     settings = Settings(
-        database_url=database_url, graphql_introspection=introspection, graphql_ide=introspection
+        database_url=database_url,
+        graphql_introspection=introspection,
+        graphql_ide=introspection,
+        graphql_engine=graphql_engine,
     )
     async with (
         serving(create_app(settings, InProcessBus(), schema=schema)) as url,
@@ -246,3 +250,87 @@ async def test_a_query_sent_with_get_is_refused(gateway: Any) -> None:
     assert response.status_code in {400, 405}, response.text
     assert "health" not in response.text
     await still_serving(gateway)
+
+
+# Requests of every kind the policy answers: data, refusals, document and variable mistakes,
+# limits, introspection, operations that cannot be chosen. Body sent, whether as JSON.
+SAME_REQUESTS: list[dict[str, Any]] = [
+    {"query": "{ health version __typename }"},
+    {"query": 'query { contract(id: "00000000-0000-4000-8000-0000000000c1") { title } }'},
+    {"query": 'query { contract(id: "not/a-uuid") { title } }'},
+    {
+        "query": "query($id: ID!) { contract(id: $id) { title participants { personId role }"
+        " expectations { id } } }",
+        "variables": {"id": "00000000-0000-4000-8000-0000000000c9"},
+    },
+    {"query": "query($id: ID!) { contract(id: $id) { title } }", "variables": {"id": None}},
+    {
+        "query": "query($n: Int!) { contracts(first: $n) { pageInfo { hasNextPage } } }",
+        "variables": {"n": 2**31},
+    },
+    {"query": "{ contracts(first: 2) { pageInfo { hasNext } } }"},
+    {"query": "{ contracts(first: 2) { edges { node { title } } } }"},
+    {"query": "{ healht }"},
+    {"query": "{ health"},
+    {"query": "{ " + "health " * MAX_TOKENS + "}"},
+    {"query": "{ contracts { edges { node { " + "f { " * MAX_DEPTH + "}" * (MAX_DEPTH + 4)},
+    {"query": "{ __schema { queryType { name } } }"},
+    {"query": "query A { health } query B { version }"},
+    {"query": "query A { health } query B { version }", "operationName": "B"},
+    {"query": "query A { health }", "operationName": "C"},
+]
+
+
+async def test_both_engines_give_the_same_answers_to_the_same_requests(
+    database_url: str, schema: str
+) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        for introspection in (True, False):
+            answers = {}
+            for engine in ("accord", "stock"):
+                settings = Settings(
+                    database_url=database_url,
+                    graphql_introspection=introspection,
+                    graphql_engine=engine,
+                )
+                app = create_app(settings, InProcessBus(), schema=schema)
+                async with (
+                    serving(app) as url,
+                    httpx.AsyncClient(base_url=url, timeout=30) as http,
+                ):
+                    if engine == "accord" and introspection:  # the read models, once served
+                        await _a_contract_the_caller_is_on(conn, schema)
+                    headers = {
+                        "authorization": f"Bearer {mint_token(settings, 'am')}",
+                        "x-request-id": "req-same",
+                    }
+                    answers[engine] = [
+                        (response.status_code, response.json())
+                        for body in SAME_REQUESTS
+                        for response in [await http.post("/graphql", json=body, headers=headers)]
+                    ]
+            assert answers["accord"] == answers["stock"]
+            assert [status for status, _ in answers["accord"]].count(400) == 2
+            data = [body.get("data") for _, body in answers["accord"]]
+            assert {"contract": {"title": "Kept", "participants": [
+                {"personId": "am", "role": "provider_account_manager"}
+            ], "expectations": []}} in data  # fmt: skip
+    finally:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
+
+
+async def _a_contract_the_caller_is_on(conn: asyncpg.Connection, schema: str) -> None:
+    await conn.execute(
+        f'INSERT INTO "{schema}".contracts (contract_id, title, client_organisation,'
+        " provider_organisation, starts_on, opened_by, version, created_at, updated_at)"
+        " VALUES ('00000000-0000-4000-8000-0000000000c9', 'Kept', 'Northwind', 'Contoso',"
+        " '2027-01-01', 'am', 1, now(), now())"
+    )
+    await conn.execute(
+        f'INSERT INTO "{schema}".participants (contract_id, person_id, name, side, role,'
+        " email, phone, added_by, active, created_at) VALUES"
+        " ('00000000-0000-4000-8000-0000000000c9', 'am', 'Am', 'provider',"
+        " 'provider_account_manager', '', '', 'am', true, now())"
+    )
