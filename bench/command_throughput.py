@@ -40,7 +40,7 @@ import orjson
 from accord.infra import postgres
 from bench import plain_mutation
 from bench.library_store import library_app, save_new
-from bench.load import ACCEPTED, Figures, Outcome, Send, drive, median, verdict
+from bench.load import ACCEPTED, Figures, Outcome, Send, drive, median, until_idle, verdict
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.e2e.accord_process import RunningAccord, accord_env, free_port, start_accord
@@ -73,6 +73,7 @@ class Stage:
     accord: str  # base URL of `accord dev`
     plain: str  # base URL of the no-event-sourcing server
     contract: str
+    accord_pid: int  # waited on until idle before each measurement
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # person -> headers
 
     def person(self, n: int) -> str:
@@ -348,6 +349,9 @@ async def measure(
         for n in range(rounds):
             # Alternate the order too, so no row always runs after the same neighbour.
             for row in rows if n % 2 == 0 else rows[::-1]:
+                waited = await until_idle(stage.accord_pid)
+                if waited > 5:
+                    print(f"  (waited {waited:.0f} s for accord dev to finish its work)")
                 async with row.session(stage, clients) as send:
                     await drive(send, clients, seconds=warmup)
                     figures = await drive(send, clients, seconds=seconds)
@@ -546,11 +550,14 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
-async def run(options: argparse.Namespace, database: str, accord: str, plain: str) -> None:
+async def run(
+    options: argparse.Namespace, database: str, accord: RunningAccord, plain: str
+) -> None:
     settings = Settings()
-    contract = await asyncio.to_thread(open_contract, accord, settings)
+    base = accord.url.removesuffix("/graphql")
+    contract = await asyncio.to_thread(open_contract, base, settings)
     await prepare_tables(database, contract)
-    stage = Stage(database=database, accord=accord, plain=plain, contract=contract)
+    stage = Stage(database, base, plain, contract, accord.process.pid)
     for person in [*DECISION_MAKERS, "am"]:
         token = mint_token(settings, person)
         stage.headers[person] = {
@@ -582,7 +589,7 @@ def main(argv: list[str] | None = None) -> None:
         accord_dev(database, Path(scratch) / "accord") as running,
         plain_server(database) as plain,
     ):
-        asyncio.run(run(options, database, running.url.removesuffix("/graphql"), plain))
+        asyncio.run(run(options, database, running, plain))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ sends the next; nothing is queued, so the latency is what a person would wait.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -121,3 +122,23 @@ async def drive(
 
 def verdict(passed: bool) -> str:
     return "PASS" if passed else "MISS"
+
+
+async def until_idle(pid: int, *, below: float = 0.05, timeout: float = 30.0) -> float:
+    """Wait until process `pid` uses less than `below` of a CPU over half a second (a server
+    still catching up on the last row's work would slow the next row); answers the wait."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        before = _cpu_seconds(pid)
+        await asyncio.sleep(0.5)
+        if _cpu_seconds(pid) - before < below * 0.5:
+            break
+    return time.monotonic() - started
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process, all its threads (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # Fields after the command name (which may hold spaces) start after its ')'.
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
