@@ -10,12 +10,19 @@ aggregate.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    project_aggregate,
+)
+from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from services.elicitation import inputs
@@ -35,22 +42,45 @@ from services.elicitation.lesson import Lesson
 from services.elicitation.obligation import Obligation
 from services.elicitation.participants import CLIENT_PEOPLE, DECISION_MAKERS, Act, Role, Side
 from services.elicitation.risk import Risk, RiskKind
+from services.elicitation.snapshots import SNAPSHOT_EVERY
 from services.elicitation.terms import MeasurableTerms
 from shared.commands import CommandResult, command_result
 from shared.eventstore import AccordAggregate, DateAsISO
 from shared.provenance import acting_as, current_provenance
 
 T = TypeVar("T", bound=AccordAggregate)
+log = logging.getLogger(__name__)
 
 
 class Expectations(Application[UUID]):
     """Contracts, their expectations, obligations, risks and lessons, and delivery against them."""
 
     name = "elicitation"
+    # Aggregates that grow with a contract's history load from a snapshot and the events after
+    # it: a command's cost stays the same however old the contract is.
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
+        Contract: SNAPSHOT_EVERY,
+        Expectation: SNAPSHOT_EVERY,
+        Risk: SNAPSHOT_EVERY,
+        Lesson: SNAPSHOT_EVERY,
+    }
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """A snapshot is a cache: when one cannot be taken, the command that stored its events
+        still succeeded, and the aggregate loads from its events as before."""
+        try:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        except Exception:
+            log.warning("no snapshot of %s at version %s", aggregate_id, version, exc_info=True)
 
     # Contract and participants
 

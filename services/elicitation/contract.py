@@ -44,6 +44,7 @@ from services.elicitation.participants import (
     Role,
     Side,
 )
+from services.elicitation.snapshots import StateSnapshot
 from shared.eventstore import AccordAggregate
 
 
@@ -76,6 +77,9 @@ class Nomination:
 
 class Contract(AccordAggregate):
     """One contract between a client organisation and its provider; its id is the contract id."""
+
+    # Its state is snapshotted as plain JSON (see snapshots.py).
+    Snapshot = StateSnapshot
 
     @staticmethod
     def create_id(contract_id: UUID) -> UUID:

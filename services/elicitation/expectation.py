@@ -41,6 +41,7 @@ from services.elicitation.errors import (
     UnknownMeasurement,
     UnknownRecoveryStep,
 )
+from services.elicitation.snapshots import StateSnapshot
 from services.elicitation.terms import Comparison, MeasurableTerms
 from shared.eventstore import AccordAggregate
 
@@ -91,6 +92,9 @@ class Advice:
 
 class Expectation(AccordAggregate):
     """What one or more client decision makers expect from the provider on one contract."""
+
+    # Its state is snapshotted as plain JSON (see snapshots.py).
+    Snapshot = StateSnapshot
 
     @staticmethod
     def create_id(expectation_id: UUID) -> UUID:

@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 
 from services.elicitation import inputs
 from services.elicitation.errors import LessonNotLinked
+from services.elicitation.snapshots import StateSnapshot
 from shared.eventstore import AccordAggregate
 
 
@@ -30,6 +31,9 @@ class PreventiveAction:
 
 class Lesson(AccordAggregate):
     """A lesson learned on one contract, linked to the risks and expectations it came from."""
+
+    # Its state is snapshotted as plain JSON (see snapshots.py).
+    Snapshot = StateSnapshot
 
     @staticmethod
     def create_id(lesson_id: UUID) -> UUID:

@@ -10,6 +10,7 @@ from eventsourcing.domain import event
 
 from services.elicitation import inputs
 from services.elicitation.errors import RiskAlreadyAcknowledged, RiskIsResolved, TextEmpty
+from services.elicitation.snapshots import StateSnapshot
 from shared.eventstore import AccordAggregate
 
 
@@ -26,6 +27,9 @@ class Risk(AccordAggregate):
     A disclosure counts only once a client decision maker acknowledged it; until then it is
     listed as unacknowledged, so nobody can claim the client was told when it was not.
     """
+
+    # Its state is snapshotted as plain JSON (see snapshots.py).
+    Snapshot = StateSnapshot
 
     @staticmethod
     def create_id(risk_id: UUID) -> UUID:
