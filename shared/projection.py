@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
@@ -16,12 +16,33 @@ import asyncpg
 from shared.bus import Consumer, Message, Partition
 from shared.contracts.registry import ContractViolation, UnknownEventType
 from shared.database import Connection
-from shared.envelope import Envelope, UndecodableMessage
+from shared.envelope import Envelope, UndecodableMessage, to_kafka
+from shared.pending_writes import PendingWrites, Statements
 from shared.telemetry import continue_trace
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, Envelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How a projection applies a whole batch with set-based statements (see PendingWrites).
+
+    `apply` is the projection's handler, run on the batch's pending writes; `prepare` reads
+    once what the batch's handlers would each read (it may fill the writes' memo); `order_key`
+    names the stream whose order an event keeps (events of other keys touch other rows);
+    `unordered` lists statements that touch no row but their own (an append-only log)."""
+
+    apply: Callable[[Statements, Envelope], Awaitable[None]]
+    order_key: Callable[[Envelope], str]
+    prepare: Callable[[PendingWrites, Sequence[Envelope]], Awaitable[None]] | None = None
+    unordered: frozenset[str] = field(default_factory=frozenset)
+
+
+class _OneByOne(Exception):
+    """The batch could not be applied together: it is applied again, event by event."""
+
 
 # A message that can never be applied; anything else (a lost connection) is retried.
 _POISON_ON_DECODE = (UndecodableMessage, UnknownEventType, ContractViolation)
@@ -96,8 +117,12 @@ class ProjectionRunner:
         batch_size: int = 500,
         notify_channel: str = "",
         remember: timedelta = timedelta(days=30),
+        batching: Batching | None = None,
     ) -> None:
         self.name = name
+        # None: each event applied on its own, in a savepoint (the stock path, and the
+        # fallback of a batch that fails together, so a poison event is dead-lettered alone).
+        self.batching = batching
         # How long an applied event's id is kept to drop it if it is republished.
         self.remember = remember
         self._forgotten_at = -math.inf
@@ -186,6 +211,69 @@ class ProjectionRunner:
 
     async def apply_batch(self, messages: Sequence[Message]) -> BatchResult:
         """Apply messages and store the next offsets, all in one transaction."""
+        if self.batching is not None and messages:
+            try:
+                return await self._apply_together(self.batching, messages)
+            except _OneByOne as why:
+                log.info("projection %s: batch applied one by one: %s", self.name, why)
+        return await self._apply_one_by_one(messages)
+
+    async def _apply_together(self, batching: Batching, messages: Sequence[Message]) -> BatchResult:
+        """The whole batch with grouped statements; anything that fails makes it _OneByOne
+        (rolled back, nothing of it kept), except a lost connection, which is retried."""
+        result = BatchResult()
+        async with self.pool.acquire() as conn, conn.transaction():
+            offsets = await self._locked_offsets(conn, messages)
+            fresh: list[Envelope] = []
+            for message in messages:
+                partition = Partition(message.topic, message.partition)
+                if message.offset < offsets.get(partition, 0):
+                    result.duplicates += 1
+                    continue
+                try:
+                    fresh.append(message.envelope())
+                except _POISON_ON_DECODE as error:
+                    raise _OneByOne(f"undecodable message: {error}") from error
+                offsets[partition] = message.offset + 1
+            first_time = {
+                r["event_id"]
+                for r in await conn.fetch(
+                    "INSERT INTO projection_applied_events (projection, event_id)"
+                    " SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+                    self.name,
+                    [e.id for e in fresh],
+                )
+            }
+            applying = []
+            for envelope in fresh:
+                if envelope.id in first_time:
+                    first_time.discard(envelope.id)  # a second copy in the batch is a duplicate
+                    applying.append(envelope)
+                else:
+                    result.duplicates += 1
+            writes = PendingWrites(conn, unordered=batching.unordered)
+            try:
+                if batching.prepare is not None:
+                    await batching.prepare(writes, applying)
+                for envelope in applying:
+                    writes.begin(batching.order_key(envelope))
+                    with continue_trace(
+                        envelope.traceparent,
+                        f"{self.name} apply {envelope.type}",
+                        **{"messaging.message.id": envelope.id},
+                    ):
+                        await batching.apply(writes, envelope)
+                    writes.end()
+                await writes.flush()
+            except _TRANSIENT:
+                raise
+            except Exception as error:
+                raise _OneByOne(f"{type(error).__name__}: {error}") from error
+            result.applied = len(applying)
+            await self._store_offsets(conn, offsets, result)
+        return await self._committed(offsets, result)
+
+    async def _apply_one_by_one(self, messages: Sequence[Message]) -> BatchResult:
         result = BatchResult()
         async with self.pool.acquire() as conn, conn.transaction():
             offsets = await self._locked_offsets(conn, messages)
@@ -197,15 +285,23 @@ class ProjectionRunner:
                 outcome = await self._apply_one(conn, message)
                 setattr(result, outcome, getattr(result, outcome) + 1)
                 offsets[partition] = message.offset + 1
-            await conn.executemany(
-                "INSERT INTO projection_offsets (projection, topic, partition, next_offset)"
-                " VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition)"
-                " DO UPDATE SET next_offset = excluded.next_offset",
-                [(self.name, p.topic, p.partition, o) for p, o in offsets.items()],
-            )
-            if self.notify_channel and result.applied:
-                # Delivered by PostgreSQL only when this transaction commits.
-                await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, self.name)
+            await self._store_offsets(conn, offsets, result)
+        return await self._committed(offsets, result)
+
+    async def _store_offsets(
+        self, conn: Connection, offsets: dict[Partition, int], result: BatchResult
+    ) -> None:
+        await conn.executemany(
+            "INSERT INTO projection_offsets (projection, topic, partition, next_offset)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition)"
+            " DO UPDATE SET next_offset = excluded.next_offset",
+            [(self.name, p.topic, p.partition, o) for p, o in offsets.items()],
+        )
+        if self.notify_channel and result.applied:
+            # Delivered by PostgreSQL only when this transaction commits.
+            await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, self.name)
+
+    async def _committed(self, offsets: dict[Partition, int], result: BatchResult) -> BatchResult:
         self.applied += result.applied
         try:
             await self.consumer.commit(offsets)
@@ -271,8 +367,13 @@ class ProjectionRunner:
             message.offset,
             error,
         )
-        headers = [[name, raw.decode("utf-8", "replace")] for name, raw in message.headers]
-        found = dict((name, value) for name, value in headers)
+        key, value, raw_headers = message.key, message.value, list(message.headers)
+        if value is None and envelope is not None:
+            # Decoded without its bytes (a replay from the event stores): keep what the outbox
+            # relay would have published.
+            key, value, raw_headers = to_kafka(envelope)
+        headers = [[name, raw.decode("utf-8", "replace")] for name, raw in raw_headers]
+        found = dict((name, text) for name, text in headers)
         await conn.execute(
             'INSERT INTO dead_letters (projection, topic, partition, "offset", key, value,'
             " headers, ce_type, ce_id, error_type, reason)"
@@ -281,8 +382,8 @@ class ProjectionRunner:
             message.topic,
             message.partition,
             message.offset,
-            message.key,
-            message.value,
+            key,
+            value,
             json.dumps(headers),
             envelope.type if envelope else found.get("ce_type"),
             envelope.id if envelope else found.get("ce_id"),

@@ -17,6 +17,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC
 from typing import Any, Literal, Protocol
 from uuid import UUID, uuid4
 
@@ -32,7 +34,7 @@ from shared.bus_kafka import KafkaAccess, access
 from shared.contracts import registry
 from shared.contracts.registry import topic_for
 from shared.database import create_pool
-from shared.envelope import Envelope, to_kafka
+from shared.envelope import Envelope
 from shared.eventstore import stored_event_transcoder
 from shared.projection import ProjectionRunner
 from shared.relay import event_id
@@ -54,6 +56,9 @@ STORE_PARTITION = -1
 REPLAYED = f"{PROJECTION}:replayed"
 # A rebuild that reads nothing for this long is stuck (a broker away): it gives up.
 STALL_SECONDS = 60.0
+# Events applied per transaction while rebuilding: nobody reads the staging schema, and the
+# bigger the batch, the more of its statements run together.
+REPLAY_BATCH_SIZE = 5_000
 
 
 class ReplayFailed(RuntimeError):
@@ -61,10 +66,16 @@ class ReplayFailed(RuntimeError):
 
 
 async def rebuild(
-    settings: Settings, source: Source, progress: Progress, *, schema: str = SCHEMA_NAME
+    settings: Settings,
+    source: Source,
+    progress: Progress,
+    *,
+    schema: str = SCHEMA_NAME,
+    batched: bool = True,
 ) -> int:
     """Rebuild every read model of `schema` from `source` and swap it in; answers the number of
-    events applied. `schema` is for tests, which keep their read models apart."""
+    events applied. `schema` is for tests, which keep their read models apart; `batched=False`
+    applies event by event, as the stock path of the projection runner does."""
     staging = f"{schema}_rebuild_{uuid4().hex[:8]}"
     guard = await asyncpg.connect(settings.database_url)
     try:
@@ -72,7 +83,7 @@ async def rebuild(
         if not await guard.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock):
             raise ReplayFailed(f"another replay of {schema} is running")
         try:
-            return await _rebuild_into(guard, settings, source, progress, schema, staging)
+            return await _rebuild_into(guard, settings, source, progress, schema, staging, batched)
         except BaseException:
             # Half a rebuild is no use to anyone; the live schema was never touched.
             with contextlib.suppress(Exception):
@@ -91,6 +102,7 @@ async def _rebuild_into(
     progress: Progress,
     schema: str,
     staging: str,
+    batched: bool,
 ) -> int:
     feed: Feed
     if source == "kafka":
@@ -105,7 +117,12 @@ async def _rebuild_into(
             await create_tables(conn)
         # No NOTIFY while rebuilding: nobody reads the staging schema yet.
         runner = ProjectionRunner(
-            PROJECTION, feed, pool, dispatch.apply, batch_size=settings.projection_batch_size
+            PROJECTION,
+            feed,
+            pool,
+            dispatch.apply,
+            batch_size=max(settings.projection_batch_size, REPLAY_BATCH_SIZE),
+            batching=dispatch.BATCHING if batched else None,
         )
         await runner.start()
         try:
@@ -355,7 +372,9 @@ def stored_envelope(
     (`module:Aggregate.EventName`), its fields are the stored JSON state."""
     fields: dict[str, Any] = _TRANSCODER.decode(state)
     meta: dict[str, Any] = fields.get("_meta") or {}
-    spec = registry.latest(service, topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1])
+    name = topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+    # The stored class_version is the contract's version, as the relay publishes it.
+    spec = registry.lookup(f"accord.{service}.{name}.v{fields.get('class_version', 1)}")
     published = {k: v for k, v in fields.items() if k not in _LIBRARY_FIELDS}
     published.setdefault("contract_id", meta.get("contract_id"))
     subject = str(originator_id)
@@ -411,13 +430,27 @@ class StoreFeed:
             after = self._after.setdefault(service, 0)
             row = await self._conn.fetchrow(
                 f"SELECT max(notification_id) AS newest, count(*) AS left FROM {table}"
-                " WHERE notification_id > $1",
+                f" WHERE notification_id > $1 AND {await self._finished(service)}",
                 after,
             )
             assert row is not None
             self._target[service] = max(self._target.get(service, after), row["newest"] or 0)
             remaining += row["left"]
         self._total = self._done + remaining
+
+    async def _finished(self, service: str) -> str:
+        """The condition of rows no transaction still writes to: Accord's recorder numbers
+        events by their transaction, so one still running may yet commit below the newest
+        id; only rows below the oldest transaction still running are final. The library's
+        recorder hands ids out in commit order, under a table lock: all its rows are."""
+        assert self._conn is not None
+        if await self._conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = $1"
+            " AND table_name = $2 AND column_name = 'xact_id')",
+            service, f"{service}_events",
+        ):  # fmt: skip
+            return "xact_id < pg_snapshot_xmin(pg_current_snapshot())"
+        return "true"
 
     async def fetch(self, timeout: float, max_records: int) -> list[Message]:
         assert self._conn is not None
@@ -471,11 +504,25 @@ class StoreFeed:
             await self._conn.close()
 
 
+@dataclass(frozen=True)
+class StoredMessage(Message):
+    """A stored event as the bus would carry it, decoded already: no bytes to make and read
+    back (a dead letter gets the relay's bytes, see the runner)."""
+
+    decoded: Envelope | None = None
+
+    def envelope(self) -> Envelope:
+        assert self.decoded is not None
+        return self.decoded
+
+
 def _message_of(service: str, row: asyncpg.Record) -> Message:
+    topic, offset = topic_for(service), row["notification_id"]
     envelope = stored_envelope(
         service, row["originator_id"], row["originator_version"], row["topic"], row["state"]
     )
-    key, value, headers = to_kafka(envelope)
-    return Message(
-        topic_for(service), STORE_PARTITION, row["notification_id"], key, value, tuple(headers)
-    )
+    return StoredMessage(
+        topic, STORE_PARTITION, offset, envelope.key.encode(), None, (),
+        # The time as the bus carries it (UTC), so both paths make the same rows.
+        replace(envelope, time=envelope.time.astimezone(UTC)).at(topic, STORE_PARTITION, offset),
+    )  # fmt: skip

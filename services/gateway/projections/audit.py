@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from shared.database import Connection
 from shared.envelope import Envelope
+from shared.pending_writes import Statements
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -30,12 +30,18 @@ CREATE INDEX IF NOT EXISTS audit_log_by_contract ON audit_log (contract_id, occu
 """
 
 
-async def record(conn: Connection, envelope: Envelope) -> None:
+# One row per event and nothing else: a batch may insert its rows in any order.
+INSERT = (
+    "INSERT INTO audit_log (event_id, event_type, source, subject, contract_id, sequence,"
+    " occurred_at, actor_id, actor_role, correlation_id, causation_id, data, topic,"
+    ' partition, "offset") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,'
+    " $12::jsonb, $13, $14, $15) ON CONFLICT (event_id) DO NOTHING"
+)
+
+
+async def record(conn: Statements, envelope: Envelope) -> None:
     await conn.execute(
-        "INSERT INTO audit_log (event_id, event_type, source, subject, contract_id, sequence,"
-        " occurred_at, actor_id, actor_role, correlation_id, causation_id, data, topic,"
-        ' partition, "offset") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,'
-        " $12::jsonb, $13, $14, $15) ON CONFLICT (event_id) DO NOTHING",
+        INSERT,
         envelope.id,
         envelope.type,
         envelope.source,

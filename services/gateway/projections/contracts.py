@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from services.gateway.projections.routing import Handler, by_event
 from services.gateway.projections.values import day
-from shared.database import Connection
 from shared.envelope import Envelope
+from shared.pending_writes import Statements
 
 SERVICE = "elicitation"
 
 
-async def _opened(conn: Connection, e: Envelope) -> None:
+async def _opened(conn: Statements, e: Envelope) -> None:
     d = e.data
     # A second opening of the same contract (a republished copy under a new id) changes nothing.
     await conn.execute(
@@ -22,7 +22,7 @@ async def _opened(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-async def _touched(conn: Connection, e: Envelope) -> None:
+async def _touched(conn: Statements, e: Envelope) -> None:
     """The contract stream moved on: its version and time follow its latest event."""
     await conn.execute(
         "UPDATE contracts SET version = $2, updated_at = $3 WHERE contract_id = $1",
@@ -30,7 +30,7 @@ async def _touched(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-async def _joined(conn: Connection, e: Envelope) -> None:
+async def _joined(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO participants (contract_id, person_id, name, side, role, email, phone,"
@@ -46,7 +46,7 @@ async def _joined(conn: Connection, e: Envelope) -> None:
     await _touched(conn, e)
 
 
-async def _left(conn: Connection, e: Envelope) -> None:
+async def _left(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "UPDATE participants SET active = false, left_at = $3, left_reason = $4,"
@@ -56,7 +56,7 @@ async def _left(conn: Connection, e: Envelope) -> None:
     await _touched(conn, e)
 
 
-async def _asked(conn: Connection, e: Envelope) -> None:
+async def _asked(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO questions (question_id, contract_id, asked_of, business_area, text,"
@@ -68,7 +68,7 @@ async def _asked(conn: Connection, e: Envelope) -> None:
     await _touched(conn, e)
 
 
-async def _answered(conn: Connection, e: Envelope) -> None:
+async def _answered(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "UPDATE questions SET answer = $2, answered_by = $3, recorded_by = $4, answered_at = $5"

@@ -4,33 +4,18 @@ follows the latest ranking without rewriting these rows."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
+from services.gateway.projections import expectations
 from services.gateway.projections.routing import Handler, by_event
 from services.gateway.projections.values import day, number
-from shared.database import Connection
 from shared.envelope import Envelope
+from shared.pending_writes import Statements
 
 SERVICE = "elicitation"
 
 
-async def _terms_at(conn: Connection, expectation_id: str, revision: int) -> dict[str, Any]:
-    """The terms of the revision a measurement was judged against (empty if never stated).
-
-    The expectation's versions are on the same stream, so already applied: no race."""
-    state = await conn.fetchval(
-        "SELECT state FROM expectation_versions WHERE expectation_id = $1 AND revision = $2"
-        " ORDER BY version LIMIT 1",
-        expectation_id, revision,
-    )  # fmt: skip
-    terms = json.loads(state)["terms"] if state is not None else None
-    return terms or {}
-
-
-async def _measured(conn: Connection, e: Envelope) -> None:
+async def _measured(conn: Statements, e: Envelope) -> None:
     d = e.data
-    terms = await _terms_at(conn, d["expectation_id"], d["revision"])
+    terms = await expectations.terms_at(conn, d["expectation_id"], d["revision"])
     await conn.execute(
         "INSERT INTO measurements (measurement_id, contract_id, expectation_id, revision,"
         " comparison, target, target_upper, period_start, period_end, value, unit, source, met,"
@@ -44,7 +29,7 @@ async def _measured(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-async def _gap(conn: Connection, e: Envelope) -> None:
+async def _gap(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO gaps (gap_id, contract_id, expectation_id, measurement_id, shortfall, unit,"
@@ -55,7 +40,7 @@ async def _gap(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-async def _plan(conn: Connection, e: Envelope) -> None:
+async def _plan(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.executemany(
         "INSERT INTO recovery_steps (gap_id, step, contract_id, expectation_id, action, owner,"
@@ -77,7 +62,7 @@ async def _plan(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-async def _step_completed(conn: Connection, e: Envelope) -> None:
+async def _step_completed(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "UPDATE recovery_steps SET completed = true, note = $3, completed_by = $4,"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from services.gateway.projections import (
     audit,
@@ -13,11 +13,12 @@ from services.gateway.projections import (
     prioritizations,
     risks,
 )
-from shared.database import Connection
 from shared.envelope import Envelope
+from shared.pending_writes import PendingWrites, Statements
+from shared.projection import Batching
 
 # Expectations come before delivery: a measurement reads the terms its revision recorded.
-AREAS: tuple[Callable[[Connection, Envelope], Awaitable[None]], ...] = (
+AREAS: tuple[Callable[[Statements, Envelope], Awaitable[None]], ...] = (
     contracts.apply,
     expectations.apply,
     delivery.apply,
@@ -27,8 +28,31 @@ AREAS: tuple[Callable[[Connection, Envelope], Awaitable[None]], ...] = (
 )
 
 
-async def apply(conn: Connection, envelope: Envelope) -> None:
+async def apply(conn: Statements, envelope: Envelope) -> None:
     """Apply one event to every read model, inside the runner's transaction."""
     await audit.record(conn, envelope)
     for area in AREAS:
         await area(conn, envelope)
+
+
+def order_key(envelope: Envelope) -> str:
+    """Whose order an event keeps in a batch: an expectation's events write only its own rows
+    (and read its own versions); any other event keeps its contract's order. Ranking and
+    elicitation meet only on corporate priorities, which any order of the two gets right."""
+    if (
+        envelope.spec.service == expectations.SERVICE
+        and envelope.spec.name in expectations.ACTED_BY
+    ):
+        return f"stream:{envelope.subject}"
+    return f"contract:{envelope.key}"
+
+
+async def prepare(writes: PendingWrites, envelopes: Sequence[Envelope]) -> None:
+    """Read once what the batch's handlers would each read."""
+    await expectations.prepare(writes, envelopes)
+
+
+# The same handler, a whole batch at a time (see shared/pending_writes.py).
+BATCHING = Batching(
+    apply=apply, order_key=order_key, prepare=prepare, unordered=frozenset({audit.INSERT})
+)

@@ -10,12 +10,13 @@ in columns, plus the corporate priority, which comes from ranking's events.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from services.gateway.projections.errors import UnplaceableEvent
 from services.gateway.projections.values import day, iso, moment, number
-from shared.database import Connection
 from shared.envelope import Envelope
+from shared.pending_writes import PendingWrites, Statements
 
 SERVICE = "elicitation"
 State = dict[str, Any]
@@ -153,7 +154,75 @@ def reason_of(name: str, data: dict[str, Any]) -> str:
     return str(data[field]) if field else ""
 
 
-async def _latest(conn: Connection, expectation_id: str) -> tuple[int, State] | None:
+Latest = tuple[int, State] | None
+# In a batch's memo: each expectation's latest (version, state), as the batch has made it.
+LATEST = "expectations:latest"
+# In a batch's memo: the terms of the first version of (expectation, revision) a measurement
+# of the batch is judged against; None while no version with that revision is known.
+FIRST_TERMS = "expectations:first-terms"
+
+
+def _memo(conn: Statements, name: str) -> dict[Any, Any] | None:
+    return conn.memo.setdefault(name, {}) if isinstance(conn, PendingWrites) else None
+
+
+async def prepare(writes: PendingWrites, envelopes: Sequence[Envelope]) -> None:
+    """Read the latest version of every expectation the batch touches, and the terms every
+    measurement of the batch is judged against, in two queries."""
+    streams: set[str] = set()
+    judged: set[tuple[str, int]] = set()
+    for envelope in envelopes:
+        name = envelope.spec.name
+        if envelope.spec.service != SERVICE or name not in ACTED_BY:
+            continue
+        try:
+            streams.add(_stream_of(name, envelope))
+        except UnplaceableEvent:
+            continue  # dead-lettered when applied
+        if name == "MeasurementRecorded":
+            judged.add((str(envelope.data["expectation_id"]), int(envelope.data["revision"])))
+    latest: dict[str, Latest] = writes.memo.setdefault(LATEST, {})
+    latest.update(dict.fromkeys(streams))
+    for row in await writes.fetch(
+        "SELECT DISTINCT ON (expectation_id) expectation_id, version, state"
+        " FROM expectation_versions WHERE expectation_id = ANY($1::text[])"
+        " ORDER BY expectation_id, version DESC",
+        list(streams),
+    ):
+        latest[row["expectation_id"]] = (row["version"], json.loads(row["state"]))
+    first: dict[tuple[str, int], dict[str, Any] | None] = writes.memo.setdefault(FIRST_TERMS, {})
+    first.update(dict.fromkeys(judged))
+    for row in await writes.fetch(
+        "SELECT DISTINCT ON (v.expectation_id, v.revision) v.expectation_id, v.revision,"
+        " v.state->'terms' AS terms FROM expectation_versions v"
+        " JOIN unnest($1::text[], $2::int[]) AS j(expectation_id, revision)"
+        " USING (expectation_id, revision) ORDER BY v.expectation_id, v.revision, v.version",
+        [e for e, _ in judged],
+        [r for _, r in judged],
+    ):
+        first[(row["expectation_id"], row["revision"])] = json.loads(row["terms"] or "null") or {}
+
+
+async def terms_at(conn: Statements, expectation_id: str, revision: int) -> dict[str, Any]:
+    """The terms of the first version with `revision` (empty if it stated none): what a
+    measurement on the same stream, so applied after that version, is judged against."""
+    first = _memo(conn, FIRST_TERMS)
+    if first is not None and (expectation_id, revision) in first:
+        return first[(expectation_id, revision)] or {}
+    state = await conn.fetchval(
+        "SELECT state FROM expectation_versions WHERE expectation_id = $1 AND revision = $2"
+        " ORDER BY version LIMIT 1",
+        expectation_id, revision,
+    )  # fmt: skip
+    terms = json.loads(state)["terms"] if state is not None else None
+    return terms or {}
+
+
+async def _latest(conn: Statements, expectation_id: str) -> Latest:
+    latest = _memo(conn, LATEST)
+    if latest is not None and expectation_id in latest:
+        known: Latest = latest[expectation_id]
+        return known
     row = await conn.fetchrow(
         "SELECT version, state FROM expectation_versions WHERE expectation_id = $1"
         " ORDER BY version DESC LIMIT 1",
@@ -176,7 +245,7 @@ def _stream_of(name: str, envelope: Envelope) -> str:
     return envelope.subject
 
 
-async def apply(conn: Connection, envelope: Envelope) -> None:
+async def apply(conn: Statements, envelope: Envelope) -> None:
     """Record a new version of the expectation and its current state; other events pass by."""
     name = envelope.spec.name
     if envelope.spec.service != SERVICE or name not in ACTED_BY:
@@ -202,9 +271,10 @@ async def apply(conn: Connection, envelope: Envelope) -> None:
         reason_of(name, envelope.data), json.dumps(state, sort_keys=True),
     )  # fmt: skip
     await _save_current(conn, state, version, envelope)
+    _remember(conn, version, state)
 
 
-async def _save_current(conn: Connection, s: State, version: int, envelope: Envelope) -> None:
+async def _save_current(conn: Statements, s: State, version: int, envelope: Envelope) -> None:
     """Lay the state out in the expectations row (the priority is ranking's to set)."""
     terms = s["terms"] or {}
     latest_advice = s["advice"][-1] if s["advice"] else {}
@@ -252,3 +322,16 @@ async def _save_current(conn: Connection, s: State, version: int, envelope: Enve
         latest_advice.get("feasibility"), s["proposed_by"], s["proposers"], s["merged_into"],
         s["merged_from"], moment(s["proposed_at"]), envelope.time,
     )  # fmt: skip
+
+
+def _remember(conn: Statements, version: int, state: State) -> None:
+    """What the rest of the batch reads of this expectation instead of asking the database."""
+    latest = _memo(conn, LATEST)
+    if latest is None:
+        return
+    expectation_id = state["expectation_id"]
+    latest[expectation_id] = (version, state)
+    first = _memo(conn, FIRST_TERMS)
+    judged = (expectation_id, state["revision"])
+    if first is not None and judged in first and first[judged] is None:
+        first[judged] = state["terms"] or {}

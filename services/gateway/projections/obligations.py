@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from services.gateway.projections.routing import Handler, by_event
 from services.gateway.projections.values import day, ids
-from shared.database import Connection
 from shared.envelope import Envelope
+from shared.pending_writes import Statements
 
 SERVICE = "elicitation"
 
 
-async def _proposed(conn: Connection, e: Envelope) -> None:
+async def _proposed(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO obligations (obligation_id, contract_id, what, needed_from, due_on,"
@@ -22,7 +22,7 @@ async def _proposed(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-async def _update(conn: Connection, e: Envelope, assignments: str, *values: object) -> None:
+async def _update(conn: Statements, e: Envelope, assignments: str, *values: object) -> None:
     """Set `assignments` (using $4 onwards) and move the obligation to this event's version."""
     await conn.execute(
         f"UPDATE obligations SET version = $2, updated_at = $3, {assignments}"
@@ -31,27 +31,27 @@ async def _update(conn: Connection, e: Envelope, assignments: str, *values: obje
     )  # fmt: skip
 
 
-async def _accepted(conn: Connection, e: Envelope) -> None:
+async def _accepted(conn: Statements, e: Envelope) -> None:
     await _update(
         conn, e, "status = 'accepted', decided_by = $4, decided_at = $3", e.data["accepted_by"]
     )
 
 
-async def _declined(conn: Connection, e: Envelope) -> None:
+async def _declined(conn: Statements, e: Envelope) -> None:
     await _update(
         conn, e, "status = 'declined', decided_by = $4, decided_at = $3, decline_reason = $5",
         e.data["declined_by"], e.data["reason"],
     )  # fmt: skip
 
 
-async def _fulfilled(conn: Connection, e: Envelope) -> None:
+async def _fulfilled(conn: Statements, e: Envelope) -> None:
     await _update(
         conn, e, "status = 'fulfilled', fulfilled_by = $4, fulfilled_at = $3, fulfilment_note = $5",
         e.data["confirmed_by"], e.data["note"],
     )  # fmt: skip
 
 
-async def _breached(conn: Connection, e: Envelope) -> None:
+async def _breached(conn: Statements, e: Envelope) -> None:
     # Breached can still turn into fulfilled later; the breach stays on the row either way.
     await _update(
         conn, e,

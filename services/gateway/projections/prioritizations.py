@@ -13,13 +13,13 @@ import json
 
 from services.gateway.projections.routing import Handler, by_event
 from services.gateway.projections.values import moment
-from shared.database import Connection
 from shared.envelope import Envelope
+from shared.pending_writes import Statements
 
 SERVICE = "ranking"
 
 
-async def _opened(conn: Connection, e: Envelope) -> None:
+async def _opened(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO prioritizations (session_id, contract_id, expectations, voters, method,"
@@ -31,14 +31,14 @@ async def _opened(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-async def _moved(conn: Connection, e: Envelope) -> None:
+async def _moved(conn: Statements, e: Envelope) -> None:
     await conn.execute(
         "UPDATE prioritizations SET version = $2, updated_at = $3 WHERE session_id = $1",
         e.subject, e.sequence, e.time,
     )  # fmt: skip
 
 
-async def _vote_cast(conn: Connection, e: Envelope) -> None:
+async def _vote_cast(conn: Statements, e: Envelope) -> None:
     d = e.data
     # A later ballot from the same voter replaces the earlier one.
     await conn.execute(
@@ -51,14 +51,14 @@ async def _vote_cast(conn: Connection, e: Envelope) -> None:
     await _moved(conn, e)
 
 
-async def _vote_withdrawn(conn: Connection, e: Envelope) -> None:
+async def _vote_withdrawn(conn: Statements, e: Envelope) -> None:
     await conn.execute(
         "DELETE FROM ballots WHERE session_id = $1 AND voter = $2", e.subject, e.data["voter"]
     )
     await _moved(conn, e)
 
 
-async def _closed(conn: Connection, e: Envelope) -> None:
+async def _closed(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "UPDATE prioritizations SET status = 'closed', closed_by = $2, closed_at = $3,"
@@ -68,7 +68,7 @@ async def _closed(conn: Connection, e: Envelope) -> None:
     await _moved(conn, e)
 
 
-async def _published(conn: Connection, e: Envelope) -> None:
+async def _published(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO rankings (session_id, contract_id, event_id, ranking, method, result,"
@@ -87,7 +87,7 @@ async def _published(conn: Connection, e: Envelope) -> None:
     await _reprioritize(conn, str(d["contract_id"]))
 
 
-async def _reprioritize(conn: Connection, contract_id: str) -> None:
+async def _reprioritize(conn: Statements, contract_id: str) -> None:
     """Corporate priorities from the contract's latest published ranking (by time, then id)."""
     await conn.execute("DELETE FROM corporate_priorities WHERE contract_id = $1", contract_id)
     await conn.execute(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from services.gateway.projections.routing import Handler, by_event
 from services.gateway.projections.values import day, ids
-from shared.database import Connection
 from shared.envelope import Envelope
+from shared.pending_writes import Statements
 
 SERVICE = "elicitation"
 
 
-async def _disclosed(conn: Connection, e: Envelope) -> None:
+async def _disclosed(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO risks (risk_id, contract_id, kind, title, description, likelihood, impact,"
@@ -24,14 +24,14 @@ async def _disclosed(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-async def _moved(conn: Connection, e: Envelope) -> None:
+async def _moved(conn: Statements, e: Envelope) -> None:
     await conn.execute(
         "UPDATE risks SET version = $2, updated_at = $3 WHERE risk_id = $1",
         e.data["risk_id"], e.sequence, e.time,
     )  # fmt: skip
 
 
-async def _acknowledged(conn: Connection, e: Envelope) -> None:
+async def _acknowledged(conn: Statements, e: Envelope) -> None:
     d = e.data
     # Each decision maker confirms for themself; the first one makes the disclosure count.
     await conn.execute(
@@ -47,7 +47,7 @@ async def _acknowledged(conn: Connection, e: Envelope) -> None:
     await _moved(conn, e)
 
 
-async def _remedial_action(conn: Connection, e: Envelope) -> None:
+async def _remedial_action(conn: Statements, e: Envelope) -> None:
     d = e.data
     # The event id names the action: it is derived from the risk's id and version, so stable.
     await conn.execute(
@@ -58,7 +58,7 @@ async def _remedial_action(conn: Connection, e: Envelope) -> None:
     await _moved(conn, e)
 
 
-async def _resolved(conn: Connection, e: Envelope) -> None:
+async def _resolved(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "UPDATE risks SET status = 'resolved', resolution = $2, resolved_by = $3,"
@@ -68,7 +68,7 @@ async def _resolved(conn: Connection, e: Envelope) -> None:
     await _moved(conn, e)
 
 
-async def _lesson(conn: Connection, e: Envelope) -> None:
+async def _lesson(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO lessons (lesson_id, contract_id, lesson, risk_ids, expectation_ids,"
@@ -79,7 +79,7 @@ async def _lesson(conn: Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
-async def _preventive_action(conn: Connection, e: Envelope) -> None:
+async def _preventive_action(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO preventive_actions (action_id, lesson_id, contract_id, action, owner,"
