@@ -500,6 +500,11 @@ async def history(
     smallest, largest = sizes[0], sizes[-1]
     ratio = median([b.percentile(0.5) / a.percentile(0.5)
                     for a, b in zip(figures[("graphql", smallest)], figures[("graphql", largest)], strict=True)])  # fmt: skip
+    http_ratio = median([b.percentile(0.5) / a.percentile(0.5)
+                         for a, b in zip(figures[("http", smallest)], figures[("http", largest)], strict=True)])  # fmt: skip
+    print(
+        f"  HTTP endpoint median latency, {largest} vs {smallest} events: {http_ratio:.2f}x (for reference)"
+    )
     note = (
         ""
         if largest >= 10_000
