@@ -14,12 +14,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
 from shared.bus_memory import InProcessBus
 from shared.eventstore import StoreExecutor, build_application
 from shared.provenance import acting_as
-from shared.recorder import AccordApplicationRecorder
+from shared.recorder import AccordApplicationRecorder, insert_parameters
 from shared.relay import MemoryPositions, OutboxRelay
 from shared.settings import Settings
 from tests.support.notes import SERVICE, Notes
@@ -163,8 +163,8 @@ def hold_open_insert(app: Notes, note_id: UUID) -> tuple[Any, Any]:
     conn = holding.__enter__()
     conn.execute("SET idle_in_transaction_session_timeout = 0")
     conn.autocommit = False
-    row = recorder.construct_pg_stored_event(note_id, 1, "tests.support.notes:Note.Created", b"{}")
-    conn.execute(recorder.accord_insert_statement, ([row],))
+    event = StoredEvent(note_id, 1, "tests.support.notes:Note.Created", b"{}")
+    conn.execute(recorder.accord_insert_statement, insert_parameters([event]))
     return holding, conn
 
 
