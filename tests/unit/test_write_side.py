@@ -3,11 +3,19 @@
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+from pydantic import ValidationError
 
 from shared.bus_memory import InProcessBus
+from shared.eventstore import PERSISTENCE_MODULES
 from shared.provenance import MissingProvenance, acting_as, provenance_of
+from shared.recorder import (
+    AccordApplicationRecorder,
+    AccordPostgresFactory,
+)
 from shared.runtime import build_runtime
-from shared.settings import Settings
+from shared.settings import Settings, postgres_env
 from tests.support.notes import Note, Notes
 
 IN_MEMORY = Settings(database_url="memory")
@@ -83,3 +91,21 @@ def test_the_aggregate_keeps_its_state_when_read_back() -> None:
         app.rewrite(note_id, "v2", "typo")
     note = app.repository.get(note_id)
     assert isinstance(note, Note) and note.text == "v2" and note.version == 2
+
+
+def test_accords_recorder_is_the_one_factory_the_library_finds_in_its_module() -> None:
+    env = postgres_env("postgresql://accord@db:5432/accord", schema="testkit")
+    assert Settings.model_fields["event_store"].default == "accord"
+    env["PERSISTENCE_MODULE"] = PERSISTENCE_MODULES["accord"]
+    factory = InfrastructureFactory.construct(Environment("Notes", env))  # connects lazily
+    assert isinstance(factory, AccordPostgresFactory)
+    assert factory.application_recorder_class is AccordApplicationRecorder
+    factory.close()
+
+
+def test_the_library_recorder_stays_one_setting_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_EVENT_STORE", "stock")
+    assert PERSISTENCE_MODULES[Settings().event_store] == "eventsourcing.postgres"
+    monkeypatch.setenv("ACCORD_EVENT_STORE", "fast")
+    with pytest.raises(ValidationError):
+        Settings()
