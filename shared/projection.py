@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -118,11 +119,14 @@ class ProjectionRunner:
         notify_channel: str = "",
         remember: timedelta = timedelta(days=30),
         batching: Batching | None = None,
+        traced: bool = True,
     ) -> None:
         self.name = name
         # None: each event applied on its own, in a savepoint (the stock path, and the
         # fallback of a batch that fails together, so a poison event is dead-lettered alone).
         self.batching = batching
+        # Whether applying an event continues its producer's trace (a span per event).
+        self.traced = traced
         # How long an applied event's id is kept to drop it if it is republished.
         self.remember = remember
         self._forgotten_at = -math.inf
@@ -257,11 +261,7 @@ class ProjectionRunner:
                     await batching.prepare(writes, applying)
                 for envelope in applying:
                     writes.begin(batching.order_key(envelope))
-                    with continue_trace(
-                        envelope.traceparent,
-                        f"{self.name} apply {envelope.type}",
-                        **{"messaging.message.id": envelope.id},
-                    ):
+                    with self._trace(envelope):
                         await batching.apply(writes, envelope)
                     writes.end()
                 await writes.flush()
@@ -339,11 +339,7 @@ class ProjectionRunner:
                 )
                 if not first_time:
                     return "duplicates"  # republished by a relay that crashed mid-batch
-                with continue_trace(
-                    envelope.traceparent,
-                    f"{self.name} apply {envelope.type}",
-                    **{"messaging.message.id": envelope.id},
-                ):
+                with self._trace(envelope):
                     await self.handler(conn, envelope)
         except _TRANSIENT:
             raise
@@ -351,6 +347,15 @@ class ProjectionRunner:
             await self._dead_letter(conn, message, error, envelope)
             return "dead_lettered"
         return "applied"
+
+    def _trace(self, envelope: Envelope) -> contextlib.AbstractContextManager[object]:
+        if not self.traced:
+            return contextlib.nullcontext()
+        return continue_trace(
+            envelope.traceparent,
+            f"{self.name} apply {envelope.type}",
+            **{"messaging.message.id": envelope.id},
+        )
 
     async def _dead_letter(
         self,

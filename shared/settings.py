@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # A publish not acknowledged by then counts as failed: the producer is recreated.
     relay_publish_timeout_seconds: float = 30.0
     projection_batch_size: int = 500
+    # Apply a consumed batch with grouped statements (shared/pending_writes.py); false: one event
+    # at a time, each in a savepoint, the path a batch that fails together falls back on.
+    projection_batched: bool = True
     # How long a projection remembers the ids of the events it applied, to drop a republished
     # one. Only an outbox relay that crashed mid-batch republishes, and it does so when it
     # restarts: keep this longer than any relay could stay down.

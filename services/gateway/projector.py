@@ -30,5 +30,5 @@ def build_projector(settings: Settings, bus: Bus, pool: asyncpg.Pool) -> Project
         batch_size=settings.projection_batch_size,
         notify_channel=NOTIFY_CHANNEL,
         remember=timedelta(days=settings.projection_dedupe_days),
-        batching=dispatch.BATCHING,
+        batching=dispatch.BATCHING if settings.projection_batched else None,
     )

@@ -13,11 +13,12 @@ connections find the new tables by their search_path from their next statement o
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, Literal, Protocol
 from uuid import UUID, uuid4
@@ -61,6 +62,18 @@ STALL_SECONDS = 60.0
 REPLAY_BATCH_SIZE = 5_000
 
 
+# Indexes of the two tables that take a row for (nearly) every event, which only the gateway's
+# queries read, never a handler: a rebuild drops them from its staging schema while it loads.
+LOADED_WITHOUT = (
+    "audit_log_by_contract",
+    "audit_log_keyset",
+    "audit_log_by_type",
+    "audit_log_by_actor",
+    "expectation_versions_as_of",
+    "expectation_versions_by_contract",
+)
+
+
 class ReplayFailed(RuntimeError):
     """The rebuild could not finish; the live read models were left as they were."""
 
@@ -71,11 +84,10 @@ async def rebuild(
     progress: Progress,
     *,
     schema: str = SCHEMA_NAME,
-    batched: bool = True,
 ) -> int:
     """Rebuild every read model of `schema` from `source` and swap it in; answers the number of
-    events applied. `schema` is for tests, which keep their read models apart; `batched=False`
-    applies event by event, as the stock path of the projection runner does."""
+    events applied. `schema` is for tests, which keep their read models apart. Batches are
+    applied together unless `settings.projection_batched` is off, as the live projector's."""
     staging = f"{schema}_rebuild_{uuid4().hex[:8]}"
     guard = await asyncpg.connect(settings.database_url)
     try:
@@ -83,7 +95,7 @@ async def rebuild(
         if not await guard.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock):
             raise ReplayFailed(f"another replay of {schema} is running")
         try:
-            return await _rebuild_into(guard, settings, source, progress, schema, staging, batched)
+            return await _rebuild_into(guard, settings, source, progress, schema, staging)
         except BaseException:
             # Half a rebuild is no use to anyone; the live schema was never touched.
             with contextlib.suppress(Exception):
@@ -102,7 +114,6 @@ async def _rebuild_into(
     progress: Progress,
     schema: str,
     staging: str,
-    batched: bool,
 ) -> int:
     feed: Feed
     if source == "kafka":
@@ -115,6 +126,9 @@ async def _rebuild_into(
     try:
         async with pool.acquire() as conn:
             await create_tables(conn)
+            # Built once at the end, from sorted rows, rather than kept up row by row.
+            for index in LOADED_WITHOUT:
+                await conn.execute(f'DROP INDEX "{staging}"."{index}"')
         # No NOTIFY while rebuilding: nobody reads the staging schema yet.
         runner = ProjectionRunner(
             PROJECTION,
@@ -122,11 +136,15 @@ async def _rebuild_into(
             pool,
             dispatch.apply,
             batch_size=max(settings.projection_batch_size, REPLAY_BATCH_SIZE),
-            batching=dispatch.BATCHING if batched else None,
+            batching=dispatch.BATCHING if settings.projection_batched else None,
+            # A span per event of the whole history would bury every trace worth reading.
+            traced=False,
         )
         await runner.start()
         try:
             await _drain(runner, feed, progress)
+            async with pool.acquire() as conn:
+                await create_tables(conn)  # the indexes dropped above, and nothing else
             await _swap(guard, runner, feed, progress, schema, staging)
         finally:
             await feed.stop()
@@ -365,7 +383,13 @@ _LIBRARY_FIELDS = {
 
 
 def stored_envelope(
-    service: str, originator_id: UUID, originator_version: int, topic: str, state: bytes
+    service: str,
+    originator_id: UUID,
+    originator_version: int,
+    topic: str,
+    state: bytes,
+    *,
+    at: tuple[str, int, int] = ("", 0, -1),
 ) -> Envelope:
     """The envelope the outbox relay publishes for one stored event (see shared.relay), made
     without the service's classes: the event's name is the last part of its stored topic
@@ -383,7 +407,7 @@ def stored_envelope(
         type=spec.ce_type,
         source=f"/accord/{service}",
         subject=subject,
-        time=fields["timestamp"],
+        time=fields["timestamp"].astimezone(UTC),
         key=meta.get("contract_id") or subject,
         data=spec.to_data(published),
         actor_id=meta.get("actor_id", ""),
@@ -392,6 +416,9 @@ def stored_envelope(
         causation_id=meta.get("causation_id", ""),
         traceparent=meta.get("traceparent", ""),
         sequence=originator_version,
+        topic=at[0],
+        partition=at[1],
+        offset=at[2],
     )
 
 
@@ -413,13 +440,15 @@ class StoreFeed:
         self._target: dict[str, int] = {}
         self._done = 0
         self._total = 0
+        # The next messages, read and decoded while the runner applies the ones before.
+        self._ahead: asyncio.Task[list[Message]] | None = None
 
     async def start(self, on_assigned: OnAssigned) -> None:
         self._conn = await asyncpg.connect(self._database_url)
         await self._refresh()
 
     async def _refresh(self) -> None:
-        """Read up to what is stored now (the library commits notification ids in order)."""
+        """Read up to what is stored, and final, now."""
         assert self._conn is not None
         remaining = 0
         for service in self._services:
@@ -453,6 +482,15 @@ class StoreFeed:
         return "true"
 
     async def fetch(self, timeout: float, max_records: int) -> list[Message]:
+        if self._ahead is None:
+            self._ahead = asyncio.create_task(self._read(max_records))
+        messages = await self._ahead
+        # Reading and decoding the next ones overlaps with the database applying these.
+        self._ahead = asyncio.create_task(self._read(max_records)) if messages else None
+        self._done += len(messages)
+        return messages
+
+    async def _read(self, max_records: int) -> list[Message]:
         assert self._conn is not None
         for service, table in self._tables.items():
             if self._after[service] >= self._target[service]:
@@ -467,11 +505,14 @@ class StoreFeed:
                 self._after[service] = self._target[service]
                 continue
             self._after[service] = rows[-1]["notification_id"]
-            self._done += len(rows)
             return [_message_of(service, row) for row in rows]
         return []
 
     async def caught_up(self) -> bool:
+        if self._ahead is not None:
+            if not self._ahead.done() or self._ahead.result():
+                return False  # read, not yet handed over
+            self._ahead = None
         return all(self._after[s] >= self._target[s] for s in self._tables)
 
     async def extend(self, live: dict[Partition, int]) -> None:
@@ -500,6 +541,9 @@ class StoreFeed:
         return set()
 
     async def stop(self) -> None:
+        if self._ahead is not None:
+            self._ahead.cancel()
+            await asyncio.gather(self._ahead, return_exceptions=True)
         if self._conn is not None:
             await self._conn.close()
 
@@ -519,10 +563,7 @@ class StoredMessage(Message):
 def _message_of(service: str, row: asyncpg.Record) -> Message:
     topic, offset = topic_for(service), row["notification_id"]
     envelope = stored_envelope(
-        service, row["originator_id"], row["originator_version"], row["topic"], row["state"]
-    )
-    return StoredMessage(
-        topic, STORE_PARTITION, offset, envelope.key.encode(), None, (),
-        # The time as the bus carries it (UTC), so both paths make the same rows.
-        replace(envelope, time=envelope.time.astimezone(UTC)).at(topic, STORE_PARTITION, offset),
+        service, row["originator_id"], row["originator_version"], row["topic"], row["state"],
+        at=(topic, STORE_PARTITION, offset),
     )  # fmt: skip
+    return StoredMessage(topic, STORE_PARTITION, offset, envelope.key.encode(), None, (), envelope)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from services.gateway.projections.values import document
 from shared.envelope import Envelope
 from shared.pending_writes import Statements
 
@@ -53,7 +52,7 @@ async def record(conn: Statements, envelope: Envelope) -> None:
         envelope.actor_role,
         envelope.correlation_id,
         envelope.causation_id,
-        json.dumps(envelope.data),
+        document(envelope.data),
         envelope.topic,
         envelope.partition,
         envelope.offset,

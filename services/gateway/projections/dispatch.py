@@ -36,15 +36,14 @@ async def apply(conn: Statements, envelope: Envelope) -> None:
 
 
 def order_key(envelope: Envelope) -> str:
-    """Whose order an event keeps in a batch: an expectation's events write only its own rows
-    (and read its own versions); any other event keeps its contract's order. Ranking and
-    elicitation meet only on corporate priorities, which any order of the two gets right."""
-    if (
-        envelope.spec.service == expectations.SERVICE
-        and envelope.spec.name in expectations.ACTED_BY
-    ):
-        return f"stream:{envelope.subject}"
-    return f"contract:{envelope.key}"
+    """Whose order an event keeps in a batch. Each elicitation aggregate (a contract with its
+    people and questions, an expectation, an obligation, a risk, a lesson) writes only its own
+    rows, so its stream is enough; a published ranking rewrites its whole contract's
+    priorities, so ranking keeps the contract's order. Ranking and elicitation meet only on
+    corporate priorities, which they get right in any order (see prioritizations.py)."""
+    if envelope.spec.service == prioritizations.SERVICE:
+        return f"contract:{envelope.key}"
+    return f"stream:{envelope.subject}"
 
 
 async def prepare(writes: PendingWrites, envelopes: Sequence[Envelope]) -> None:

@@ -9,12 +9,13 @@ in columns, plus the corporate priority, which comes from ranking's events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from services.gateway.projections.errors import UnplaceableEvent
-from services.gateway.projections.values import day, iso, moment, number
+from services.gateway.projections.values import day, document, iso, moment, number
 from shared.envelope import Envelope
 from shared.pending_writes import PendingWrites, Statements
 
@@ -87,7 +88,7 @@ def proposed(data: dict[str, Any], at: str) -> State:
 
 def evolve(state: State, name: str, data: dict[str, Any], subject: str, at: str) -> State:
     """The state after one more event of the expectation's stream (a new document)."""
-    s: State = json.loads(json.dumps(state))  # a deep copy: written versions stay as they were
+    s: State = orjson.loads(orjson.dumps(state))  # a deep copy: written versions stay as they were
     by = data.get(ACTED_BY[name], "")
     if name == "ExpectationRefined":
         s.update(
@@ -189,7 +190,7 @@ async def prepare(writes: PendingWrites, envelopes: Sequence[Envelope]) -> None:
         " ORDER BY expectation_id, version DESC",
         list(streams),
     ):
-        latest[row["expectation_id"]] = (row["version"], json.loads(row["state"]))
+        latest[row["expectation_id"]] = (row["version"], orjson.loads(row["state"]))
     first: dict[tuple[str, int], dict[str, Any] | None] = writes.memo.setdefault(FIRST_TERMS, {})
     first.update(dict.fromkeys(judged))
     for row in await writes.fetch(
@@ -200,7 +201,7 @@ async def prepare(writes: PendingWrites, envelopes: Sequence[Envelope]) -> None:
         [e for e, _ in judged],
         [r for _, r in judged],
     ):
-        first[(row["expectation_id"], row["revision"])] = json.loads(row["terms"] or "null") or {}
+        first[(row["expectation_id"], row["revision"])] = orjson.loads(row["terms"] or "null") or {}
 
 
 async def terms_at(conn: Statements, expectation_id: str, revision: int) -> dict[str, Any]:
@@ -214,7 +215,7 @@ async def terms_at(conn: Statements, expectation_id: str, revision: int) -> dict
         " ORDER BY version LIMIT 1",
         expectation_id, revision,
     )  # fmt: skip
-    terms = json.loads(state)["terms"] if state is not None else None
+    terms = orjson.loads(state)["terms"] if state is not None else None
     return terms or {}
 
 
@@ -230,7 +231,7 @@ async def _latest(conn: Statements, expectation_id: str) -> Latest:
     )
     if row is None:
         return None
-    state: State = json.loads(row["state"])
+    state: State = orjson.loads(row["state"])
     return row["version"], state
 
 
@@ -268,7 +269,7 @@ async def apply(conn: Statements, envelope: Envelope) -> None:
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)",
         expectation_id, version, state["contract_id"], envelope.id, name, state["revision"],
         envelope.time, envelope.data[ACTED_BY[name]], envelope.actor_id, envelope.actor_role,
-        reason_of(name, envelope.data), json.dumps(state, sort_keys=True),
+        reason_of(name, envelope.data), document(state),
     )  # fmt: skip
     await _save_current(conn, state, version, envelope)
     _remember(conn, version, state)
@@ -279,8 +280,8 @@ async def _save_current(conn: Statements, s: State, version: int, envelope: Enve
     terms = s["terms"] or {}
     latest_advice = s["advice"][-1] if s["advice"] else {}
 
-    def document(value: Any) -> str | None:
-        return None if value is None else json.dumps(value, sort_keys=True)
+    def optional(value: Any) -> str | None:
+        return None if value is None else document(value)
 
     await conn.execute(
         "INSERT INTO expectations (expectation_id, contract_id, version, revision, text,"
@@ -317,8 +318,8 @@ async def _save_current(conn: Statements, s: State, version: int, envelope: Enve
         terms.get("unit"), day(terms.get("deadline")), terms.get("recurrence"),
         terms.get("measurement_method"), terms.get("measured_by"), s["measurable"],
         s["missing_for_measurable"], s["status"], s["decided_revision"],
-        document(s["commitment"]), document(s["decline"]), document(s["withdrawal"]),
-        json.dumps(s["advice"], sort_keys=True), latest_advice.get("importance"),
+        optional(s["commitment"]), optional(s["decline"]), optional(s["withdrawal"]),
+        document(s["advice"]), latest_advice.get("importance"),
         latest_advice.get("feasibility"), s["proposed_by"], s["proposers"], s["merged_into"],
         s["merged_from"], moment(s["proposed_at"]), envelope.time,
     )  # fmt: skip

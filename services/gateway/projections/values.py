@@ -7,6 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 
 def day(value: Any) -> date | None:
     """A YYYY-MM-DD date of the contract, or None."""
@@ -31,3 +33,8 @@ def ids(values: Iterable[Any] | None) -> list[str]:
 def iso(at: datetime) -> str:
     """A moment as it is kept inside JSON state (the envelope's time, so rebuilds agree)."""
     return at.isoformat()
+
+
+def document(value: Any) -> str:
+    """A JSON document for a jsonb column (which keeps no key order or spacing of its own)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import pytest
 
 from services.elicitation.application import Expectations
 from services.gateway.projector import PROJECTION
@@ -145,9 +146,12 @@ async def relay_everything(runtime: Any) -> None:
         pass
 
 
+@pytest.mark.parametrize("batched", [True, False], ids=["together", "one_by_one"])
 async def test_a_rebuild_from_the_event_stores_equals_the_live_read_models(
-    settings: Settings, pool: asyncpg.Pool, schema: str
+    settings: Settings, pool: asyncpg.Pool, schema: str, batched: bool
 ) -> None:
+    # Batches applied together, or each event on its own (the stock path), live and rebuilt.
+    settings = settings.model_copy(update={"projection_batched": batched})
     elicitation = await build_runtime(
         "elicitation", Expectations, settings, KafkaPublisher(settings.kafka_bootstrap, "e")
     )

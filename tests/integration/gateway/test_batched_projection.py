@@ -1,0 +1,129 @@
+"""The projector applying a whole batch together makes the same read models as applying each
+event on its own, and a batch with an event that cannot be applied still dead-letters it alone."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from services.gateway.projections import dispatch
+from services.gateway.projections.schema import create_tables
+from services.gateway.projector import PROJECTION
+from shared.bus import Message
+from shared.bus_kafka import KafkaConsumer
+from shared.contracts.registry import topic_for
+from shared.database import create_pool
+from shared.envelope import Envelope, to_kafka
+from shared.projection import BatchResult, ProjectionRunner
+from tests.integration.gateway.projecting import every_table
+from tests.integration.gateway.story import Story, elicitation_story, ranking_story, whole_story
+
+# The audit log's arrival counter: a batch may number its own rows in any order.
+ARRIVAL = {"audit_log": ("position",)}
+
+
+@pytest.fixture
+async def schemas(database_url: str) -> AsyncIterator[dict[str, asyncpg.Pool]]:
+    """Two read-model schemas: one applied together, one event by event."""
+    pools = {}
+    for way in ("together", "one_by_one"):
+        pool = await create_pool(database_url, f"readmodel_test_{way}_{uuid4().hex[:8]}")
+        async with pool.acquire() as conn:
+            await create_tables(conn)
+        pools[way] = pool
+    yield pools
+    for pool in pools.values():
+        schema = await pool.fetchval("SELECT current_schema()")
+        await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await pool.close()
+
+
+def runner(pool: asyncpg.Pool, *, together: bool) -> ProjectionRunner:
+    # Messages are handed to apply_batch directly: the consumer is never started.
+    consumer = KafkaConsumer("127.0.0.1:1", [], "unused", "tests")
+    return ProjectionRunner(
+        PROJECTION, consumer, pool, dispatch.apply,
+        batching=dispatch.BATCHING if together else None,
+    )  # fmt: skip
+
+
+def messages(service: str, envelopes: Sequence[Envelope], first: int = 0) -> list[Message]:
+    topic = topic_for(service)
+    return [Message(topic, 0, first + n, *_bytes(e)) for n, e in enumerate(envelopes)]
+
+
+def _bytes(envelope: Envelope) -> tuple[bytes, bytes, tuple[tuple[str, bytes], ...]]:
+    key, value, headers = to_kafka(envelope)
+    return key, value, tuple(headers)
+
+
+async def apply_both_ways(
+    schemas: dict[str, asyncpg.Pool], batches: Sequence[Sequence[Message]]
+) -> dict[str, list[BatchResult]]:
+    results: dict[str, list[BatchResult]] = {}
+    for way, pool in schemas.items():
+        projection = runner(pool, together=way == "together")
+        await projection.create_tables()
+        results[way] = [await projection.apply_batch(batch) for batch in batches]
+        await projection.consumer.stop()
+    return results
+
+
+async def test_a_batch_applied_together_makes_the_rows_one_by_one_makes(
+    schemas: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "shared.projection")
+    # Two contracts, their streams interleaved; the second's ranking before its expectations.
+    first, second = whole_story(), ranking_story(elicitation_story(Story()))
+    pairs = zip(first.elicitation, second.elicitation, strict=False)
+    elicitation = [e for pair in pairs for e in pair]
+    elicitation += first.elicitation[len(second.elicitation) :]
+    elicitation += second.elicitation[len(first.elicitation) :]
+    batches = [
+        messages("ranking", second.ranking),
+        # Split mid-stream: the second batch reads what the first one wrote.
+        messages("elicitation", elicitation[:40]),
+        messages("elicitation", elicitation[40:], first=40),
+        messages("ranking", first.ranking, first=len(second.ranking)),
+    ]
+    results = await apply_both_ways(schemas, batches)
+
+    assert [r.applied for r in results["together"]] == [r.applied for r in results["one_by_one"]]
+    assert sum(r.dead_lettered for r in results["together"]) == 0
+    assert "one by one" not in caplog.text  # every batch went together
+    together, one_by_one = [
+        await every_table(pool, await pool.fetchval("SELECT current_schema()"), leave_out=ARRIVAL)
+        for pool in (schemas["together"], schemas["one_by_one"])
+    ]
+    assert all(together[t] for t in ("expectation_versions", "corporate_priorities", "gaps"))
+    for table, rows in one_by_one.items():
+        assert together[table] == rows, f"{table} differs when applied together"
+
+
+async def test_an_event_that_cannot_be_applied_is_dead_lettered_alone_from_a_batch(
+    schemas: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "shared.projection")
+    story = elicitation_story(Story())
+    broken = Message(
+        topic_for("elicitation"), 0, 5, b"k", b"not json", (("ce_specversion", b"1.0"),)
+    )
+    batch = [
+        *messages("elicitation", story.elicitation[:5]),
+        broken,
+        *messages("elicitation", story.elicitation[5:], first=6),
+    ]
+    results = await apply_both_ways(schemas, [batch])
+
+    assert "batch applied one by one: undecodable message" in caplog.text
+    for way in ("together", "one_by_one"):
+        (result,) = results[way]
+        assert result.dead_lettered == 1 and result.applied == len(story.elicitation), way
+        dead = await schemas[way].fetch('SELECT "offset" FROM dead_letters')
+        assert [r["offset"] for r in dead] == [5], way
+    counts = [await pool.fetchval("SELECT count(*) FROM audit_log") for pool in schemas.values()]
+    assert counts == [len(story.elicitation)] * 2
