@@ -37,7 +37,10 @@ def envelope_of(app: Application[Any], service: str, notification: Notification)
     event = app.mapper.to_domain_event(notification)
     fields = vars(event)
     meta = provenance_of(event)
-    spec = registry.latest(service, type(event).__name__)
+    # The event class's version (the library's class_version) is its contract's version, so
+    # events stored before a v2 still publish as the v1 they were.
+    version = getattr(type(event), "class_version", 1)
+    spec = registry.lookup(f"accord.{service}.{type(event).__name__}.v{version}")
     published = {k: v for k, v in fields.items() if k not in _LIBRARY_FIELDS}
     # Every contract's events carry the contract they belong to, though not every event stores it.
     published.setdefault("contract_id", meta.get("contract_id"))

@@ -24,6 +24,8 @@ from services.gateway.types import jsonb
 
 QUEUED = "accord.notifications.NotificationQueued.v1"
 DELIVERED = "accord.notifications.NotificationDelivered.v1"
+QUEUED_SET = "accord.notifications.NotificationQueued.v2"
+DELIVERED_SET = "accord.notifications.NotificationDelivered.v2"
 UNREADABLE = "the notifications service answered in a form the gateway cannot read"
 
 Answer = TypeVar("Answer", bound=BaseModel)
@@ -211,8 +213,18 @@ class NotificationSubscriptions:
             " ON q.event_type = $3 AND q.data->>'notice_id' = d.data->>'notice_id'"
             " WHERE d.position > $1 AND d.event_type = $4"
             " AND q.data->>'person_id' = $2 AND q.data->>'channel' = 'in_app'"
-            " ORDER BY d.position",
-            person, QUEUED, DELIVERED,
+            # v2: one event queues a source's notices, one records a set's deliveries.
+            " UNION ALL SELECT d.position,"
+            " (q.data - 'notices') || jsonb_build_object('notice_id', n->>'notice_id'),"
+            " q.occurred_at FROM audit_log d"
+            " CROSS JOIN LATERAL jsonb_array_elements(d.data->'deliveries') AS delivered"
+            " JOIN audit_log q ON q.event_type = $5 AND q.subject = d.subject"
+            " CROSS JOIN LATERAL jsonb_array_elements(q.data->'notices') AS n"
+            " WHERE d.position > $1 AND d.event_type = $6"
+            " AND n->>'notice_id' = delivered->>'notice_id'"
+            " AND n->>'person_id' = $2 AND n->>'channel' = 'in_app'"
+            " ORDER BY position",
+            person, QUEUED, DELIVERED, QUEUED_SET, DELIVERED_SET,
         )  # fmt: skip
         async with contextlib.aclosing(rows):
             async for row in rows:

@@ -178,11 +178,12 @@ async def list_notifications(actor: Actor, request: Request) -> dict[str, Any]:
 async def acknowledge(actor: Actor, body: Acknowledge, request: Request) -> dict[str, Any]:
     notice_id = request.path_params["notice_id"]
     runtime = _runtime(request)
-    notice = await runtime.executor.run(runtime.app.notice, notice_id)
+    record_id = await reads.record_of(pool_of(request), notice_id)
+    notice = await runtime.executor.run(runtime.app.notice, notice_id, record_id)
     if notice.person_id != actor.subject:
         raise UnknownNotice(notice_id)  # someone else's notice is none of the caller's business
     result = await _run(
-        request, actor, "recipient", runtime.app.acknowledge, notice_id, actor.subject
+        request, actor, "recipient", runtime.app.acknowledge, notice_id, actor.subject, record_id
     )
     return dict(result.as_dict())
 
@@ -324,10 +325,13 @@ async def requeue(actor: Actor, body: Requeue, request: Request) -> dict[str, An
     if role not in POLICY_SETTERS:
         raise NotAllowed(actor.subject, "queue this contract's notices again")
     runtime = _runtime(request)
-    notice = await runtime.executor.run(runtime.app.notice, notice_id)
+    record_id = await reads.record_of(pool_of(request), notice_id)
+    notice = await runtime.executor.run(runtime.app.notice, notice_id, record_id)
     if str(notice.contract_id) != contract_id:
         raise UnknownNotice(notice_id)
-    result = await _run(request, actor, role, runtime.app.requeue, notice_id, actor.subject)
+    result = await _run(
+        request, actor, role, runtime.app.requeue, notice_id, actor.subject, record_id
+    )
     return dict(result.as_dict())
 
 

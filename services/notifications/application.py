@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -13,11 +13,16 @@ from eventsourcing.persistence import IntegrityError
 from services.notifications.changes import PolicyChange, PreferenceChange
 from services.notifications.errors import UnknownNotice, UnknownReminder
 from services.notifications.notice import Notice
+from services.notifications.notice_set import NoticeSet, NoticeState, by_source
+from services.notifications.outcomes import Delivered, Failed, NoticeRef, Outcome
 from services.notifications.planner import NoticePlan
 from services.notifications.policies import Policy, Trigger
 from services.notifications.preferences import Preference
 from services.notifications.reminder import Reminder, first_reminders
 from shared.commands import CommandResult, command_result
+
+# How often a command is tried again on a record that changed under it.
+_CONFLICT_RETRIES = 5
 
 
 class Notifications(Application[UUID]):
@@ -27,20 +32,47 @@ class Notifications(Application[UUID]):
 
     # Notices
 
-    def queue(self, plans: Sequence[NoticePlan], digest_at: datetime | None = None) -> int:
-        """Queue each planned notice once; one that is already queued is left as it is.
+    def queue(
+        self,
+        plans: Sequence[NoticePlan],
+        digest_at: datetime | None = None,
+        *,
+        each_notice: bool = False,
+    ) -> int:
+        """Queue each planned notice once; a source whose notices are queued is left as it is.
 
-        `digest_at` is when the next daily digest goes out, for notices held for it.
-        Answers how many were newly queued.
+        One NoticeSet per source event, all saved in one transaction; `each_notice` records
+        each notice as an aggregate of its own, as before v2. `digest_at` is when the next
+        daily digest goes out, for notices held for it. Answers how many were newly queued.
         """
+        if each_notice:
+            return self._queue_each(plans, digest_at)
+        groups = list(by_source(plans).values())
+        if not groups:
+            return 0
+        try:
+            self.save(*(NoticeSet.queue(g, digest_at) for g in groups))  # the usual case
+            return len(plans)
+        except IntegrityError:
+            pass  # some were queued before (a redelivery): queue the others one by one
+        queued = 0
+        for group in groups:
+            try:
+                self.save(NoticeSet.queue(group, digest_at))
+                queued += len(group)
+            except IntegrityError:
+                continue  # its source's notices are queued: the id is the source's
+        return queued
+
+    def _queue_each(self, plans: Sequence[NoticePlan], digest_at: datetime | None) -> int:
         notices = [Notice.queue(p, digest_at if p.digest else None) for p in plans]
         if not notices:
             return 0
         try:
-            self.save(*notices)  # all at once, in one transaction: the usual case
+            self.save(*notices)
             return len(notices)
         except IntegrityError:
-            pass  # some were queued before (a redelivery): queue the others one by one
+            pass
         queued = 0
         for plan in plans:
             try:
@@ -50,30 +82,72 @@ class Notifications(Application[UUID]):
                 continue  # already queued: the id is the key's, so this is the same notice
         return queued
 
-    def notice(self, notice_id: UUID) -> Notice:
+    def notice(self, notice_id: UUID, record_id: UUID | None = None) -> Notice | NoticeState:
+        """The notice as its record says; `record_id` names its NoticeSet (none: its own)."""
+        ref = NoticeRef.of(notice_id, record_id)
         try:
-            notice: Notice = self.repository.get(notice_id)
-        except AggregateNotFoundError:
+            record = self._record_of(ref.record_id)
+        except UnknownNotice:
             raise UnknownNotice(notice_id) from None
-        return notice
+        found = record.notice(ref.notice_id) if isinstance(record, NoticeSet) else record
+        if found is None:
+            raise UnknownNotice(notice_id)
+        return found
 
-    def due_notices(self, notice_ids: Sequence[UUID], now: datetime) -> list[Notice]:
-        """Those of the notices that are still to be sent now, by their own record."""
-        return [n for n in (self.notice(i) for i in notice_ids) if n.is_due(now)]
+    def _record_of(self, record_id: UUID) -> Notice | NoticeSet:
+        try:
+            record: Notice | NoticeSet = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            raise UnknownNotice(record_id) from None
+        return record
+
+    def due_notices(self, refs: Sequence[NoticeRef], now: datetime) -> list[NoticeRef]:
+        """Those of the notices that are still to be sent now, by their own records."""
+        records = {r: self._record_of(r) for r in dict.fromkeys(ref.record_id for ref in refs)}
+        due = []
+        for ref in refs:
+            record = records[ref.record_id]
+            notice = record.notice(ref.notice_id) if isinstance(record, NoticeSet) else record
+            if notice is not None and notice.is_due(now):
+                due.append(ref)
+        return due
+
+    def record_outcomes(self, outcomes: Sequence[Outcome]) -> int:
+        """Record what became of each attempt, every record's events in one transaction.
+
+        A record changed meanwhile (its recipient acknowledged another of its notices) is read
+        again and the outcomes applied again: only pending notices take one, so none twice.
+        Answers how many notices had an outcome recorded.
+        """
+        for attempt in range(_CONFLICT_RETRIES):
+            ids = dict.fromkeys(o.ref.record_id for o in outcomes)
+            records = {r: self._record_of(r) for r in ids}
+            recorded = 0
+            for record_id, record in records.items():
+                mine = [o for o in outcomes if o.ref.record_id == record_id]
+                recorded += (
+                    record.record(mine)
+                    if isinstance(record, NoticeSet)
+                    else _record_own(record, mine)
+                )
+            try:
+                self.save(*records.values())
+            except IntegrityError:
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
+                continue
+            return recorded
+        return 0  # pragma: no cover - the loop returns or raises
 
     def record_delivered(
-        self, notice_ids: Sequence[UUID], address: str, digest_key: str = ""
+        self, refs: Sequence[NoticeRef], address: str, digest_key: str = ""
     ) -> int:
         """Record that the notices reached their person (together, when a digest carried them)."""
-        notices = [n for n in (self.notice(i) for i in notice_ids) if n.pending]
-        for notice in notices:
-            notice.deliver(address, digest_key)
-        self.save(*notices)
-        return len(notices)
+        return self.record_outcomes([Delivered(r, address, digest_key) for r in refs])
 
     def record_failed(
         self,
-        notice_ids: Sequence[UUID],
+        refs: Sequence[NoticeRef],
         reason: str,
         address: str,
         now: datetime,
@@ -81,22 +155,34 @@ class Notifications(Application[UUID]):
         max_attempts: int,
     ) -> int:
         """Record a failed attempt on each notice; the last allowed attempt dead-letters it."""
-        notices = [n for n in (self.notice(i) for i in notice_ids) if n.pending]
-        for notice in notices:
-            notice.fail(reason, address, now, retry_in, max_attempts)
-        self.save(*notices)
-        return len(notices)
+        return self.record_outcomes(
+            [Failed(r, reason, address, now, retry_in, max_attempts) for r in refs]
+        )
 
-    def requeue(self, notice_id: UUID, by: str) -> CommandResult:
+    def requeue(self, notice_id: UUID, by: str, record_id: UUID | None = None) -> CommandResult:
         """Queue a dead-lettered notice again, once its receiver works."""
-        notice = self.notice(notice_id)
-        notice.requeue(by)
-        return command_result(notice.id, notice.version, self.save(notice))
+        return self._on_notice(NoticeRef.of(notice_id, record_id), lambda n: n.requeue(by))
 
-    def acknowledge(self, notice_id: UUID, by: str) -> CommandResult:
-        notice = self.notice(notice_id)
-        notice.acknowledge(by)
-        return command_result(notice.id, notice.version, self.save(notice))
+    def acknowledge(self, notice_id: UUID, by: str, record_id: UUID | None = None) -> CommandResult:
+        return self._on_notice(NoticeRef.of(notice_id, record_id), lambda n: n.acknowledge(by))
+
+    def _on_notice(self, ref: NoticeRef, change: Callable[[Any], object]) -> CommandResult:
+        """A person's command on one notice; its set may have changed meanwhile (a delivery
+        recorded), so it is read again then."""
+        for attempt in range(_CONFLICT_RETRIES):
+            record = self._record_of(ref.record_id)
+            if isinstance(record, NoticeSet):
+                if record.notice(ref.notice_id) is None:
+                    raise UnknownNotice(ref.notice_id)
+                change(_OneOf(record, ref.notice_id))
+            else:
+                change(record)
+            try:
+                return command_result(record.id, record.version, self.save(record))
+            except IntegrityError:
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # Reminders
 
@@ -134,6 +220,8 @@ class Notifications(Application[UUID]):
         plans: Sequence[NoticePlan],
         now: datetime,
         digest_at: datetime | None = None,
+        *,
+        each_notice: bool = False,
     ) -> bool:
         """Fire a due reminder: its notices, and the next reminder, in one transaction.
 
@@ -143,7 +231,12 @@ class Notifications(Application[UUID]):
         if not reminder.pending:
             return False
         following = reminder.fire(now)
-        notices = [Notice.queue(p, digest_at if p.digest else None) for p in plans]
+        if each_notice:
+            notices: list[Notice | NoticeSet] = [
+                Notice.queue(p, digest_at if p.digest else None) for p in plans
+            ]
+        else:
+            notices = [NoticeSet.queue(g, digest_at) for g in by_source(plans).values()]
         try:
             self.save(reminder, following, *notices)
         except IntegrityError:
@@ -192,3 +285,34 @@ def _json(policy: Policy) -> dict[str, Any]:
     """The policy as JSON data (durations as ISO 8601), as it is stored and published."""
     data: dict[str, Any] = policy.model_dump(mode="json")
     return data
+
+
+def _record_own(notice: Notice, outcomes: Sequence[Outcome]) -> int:
+    """Outcomes on a notice queued before v2, which records them itself, one event each."""
+    recorded = 0
+    for outcome in outcomes:
+        if not notice.pending:
+            continue
+        if isinstance(outcome, Delivered):
+            notice.deliver(outcome.address, outcome.digest_key)
+        else:
+            notice.fail(
+                outcome.reason, outcome.address, outcome.now, outcome.retry_in,
+                outcome.max_attempts,
+            )  # fmt: skip
+        recorded += 1
+    return recorded
+
+
+class _OneOf:
+    """One notice of a set, taking the commands a Notice takes."""
+
+    def __init__(self, record: NoticeSet, notice_id: UUID) -> None:
+        self.record = record
+        self.notice_id = notice_id
+
+    def requeue(self, by: str) -> None:
+        self.record.requeue(self.notice_id, by)
+
+    def acknowledge(self, by: str) -> bool:
+        return self.record.acknowledge(self.notice_id, by)

@@ -1,7 +1,9 @@
 """The delivery worker: sends the notices that are due, and records each outcome.
 
 Exactly-once effect: a notice is sent only while its own record (the event store, not the
-table) says it is undelivered, and "delivered" is recorded as soon as the send succeeds. A crash
+table) says it is undelivered, and "delivered" is recorded as soon as the send succeeds:
+outcomes that finish while a save is under way go together into the next one (one insert for
+many), never wait for a round to end. A crash
 between the send and that record is the one window left: the notice goes out again on restart
 with the SAME idempotency key (the webhook's Idempotency-Key header, the email's Message-ID),
 so the receiver recognises and drops the repeat.
@@ -19,6 +21,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -29,7 +32,9 @@ from services.notifications.backoff import retry_delay
 from services.notifications.channels import smtp, webhook
 from services.notifications.channels.outgoing import DeliveryFailed, Outgoing
 from services.notifications.digest import digest_text
+from services.notifications.group_commit import GroupCommit
 from services.notifications.idempotency import digest_key
+from services.notifications.outcomes import Delivered, Failed, NoticeRef, Outcome
 from services.notifications.preferences import Channel
 from services.notifications.settings import NotifySettings
 from shared.batches import BatchLoop
@@ -49,8 +54,17 @@ WHERE notice_id IN (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING notice_id, key, contract_id, source_event_id, trigger, person_id, channel, subject,
-          body, data, urgent, not_before, queued_at
+          body, data, urgent, not_before, queued_at, record_id
 """
+
+
+IN_APP = "in-app"
+
+
+def ref_of(row: Row) -> NoticeRef:
+    """The row's notice and its record, as the event store's own UUIDs (not asyncpg's)."""
+    record_id = row["record_id"]
+    return NoticeRef.of(UUID(str(row["notice_id"])), UUID(str(record_id)) if record_id else None)
 
 
 def batches(rows: Sequence[Row]) -> list[list[Row]]:
@@ -130,6 +144,7 @@ class DeliveryWorker:
         self.settings = settings
         self.http = http
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self._outcomes = GroupCommit(self._record)
         self._loop = BatchLoop(
             "notifications delivery", self.deliver_due,
             batch_size=settings.delivery_batch_size,
@@ -148,54 +163,69 @@ class DeliveryWorker:
         rows = await self.pool.fetch(
             CLAIM, self.settings.delivery_batch_size, self.settings.claim_seconds
         )
-        await asyncio.gather(*(self._guarded(batch) for batch in batches(rows)))
+        if not rows:
+            return 0
+        # One read of their records for the round: those delivered or rescheduled meanwhile
+        # (the table had not caught up) are left alone.
+        now = datetime.now(UTC)
+        due = set(await self.actor.read(self.actor.app.due_notices, [ref_of(r) for r in rows], now))
+        sends = batches([r for r in rows if ref_of(r) in due])
+        await asyncio.gather(*(self._guarded(batch, now) for batch in sends))
         return len(rows)
 
-    async def _guarded(self, rows: Sequence[Row]) -> None:
+    async def _guarded(self, rows: Sequence[Row], now: datetime) -> None:
         async with self._slots:
             try:
-                await self.deliver(rows)
+                await self.deliver(rows, now)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 # Not even the outcome could be recorded: the claim expires and it is tried again.
                 log.warning("notifications: delivery of %s not recorded: %s", rows[0]["key"], error)
 
-    async def deliver(self, rows: Sequence[Row]) -> None:
-        """Send one notice (or digest) if its record says it is still due; record the outcome."""
-        now = datetime.now(UTC)
-        due = await self.actor.read(self.actor.app.due_notices, [r["notice_id"] for r in rows], now)
-        if not due:
-            return  # delivered or rescheduled already; the table has not caught up yet
-        due_ids = {n.id for n in due}
-        rows = [r for r in rows if r["notice_id"] in due_ids]
+    async def deliver(self, rows: Sequence[Row], now: datetime) -> None:
+        """Send one notice (or digest) found due at `now`; record the outcome."""
         first = rows[0]
-        async with self.pool.acquire() as conn:
-            address = await reads.address_of(
-                conn, first["contract_id"], first["person_id"], first["channel"]
-            )
+        address = IN_APP
+        if first["channel"] != Channel.IN_APP:  # stored already: no address to look up
+            async with self.pool.acquire() as conn:
+                address = await reads.address_of(
+                    conn, first["contract_id"], first["person_id"], first["channel"]
+                )
         outgoing = outgoing_of(rows)
-        ids = [r["notice_id"] for r in rows]
+        refs = [ref_of(r) for r in rows]
+        outcomes: list[Outcome]
         try:
             async with asyncio.timeout(self.settings.send_deadline_seconds):
                 await self.send(first["channel"], address, outgoing)
         except Exception as error:
             # Whatever went wrong is recorded and retried: a notice is never stuck unrecorded.
             reason = failure_reason(error)
-            attempt = max(n.attempts for n in due) + 1
+            attempt = max(await self._attempts(rows)) + 1
             delay = retry_delay(
                 attempt, self.settings.backoff_base_seconds, self.settings.backoff_max_seconds
             )
-            await self.actor.run(
-                self.actor.app.record_failed, ids, reason, address, now, delay,
-                self.settings.max_attempts, causation_id=first["source_event_id"],
-            )  # fmt: skip
-            return
-        digest = outgoing.key if len(rows) > 1 or first["not_before"] is not None else ""
-        await self.actor.run(
-            self.actor.app.record_delivered, ids, address, digest,
-            causation_id=first["source_event_id"],
-        )  # fmt: skip
+            outcomes = [
+                Failed(r, reason, address, now, delay, self.settings.max_attempts) for r in refs
+            ]
+        else:
+            digest = outgoing.key if len(rows) > 1 or first["not_before"] is not None else ""
+            outcomes = [Delivered(r, address, digest) for r in refs]
+        if self.settings.record_each_notice:
+            await self._record(outcomes, first["source_event_id"])  # one save each, as before
+        else:
+            await self._outcomes.record(outcomes)
+
+    async def _attempts(self, rows: Sequence[Row]) -> list[int]:
+        async with self.pool.acquire() as conn:
+            found = await conn.fetch(
+                "SELECT attempts FROM notices WHERE notice_id = ANY($1::uuid[])",
+                [r["notice_id"] for r in rows],
+            )
+        return [r["attempts"] for r in found] or [0]
+
+    async def _record(self, outcomes: Sequence[Outcome], causation_id: str = "") -> None:
+        await self.actor.run(self.actor.app.record_outcomes, outcomes, causation_id=causation_id)
 
     async def send(self, channel: str, address: str, outgoing: Outgoing) -> None:
         if channel == Channel.IN_APP:

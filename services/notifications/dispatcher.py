@@ -52,9 +52,32 @@ class Dispatcher:
                 " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch,
             )
+            done = await self._queue_together([r for r in rows if r["kind"] == inbox.QUEUE])
+            if done:
+                await conn.execute("DELETE FROM inbox WHERE seq = ANY($1::bigint[])", done)
             for row in rows:
-                await self._run(conn, row)
+                if row["seq"] not in done:
+                    await self._run(conn, row)
         return len(rows)
+
+    async def _queue_together(self, rows: list[asyncpg.Record]) -> list[int]:
+        """Queue the notices of every row at once, one insert for them all; the rows done.
+
+        Should that fail for anything but a lost connection, each row runs on its own, so
+        that one the rules refuse keeps its reason and does not hold the others back.
+        """
+        if len(rows) < 2 or self.settings.record_each_notice:
+            return []
+        plans = [inbox.decode_plan(p) for r in rows for p in json.loads(r["payload"])["plans"]]
+        digest_at = next_digest_at(datetime.now(UTC), self.settings.digest_hour)
+        try:
+            await self.actor.run(self.actor.app.queue, plans, digest_at)
+        except _TRANSIENT:
+            raise
+        except Exception as error:
+            log.info("notifications inbox rows queued one by one: %s", error)
+            return []
+        return [r["seq"] for r in rows]
 
     async def _run(self, conn: Connection, row: asyncpg.Record) -> None:
         payload = json.loads(row["payload"])
@@ -77,7 +100,10 @@ class Dispatcher:
         if kind == inbox.QUEUE:
             plans = [inbox.decode_plan(p) for p in payload["plans"]]
             digest_at = next_digest_at(now, self.settings.digest_hour)
-            await self.actor.run(app.queue, plans, digest_at, causation_id=causation_id)
+            await self.actor.run(
+                app.queue, plans, digest_at, causation_id=causation_id,
+                each_notice=self.settings.record_each_notice,
+            )  # fmt: skip
         elif kind == inbox.SCHEDULE:
             await self.actor.run(
                 app.schedule_reminders,

@@ -22,6 +22,11 @@ def notice_id_of(key: str) -> UUID:
     return uuid5(NAMESPACE, f"notice:{key}")
 
 
+def notice_set_id(source_id: str) -> UUID:
+    """The NoticeSet aggregate's id: one set of notices per source (an event or a reminder)."""
+    return uuid5(NAMESPACE, f"notices:{source_id}")
+
+
 def reminder_id_of(obligation_id: str, kind: str, sequence: int) -> UUID:
     return uuid5(NAMESPACE, f"reminder:{obligation_id}:{kind}:{sequence}")
 

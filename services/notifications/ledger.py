@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from eventsourcing.persistence import Notification
@@ -96,7 +97,9 @@ async def apply(conn: Connection, envelope: Envelope) -> None:
     """One of the service's own events into its tables."""
     name = envelope.spec.name
     d = envelope.data
-    if name == "NotificationQueued":
+    if envelope.spec.version == 2:
+        await _apply_set(conn, envelope)
+    elif name == "NotificationQueued":
         await conn.execute(
             "INSERT INTO notices (notice_id, key, contract_id, source_event_id, trigger,"
             " person_id, channel, subject, body, data, urgent, not_before, status,"
@@ -108,19 +111,9 @@ async def apply(conn: Connection, envelope: Envelope) -> None:
             d["urgent"], _time(d["not_before"]), envelope.time,
         )  # fmt: skip
     elif name == "NotificationDelivered":
-        await conn.execute(
-            "UPDATE notices SET status = 'delivered', attempts = $2, address = $3,"
-            " digest_key = $4, delivered_at = $5, claimed_until = NULL WHERE notice_id = $1",
-            d["notice_id"], d["attempt"], d["address"], d["digest_key"], envelope.time,
-        )  # fmt: skip
+        await conn.executemany(DELIVERED, [_delivered(d, envelope.time)])
     elif name == "NotificationFailed":
-        await conn.execute(
-            "UPDATE notices SET status = $2, attempts = $3, last_reason = $4, address = $5,"
-            " next_attempt_at = coalesce($6::timestamptz, next_attempt_at), claimed_until = NULL"
-            " WHERE notice_id = $1",
-            d["notice_id"], "dead_lettered" if d["dead_lettered"] else "retrying",
-            d["attempt"], d["reason"], d["address"], _time(d["next_attempt_at"]),
-        )  # fmt: skip
+        await conn.executemany(FAILED, [_failed(d)])
     elif name == "NotificationRequeued":
         await conn.execute(
             "UPDATE notices SET status = 'retrying', next_attempt_at = $2, claimed_until = NULL"
@@ -166,6 +159,57 @@ async def apply(conn: Connection, envelope: Envelope) -> None:
             d["contract_id"], d["person_id"], d["channel"], d["cadence"], d["email"],
             d["webhook_url"], d["changed_by"], envelope.time,
         )  # fmt: skip
+
+
+DELIVERED = (
+    "UPDATE notices SET status = 'delivered', attempts = $2, address = $3, digest_key = $4,"
+    " delivered_at = $5, claimed_until = NULL WHERE notice_id = $1"
+)
+FAILED = (
+    "UPDATE notices SET status = $2, attempts = $3, last_reason = $4, address = $5,"
+    " next_attempt_at = coalesce($6::timestamptz, next_attempt_at), claimed_until = NULL"
+    " WHERE notice_id = $1"
+)
+
+
+async def _apply_set(conn: Connection, envelope: Envelope) -> None:
+    """A NoticeSet's event (v2): one statement for all the notices it names."""
+    name = envelope.spec.name
+    d = envelope.data
+    if name == "NotificationQueued":
+        await conn.executemany(
+            "INSERT INTO notices (notice_id, key, contract_id, source_event_id, trigger,"
+            " person_id, channel, subject, body, data, urgent, not_before, status,"
+            " next_attempt_at, queued_at, record_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+            " $9, $10::jsonb, $11, $12::timestamptz, 'queued',"
+            " coalesce($12::timestamptz, $13), $13, $14) ON CONFLICT DO NOTHING",
+            [_queued(d, n, envelope) for n in d["notices"]],
+        )
+    elif name == "NotificationDelivered":
+        await conn.executemany(DELIVERED, [_delivered(x, envelope.time) for x in d["deliveries"]])
+    elif name == "NotificationFailed":
+        await conn.executemany(FAILED, [_failed(x) for x in d["failures"]])
+
+
+def _queued(d: Mapping[str, Any], n: Mapping[str, Any], envelope: Envelope) -> tuple[Any, ...]:
+    """One notice of a set as a row of the notices table; the set records it."""
+    return (
+        n["notice_id"], n["key"], d["contract_id"], d["source_event_id"], d["trigger"],
+        n["person_id"], n["channel"], d["subject"], d["text"], json.dumps(d["data"]),
+        d["urgent"], _time(n["not_before"]), envelope.time, envelope.subject,
+    )  # fmt: skip
+
+
+def _delivered(d: Mapping[str, Any], at: datetime) -> tuple[Any, ...]:
+    return (d["notice_id"], d["attempt"], d["address"], d["digest_key"], at)
+
+
+def _failed(d: Mapping[str, Any]) -> tuple[Any, ...]:
+    status = "dead_lettered" if d["dead_lettered"] else "retrying"
+    return (
+        d["notice_id"], status, d["attempt"], d["reason"], d["address"],
+        _time(d["next_attempt_at"]),
+    )  # fmt: skip
 
 
 def _time(value: str | None) -> datetime | None:

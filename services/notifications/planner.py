@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from services.notifications.idempotency import idempotency_key, notice_id_of
+from services.notifications.idempotency import idempotency_key, notice_id_of, notice_set_id
 from services.notifications.messages import render
+from services.notifications.outcomes import NoticeRef
 from services.notifications.policies import Policy, Trigger
 from services.notifications.preferences import Cadence, Channel, Preference, default_preference
 from services.notifications.snapshot import ContractSnapshot
@@ -54,6 +55,15 @@ class NoticePlan:
     @property
     def notice_id(self) -> UUID:
         return notice_id_of(self.key)
+
+    @property
+    def record_id(self) -> UUID:
+        """The NoticeSet that records it with the other notices of its source."""
+        return notice_set_id(self.source_event_id)
+
+    @property
+    def ref(self) -> NoticeRef:
+        return NoticeRef(self.record_id, self.notice_id)
 
 
 def trigger_of(source: SourceEvent) -> Trigger | None:

@@ -112,3 +112,12 @@ async def address_of(conn: Queryable, contract_id: UUID | str, person_id: str, c
     if channel == Channel.WEBHOOK:
         return str(row["webhook_url"] or "")
     return "in-app"
+
+
+async def record_of(conn: Queryable, notice_id: UUID | str) -> UUID | None:
+    """The NoticeSet that records the notice; None when it is its own record (queued before
+    v2) or not in the tables yet."""
+    record: UUID | None = await conn.fetchval(
+        "SELECT record_id FROM notices WHERE notice_id = $1", notice_id
+    )
+    return record

@@ -98,6 +98,7 @@ class Scheduler:
         await self.actor.run(
             self.actor.app.fire_reminder, reminder_id, plans, now,
             next_digest_at(now, self.settings.digest_hour), causation_id=str(reminder_id),
+            each_notice=self.settings.record_each_notice,
         )  # fmt: skip
 
     async def run(self) -> None:

@@ -44,6 +44,10 @@ class NotifySettings(BaseSettings):
     # Notices sent at once; a slow receiver holds one slot, never the others.
     delivery_concurrency: int = Field(default=8, ge=1)
     delivery_batch_size: int = Field(default=50, ge=1)
+    # Each notice an aggregate of its own, each outcome saved on its own, as before v2 (two
+    # or more events and inserts per notice): kept to measure against and to test that such
+    # records still work. Off: one NoticeSet per source event, outcomes saved together.
+    record_each_notice: bool = False
 
     def secret_for(self, contract_id: str) -> str:
         """The contract's own webhook secret, or the global one."""

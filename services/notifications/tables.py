@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS notices (
     -- a worker is on it until then (not an event: only keeps two workers off one notice)
     claimed_until timestamptz
 );
+-- The aggregate that records it: its NoticeSet; null for a notice queued before v2, its own.
+ALTER TABLE notices ADD COLUMN IF NOT EXISTS record_id uuid;
 CREATE INDEX IF NOT EXISTS notices_due ON notices (next_attempt_at)
     WHERE status IN ('queued', 'retrying');
 CREATE INDEX IF NOT EXISTS notices_person ON notices (person_id, channel, status);

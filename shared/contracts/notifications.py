@@ -1,9 +1,14 @@
 """Published contracts of the notifications service (topic accord.notifications.v1).
 
-Every event carries `contract_id`, the Kafka key. A notice's `key` is its idempotency key
-(source event id : person : channel); webhooks carry it in the `Idempotency-Key` header and
-emails in their Message-ID, so receivers can drop a repeat. Times are RFC 3339; durations in
-policies are ISO 8601 (P3D, PT12H).
+Every event carries `contract_id`, the Kafka key. Since v2 the notices one source event gives
+are queued in ONE `NotificationQueued.v2` (its `ce_subject` names the set, the notices are
+listed in it), and one attempt's outcomes on several of them are one `NotificationDelivered.v2`
+or `NotificationFailed.v2`; requeueing and acknowledging stay one v1 event per notice. Notices
+queued before v2 keep their v1 events (one notice each), still published as they were.
+
+A notice's `key` is its idempotency key (source event id : person : channel); webhooks carry it
+in the `Idempotency-Key` header and emails in their Message-ID, so receivers can drop a repeat.
+Times are RFC 3339; durations in policies are ISO 8601 (P3D, PT12H).
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ _OBLIGATION = "3b4c5d6e-7f8a-4b9c-8d1e-2f3a4b5c6d7e"
 _REMINDER = "d3e4f5a6-b7c8-5d9e-8f1a-2b3c4d5e6f7a"
 _PERSON = "li.wei@harbour.example"
 _KEY = f"{_EVENT}:{_PERSON}:email"
+_OTHER_NOTICE = "e4f5a6b7-c8d9-5e0f-9a1b-3c4d5e6f7a8b"
+_OTHER_PERSON = "amira.khan@northgate.example"
 
 
 @contract(
@@ -59,7 +66,8 @@ _KEY = f"{_EVENT}:{_PERSON}:email"
     },
 )
 class NotificationQueuedV1(EventContract):
-    """A notice was queued for one person on one channel, once per idempotency key."""
+    """A notice was queued for one person on one channel, once per idempotency key (before v2:
+    one event per notice)."""
 
     contract_id: UUID
     notice_id: UUID
@@ -124,6 +132,127 @@ class NotificationFailedV1(EventContract):
     address: str
     dead_lettered: bool
     next_attempt_at: datetime | None
+
+
+class PlannedNotice(EventContract):
+    """One notice of a set: one person on one channel."""
+
+    notice_id: UUID
+    key: str
+    person_id: str
+    channel: Channel
+    # Held until then for the person's daily digest; null means at once.
+    not_before: datetime | None
+
+
+@contract(
+    SERVICE,
+    "NotificationQueued",
+    2,
+    example={
+        "contract_id": _CONTRACT,
+        "source_event_id": _EVENT,
+        "trigger": "obligation_proposed",
+        "subject": "Decision needed by 2025-03-15: Remote access to the WMS",
+        "text": "Amira Khan needs this from Li Wei by 2025-03-15: Remote access to the WMS.",
+        "data": {"obligation_id": _OBLIGATION, "due_on": "2025-03-15"},
+        "urgent": False,
+        "notices": [
+            {
+                "notice_id": _NOTICE,
+                "key": _KEY,
+                "person_id": _PERSON,
+                "channel": "email",
+                "not_before": None,
+            },
+            {
+                "notice_id": _OTHER_NOTICE,
+                "key": f"{_EVENT}:{_OTHER_PERSON}:in_app",
+                "person_id": _OTHER_PERSON,
+                "channel": "in_app",
+                "not_before": None,
+            },
+        ],
+    },
+)
+class NotificationQueuedV2(EventContract):
+    """The notices one source event (or due reminder) gave, queued together: who is told, on
+    which channel, and what. Queued once per source; each notice once per idempotency key."""
+
+    contract_id: UUID
+    source_event_id: str
+    trigger: Trigger
+    subject: str
+    text: str
+    data: dict[str, Any]
+    urgent: bool
+    notices: list[PlannedNotice]
+
+
+class NoticeDelivery(EventContract):
+    """One notice that reached its person."""
+
+    notice_id: UUID
+    attempt: int
+    address: str
+    # Set when a daily digest carried it: the digest's own idempotency key.
+    digest_key: str
+
+
+@contract(
+    SERVICE,
+    "NotificationDelivered",
+    2,
+    example={
+        "contract_id": _CONTRACT,
+        "deliveries": [
+            {"notice_id": _NOTICE, "attempt": 1, "address": _PERSON, "digest_key": ""},
+            {"notice_id": _OTHER_NOTICE, "attempt": 1, "address": "in-app", "digest_key": ""},
+        ],
+    },
+)
+class NotificationDeliveredV2(EventContract):
+    """Notices of one set reached their people (accepted by the SMTP server or webhook, or
+    stored in-app), recorded together."""
+
+    contract_id: UUID
+    deliveries: list[NoticeDelivery]
+
+
+class NoticeFailure(EventContract):
+    """One notice's failed attempt; dead-lettered when it was the last one allowed."""
+
+    notice_id: UUID
+    attempt: int
+    reason: str
+    address: str
+    dead_lettered: bool
+    next_attempt_at: datetime | None
+
+
+@contract(
+    SERVICE,
+    "NotificationFailed",
+    2,
+    example={
+        "contract_id": _CONTRACT,
+        "failures": [
+            {
+                "notice_id": _NOTICE,
+                "attempt": 2,
+                "reason": "webhook answered HTTP 503",
+                "address": "https://hooks.harbour.example/accord",
+                "dead_lettered": False,
+                "next_attempt_at": "2025-03-01T09:02:00+00:00",
+            }
+        ],
+    },
+)
+class NotificationFailedV2(EventContract):
+    """Attempts on notices of one set failed, each with its reason, recorded together."""
+
+    contract_id: UUID
+    failures: list[NoticeFailure]
 
 
 @contract(

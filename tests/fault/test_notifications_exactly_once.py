@@ -106,6 +106,9 @@ async def test_a_crash_mid_delivery_neither_loses_nor_repeats_a_notice(
             envelope = message.envelope()
             if envelope.type.endswith(".NotificationDelivered.v1"):
                 delivered.setdefault(envelope.data["notice_id"], set()).add(envelope.id)
+            elif envelope.type.endswith(".NotificationDelivered.v2"):  # a set's deliveries
+                for each in envelope.data["deliveries"]:
+                    delivered.setdefault(each["notice_id"], set()).add(envelope.id)
         return len(delivered) == total
 
     await eventually(all_published, timeout=60)

@@ -96,8 +96,16 @@ async def test_proposals_and_risks_reach_proposers_the_account_manager_and_decis
         messages = await read_topic(
             notify.settings.kafka_bootstrap, "accord.notifications.v1", key=contract
         )
-        kinds = [m.envelope().type.split(".")[2] for m in messages]
-        return kinds.count("NotificationDelivered") == 7 and "NotificationAcknowledged" in kinds
+        envelopes = [m.envelope() for m in messages]
+        kinds = [e.type.split(".")[2] for e in envelopes]
+        # Since v2 a set's deliveries travel together: count the notices they name.
+        delivered = [
+            each["notice_id"]
+            for e in envelopes
+            if e.type.endswith("NotificationDelivered.v2")
+            for each in e.data["deliveries"]
+        ]
+        return len(set(delivered)) == 7 and "NotificationAcknowledged" in kinds
 
     await eventually(published)
     for message in await read_topic(

@@ -11,6 +11,7 @@ from services.notifications.application import Notifications
 from services.notifications.backoff import retry_delay
 from services.notifications.errors import DeadLettered, NotDeadLettered, NotTheRecipient
 from services.notifications.notice import NoticeStatus
+from services.notifications.outcomes import NoticeRef
 from services.notifications.planner import plan
 from services.notifications.policies import Trigger
 from shared.provenance import acting_as
@@ -26,7 +27,7 @@ from tests.unit.notifications.story import (
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 
-def queued() -> tuple[Notifications, object]:
+def queued() -> tuple[Notifications, NoticeRef]:
     app = Notifications(env=POPO)
     plans = plan(
         expectation_proposed(), SNAPSHOT, policy(Trigger.EXPECTATION_PROPOSED), {},
@@ -34,56 +35,58 @@ def queued() -> tuple[Notifications, object]:
     )  # fmt: skip
     with acting_as("accord-notifications", "system"):
         app.queue(plans)
-    return app, plans[0].notice_id
+    return app, plans[0].ref
 
 
 def test_a_failed_attempt_is_recorded_with_its_reason_and_retried_later() -> None:
-    app, notice_id = queued()
+    app, ref = queued()
     with acting_as("accord-notifications", "system"):
-        app.record_failed([notice_id], "webhook answered HTTP 500", "u", NOW, timedelta(5), 3)
-    notice = app.notice(notice_id)
+        app.record_failed([ref], "webhook answered HTTP 500", "u", NOW, timedelta(5), 3)
+    notice = app.notice(ref.notice_id, ref.record_id)
     assert (notice.status, notice.attempts) == (NoticeStatus.RETRYING, 1)
     assert not notice.is_due(NOW) and notice.is_due(NOW + timedelta(5))
 
 
 def test_the_last_allowed_attempt_dead_letters_the_notice() -> None:
-    app, notice_id = queued()
+    app, ref = queued()
     with acting_as("accord-notifications", "system"):
         for _ in range(3):
-            app.record_failed([notice_id], "unreachable", "u", NOW, timedelta(0), 3)
-        assert app.record_failed([notice_id], "unreachable", "u", NOW, timedelta(0), 3) == 0
-    notice = app.notice(notice_id)
+            app.record_failed([ref], "unreachable", "u", NOW, timedelta(0), 3)
+        assert app.record_failed([ref], "unreachable", "u", NOW, timedelta(0), 3) == 0
+    notice = app.notice(ref.notice_id, ref.record_id)
     assert (notice.status, notice.attempts, notice.is_due(NOW)) == (NoticeStatus.DEAD, 3, False)
     with pytest.raises(DeadLettered):
-        notice.deliver("u")
+        notice.check_pending()
 
 
 def test_a_dead_lettered_notice_queued_again_by_hand_is_due_at_once_with_its_attempts() -> None:
-    app, notice_id = queued()
+    app, ref = queued()
     with acting_as("accord-notifications", "system"):
         for _ in range(3):
-            app.record_failed([notice_id], "unreachable", "u", NOW, timedelta(0), 3)
+            app.record_failed([ref], "unreachable", "u", NOW, timedelta(0), 3)
     with pytest.raises(NotDeadLettered), acting_as(AMIRA, "provider_account_manager"):
         queued_app, fresh = queued()
-        queued_app.requeue(fresh, AMIRA)  # still being tried: nothing to requeue
+        queued_app.requeue(
+            fresh.notice_id, AMIRA, fresh.record_id
+        )  # still being tried: nothing to requeue
     with acting_as(AMIRA, "provider_account_manager"):
-        app.requeue(notice_id, AMIRA)
-    notice = app.notice(notice_id)
+        app.requeue(ref.notice_id, AMIRA, ref.record_id)
+    notice = app.notice(ref.notice_id, ref.record_id)
     assert (notice.status, notice.is_due(NOW)) == (NoticeStatus.RETRYING, True)
     with acting_as("accord-notifications", "system"):  # three attempts again, numbered on
         for _ in range(2):
-            app.record_failed([notice_id], "still down", "u", NOW, timedelta(0), 3)
-        assert app.notice(notice_id).status is NoticeStatus.RETRYING
-        app.record_failed([notice_id], "still down", "u", NOW, timedelta(0), 3)
-    notice = app.notice(notice_id)
+            app.record_failed([ref], "still down", "u", NOW, timedelta(0), 3)
+        assert app.notice(ref.notice_id, ref.record_id).status is NoticeStatus.RETRYING
+        app.record_failed([ref], "still down", "u", NOW, timedelta(0), 3)
+    notice = app.notice(ref.notice_id, ref.record_id)
     assert (notice.status, notice.attempts) == (NoticeStatus.DEAD, 6)
     with acting_as(AMIRA, "provider_account_manager"):
-        app.requeue(notice_id, AMIRA)
+        app.requeue(ref.notice_id, AMIRA, ref.record_id)
     with acting_as("accord-notifications", "system"):
-        app.record_delivered([notice_id], "u")
-    assert app.notice(notice_id).status is NoticeStatus.DELIVERED
+        app.record_delivered([ref], "u")
+    assert app.notice(ref.notice_id, ref.record_id).status is NoticeStatus.DELIVERED
     with pytest.raises(NotDeadLettered), acting_as(AMIRA, "provider_account_manager"):
-        app.requeue(notice_id, AMIRA)
+        app.requeue(ref.notice_id, AMIRA, ref.record_id)
 
 
 def test_a_notice_held_for_the_digest_is_not_due_before_it() -> None:
@@ -95,18 +98,18 @@ def test_a_notice_held_for_the_digest_is_not_due_before_it() -> None:
     digest_plan = replace(plans[0], digest=True)
     with acting_as("accord-notifications", "system"):
         app.queue([digest_plan], digest_at=NOW + timedelta(hours=3))
-    notice = app.notice(digest_plan.notice_id)
+    notice = app.notice(digest_plan.notice_id, digest_plan.record_id)
     assert not notice.is_due(NOW) and notice.is_due(NOW + timedelta(hours=3))
 
 
 def test_only_the_recipient_acknowledges_a_notice_and_only_once() -> None:
-    app, notice_id = queued()
+    app, ref = queued()
     with acting_as(LI, "client_decision_maker"):
-        app.acknowledge(notice_id, LI)
-        again = app.acknowledge(notice_id, LI)
+        app.acknowledge(ref.notice_id, LI, ref.record_id)
+        again = app.acknowledge(ref.notice_id, LI, ref.record_id)
     assert again.positions == ()
     with pytest.raises(NotTheRecipient), acting_as(AMIRA, "provider_account_manager"):
-        app.acknowledge(notice_id, AMIRA)
+        app.acknowledge(ref.notice_id, AMIRA, ref.record_id)
 
 
 @pytest.mark.parametrize("attempt", [1, 2, 3, 4])

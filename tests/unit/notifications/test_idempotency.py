@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from services.notifications.application import Notifications
-from services.notifications.errors import AlreadyDelivered
+from services.notifications.errors import AlreadyDelivered, UnknownNotice
 from services.notifications.idempotency import digest_key, idempotency_key, notice_id_of
+from services.notifications.notice import NoticeStatus
+from services.notifications.notice_set import NoticeState
+from services.notifications.outcomes import NoticeRef
 from services.notifications.planner import plan
 from services.notifications.policies import Trigger
 from services.notifications.preferences import Channel
 from shared.provenance import acting_as
-from tests.unit.notifications.story import LI, SNAPSHOT, expectation_proposed, policy
+from tests.unit.notifications.story import (
+    AMIRA,
+    LI,
+    NOW,
+    SNAPSHOT,
+    expectation_proposed,
+    policy,
+)
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
@@ -39,16 +50,46 @@ def test_queueing_the_same_event_twice_queues_its_notices_once() -> None:
     with acting_as("accord-notifications", "system"):
         assert app.queue(plans_for()) == 2
         assert app.queue(plans_for()) == 0  # a redelivered Kafka message, or a replay
-    assert app.recorder.max_notification_id() == 2
+    assert len(app.recorder.select_notifications(0, 100)) == 1  # one event for both
 
 
-def test_a_partly_queued_event_queues_only_what_is_missing() -> None:
+def test_one_event_queues_every_notice_of_a_source_and_many_sources_share_one_insert() -> None:
+    app = Notifications(env=POPO)
+    with acting_as("accord-notifications", "system"):
+        assert app.queue([*plans_for("event-1"), *plans_for("event-2")]) == 4
+    stored = app.recorder.select_notifications(0, 100)
+    assert [n.topic.rsplit(".", 1)[-1] for n in stored] == ["NotificationQueued"] * 2
+    _, second = plans_for("event-2")
+    assert app.notice(second.notice_id, second.record_id).person_id == second.person_id
+
+
+def test_a_source_planned_again_differently_keeps_its_first_plan() -> None:
     app = Notifications(env=POPO)
     first, second = plans_for()
     with acting_as("accord-notifications", "system"):
         assert app.queue([first]) == 1
-        assert app.queue([first, second]) == 1
-    assert app.notice(second.notice_id).person_id == second.person_id
+        assert app.queue([first, second]) == 0  # planned once, at that point of the history
+    with pytest.raises(UnknownNotice):
+        app.notice(second.notice_id, second.record_id)
+
+
+def test_notices_queued_each_on_its_own_as_before_v2_still_take_every_command() -> None:
+    app = Notifications(env=POPO)
+    li, amira = plans_for()
+    own = [NoticeRef.of(p.notice_id) for p in (li, amira)]
+    with acting_as("accord-notifications", "system"):
+        assert app.queue([li, amira], each_notice=True) == 2
+        assert app.queue([li, amira], each_notice=True) == 0
+        assert app.record_failed([own[1]], "HTTP 500", "u", NOW, timedelta(0), 1) == 1
+        assert app.record_delivered(own, "u") == 1  # the other is dead-lettered
+    with acting_as(AMIRA, "provider_account_manager"):
+        app.requeue(amira.notice_id, AMIRA)
+    with acting_as(LI, "client_decision_maker"):
+        app.acknowledge(li.notice_id, LI)
+    assert app.notice(li.notice_id).acknowledged_by == LI
+    assert app.notice(amira.notice_id).status is NoticeStatus.RETRYING
+    names = [n.topic.rsplit(".", 1)[-1] for n in app.recorder.select_notifications(0, 100)]
+    assert names.count("NotificationQueued") == 2  # one aggregate, one event each
 
 
 def test_a_delivered_notice_is_never_delivered_again() -> None:
@@ -56,12 +97,13 @@ def test_a_delivered_notice_is_never_delivered_again() -> None:
     (li, _) = plans_for()
     with acting_as("accord-notifications", "system"):
         app.queue([li])
-        assert app.record_delivered([li.notice_id], "li@h.example") == 1
+        assert app.record_delivered([li.ref], "li@h.example") == 1
         # The delivery worker asks again (its table was behind): nothing changes.
-        assert app.record_delivered([li.notice_id], "li@h.example") == 0
-    notice = app.notice(li.notice_id)
+        assert app.record_delivered([li.ref], "li@h.example") == 0
+    notice = app.notice(li.notice_id, li.record_id)
+    assert isinstance(notice, NoticeState)
     with pytest.raises(AlreadyDelivered):
-        notice.deliver("li@h.example")
+        notice.check_pending()
 
 
 def test_a_digest_is_known_by_the_notices_it_carries_in_any_order() -> None:

@@ -68,7 +68,8 @@ def test_firing_a_reminder_queues_its_notices_and_schedules_the_next_one() -> No
     assert app.reminder(every(1)).status is ReminderStatus.FIRED
     following = app.reminder(every(2))
     assert (following.status, following.due_at) == (ReminderStatus.SCHEDULED, NOW + 2 * EVERY)
-    notice = app.notice(reminder_plans(every(1), at)[0].notice_id)
+    first = reminder_plans(every(1), at)[0]
+    notice = app.notice(first.notice_id, first.record_id)
     assert notice.trigger == "obligation_reminder" and notice.source_event_id == str(every(1))
 
 
