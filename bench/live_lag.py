@@ -8,6 +8,8 @@ the commit), open loop (a command every 1/rate s, whatever the answers), while o
 connection looks for each answered id in the read model every few milliseconds. The lag of a
 command is from its answer to the poll that first saw its row (over-stated by at most one
 poll interval). Commands the service could not answer at that rate show as the achieved rate.
+`--stock` measures again on a second `accord dev` with ACCORD_PROJECTION_BATCHED=false (each
+event applied on its own, the projector before batches), so both are printed from one run.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import httpx
 from services.gateway.projections.schema import SCHEMA_NAME
 from shared.auth import mint_token
 from shared.settings import Settings
-from tests.e2e.accord_process import accord_dev
+from tests.e2e.accord_process import accord_env, accord_running
 
 POLL_SECONDS = 0.002
 # A row not seen this long after the last answer counts as lost (and fails the run).
@@ -104,26 +106,38 @@ async def offer(
     return lag, answered_rate
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rates", default="100,400")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data, accord_dev(Path(data)) as (url, database):
-        base = url.removesuffix("/graphql")
+def measure(rates: list[float], seconds: float, label: str, **env: str) -> None:
+    """`accord dev` with `env`, the demo loaded, then each rate offered in turn."""
+    with (
+        tempfile.TemporaryDirectory() as data,
+        accord_running(None, accord_env(Path(data), **env)) as running,
+    ):
+        base = running.url.removesuffix("/graphql")
         demo = subprocess.run(
             [sys.executable, "-m", "accord", "demo", "--url", base],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         contract = json.loads(demo.stdout)["contract_id"]
-        for rate in (float(r) for r in args.rates.split(",")):
-            lag, answered = asyncio.run(offer(base, database, contract, rate, args.seconds))
+        for rate in rates:
+            lag, answered = asyncio.run(offer(base, running.database, contract, rate, seconds))
             ms = [1000 * x for x in lag.lags]
             print(
-                f"{rate:>5.0f} commands/s offered, {answered:6.1f} answered/s:"
+                f"{label}: {rate:>5.0f} commands/s offered, {answered:6.1f} answered/s:"
                 f" commit to read model p50 {statistics.median(ms):7.1f} ms,"
                 f" p99 {percentile(ms, 0.99):7.1f} ms ({len(ms)} rows, {lag.failed} refused)"
             )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rates", default="100,400")
+    parser.add_argument("--stock", action="store_true", help="also measure one event at a time")
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    measure(rates, args.seconds, "batches together")
+    if args.stock:
+        measure(rates, args.seconds, "one by one      ", ACCORD_PROJECTION_BATCHED="false")
 
 
 if __name__ == "__main__":
