@@ -12,16 +12,8 @@ import pytest
 
 from shared.auth import mint_token
 from shared.settings import Settings
+from tests.e2e.accord_process import ask
 from tests.e2e.test_embedded_default import accord_dev
-
-
-def ask(url: str, person: str | None, query: str, **variables: Any) -> dict[str, Any]:
-    headers = {"authorization": f"Bearer {mint_token(Settings(), person)}"} if person else {}
-    response = httpx.post(
-        url, json={"query": query, "variables": variables}, headers=headers, timeout=30
-    )
-    body: dict[str, Any] = response.json()
-    return body
 
 
 @pytest.fixture(scope="module")
