@@ -9,9 +9,12 @@ Rows: raw asyncpg (one insert per transaction: the database's limit); the events
 library alone, stock, and with its database functions (a new aggregate per call, N threads);
 the same mutation without event sourcing (bench.plain_mutation: stock strawberry, the same JWT
 check, a participant lookup, one insert, answered with the row); Accord's elicitation HTTP
-endpoint; Accord's GraphQL `proposeExpectation`. Rows are measured in alternating rounds, so a
-noisy neighbour hits each alike; a ratio is the median of the rounds' ratios. The goals of
-issue 13 are printed beside the figures, PASS or MISS; a miss does not fail the process.
+endpoint; Accord's GraphQL `proposeExpectation`. With `--mode distributed` (the default runs
+both modes), the same two Accord rows again against the distributed mode (bench.distributed:
+the five `accord serve` processes on a real Kafka broker, their own database on the same
+server), in the same rounds. Rows are measured in alternating rounds, so a noisy neighbour hits
+each alike; a ratio is the median of the rounds' ratios. The goals of issue 13 are printed
+beside the figures, PASS or MISS, for each mode; a miss does not fail the process.
 
 `--history` measures instead one client's command latency on contracts that already hold 10,
 1,000 (and, with `--history-sizes`, 10,000) events, seeded through the service API.
@@ -38,7 +41,7 @@ import httpx
 import orjson
 
 from accord.infra import postgres
-from bench import plain_mutation
+from bench import distributed, plain_mutation
 from bench.library_store import library_app, save_new
 from bench.load import ACCEPTED, Figures, Outcome, Send, drive, median, until_idle, verdict
 from shared.auth import mint_token
@@ -62,22 +65,37 @@ PLAIN_PROPOSE = """mutation($c: ID!, $t: String!) {
   proposeExpectation(input: {contractId: $c, text: $t, businessArea: "operations",
     whyItMatters: "measured"}) { id text status version } }"""
 RAW_SCHEMA = "bench_raw"
+EMBEDDED, DISTRIBUTED = "embedded", "distributed"
+MODES = (EMBEDDED, DISTRIBUTED)
 LIBRARY_SCHEMAS = {False: "bench_library_stock", True: "bench_library_functions"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One Accord under measure: `accord dev`, or the five `accord serve` processes."""
+
+    elicitation: str  # base URL of elicitation's HTTP API
+    graphql: str  # URL of the gateway's GraphQL endpoint
+    contract: str  # opened on this Accord, with the decision makers
+    pids: tuple[int, ...]  # waited on until idle before each measurement
 
 
 @dataclass
 class Stage:
-    """What every row runs against: one server, one Accord, one contract and its people."""
+    """What every row runs against: one server, each Accord and its contract, the people."""
 
     database: str
-    accord: str  # base URL of `accord dev`
     plain: str  # base URL of the no-event-sourcing server
-    contract: str
-    accord_pid: int  # waited on until idle before each measurement
+    contract: str  # the baselines' contract id
+    targets: dict[str, Target]  # mode -> Accord
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # person -> headers
 
     def person(self, n: int) -> str:
         return DECISION_MAKERS[n % len(DECISION_MAKERS)]
+
+    @property
+    def pids(self) -> list[int]:
+        return [pid for target in self.targets.values() for pid in target.pids]
 
 
 @dataclass(frozen=True)
@@ -159,43 +177,58 @@ async def plain_session(stage: Stage, clients: int) -> AsyncIterator[Send]:
         yield send
 
 
-@contextlib.asynccontextmanager
-async def accord_http_session(stage: Stage, clients: int) -> AsyncIterator[Send]:
-    async with http_client(clients) as http:
-        url = f"{stage.accord}/elicitation/contracts/{stage.contract}/expectations"
+def accord_http_session(mode: str) -> Callable[[Stage, int], Any]:
+    @contextlib.asynccontextmanager
+    async def session(stage: Stage, clients: int) -> AsyncIterator[Send]:
+        async with http_client(clients) as http:
+            target = stage.targets[mode]
+            yield http_send(http, stage, target.elicitation, target.contract)
 
-        async def send(n: int) -> Outcome:
-            body = {
-                "text": f"Proposal {n}",
-                "business_area": "operations",
-                "why_it_matters": "measured",
-            }
-            response = await http.post(
-                url, content=orjson.dumps(body), headers=stage.headers[stage.person(n)]
-            )
-            if response.status_code == 200:
-                return ACCEPTED
-            return Outcome(ok=False, problem=f"{response.status_code} {response.text}")
-
-        yield send
+    return session
 
 
-@contextlib.asynccontextmanager
-async def accord_graphql_session(stage: Stage, clients: int) -> AsyncIterator[Send]:
-    async with http_client(clients) as http:
+def http_send(http: httpx.AsyncClient, stage: Stage, elicitation: str, contract: str) -> Send:
+    """Elicitation's HTTP endpoint; accepted when it answers 200 (once the event is stored)."""
+    url = f"{elicitation}/contracts/{contract}/expectations"
 
-        async def send(n: int) -> Outcome:
-            return await propose_graphql(http, stage, stage.contract, n)
+    async def send(n: int) -> Outcome:
+        body = {
+            "text": f"Proposal {n}",
+            "business_area": "operations",
+            "why_it_matters": "measured",
+        }
+        response = await http.post(
+            url, content=orjson.dumps(body), headers=stage.headers[stage.person(n)]
+        )
+        if response.status_code == 200:
+            return ACCEPTED
+        return Outcome(ok=False, problem=f"{response.status_code} {response.text}")
 
-        yield send
+    return send
 
 
-async def propose_graphql(http: httpx.AsyncClient, stage: Stage, contract: str, n: int) -> Outcome:
+def accord_graphql_session(mode: str) -> Callable[[Stage, int], Any]:
+    @contextlib.asynccontextmanager
+    async def session(stage: Stage, clients: int) -> AsyncIterator[Send]:
+        async with http_client(clients) as http:
+            target = stage.targets[mode]
+
+            async def send(n: int) -> Outcome:
+                return await propose_graphql(http, stage, target.graphql, target.contract, n)
+
+            yield send
+
+    return session
+
+
+async def propose_graphql(
+    http: httpx.AsyncClient, stage: Stage, graphql: str, contract: str, n: int
+) -> Outcome:
     """Accord's `proposeExpectation`; accepted when it answers ExpectationChanged."""
     body = {"query": GRAPHQL_PROPOSE, "variables": {"c": contract, "t": f"Proposal {n}"}}
     response = await http.post(
-        f"{stage.accord}/graphql", content=orjson.dumps(body), headers=stage.headers[stage.person(n)]
-    )  # fmt: skip
+        graphql, content=orjson.dumps(body), headers=stage.headers[stage.person(n)]
+    )
     answer = response.json() if response.status_code == 200 else {}
     done = (answer.get("data") or {}).get("proposeExpectation") or {}
     if done.get("__typename") == "ExpectationChanged":
@@ -208,10 +241,13 @@ ROWS = [
     Row("library", "eventsourcing library, stock", library_session(False)),
     Row("library-functions", "eventsourcing library, DB functions", library_session(True)),
     Row("plain", "no event sourcing (strawberry+asyncpg)", plain_session),
-    Row("http", "Accord elicitation HTTP endpoint", accord_http_session),
-    Row("graphql", "Accord GraphQL proposeExpectation", accord_graphql_session),
-]
-ACCORD_ROWS = {"http", "graphql"}
+    Row("http", "Accord elicitation HTTP endpoint", accord_http_session(EMBEDDED)),
+    Row("graphql", "Accord GraphQL proposeExpectation", accord_graphql_session(EMBEDDED)),
+    Row("dist-http", "distributed: elicitation HTTP endpoint", accord_http_session(DISTRIBUTED)),
+    Row("dist-graphql", "distributed: GraphQL proposeExpectation", accord_graphql_session(DISTRIBUTED)),
+]  # fmt: skip
+# The rows that need an Accord of a mode; the others run on the server alone.
+MODE_ROWS = {EMBEDDED: {"http", "graphql"}, DISTRIBUTED: {"dist-http", "dist-graphql"}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,9 +296,9 @@ def plain_server(database: str) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def open_contract(accord: str, settings: Settings) -> str:
+def open_contract(elicitation: str, settings: Settings) -> str:
     """A contract through the service API: the account manager, a sponsor, the decision makers."""
-    with httpx.Client(base_url=f"{accord}/elicitation", timeout=60) as http:
+    with httpx.Client(base_url=elicitation, timeout=60) as http:
 
         def post(person: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
             headers = {"authorization": f"Bearer {mint_token(settings, person)}"}
@@ -349,9 +385,9 @@ async def measure(
         for n in range(rounds):
             # Alternate the order too, so no row always runs after the same neighbour.
             for row in rows if n % 2 == 0 else rows[::-1]:
-                waited = await until_idle(stage.accord_pid)
+                waited = await until_idle(stage.pids)
                 if waited > 5:
-                    print(f"  (waited {waited:.0f} s for accord dev to finish its work)")
+                    print(f"  (waited {waited:.0f} s for Accord to finish its work)")
                 async with row.session(stage, clients) as send:
                     await drive(send, clients, seconds=warmup)
                     figures = await drive(send, clients, seconds=seconds)
@@ -388,26 +424,26 @@ def report(results: Results, rows: list[Row], counts: list[int]) -> None:
             )  # fmt: skip
             for problem in pooled.problems:
                 print(f"      e.g. {problem}")
-    print("\n== goals (issue 13)")
-    if {"graphql", "plain"} <= keys and 16 in counts:
-        ratio = median(results.ratios(16, "graphql", "plain", lambda f: f.rate))
-        print(
-            f"  GraphQL/no-ES commands/s, 16 clients   : {ratio:6.2f}x  goal >= {GOAL_THROUGHPUT}x  {verdict(ratio >= GOAL_THROUGHPUT)}"
-        )
-    if {"graphql", "plain"} <= keys and 1 in counts:
-        ratio = median(results.ratios(1, "graphql", "plain", lambda f: f.percentile(0.5)))
-        print(
-            f"  GraphQL/no-ES median latency, 1 client : {ratio:6.2f}x  goal <= {GOAL_LATENCY}x  {verdict(ratio <= GOAL_LATENCY)}"
-        )
-    if "graphql" in keys:
+    print("\n== goals (issue 13; they name the embedded default, the distributed mode beside it)")
+    for key, mode in (("graphql", EMBEDDED), ("dist-graphql", DISTRIBUTED)):
+        if key not in keys:
+            continue
+        if "plain" in keys and 16 in counts:
+            ratio = median(results.ratios(16, key, "plain", lambda f: f.rate))
+            print(f"  {mode:11} GraphQL/no-ES commands/s, 16 clients   : {ratio:6.2f}x"
+                  f"  goal >= {GOAL_THROUGHPUT}x  {verdict(ratio >= GOAL_THROUGHPUT)}")  # fmt: skip
+        if "plain" in keys and 1 in counts:
+            ratio = median(results.ratios(1, key, "plain", lambda f: f.percentile(0.5)))
+            print(f"  {mode:11} GraphQL/no-ES median latency, 1 client : {ratio:6.2f}x"
+                  f"  goal <= {GOAL_LATENCY}x  {verdict(ratio <= GOAL_LATENCY)}")  # fmt: skip
         for clients in (c for c in counts if c in (16, 64)):
-            share = results.pooled(clients, "graphql").consistent_share or 0.0
-            print(
-                f"  consistent:true, {clients:2} clients           : {share:6.1%}  goal >= {GOAL_CONSISTENT:.0%}   {verdict(share >= GOAL_CONSISTENT)}"
-            )
+            share = results.pooled(clients, key).consistent_share or 0.0
+            print(f"  {mode:11} consistent:true, {clients:2} clients           : {share:6.1%}"
+                  f"  goal >= {GOAL_CONSISTENT:.0%}   {verdict(share >= GOAL_CONSISTENT)}")  # fmt: skip
     print("\n== for reference (median of the rounds' ratios)")
     pairs = [("http", "plain"), ("graphql", "http"), ("plain", "raw"), ("library", "raw"),
-             ("library-functions", "raw"), ("library-functions", "library")]  # fmt: skip
+             ("library-functions", "raw"), ("library-functions", "library"),
+             ("dist-http", "http"), ("dist-graphql", "graphql"), ("dist-graphql", "plain")]  # fmt: skip
     labels = {row.key: row.key for row in rows}
     for clients in counts:
         shown = [
@@ -423,11 +459,11 @@ def report(results: Results, rows: list[Row], counts: list[int]) -> None:
 # History: does a command cost more on an older contract?
 
 
-async def seed(stage: Stage, contract: str, events: int) -> int:
+async def seed(stage: Stage, target: Target, contract: str, events: int) -> int:
     """Ask questions of the contract, one after another, until it holds `events` events."""
     async with http_client(1) as http:
         headers = stage.headers["am"]
-        base = f"{stage.accord}/elicitation/contracts/{contract}"
+        base = f"{target.elicitation}/contracts/{contract}"
         version = int((await http.get(base, headers=headers)).json()["version"])
         started, last_said = time.monotonic(), time.monotonic()
         while version < events:
@@ -454,11 +490,14 @@ async def seed(stage: Stage, contract: str, events: int) -> int:
 async def history(
     stage: Stage, settings: Settings, sizes: list[int], rounds: int, requests: int
 ) -> None:
+    target = next(iter(stage.targets.values()))
     print(f"\n== history: one client, contracts of {', '.join(map(str, sizes))} events", flush=True)
-    contracts = [await asyncio.to_thread(open_contract, stage.accord, settings) for _ in sizes]
+    contracts = [
+        await asyncio.to_thread(open_contract, target.elicitation, settings) for _ in sizes
+    ]
     started = time.monotonic()
     held = await asyncio.gather(
-        *(seed(stage, c, size) for c, size in zip(contracts, sizes, strict=True))
+        *(seed(stage, target, c, size) for c, size in zip(contracts, sizes, strict=True))
     )
     print(
         f"  seeded in {time.monotonic() - started:.0f} s: contracts hold {', '.join(map(str, held))} events"
@@ -471,10 +510,10 @@ async def history(
 
                     async def send(i: int, contract: str = contract, kind: str = kind) -> Outcome:
                         if kind == "graphql":
-                            return await propose_graphql(http, stage, contract, i)
+                            return await propose_graphql(http, stage, target.graphql, contract, i)
                         body = {"text": f"Proposal {i}", "business_area": "operations"}
                         response = await http.post(
-                            f"{stage.accord}/elicitation/contracts/{contract}/expectations",
+                            f"{target.elicitation}/contracts/{contract}/expectations",
                             content=orjson.dumps(body), headers=stage.headers[stage.person(i)],
                         )  # fmt: skip
                         return (
@@ -532,6 +571,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating rounds per client count (default 3)"
     )
+    parser.add_argument(
+        "--mode",
+        default=",".join(MODES),
+        help="which Accord to measure: embedded (`accord dev`), distributed (the five"
+        " `accord serve` processes on Kafka), or both (the default)",
+    )
     parser.add_argument("--rows", default=",".join(r.key for r in ROWS),
                         help=f"rows to run (default all): {', '.join(r.key for r in ROWS)}")  # fmt: skip
     parser.add_argument(
@@ -552,17 +597,34 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(options.rows.split(",")) - {r.key for r in ROWS}
     if unknown:
         parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    options.modes = [m for m in MODES if m in options.mode.split(",")]
+    if not options.modes or set(options.mode.split(",")) - set(MODES):
+        parser.error(f"--mode is {' or '.join(MODES)}, or both comma-separated")
+    if options.history and EMBEDDED not in options.modes:
+        parser.error("--history measures the embedded default: --mode embedded")
+    if options.history:
+        options.modes = [EMBEDDED]
     return options
 
 
+def embedded_target(running: RunningAccord) -> Target:
+    base = running.url.removesuffix("/graphql")
+    contract = open_contract(f"{base}/elicitation", Settings())
+    return Target(f"{base}/elicitation", running.url, contract, (running.process.pid,))
+
+
+def distributed_target(running: distributed.Stack) -> Target:
+    contract = open_contract(running.elicitation, Settings())
+    return Target(running.elicitation, running.graphql, contract, running.pids)
+
+
 async def run(
-    options: argparse.Namespace, database: str, accord: RunningAccord, plain: str
+    options: argparse.Namespace, database: str, targets: dict[str, Target], plain: str
 ) -> None:
     settings = Settings()
-    base = accord.url.removesuffix("/graphql")
-    contract = await asyncio.to_thread(open_contract, base, settings)
+    contract = next(iter(targets.values())).contract
     await prepare_tables(database, contract)
-    stage = Stage(database, base, plain, contract, accord.process.pid)
+    stage = Stage(database, plain, contract, targets)
     for person in [*DECISION_MAKERS, "am"]:
         token = mint_token(settings, person)
         stage.headers[person] = {
@@ -573,7 +635,10 @@ async def run(
         sizes = sorted(int(s) for s in options.history_sizes.split(","))
         await history(stage, settings, sizes, options.rounds, options.requests)
         return
-    wanted = options.rows.split(",")
+    wanted = set(options.rows.split(","))
+    for mode in MODES:
+        if mode not in targets:
+            wanted -= MODE_ROWS[mode]
     rows = [row for row in ROWS if row.key in wanted]
     counts = [int(c) for c in options.clients.split(",")]
     results = await measure(stage, rows, counts, options.rounds, options.seconds, options.warmup)
@@ -585,16 +650,28 @@ def main(argv: list[str] | None = None) -> None:
     where = (
         "DATABASE_URL" if os.environ.get("DATABASE_URL") else "an embedded PostgreSQL (fsync on)"
     )
-    print(
-        f"server: {where}; `accord dev` as a subprocess on it (in-process bus); {os.cpu_count()} CPUs"
-    )
+    said = {
+        EMBEDDED: "`accord dev` as a subprocess on it (in-process bus)",
+        DISTRIBUTED: "the five `accord serve` processes on Kafka, their own database on it",
+    }
+    print(f"server: {where}; {'; '.join(said[m] for m in options.modes)}; {os.cpu_count()} CPUs")
     with (
         tempfile.TemporaryDirectory(prefix="accord-bench-") as scratch,
         server(Path(scratch)) as database,
-        accord_dev(database, Path(scratch) / "accord") as running,
-        plain_server(database) as plain,
+        contextlib.ExitStack() as running,
     ):
-        asyncio.run(run(options, database, running, plain))
+        targets: dict[str, Target] = {}
+        if EMBEDDED in options.modes:
+            dev = running.enter_context(accord_dev(database, Path(scratch) / "accord"))
+            targets[EMBEDDED] = embedded_target(dev)
+        if DISTRIBUTED in options.modes:
+            started = time.monotonic()
+            stack = running.enter_context(distributed.stack(database, Path(scratch) / "stack"))
+            print(f"distributed: started in {time.monotonic() - started:.0f} s, Kafka at"
+                  f" {stack.bootstrap}, logs in {stack.logs}", flush=True)  # fmt: skip
+            targets[DISTRIBUTED] = distributed_target(stack)
+        plain = running.enter_context(plain_server(database))
+        asyncio.run(run(options, database, targets, plain))
 
 
 if __name__ == "__main__":

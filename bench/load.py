@@ -124,14 +124,19 @@ def verdict(passed: bool) -> str:
     return "PASS" if passed else "MISS"
 
 
-async def until_idle(pid: int, *, below: float = 0.05, timeout: float = 30.0) -> float:
-    """Wait until process `pid` uses less than `below` of a CPU over half a second (a server
-    still catching up on the last row's work would slow the next row); answers the wait."""
+async def until_idle(
+    pids: int | Sequence[int], *, below: float = 0.05, timeout: float = 30.0
+) -> float:
+    """Wait until each process of `pids` uses less than `below` of a CPU over half a second (a
+    server still catching up on the last row's work would slow the next row); answers the wait.
+    Each process on its own: several idle ones polling their peers add up to more than one."""
+    pids = [pids] if isinstance(pids, int) else pids
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        before = _cpu_seconds(pid)
+        before = [_cpu_seconds(pid) for pid in pids]
         await asyncio.sleep(0.5)
-        if _cpu_seconds(pid) - before < below * 0.5:
+        after = [_cpu_seconds(pid) for pid in pids]
+        if all(b - a < below * 0.5 for a, b in zip(before, after, strict=True)):
             break
     return time.monotonic() - started
 
