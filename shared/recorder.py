@@ -19,6 +19,12 @@ longer running, so it stops holding readers back as soon as PostgreSQL notices.
 Rows stored by the library's recorder keep their ids; the migration adds `xact_id` with 0 for
 them (long committed), and new ids start above theirs because transaction ids only grow.
 Optimistic concurrency is the library's: the (originator_id, originator_version) primary key.
+
+Tamper evidence: each event is stored with its `hash` (shared/audit/chain.py), computed by the
+insert itself from the event's fields, its notification id and the hash of its aggregate's
+previous version. Optimistic concurrency makes that predecessor unique, and it has committed
+before any writer could load the aggregate at its version, so concurrent writers need no lock
+to chain. Rows stored before (or by the library's recorder) have no hash: they are unchained.
 """
 
 from __future__ import annotations
@@ -42,12 +48,35 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
+from shared.audit.chain import DOMAIN, GENESIS
+
 # Room for this many events (2**20 - 1) in one transaction's insert; the rest of a bigint
 # numbers transactions (2**43 of them: decades at tens of thousands of writes a second).
 EVENTS_PER_TRANSACTION_BITS = 20
 _MAX_EVENTS_PER_INSERT = (1 << EVENTS_PER_TRANSACTION_BITS) - 1
 # Below this, every transaction has finished: the reader's high-water mark.
 _FINISHED = SQL("xact_id < pg_snapshot_xmin(pg_current_snapshot())")
+_GENESIS = f"'\\x{GENESIS.hex()}'::bytea"
+
+
+def event_hash_sql(
+    position: str, originator_id: str, version: str, topic: str, state: str, previous: str
+) -> SQL:
+    """shared/audit/chain.py's `event_hash` as an SQL expression over the named expressions."""
+    return SQL(
+        "sha256({domain} || int8send({position}) || uuid_send({originator_id})"
+        " || int8send({version}) || int4send(octet_length(convert_to({topic}, 'UTF8')))"
+        " || convert_to({topic}, 'UTF8') || int4send(octet_length({state})) || {state}"
+        " || {previous})".format(
+            domain="'\\x" + DOMAIN.hex() + "'::bytea",
+            position=position,
+            originator_id=originator_id,
+            version=version,
+            topic=topic,
+            state=state,
+            previous=previous,
+        )
+    )
 
 
 class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
@@ -59,38 +88,92 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         table = Identifier(self.datastore.schema), Identifier(self.events_table_name)
         self._table = SQL("{}.{}").format(*table)
+        table_name = self._table.as_string(None)
+
+        def previous(originator_id: str, version: str) -> str:
+            """The stored hash of an event's predecessor in its aggregate (none: the genesis)."""
+            return (
+                f"coalesce((SELECT p.hash FROM {table_name} AS p"
+                f" WHERE p.originator_id = {originator_id}"
+                f" AND p.originator_version = {version} - 1), {_GENESIS})"
+            )
+
         # One statement, so in autocommit one round trip and one implicit transaction; the
         # transaction id is taken once (and assigned then) and numbers every event it inserts.
         # Columns go as plain arrays (native dumpers, no composite type), and the statement is
-        # rendered once: a save spends its CPU on the event, not on building SQL.
+        # rendered once: a save spends its CPU on the event, not on building SQL. Each event's
+        # hash needs the one before it: the recursive part walks the insert in order, taking
+        # the predecessor from the row before when it is the same aggregate's previous
+        # version (the library hands an aggregate's events over together, in order), else
+        # from the table.
+        at = "a.{}[c.place + 1]"
         self.accord_insert_statement = (
             SQL(
-                "INSERT INTO {table}"
-                " (originator_id, originator_version, topic, state, xact_id, notification_id)"
-                " SELECT e.originator_id, e.originator_version, e.topic, e.state, x.id,"
-                " (x.id::text::bigint << {bits}) + e.place"
-                " FROM (SELECT pg_current_xact_id() AS id) AS x,"
-                " unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) WITH ORDINALITY"
-                " AS e(originator_id, originator_version, topic, state, place)"
-                " ORDER BY e.place RETURNING notification_id"
+                "WITH RECURSIVE a AS (SELECT %s::{id_type}[] AS ids, %s::bigint[] AS versions,"
+                " %s::text[] AS topics, %s::bytea[] AS states,"
+                " pg_current_xact_id() AS xact, pg_current_xact_id()::text::bigint << {bits}"
+                " AS base),"
+                " c(place, hash) AS ("
+                " SELECT 1::bigint, {first} FROM a WHERE cardinality(a.ids) > 0"
+                " UNION ALL"
+                " SELECT c.place + 1, {next} FROM c, a WHERE c.place < cardinality(a.ids))"
+                " INSERT INTO {table}"
+                " (originator_id, originator_version, topic, state, xact_id, notification_id,"
+                " hash)"
+                " SELECT a.ids[c.place], a.versions[c.place], a.topics[c.place],"
+                " a.states[c.place], a.xact, a.base + c.place, c.hash FROM a, c"
+                " ORDER BY c.place RETURNING notification_id"
             )
             .format(
                 table=self._table,
                 bits=EVENTS_PER_TRANSACTION_BITS,
                 id_type=SQL(self.datastore.originator_id_type),
+                first=event_hash_sql(
+                    "a.base + 1",
+                    "a.ids[1]",
+                    "a.versions[1]",
+                    "a.topics[1]",
+                    "a.states[1]",
+                    previous("a.ids[1]", "a.versions[1]"),
+                ),
+                next=event_hash_sql(
+                    "a.base + c.place + 1",
+                    at.format("ids"),
+                    at.format("versions"),
+                    at.format("topics"),
+                    at.format("states"),
+                    "CASE WHEN a.ids[c.place + 1] = a.ids[c.place]"
+                    " AND a.versions[c.place + 1] = a.versions[c.place] + 1"
+                    f" THEN c.hash ELSE {previous(at.format('ids'), at.format('versions'))} END",
+                ),
             )
             .as_bytes(None)
         )
-        # Most saves store one event: a plain VALUES row plans and runs cheapest.
+        # Most saves store one event: a plain row plans and runs cheapest.
         self.accord_insert_one_statement = (
             SQL(
                 "INSERT INTO {table}"
-                " (originator_id, originator_version, topic, state, xact_id, notification_id)"
-                " VALUES (%s, %s, %s, %s, pg_current_xact_id(),"
-                " (pg_current_xact_id()::text::bigint << {bits}) + 1)"
+                " (originator_id, originator_version, topic, state, xact_id, notification_id,"
+                " hash)"
+                " SELECT e.id, e.version, e.topic, e.state, x.xact, x.base + 1, {hash}"
+                " FROM (SELECT %s::{id_type} AS id, %s::bigint AS version, %s::text AS topic,"
+                " %s::bytea AS state) AS e, (SELECT pg_current_xact_id() AS xact,"
+                " pg_current_xact_id()::text::bigint << {bits} AS base) AS x"
                 " RETURNING notification_id"
             )
-            .format(table=self._table, bits=EVENTS_PER_TRANSACTION_BITS)
+            .format(
+                table=self._table,
+                bits=EVENTS_PER_TRANSACTION_BITS,
+                id_type=SQL(self.datastore.originator_id_type),
+                hash=event_hash_sql(
+                    "x.base + 1",
+                    "e.id",
+                    "e.version",
+                    "e.topic",
+                    "e.state",
+                    previous("e.id", "e.version"),
+                ),
+            )
             .as_bytes(None)
         )
         self.max_notification_id_statement = SQL(
@@ -106,6 +189,18 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
         )
         if curs.fetchone() is None:
             self._add_transaction_ids(curs)
+        curs.execute(
+            "SELECT 1 FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = %s AND column_name = 'hash'",
+            (self.datastore.schema, self.events_table_name),
+        )
+        if curs.fetchone() is None:
+            # Rows already stored stay unchained (NULL); every insert from now on chains.
+            curs.execute(
+                SQL("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS hash bytea").format(
+                    table=self._table
+                )
+            )
 
     def _add_transaction_ids(self, curs: Cursor[DictRow]) -> None:
         """Migrate a table the library's recorder made: its rows count as long committed."""

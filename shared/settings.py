@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     # The largest request body a service reads; past it, 413 BODY_TOO_LARGE. In the embedded
     # default the services share the gateway's port, so this stays near the gateway's own limit.
     service_max_body_bytes: int = Field(default=131_072, ge=1024)
+    # The Ed25519 key that signs audit checkpoints (shared/audit/keys.py): PEM (PKCS#8) text,
+    # or a file holding it. Neither: a development key generated under data_dir.
+    audit_signing_key: SecretStr = SecretStr("")
+    audit_signing_key_file: Path | None = None
+    # How often the embedded default signs a checkpoint of each service's log (when it grew).
+    audit_checkpoint_seconds: float = Field(default=300.0, gt=0)
     # Accord's own log lines (refusals are one line at INFO); other libraries log warnings only.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -1,0 +1,112 @@
+"""A service's stored log as an auditor reads it: every final event, its stored hash and the
+hash recomputed from its fields, in the log's global order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from shared.audit.chain import GENESIS, event_hash
+from shared.audit.merkle import leaf_hash
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stored event, as the verifier sees it."""
+
+    position: int
+    originator_id: UUID
+    version: int
+    topic: str
+    state: bytes = field(repr=False)
+    # What the recorder stored (None: written before chaining, or by the stock recorder).
+    stored_hash: bytes | None
+    # The previous version's stored hash, as stored now (None: none, or unchained).
+    previous_hash: bytes | None
+    # The hash of the fields as they are now.
+    computed_hash: bytes
+    contract_id: str
+
+    @property
+    def leaf(self) -> bytes:
+        """Its leaf in the service's Merkle tree."""
+        return leaf_hash(self.computed_hash)
+
+
+def events_table(service: str) -> tuple[str, str]:
+    """The schema and table of a service's events (its Application is named after it)."""
+    return service, f"{service}_events"
+
+
+def exists(conn: psycopg.Connection[Any], schema: str, table: str) -> bool:
+    found = conn.execute("SELECT to_regclass(%s)", (f'"{schema}"."{table}"',)).fetchone()
+    return found is not None and found[0] is not None
+
+
+def read(conn: psycopg.Connection[Any], schema: str, table: str) -> Iterator[Entry]:
+    """The final events (no transaction still writes below them), in notification order."""
+    columns = {
+        row[0]
+        for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = %s",
+            (schema, table),
+        )
+    }
+    name = SQL("{}.{}").format(Identifier(schema), Identifier(table))
+    finished = SQL(
+        "e.xact_id < pg_snapshot_xmin(pg_current_snapshot())" if "xact_id" in columns else "true"
+    )
+    hashes = SQL(
+        "e.hash AS stored, (SELECT p.hash FROM {name} AS p"
+        " WHERE p.originator_id = e.originator_id"
+        " AND p.originator_version = e.originator_version - 1) AS previous"
+        if "hash" in columns
+        else "NULL::bytea AS stored, NULL::bytea AS previous"
+    ).format(name=name)
+    statement = SQL(
+        "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state,"
+        " {hashes} FROM {name} AS e WHERE {finished} ORDER BY e.notification_id"
+    ).format(hashes=hashes, name=name, finished=finished)
+    with conn.cursor(name=f"audit_{schema}") as cursor:
+        cursor.itersize = 2000
+        cursor.execute(statement)
+        for row in cursor:
+            yield _entry(row)
+
+
+def _entry(row: tuple[Any, ...]) -> Entry:
+    position, originator_id, version, topic, state, stored, previous = row
+    assert isinstance(position, int) and isinstance(version, int) and isinstance(topic, str)
+    assert isinstance(originator_id, UUID)
+    state = bytes(state)
+    stored_hash = bytes(stored) if stored is not None else None
+    previous_hash = bytes(previous) if previous is not None else None
+    return Entry(
+        position=position,
+        originator_id=originator_id,
+        version=version,
+        topic=topic,
+        state=state,
+        stored_hash=stored_hash,
+        previous_hash=previous_hash,
+        computed_hash=event_hash(
+            position, originator_id, version, topic, state, previous_hash or GENESIS
+        ),
+        contract_id=_contract_of(state),
+    )
+
+
+def _contract_of(state: bytes) -> str:
+    """The contract the event belongs to, from the provenance every event stores."""
+    try:
+        meta = json.loads(state).get("_meta") or {}
+    except (ValueError, AttributeError):
+        return ""
+    return str(meta.get("contract_id") or "")
