@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from accord import embedded
+from accord.audit import app as audit_app
 from accord.infra.__main__ import app as infra_app
 from accord.processes import Process, create_app
 from shared.auth import mint_token
@@ -19,6 +20,7 @@ from shared.telemetry import configure_telemetry
 
 app = typer.Typer(help="Accord: client expectations in service contracts.", no_args_is_help=True)
 app.add_typer(infra_app, name="infra", help="Real PostgreSQL and Kafka on this machine.")
+app.add_typer(audit_app, name="audit", help="Tamper evidence: verify, checkpoint, prove.")
 
 
 @app.command()

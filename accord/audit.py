@@ -1,0 +1,175 @@
+"""`accord audit`: verify every service's log, sign and keep a checkpoint, prove an event."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from accord import embedded
+from accord.infra.pgdata import DataInUse
+from shared.audit import store
+from shared.audit.checkpoint import CheckpointFile, KeptCheckpoint
+from shared.audit.keys import NoSigningKey, signing_key
+from shared.audit.proof import EventNotCovered, InclusionProof, problem, prove
+from shared.settings import Settings, get_settings
+
+app = typer.Typer(help="Tamper evidence: verify the stored events, keep checkpoints, prove.")
+
+# The services whose stores hold events, each in its own schema.
+AUDITED = ("elicitation", "ranking", "notifications")
+
+AgainstOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--against",
+        help="A checkpoint file kept earlier (accord audit checkpoint): its key is trusted.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+def _trusted(settings: Settings, kept: list[KeptCheckpoint]) -> list[Ed25519PublicKey]:
+    """The configured key (or the data folder's development key) and the kept file's keys."""
+    keys = [k.checkpoint.public() for k in kept]
+    with contextlib.suppress(NoSigningKey):
+        keys.append(signing_key(settings, generate=False).public_key())
+    return keys
+
+
+def _read_kept(path: Path | None) -> list[KeptCheckpoint]:
+    if path is None:
+        return []
+    return CheckpointFile.model_validate_json(path.read_text()).checkpoints
+
+
+@app.command()
+def verify(
+    contract: Annotated[
+        str, typer.Option("--contract", help="Report only this contract's streams.")
+    ] = "",
+    against: AgainstOption = None,
+    proof: Annotated[
+        Path | None,
+        typer.Option("--proof", help="Check an inclusion proof (accord audit prove).", exists=True),
+    ] = None,
+) -> None:
+    """Recompute every chain and checkpoint; name the first event altered, removed, reordered
+    or inserted in each service. Exits 1 on any finding."""
+    settings = get_settings()
+    kept = _read_kept(against)
+    trusted = _trusted(settings, kept)
+    found = 0
+    with _connected(settings) as conn:
+        if proof is not None:
+            found += _check_proof(
+                conn, InclusionProof.model_validate_json(proof.read_text()), trusted
+            )
+        for service in AUDITED:
+            report = store.audit(conn, service, trusted, against=kept, contract_id=contract)
+            if not report.events:
+                continue
+            chained = (
+                f"; unchained before position {report.chained_from} ({report.unchained} events)"
+                if report.unchained and report.chained_from is not None
+                else ("; no event is chained" if report.chained_from is None else "")
+            )
+            checked = "; ".join(report.checkpoints) or "no checkpoint"
+            typer.echo(f"{service}: {report.events} events{chained}; checked against {checked}")
+            first = report.first
+            if first is not None:
+                typer.echo(f"  first: {first.line()}")
+            for finding in report.findings:
+                typer.echo(f"  {finding.line()}")
+            found += len(report.findings)
+    if found:
+        typer.echo(f"TAMPERED: {found} finding(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo("verified: every chain and checkpoint holds")
+
+
+def _check_proof(conn: Any, proof: InclusionProof, trusted: list[Ed25519PublicKey]) -> int:
+    wrong = problem(proof, trusted)
+    if wrong is None:
+        current = [
+            e
+            for e in store.entries(conn, proof.service)
+            if e.originator_id == proof.originator_id and e.version == proof.version
+        ]
+        if not current or current[0].computed_hash.hex() != proof.event_hash:
+            wrong = "the stored event no longer has the hash the proof covers"
+    if wrong:
+        typer.echo(f"proof of {proof.event_id}: {wrong}")
+        return 1
+    typer.echo(f"proof of {proof.event_id}: included in {proof.service}'s checkpoint")
+    return 0
+
+
+@app.command()
+def checkpoint(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Where to write the checkpoint file.")
+    ] = Path("accord-checkpoint.json"),
+) -> None:
+    """Sign each service's log as it stands now, keep it beside the log, and write it to a file
+    for the auditor to keep."""
+    settings = get_settings()
+    key = signing_key(settings)
+    kept: list[KeptCheckpoint] = []
+    with _connected(settings) as conn:
+        for service in AUDITED:
+            signed = store.checkpoint(conn, service, key)
+            if signed is not None:
+                kept.append(signed)
+                c = signed.checkpoint
+                typer.echo(
+                    f"{service}: {c.size} events to position {c.last_position}, root {c.root}"
+                )
+    output.write_text(CheckpointFile(checkpoints=kept).model_dump_json(indent=2) + "\n")
+    typer.echo(f"wrote {output}")
+
+
+@app.command(name="prove")
+def prove_event(
+    event_id: Annotated[str, typer.Argument(help="The event's id (its ce_id).")],
+    against: AgainstOption = None,
+) -> None:
+    """Print the inclusion proof of one event against the kept checkpoint (or the newest stored)."""
+    settings = get_settings()
+    kept = _read_kept(against)
+    with _connected(settings) as conn:
+        for service in AUDITED:
+            named = [k for k in kept if k.checkpoint.service == service]
+            checkpoint_of = named[0] if named else store.latest(conn, service)
+            if checkpoint_of is None:
+                continue
+            try:
+                proof = prove(store.entries(conn, service), checkpoint_of.checkpoint, event_id)
+            except EventNotCovered:
+                continue
+            typer.echo(json.dumps(proof.model_dump(mode="json"), indent=2))
+            return
+    typer.echo(f"{EventNotCovered.code}: no checkpoint covers event {event_id}", err=True)
+    raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _connected(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
+    """The database as `accord replay` finds it (the running dev's server, or one started and
+    stopped here), connected."""
+    try:
+        with (
+            embedded.database(settings, share=True) as ready,
+            psycopg.connect(ready.database_url) as conn,
+        ):
+            yield conn
+    except DataInUse as busy:
+        typer.echo(f"{busy.code}: {busy}", err=True)
+        raise typer.Exit(1) from None
