@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
+from shared.audit import log as audit_log
+from shared.audit.verify import check_log
 from shared.bus_memory import InProcessBus
 from shared.eventstore import StoreExecutor, build_application
 from shared.provenance import acting_as
@@ -115,6 +118,19 @@ def test_a_tailing_reader_sees_every_event_of_concurrent_writers_once_in_order(a
         by_note.setdefault(note_id, []).append(version)
     assert all(versions == sorted(versions) for versions in by_note.values())
     assert app.recorder.max_notification_id() == positions[-1]
+    if isinstance(app.recorder, AccordApplicationRecorder):
+        assert_chain_holds(app)
+
+
+def assert_chain_holds(app: Notes) -> None:
+    """Every event the concurrent writers stored is chained to its predecessor, as verified."""
+    datastore = app.recorder.datastore  # type: ignore[attr-defined]
+    with datastore.get_connection() as conn:
+        dsn = conn.info.dsn
+    with psycopg.connect(dsn) as conn:
+        entries = list(audit_log.read(conn, datastore.schema, "notes_events"))
+    report = check_log(SERVICE, entries)
+    assert report.findings == [] and report.unchained == 0 and len(entries) > WRITERS
 
 
 def test_a_stale_copy_of_an_aggregate_is_refused_as_a_concurrent_change(app: Notes) -> None:
