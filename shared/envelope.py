@@ -39,6 +39,10 @@ class Envelope:
     traceparent: str = ""
     # The aggregate's version after this event (CloudEvents `sequence` extension).
     sequence: int = 0
+    # Tamper evidence (shared/audit): the event's hash as stored, and its predecessor's in the
+    # aggregate (hex; empty for an event stored unchained). Each record names the one before.
+    chain_hash: str = ""
+    previous_hash: str = ""
     # Where the bus delivered it from; empty until consumed.
     topic: str = ""
     partition: int = 0
@@ -62,6 +66,8 @@ _ATTRIBUTES = {
     "actor_role": "ce_actorrole",
     "correlation_id": "ce_correlationid",
     "causation_id": "ce_causationid",
+    "chain_hash": "ce_accordhash",
+    "previous_hash": "ce_accordprevhash",
 }
 
 

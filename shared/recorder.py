@@ -30,6 +30,7 @@ to chain. Rows stored before (or by the library's recorder) have no hash: they a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing import postgres
@@ -77,6 +78,18 @@ def event_hash_sql(
             previous=previous,
         )
     )
+
+
+@dataclass(frozen=True)
+class ChainedNotification(Notification):
+    """A notification with its chain: its stored hash and its predecessor's (None: unchained)."""
+
+    hash: bytes | None = None
+    previous_hash: bytes | None = None
+
+
+def _bytes_or_none(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
 
 
 class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
@@ -270,19 +283,24 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
             conditions.append(SQL("topic = ANY(%s)"))
             params.append(list(topics))
         params.append(limit)
+        # Each event with its hash and its predecessor's, which the relay publishes.
         statement = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state"
-            " FROM {table} WHERE {conditions} ORDER BY notification_id LIMIT %s"
+            "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state,"
+            " e.hash, (SELECT p.hash FROM {table} AS p WHERE p.originator_id = e.originator_id"
+            " AND p.originator_version = e.originator_version - 1) AS previous_hash"
+            " FROM {table} AS e WHERE {conditions} ORDER BY e.notification_id LIMIT %s"
         ).format(table=self._table, conditions=SQL(" AND ").join(conditions))
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params, prepare=True)
             return [
-                Notification(
+                ChainedNotification(
                     id=row["notification_id"],
                     originator_id=row["originator_id"],
                     originator_version=row["originator_version"],
                     topic=row["topic"],
                     state=bytes(row["state"]),
+                    hash=_bytes_or_none(row["hash"]),
+                    previous_hash=_bytes_or_none(row["previous_hash"]),
                 )
                 for row in curs.fetchall()
             ]

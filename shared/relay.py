@@ -12,6 +12,7 @@ import asyncpg
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from shared.audit.chain import GENESIS
 from shared.batches import BatchLoop
 from shared.bus import Publisher
 from shared.contracts import registry
@@ -46,6 +47,7 @@ def envelope_of(app: Application[Any], service: str, notification: Notification)
     published.setdefault("contract_id", meta.get("contract_id"))
     data = spec.to_data(published)
     subject = str(fields["originator_id"])
+    chain_hash, previous_hash = chain_of(notification)
     return Envelope(
         id=event_id(fields["originator_id"], fields["originator_version"]),
         type=spec.ce_type,
@@ -60,7 +62,18 @@ def envelope_of(app: Application[Any], service: str, notification: Notification)
         causation_id=meta.get("causation_id", ""),
         traceparent=meta.get("traceparent", ""),
         sequence=fields["originator_version"],
+        chain_hash=chain_hash,
+        previous_hash=previous_hash,
     )
+
+
+def chain_of(notification: Notification) -> tuple[str, str]:
+    """The event's stored hash and its predecessor's (hex), or blanks for one unchained."""
+    stored = getattr(notification, "hash", None)
+    if stored is None:
+        return "", ""
+    previous = getattr(notification, "previous_hash", None) or GENESIS
+    return stored.hex(), previous.hex()
 
 
 class Positions(Protocol):
