@@ -23,7 +23,7 @@ from shared.database import create_pool
 from shared.errors import MethodNotAllowed, NotFound
 from shared.health import Check, health_routes
 from shared.http import answer, refused
-from shared.projection import Handler, ProjectionRunner
+from shared.projection import Batching, Handler, ProjectionRunner
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
 from shared.shutdown import close_pool, within
@@ -37,6 +37,8 @@ class View:
     topics: Sequence[str]
     schema: str
     handler: Handler
+    # The same handler a batch at a time; None (or ACCORD_PROJECTION_BATCHED off): one by one.
+    batching: Batching | None = None
 
 
 # A background task of the service, given its runtime and the pool on its own schema; it runs
@@ -86,6 +88,7 @@ def service_app(
                     f"{service}-{view.name}", consumer, pool, view.handler,
                     batch_size=settings.projection_batch_size,
                     remember=timedelta(days=settings.projection_dedupe_days),
+                    batching=view.batching if settings.projection_batched else None,
                 )  # fmt: skip
                 await runner.start()
                 runners.append(runner)

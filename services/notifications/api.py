@@ -21,7 +21,7 @@ from services.notifications import reads, tables
 from services.notifications.application import Notifications
 from services.notifications.channels.destinations import ClosedDestination, check_url
 from services.notifications.channels.smtp import valid_address
-from services.notifications.contract_view import TOPICS, handler
+from services.notifications.contract_view import TOPICS, batching, handler
 from services.notifications.errors import (
     InvalidPreference,
     NotAllowed,
@@ -375,7 +375,8 @@ ROUTES: list[BaseRoute] = [
 def create_app(settings: Settings, bus: Bus, notify: NotifySettings | None = None) -> Starlette:
     """The service's process: runtime and relay, its view of the contracts, the workers."""
     notify = notify or NotifySettings()
-    view = View("contract-view", TOPICS, tables.SCHEMA, handler(notify))
+    together = batching(notify) if notify.batched else None
+    view = View("contract-view", TOPICS, tables.SCHEMA, handler(notify), together)
 
     async def workers() -> str | None:
         running = getattr(app.state, "workers", None)

@@ -8,17 +8,21 @@ of the contract's history and leaves them in the inbox, in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from services.notifications import inbox, reads
-from services.notifications.planner import plan, trigger_of
+from services.notifications.planner import EVENT_TRIGGERS, plan, trigger_of
 from services.notifications.policies import Policy, Trigger, default_policies, policy_for
+from services.notifications.preferences import Preference
 from services.notifications.settings import NotifySettings
+from services.notifications.snapshot import ContractSnapshot
 from services.notifications.source import SourceEvent
-from shared.database import Connection
 from shared.envelope import Envelope
-from shared.projection import Handler
+from shared.pending_writes import PendingWrites, Statements
+from shared.projection import Batching, Handler
 
 TOPICS = ("accord.elicitation.v1", "accord.ranking.v1")
 
@@ -35,14 +39,113 @@ def handler(settings: NotifySettings) -> Handler:
     """The view's handler: keep the view, then ask for the notices the event gives."""
     defaults = default_policies(settings.reminder_every, settings.reminder_before_due)
 
-    async def apply(conn: Connection, envelope: Envelope) -> None:
+    async def apply(conn: Statements, envelope: Envelope) -> None:
         await keep(conn, envelope)
         await ask_for_notices(conn, envelope, defaults, settings.email_enabled)
 
     return apply
 
 
-async def keep(conn: Connection, envelope: Envelope) -> None:
+def batching(settings: NotifySettings) -> Batching:
+    """The same view a batch at a time: what planning reads (each contract's snapshot, its
+    policies and people's preferences) is read once per batch and kept up in memory, the
+    writes grouped (see shared/pending_writes.py)."""
+    defaults = default_policies(settings.reminder_every, settings.reminder_before_due)
+
+    async def apply(writes: Statements, envelope: Envelope) -> None:
+        assert isinstance(writes, PendingWrites)
+        await keep(writes, envelope)
+        known = _Known.of(writes)
+        known.follow(envelope)
+        await ask_for_notices(writes, envelope, defaults, settings.email_enabled, known)
+
+    async def prepare(writes: PendingWrites, envelopes: Sequence[Envelope]) -> None:
+        known = _Known.of(writes)
+        contracts = {str(e.data["contract_id"]) for e in envelopes if _asks(e)}
+        for envelope in envelopes:
+            contract = str(envelope.data.get("contract_id", ""))
+            if contract in contracts:
+                known.expectations.setdefault(contract, set()).update(_named(envelope))
+        known.policies = await reads.changed_policies_of(writes, contracts)
+        known.preferences = await reads.preferences_of(writes, contracts)
+
+    return Batching(apply=apply, order_key=order_key, prepare=prepare)
+
+
+def order_key(envelope: Envelope) -> str:
+    """A contract's events keep their order: each reads the view as those before it left it."""
+    return f"contract:{envelope.key}"
+
+
+def _asks(envelope: Envelope) -> bool:
+    return envelope.spec.name in EVENT_TRIGGERS_SEEN
+
+
+def _named(envelope: Envelope) -> set[str]:
+    """The expectations an event names: all of a contract's expectations planning reads."""
+    d = envelope.data
+    named = {str(d[k]) for k in ("expectation_id", "kept_expectation_id") if d.get(k)}
+    for k in ("affected_expectations", "ranking"):
+        named.update(str(e) for e in d.get(k) or ())
+    return named
+
+
+class _Known:
+    """What a batch's planning reads, read once: each contract's snapshot as the view stands
+    after the batch's events so far, the contracts' policies and preferences (which only
+    the service's own ledger changes, never this view)."""
+
+    MEMO = "notifications.known"
+
+    def __init__(self) -> None:
+        self.snapshots: dict[str, ContractSnapshot] = {}
+        # Per contract, the expectations the batch's events name: the snapshot's only ones.
+        self.expectations: dict[str, set[str]] = {}
+        self.policies: dict[str, dict[str, Policy]] = {}
+        self.preferences: dict[str, dict[str, Preference]] = {}
+
+    @classmethod
+    def of(cls, writes: PendingWrites) -> _Known:
+        known = writes.memo.get(cls.MEMO)
+        if known is None:
+            known = writes.memo[cls.MEMO] = cls()
+        assert isinstance(known, _Known)
+        return known
+
+    def follow(self, envelope: Envelope) -> None:
+        """Keep the contract's snapshot as `keep` left the view. A new expectation or a new
+        text is applied here; anything else that changes the view is read again when needed."""
+        contract = str(envelope.data.get("contract_id", ""))
+        snapshot = self.snapshots.get(contract)
+        name = envelope.spec.name
+        if snapshot is None or name not in VIEW_CHANGES:
+            return
+        d = envelope.data
+        expectation = str(d.get("expectation_id", ""))
+        if name == "ExpectationProposed":
+            if expectation not in snapshot.proposers:  # the view keeps the first
+                self.snapshots[contract] = replace(
+                    snapshot,
+                    proposers={**snapshot.proposers, expectation: (str(d["proposed_by"]),)},
+                    expectation_texts={**snapshot.expectation_texts, expectation: d["text"]},
+                )
+        elif name == "ExpectationRefined":
+            if expectation in snapshot.proposers:  # an update of no row changes nothing
+                texts = {**snapshot.expectation_texts, expectation: d["text"]}
+                self.snapshots[contract] = replace(snapshot, expectation_texts=texts)
+        else:
+            del self.snapshots[contract]
+
+    async def snapshot(self, writes: Statements, contract_id: str) -> ContractSnapshot:
+        found = self.snapshots.get(contract_id)
+        if found is None:
+            named = self.expectations.get(contract_id, set())
+            found = await reads.snapshot(writes, contract_id, expectations=named)
+            self.snapshots[contract_id] = found
+        return found
+
+
+async def keep(conn: Statements, envelope: Envelope) -> None:
     """Keep the view; events it does not need are ignored."""
     name = envelope.spec.name
     d = envelope.data
@@ -103,21 +206,30 @@ async def keep(conn: Connection, envelope: Envelope) -> None:
 
 
 async def ask_for_notices(
-    conn: Connection, envelope: Envelope, defaults: dict[Trigger, Policy], email_enabled: bool
+    conn: Statements,
+    envelope: Envelope,
+    defaults: dict[Trigger, Policy],
+    email_enabled: bool,
+    known: _Known | None = None,
 ) -> None:
-    """Plan the event's notices by the contract's policy now, and leave them in the inbox."""
+    """Plan the event's notices by the contract's policy now, and leave them in the inbox.
+
+    `known`: what the batch read once; without it, everything is read for this event."""
     source = SourceEvent(envelope.id, envelope.spec.name, envelope.time, envelope.data)
     trigger = trigger_of(source)
     contract_id = envelope.data["contract_id"]
     if trigger is not None:
-        policy = policy_for(trigger, defaults, await reads.changed_policies(conn, contract_id))
-        plans = plan(
-            source,
-            await reads.snapshot(conn, contract_id),
-            policy,
-            await reads.preferences(conn, contract_id),
-            email_enabled=email_enabled,
-        )
+        if known is None:
+            changed = await reads.changed_policies(conn, contract_id)
+            snapshot = await reads.snapshot(conn, contract_id)
+            preferences = await reads.preferences(conn, contract_id)
+        else:
+            contract = str(contract_id)
+            changed = known.policies.get(contract, {})
+            snapshot = await known.snapshot(conn, contract)
+            preferences = known.preferences.get(contract, {})
+        policy = policy_for(trigger, defaults, changed)
+        plans = plan(source, snapshot, policy, preferences, email_enabled=email_enabled)
         if plans:
             encoded = [inbox.encode_plan(p) for p in plans]
             await inbox.put(conn, inbox.QUEUE, {"plans": encoded}, envelope.id)
@@ -127,6 +239,16 @@ async def ask_for_notices(
         reason = f"the obligation was {SETTLED[source.name]}"
         payload = {"obligation_id": envelope.data["obligation_id"], "reason": reason}
         await inbox.put(conn, inbox.CANCEL, payload, envelope.id)
+
+
+# What `keep` changes in the view (a snapshot read before it is out of date).
+VIEW_CHANGES = frozenset({
+    "ParticipantJoined", "ParticipantLeft", "ExpectationProposed", "ExpectationRefined",
+    "ExpectationsMerged", "ObligationProposed", *SETTLED, "RiskDisclosed",
+    "CorporatePrioritiesPublished",
+})  # fmt: skip
+# The events the view plans notices for, or changes reminders for.
+EVENT_TRIGGERS_SEEN = frozenset({*EVENT_TRIGGERS, *SETTLED})
 
 
 def _schedule(envelope: Envelope, policy: Policy) -> dict[str, Any]:

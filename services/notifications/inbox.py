@@ -16,14 +16,14 @@ from uuid import UUID
 from services.notifications.planner import NoticePlan
 from services.notifications.policies import Trigger
 from services.notifications.preferences import Channel
-from shared.database import Connection
+from shared.pending_writes import Statements
 
 QUEUE = "queue"
 SCHEDULE = "schedule"
 CANCEL = "cancel"
 
 
-async def put(conn: Connection, kind: str, payload: Mapping[str, Any], causation_id: str) -> None:
+async def put(conn: Statements, kind: str, payload: Mapping[str, Any], causation_id: str) -> None:
     await conn.execute(
         "INSERT INTO inbox (kind, payload, causation_id) VALUES ($1, $2::jsonb, $3)",
         kind,

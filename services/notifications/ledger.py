@@ -19,9 +19,9 @@ from eventsourcing.persistence import Notification
 
 from services.notifications.application import Notifications
 from shared.batches import BatchLoop
-from shared.database import Connection
 from shared.envelope import Envelope
 from shared.eventstore import StoreExecutor
+from shared.pending_writes import PendingWrites, Statements
 from shared.relay import envelope_of
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,11 @@ class Ledger:
         batch_size: int = 200,
         idle_seconds: float = 0.5,
         on_applied: Callable[[], None] = lambda: None,
+        batched: bool = True,
     ) -> None:
         self.app = app
+        # A batch's statements grouped into a few executemany calls; off: each event's own.
+        self.batched = batched
         self.executor = executor
         self.pool = pool
         self.batch_size = batch_size
@@ -77,8 +80,17 @@ class Ledger:
                 self.batch_size,
                 inclusive_of_start=False,
             )
-            for notification in notifications:
-                await apply(conn, envelope_of(self.app, SERVICE, notification))
+            if self.batched:
+                writes = PendingWrites(conn)
+                for notification in notifications:
+                    envelope = envelope_of(self.app, SERVICE, notification)
+                    writes.begin(order_key(envelope))
+                    await apply(writes, envelope)
+                    writes.end()
+                await writes.flush()
+            else:
+                for notification in notifications:
+                    await apply(conn, envelope_of(self.app, SERVICE, notification))
             if notifications:
                 await conn.execute(
                     "UPDATE ledger_position SET position = $2 WHERE ledger = $1",
@@ -93,7 +105,19 @@ class Ledger:
         await self._loop.run()
 
 
-async def apply(conn: Connection, envelope: Envelope) -> None:
+def order_key(envelope: Envelope) -> str:
+    """The rows an event writes, whose order its batch keeps: a notice record's (its set's,
+    or its own), a reminder's, or a contract's policy on a trigger and a person's preferences
+    (each change is an aggregate of its own; the latest one stands)."""
+    d = envelope.data
+    if envelope.spec.name == "PolicyChanged":
+        return f"policy:{d['contract_id']}:{d['trigger']}"
+    if envelope.spec.name == "PreferencesChanged":
+        return f"preferences:{d['contract_id']}:{d['person_id']}"
+    return f"record:{envelope.subject}"
+
+
+async def apply(conn: Statements, envelope: Envelope) -> None:
     """One of the service's own events into its tables."""
     name = envelope.spec.name
     d = envelope.data
@@ -172,7 +196,7 @@ FAILED = (
 )
 
 
-async def _apply_set(conn: Connection, envelope: Envelope) -> None:
+async def _apply_set(conn: Statements, envelope: Envelope) -> None:
     """A NoticeSet's event (v2): one statement for all the notices it names."""
     name = envelope.spec.name
     d = envelope.data

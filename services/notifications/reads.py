@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import TypeAlias
 from uuid import UUID
 
@@ -12,21 +13,42 @@ from services.notifications.policies import Policy
 from services.notifications.preferences import Cadence, Channel, Preference
 from services.notifications.snapshot import ContractSnapshot, ObligationState, Person
 from shared.database import Connection
+from shared.pending_writes import Statements
 
-# A connection inside a transaction (the view's handler) or the pool (the API, the workers).
-Queryable: TypeAlias = "Connection | asyncpg.Pool"
+# A connection inside a transaction (the view's handler, or a batch's pending writes, which
+# run what they hold before a read) or the pool (the API, the workers).
+Queryable: TypeAlias = "Connection | Statements | asyncpg.Pool"
 
 
-async def snapshot(conn: Queryable, contract_id: UUID | str) -> ContractSnapshot:
-    """What the view knows of the contract now: the planner's input."""
+async def snapshot(
+    conn: Queryable, contract_id: UUID | str, *, expectations: Collection[str] | None = None
+) -> ContractSnapshot:
+    """What the view knows of the contract now: the planner's input.
+
+    `expectations`: only these of its expectations (those the events planned for name),
+    rather than every one the contract ever had."""
+    if expectations is None:
+        found = await conn.fetch(
+            "SELECT expectation_id::text AS id, text, proposers FROM view_expectations"
+            " WHERE contract_id = $1",
+            contract_id,
+        )
+    else:
+        found = await conn.fetch(
+            "SELECT expectation_id::text AS id, text, proposers FROM view_expectations"
+            " WHERE contract_id = $1 AND expectation_id = ANY($2::uuid[])",
+            contract_id,
+            sorted(expectations),
+        )
+    return await _snapshot(conn, contract_id, found)
+
+
+async def _snapshot(
+    conn: Queryable, contract_id: UUID | str, expectations: list[asyncpg.Record]
+) -> ContractSnapshot:
     people = await conn.fetch(
         "SELECT person_id, name, side, role, email FROM view_participants"
         " WHERE contract_id = $1 AND active",
-        contract_id,
-    )
-    expectations = await conn.fetch(
-        "SELECT expectation_id::text AS id, text, proposers FROM view_expectations"
-        " WHERE contract_id = $1",
         contract_id,
     )
     obligations = await conn.fetch(
@@ -65,6 +87,23 @@ async def changed_policies(conn: Queryable, contract_id: UUID | str) -> dict[str
     return {r["trigger"]: Policy.model_validate(json.loads(r["policy"])) for r in rows}
 
 
+async def changed_policies_of(
+    conn: Queryable, contract_ids: Collection[str]
+) -> dict[str, dict[str, Policy]]:
+    """changed_policies of several contracts at once, by contract (none changed: absent)."""
+    rows = await conn.fetch(
+        "SELECT contract_id::text AS contract, trigger, policy FROM policies"
+        " WHERE contract_id = ANY($1::uuid[])",
+        sorted(contract_ids),
+    )
+    found: dict[str, dict[str, Policy]] = {}
+    for r in rows:
+        found.setdefault(r["contract"], {})[r["trigger"]] = Policy.model_validate(
+            json.loads(r["policy"])
+        )
+    return found
+
+
 async def preferences(conn: Queryable, contract_id: UUID | str) -> dict[str, Preference]:
     """Each person's chosen channel on the contract (absent: the default applies)."""
     rows = await conn.fetch(
@@ -73,6 +112,21 @@ async def preferences(conn: Queryable, contract_id: UUID | str) -> dict[str, Pre
         contract_id,
     )
     return {r["person_id"]: _preference(r) for r in rows}
+
+
+async def preferences_of(
+    conn: Queryable, contract_ids: Collection[str]
+) -> dict[str, dict[str, Preference]]:
+    """preferences of several contracts at once, by contract (none chosen: absent)."""
+    rows = await conn.fetch(
+        "SELECT contract_id::text AS contract, person_id, channel, cadence, email, webhook_url"
+        " FROM preferences WHERE contract_id = ANY($1::uuid[])",
+        sorted(contract_ids),
+    )
+    found: dict[str, dict[str, Preference]] = {}
+    for r in rows:
+        found.setdefault(r["contract"], {})[r["person_id"]] = _preference(r)
+    return found
 
 
 def _preference(row: asyncpg.Record) -> Preference:

@@ -48,6 +48,10 @@ class NotifySettings(BaseSettings):
     # or more events and inserts per notice): kept to measure against and to test that such
     # records still work. Off: one NoticeSet per source event, outcomes saved together.
     record_each_notice: bool = False
+    # The contract view and the ledger apply a batch of events together, and planning reads
+    # a contract once per batch. Off: each event on its own, everything read for each, as
+    # before (kept to measure against: bench/downstream_cost.py).
+    batched: bool = True
 
     def secret_for(self, contract_id: str) -> str:
         """The contract's own webhook secret, or the global one."""

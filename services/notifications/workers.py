@@ -34,7 +34,9 @@ class Workers:
     ) -> None:
         self.pool = pool
         self.http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
-        self.ledger = Ledger(runtime.app, runtime.executor, pool, on_applied=self._applied)
+        self.ledger = Ledger(
+            runtime.app, runtime.executor, pool, on_applied=self._applied, batched=settings.batched
+        )
         self.actor = ServiceActor(runtime, self.ledger.wake)
         self.dispatcher = Dispatcher(self.actor, pool, settings)
         self.scheduler = Scheduler(self.actor, pool, settings)

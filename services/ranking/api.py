@@ -161,8 +161,9 @@ ROUTES = [
 ]
 
 CONTRACT_VIEW = View(
-    "contract-view", contract_view.TOPICS, contract_view.SCHEMA, contract_view.apply
-)
+    "contract-view", contract_view.TOPICS, contract_view.SCHEMA, contract_view.apply,
+    contract_view.BATCHING,
+)  # fmt: skip
 
 
 DEADLINES = View("deadlines", deadlines.TOPICS, deadlines.SCHEMA, deadlines.apply)

@@ -10,8 +10,9 @@ import json
 
 import asyncpg
 
-from shared.database import Connection
 from shared.envelope import Envelope
+from shared.pending_writes import Statements
+from shared.projection import Batching
 
 TOPICS = ("accord.elicitation.v1",)
 
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS view_advice (
 DECISION_MAKER = "client_decision_maker"
 
 
-async def apply(conn: Connection, envelope: Envelope) -> None:
+async def apply(conn: Statements, envelope: Envelope) -> None:
     """Keep the view; events this view does not need are ignored."""
     name = envelope.spec.name
     data = envelope.data
@@ -77,10 +78,20 @@ async def apply(conn: Connection, envelope: Envelope) -> None:
         )  # fmt: skip
 
 
-async def _set_status(conn: Connection, expectation_id: str, status: str) -> None:
+async def _set_status(conn: Statements, expectation_id: str, status: str) -> None:
     await conn.execute(
         "UPDATE view_expectations SET status = $2 WHERE expectation_id = $1", expectation_id, status
     )
+
+
+def order_key(envelope: Envelope) -> str:
+    """A contract's events keep their order in a batch: they write its people, expectations
+    and advice (advice in the order given); other contracts' rows are other rows."""
+    return f"contract:{envelope.key}"
+
+
+# The same view a whole batch at a time (see shared/pending_writes.py).
+BATCHING = Batching(apply=apply, order_key=order_key)
 
 
 async def ballot(pool: asyncpg.Pool, contract_id: str) -> tuple[list[str], list[str]]:

@@ -22,11 +22,15 @@ from tests.integration.notifications.service_process import ServiceProcess
 DM = "client_decision_maker"
 
 
-@pytest.fixture
-def service(settings: Settings, tmp_path: Path) -> Iterator[ServiceProcess]:
+# Both ways of keeping the view and the ledger: a batch together, and each event on its own.
+@pytest.fixture(params=["true", "false"], ids=["batched", "one-by-one"])
+def service(
+    settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[ServiceProcess]:
     process = notifications_process(
         settings,
         tmp_path / "notifications.log",
+        batched=request.param,
         backoff_base_seconds="0.2",
         backoff_max_seconds="1",
         delivery_concurrency="4",

@@ -47,9 +47,11 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
         yield hooks, url
 
 
-@pytest.fixture
-def notify_settings(mailbox: Mailbox) -> NotifySettings:
+# Both ways of keeping the view and the ledger: a batch together, and each event on its own.
+@pytest.fixture(params=[True, False], ids=["batched", "one-by-one"])
+def notify_settings(mailbox: Mailbox, request: pytest.FixtureRequest) -> NotifySettings:
     return NotifySettings(
+        batched=request.param,
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
         smtp_from="Accord <accord@contoso.example>",
