@@ -34,6 +34,7 @@ from services.elicitation.errors import (
     UnknownExpectation,
     UnknownLesson,
     UnknownObligation,
+    UnknownQuestion,
     UnknownRisk,
     VersionConflict,
 )
@@ -41,6 +42,7 @@ from services.elicitation.expectation import Expectation, Feasibility, Importanc
 from services.elicitation.lesson import Lesson
 from services.elicitation.obligation import Obligation
 from services.elicitation.participants import CLIENT_PEOPLE, DECISION_MAKERS, Act, Role, Side
+from services.elicitation.question import Asked, Question, check_cited
 from services.elicitation.risk import Risk, RiskKind
 from services.elicitation.snapshots import SNAPSHOT_EVERY
 from services.elicitation.terms import MeasurableTerms
@@ -163,17 +165,18 @@ class Expectations(Application[UUID]):
         text: str,
         expected_version: int | None = None,
     ) -> CommandResult:
+        """The provider asks a client decision maker; the question is an aggregate of its own
+        (`expected_version` names the contract's, whose people the question is checked on)."""
         contract = self._contract(contract_id, expected_version)
-        acting = acting_role(contract, by)
-        question_id = uuid4()
-        contract.ask(
-            question_id=question_id,
+        question = Question.ask(
+            question_id=uuid4(),
+            contract=contract,
             asked_of=asked_of,
             business_area=business_area,
             text=text,
             by=by,
         )
-        return self._store(contract, role=acting, created=question_id)
+        return self._store(question, role=acting_role(contract, by), created=question.id)
 
     def answer_question(
         self,
@@ -184,10 +187,20 @@ class Expectations(Application[UUID]):
         answer: str,
         expected_version: int | None = None,
     ) -> CommandResult:
-        contract = self._contract(contract_id, expected_version)
+        """The person asked answers, or the provider's team records it for them; a question
+        recorded on the contract's stream (before questions had their own) is answered there.
+        `expected_version` names the version of the one that records the answer."""
+        contract = self._contract(contract_id)
+        asked = inputs.an_id("question_id", question_id)
         acting = acting_role(contract, by)
-        contract.answer(inputs.an_id("question_id", question_id), answer=answer, by=by)
-        return self._store(contract, role=acting)
+        question = self._question_on(contract, asked)
+        if question is None:
+            expect_version(contract, expected_version)
+            contract.answer(asked, answer=answer, by=by)
+            return self._store(contract, role=acting)
+        expect_version(question, expected_version)
+        question.answer(answer, by=by, contract=contract)
+        return self._store(question, role=acting)
 
     # Expectations
 
@@ -204,7 +217,10 @@ class Expectations(Application[UUID]):
         """A client decision maker proposes an expectation, citing the answers it came from."""
         contract = self._contract(contract_id)
         contract.authorise(by, Act.PROPOSE_EXPECTATION)
-        cited = contract.answered_questions(inputs.ids("from_answers", from_answers))
+        cited = check_cited(
+            (question_id, self._asked_on(contract, question_id))
+            for question_id in inputs.ids("from_answers", from_answers)
+        )
         expectation = Expectation.propose(
             expectation_id=uuid4(),
             contract_id=contract.id,
@@ -632,6 +648,11 @@ class Expectations(Application[UUID]):
         self._contract(expectation.contract_id).participant(person)
         return expectation
 
+    def get_question(self, question_id: inputs.Id) -> Question:
+        """A question asked since questions have their own aggregates (older ones are on their
+        contract: `get_contract(...).questions`)."""
+        return self._load(question_id, Question, UnknownQuestion, None)
+
     def get_expectation(self, expectation_id: inputs.Id) -> Expectation:
         return self._expectation(expectation_id)
 
@@ -652,6 +673,22 @@ class Expectations(Application[UUID]):
 
     def _contract(self, contract_id: inputs.Id, expected_version: int | None = None) -> Contract:
         return self._load(contract_id, Contract, UnknownContract, expected_version)
+
+    def _asked_on(self, contract: Contract, question_id: UUID) -> Asked:
+        """The question, wherever it is recorded (UNKNOWN_QUESTION if not on this contract)."""
+        return self._question_on(contract, question_id) or contract.question(question_id)
+
+    def _question_on(self, contract: Contract, question_id: UUID) -> Question | None:
+        """The question's own aggregate, if it has one on this contract; None for a question
+        recorded on the contract's stream, and for one that does not exist (which the contract
+        then refuses as unknown)."""
+        try:
+            found: object = self.repository.get(question_id)
+        except AggregateNotFoundError:
+            return None
+        if isinstance(found, Question) and found.contract_id == contract.id:
+            return found
+        return None
 
     def _expectation(
         self, expectation_id: inputs.Id, expected_version: int | None = None
@@ -683,8 +720,7 @@ class Expectations(Application[UUID]):
         # One event store holds every kind: an obligation's id is not a known contract.
         if not isinstance(found, kind):
             raise unknown(aggregate_id)
-        if expected_version is not None and found.version != expected_version:
-            raise VersionConflict(found.id, expected_version, found.version)
+        expect_version(found, expected_version)
         return found
 
     def _expectations_on(
@@ -723,6 +759,12 @@ class Expectations(Application[UUID]):
             # Another command stored the same version first; nothing of this one was stored.
             raise VersionConflict(aggregates[0].id, None, None) from None
         return command_result(aggregates[0].id, aggregates[0].version, recordings, created)
+
+
+def expect_version(aggregate: AccordAggregate, expected_version: int | None) -> None:
+    """A command based on a version other than the aggregate's latest is refused (CONFLICT)."""
+    if expected_version is not None and aggregate.version != expected_version:
+        raise VersionConflict(aggregate.id, expected_version, aggregate.version)
 
 
 def acting_role(contract: Contract, person: str, *, administrator: bool = False) -> str:

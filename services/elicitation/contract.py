@@ -1,4 +1,4 @@
-"""The Contract aggregate: who takes part on each side, and the discovery questions asked.
+"""The Contract aggregate: who takes part on each side.
 
 Who may appoint whom: each side appoints and removes only its own people. The provider's
 account managers appoint for the provider; the client's sponsors appoint for the client or,
@@ -7,6 +7,12 @@ side with no appointer yet is seeded by the other side's appointer, with one per
 appoint for it. An auditor joins when one side's appointer nominates them and the other side's
 appointer confirms. A configured administrator may appoint and remove anyone. Nobody, an
 administrator included, removes a side's last person who can appoint for it.
+
+The contract keeps only what its rules need (its people, nominations, its own terms), so that
+loading it costs the same however long it has run. What grows with its history lives in
+aggregates of their own: each discovery question (question.py), expectation, obligation, risk
+and lesson. Questions asked before they had their own aggregates were recorded here, on the
+contract's stream: the contract still reads those and records their answers here.
 """
 
 from __future__ import annotations
@@ -29,28 +35,27 @@ from services.elicitation.errors import (
     NotPermitted,
     NotTheAppointer,
     NotYourSide,
-    QuestionAlreadyAnswered,
-    QuestionNotAnswered,
     RoleNotOnSide,
     UnknownQuestion,
     WrongRole,
 )
 from services.elicitation.participants import (
     APPOINTING,
-    DECISION_MAKERS,
     SIDES_OF,
     Act,
     Participant,
     Role,
     Side,
 )
+from services.elicitation.question import check_answer
 from services.elicitation.snapshots import StateSnapshot
 from shared.eventstore import AccordAggregate
 
 
 @dataclass(frozen=True)
 class Question:
-    """A provider's probing question to a client decision maker, and its answer once given."""
+    """A question recorded on the contract's stream, as questions were before each had its own
+    aggregate (question.py); older contracts and their snapshots still hold these."""
 
     question_id: UUID
     asked_of: str
@@ -129,6 +134,7 @@ class Contract(AccordAggregate):
         # In the order they joined: the client's first person is its appointer without a sponsor.
         self.participants: dict[str, Participant] = {}
         self.nominations: dict[str, Nomination] = {}
+        # Questions recorded here by earlier versions; a contract opened since holds none.
         self.questions: dict[UUID, Question] = {}
 
     # Who takes part
@@ -297,21 +303,8 @@ class Contract(AccordAggregate):
     ) -> None:
         del self.participants[person_id]
 
-    # Discovery
-
-    def ask(
-        self, *, question_id: UUID, asked_of: str, business_area: str, text: str, by: str
-    ) -> None:
-        self.authorise(by, Act.ASK_QUESTION)
-        self.in_role(asked_of, DECISION_MAKERS, "the person asked")
-        self._question_asked(
-            contract_id=self.id,
-            question_id=question_id,
-            asked_of=asked_of,
-            business_area=inputs.label("business_area", business_area),
-            text=inputs.text("text", text),
-            asked_by=by,
-        )
+    # Questions recorded on the contract's stream before each had its own aggregate: their
+    # events still replay here, and their answers are still recorded here.
 
     @event("QuestionAsked")
     def _question_asked(
@@ -326,18 +319,16 @@ class Contract(AccordAggregate):
         self.questions[question_id] = Question(question_id, asked_of, business_area, text, asked_by)
 
     def question(self, question_id: UUID) -> Question:
+        """A question recorded on the contract's stream (UNKNOWN_QUESTION if there is none)."""
         try:
             return self.questions[question_id]
         except KeyError:
             raise UnknownQuestion(question_id, self.id) from None
 
     def answer(self, question_id: UUID, *, answer: str, by: str) -> None:
-        """The person asked answers; the provider's team may record it on their behalf."""
+        """Answer a question recorded on the contract's stream, under a question's rules."""
         question = self.question(question_id)
-        if by != question.asked_of:
-            self.authorise(by, Act.RECORD_ANSWER)
-        if question.answered:
-            raise QuestionAlreadyAnswered(question_id)
+        check_answer(question_id, question, by=by, contract=self)
         self._question_answered(
             contract_id=self.id,
             question_id=question_id,
@@ -357,14 +348,6 @@ class Contract(AccordAggregate):
     ) -> None:
         question = self.questions[question_id]
         self.questions[question_id] = replace(question, answer=answer, answered_by=answered_by)
-
-    def answered_questions(self, question_ids: Iterable[UUID]) -> list[UUID]:
-        """The ids, if each names an answered question on this contract (to cite as sources)."""
-        cited = list(question_ids)
-        for question_id in cited:
-            if not self.question(question_id).answered:
-                raise QuestionNotAnswered(question_id)
-        return cited
 
 
 def participant(

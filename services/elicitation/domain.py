@@ -1,10 +1,10 @@
 """The elicitation domain in one import: its aggregates, value objects and named errors.
 
-Each concept has its own module (contract, expectation, obligation, risk, lesson, terms,
+Each concept has its own module (contract, question, expectation, obligation, risk, lesson, terms,
 delivery, participants, errors); this module only gathers them for the application and the API.
 """
 
-from services.elicitation.contract import Contract, Question, participant
+from services.elicitation.contract import Contract, participant
 from services.elicitation.delivery import Gap, Measurement, PlannedStep, RecoveryStep
 from services.elicitation.errors import (
     ElicitationError,
@@ -25,6 +25,7 @@ from services.elicitation.expectation import (
 from services.elicitation.lesson import Lesson, PreventiveAction
 from services.elicitation.obligation import Obligation, ObligationStatus
 from services.elicitation.participants import Act, Participant, Role, Side
+from services.elicitation.question import Question
 from services.elicitation.risk import Risk, RiskKind
 from services.elicitation.terms import Comparison, Judgement, MeasurableTerms, Recurrence
 

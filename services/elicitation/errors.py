@@ -296,9 +296,10 @@ class UnknownLesson(NotFound):
 class UnknownQuestion(NotFound):
     code = "UNKNOWN_QUESTION"
 
-    def __init__(self, question_id: object, contract_id: object) -> None:
+    def __init__(self, question_id: object, contract_id: object = None) -> None:
+        where = "" if contract_id is None else f" on contract {contract_id}"
         super().__init__(
-            f"there is no question {question_id} on contract {contract_id}",
+            f"there is no question {question_id}{where}",
             question_id=question_id,
             contract_id=contract_id,
         )

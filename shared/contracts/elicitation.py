@@ -203,7 +203,10 @@ class AuditorNominatedV1(EventContract):
     },
 )
 class QuestionAskedV1(EventContract):
-    """The provider asked a client decision maker a probing question in a business area."""
+    """The provider asked a client decision maker a probing question in a business area.
+    Each question is its own aggregate: `ce_subject` is the question id, `ce_sequence` 1 (one
+    asked before questions had their own aggregates names its contract, in the contract's
+    sequence); the key is the contract id either way."""
 
     contract_id: UUID
     question_id: UUID
@@ -225,7 +228,9 @@ class QuestionAskedV1(EventContract):
     },
 )
 class QuestionAnsweredV1(EventContract):
-    """A discovery question was answered (recorded by the person asked or the provider's team)."""
+    """A discovery question was answered (recorded by the person asked or the provider's team).
+    Its `ce_subject` is its QuestionAsked's: the question (`ce_sequence` 2), or, for a question
+    asked before questions had their own aggregates, its contract."""
 
     contract_id: UUID
     question_id: UUID

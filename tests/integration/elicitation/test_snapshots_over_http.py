@@ -58,7 +58,8 @@ async def service(database_url: str) -> AsyncIterator[Service]:
         yield Service(http, settings, bus, runtime.app)
 
 
-async def a_contract_with_questions(service: Service, questions: int) -> str:
+async def a_contract_with_history(service: Service, events: int) -> str:
+    """A contract, its decision maker, and `events` more events: provider people come and go."""
     opened = await service.ok("am", "/contracts", {
         "client_organisation": "Northwind", "provider_organisation": "Contoso",
         "title": "Operations", "starts_on": "2027-01-01", "name": "Ann",
@@ -68,15 +69,21 @@ async def a_contract_with_questions(service: Service, questions: int) -> str:
     await service.ok("am", f"/contracts/{contract}/participants", {
         "person_id": "cfo", "name": "Chris", "role": "client_decision_maker",
     })  # fmt: skip
-    for number in range(questions):
-        await service.ok("am", f"/contracts/{contract}/questions", {
-            "asked_of": "cfo", "business_area": "finance", "text": f"Question {number}?",
-        })  # fmt: skip
+    for number in range(events):
+        person = f"lead{number // 2}"
+        if number % 2 == 0:
+            await service.ok("am", f"/contracts/{contract}/participants", {
+                "person_id": person, "name": "Lee", "role": "provider_delivery_lead",
+            })  # fmt: skip
+        else:
+            await service.ok(
+                "am", f"/contracts/{contract}/participants/leave", {"person_id": person}
+            )
     return contract
 
 
 async def test_a_command_on_a_long_contract_loads_from_its_snapshot(service: Service) -> None:
-    contract = await a_contract_with_questions(service, 2 * SNAPSHOT_EVERY + 5)
+    contract = await a_contract_with_history(service, 2 * SNAPSHOT_EVERY + 5)
     read: list[int] = []
     get = service.app.repository.event_store.get
 
@@ -105,19 +112,19 @@ async def test_a_command_on_a_long_contract_loads_from_its_snapshot(service: Ser
 
 
 async def test_a_snapshotted_contract_is_the_one_its_events_rebuild(service: Service) -> None:
-    contract = await a_contract_with_questions(service, SNAPSHOT_EVERY + 3)
+    contract = await a_contract_with_history(service, SNAPSHOT_EVERY + 4)
 
     shown = await service.ok("am", f"/contracts/{contract}")
     loaded = await asyncio.to_thread(service.app.get_contract, contract)
 
     replayed = project_aggregate(None, service.app.events.get(UUID(contract)))
     assert vars(loaded) == vars(replayed)
-    assert shown["version"] == replayed.version == SNAPSHOT_EVERY + 6
+    assert shown["version"] == replayed.version == SNAPSHOT_EVERY + 7
     assert [p["person_id"] for p in shown["participants"]] == ["am", "cfo"]
 
 
 async def test_what_is_published_is_every_event_stored_and_no_snapshot(service: Service) -> None:
-    contract = await a_contract_with_questions(service, SNAPSHOT_EVERY)
+    contract = await a_contract_with_history(service, SNAPSHOT_EVERY)
     stored = len(list(service.app.events.get(UUID(contract))))
 
     async with asyncio.timeout(30):

@@ -1,4 +1,4 @@
-"""Opening a contract, who takes part in it, and the discovery questions asked there."""
+"""Opening a contract and who takes part in it (its questions: test_questions.py)."""
 
 from datetime import date
 from uuid import uuid4
@@ -223,141 +223,6 @@ def test_a_start_date_that_is_not_a_date_is_refused() -> None:
         )
 
 
-# Discovery
-
-
-def test_the_provider_asks_a_decision_maker_and_their_answer_is_recorded(story: Story) -> None:
-    asked = story.do(
-        story.app.ask_question,
-        story.contract_id,
-        by=AMIRA,
-        asked_of=LI,
-        business_area="Warehouse operations",
-        text="What happens when a scanner cannot reach the WMS?",
-    )
-    story.do(
-        story.app.answer_question,
-        story.contract_id,
-        asked.created,
-        by=LI,
-        answer="Pickers stop and trucks leave half empty",
-    )
-    question = story.app.get_contract(story.contract_id).questions[asked.created]
-    assert question.asked_of == LI and question.asked_by == AMIRA
-    assert question.answer == "Pickers stop and trucks leave half empty"
-    assert question.answered_by == LI
-
-
-def test_the_provider_may_record_an_answer_on_the_decision_makers_behalf(story: Story) -> None:
-    asked = story.do(
-        story.app.ask_question,
-        story.contract_id,
-        by=AMIRA,
-        asked_of=LI,
-        business_area="Ops",
-        text="Peak season?",
-    )
-    story.do(story.app.answer_question, story.contract_id, asked.created, by=SAM, answer="Q4")
-    assert story.app.get_contract(story.contract_id).questions[asked.created].answered_by == LI
-
-
-def test_another_client_person_may_not_answer_for_the_one_asked(story: Story) -> None:
-    asked = story.do(
-        story.app.ask_question,
-        story.contract_id,
-        by=AMIRA,
-        asked_of=LI,
-        business_area="Ops",
-        text="Peak season?",
-    )
-    with story.refused("NOT_PERMITTED"):
-        story.do(story.app.answer_question, story.contract_id, asked.created, by=TOM, answer="Q4")
-
-
-def test_questions_are_asked_of_client_decision_makers_only(story: Story) -> None:
-    with story.refused("WRONG_ROLE"):
-        story.do(
-            story.app.ask_question,
-            story.contract_id,
-            by=AMIRA,
-            asked_of=GRACE,
-            business_area="Ops",
-            text="Budget?",
-        )
-
-
-def test_only_the_provider_asks_discovery_questions(story: Story) -> None:
-    with story.refused("NOT_PERMITTED"):
-        story.do(
-            story.app.ask_question,
-            story.contract_id,
-            by=TOM,
-            asked_of=LI,
-            business_area="Ops",
-            text="What about transport?",
-        )
-
-
-def test_a_question_is_answered_once(story: Story) -> None:
-    asked = story.do(
-        story.app.ask_question,
-        story.contract_id,
-        by=AMIRA,
-        asked_of=LI,
-        business_area="Ops",
-        text="Peak?",
-    )
-    story.do(story.app.answer_question, story.contract_id, asked.created, by=LI, answer="Q4")
-    with story.refused("QUESTION_ALREADY_ANSWERED"):
-        story.do(story.app.answer_question, story.contract_id, asked.created, by=LI, answer="Q1")
-
-
-def test_answering_an_unknown_question_is_refused(story: Story) -> None:
-    with story.refused("UNKNOWN_QUESTION"):
-        story.do(story.app.answer_question, story.contract_id, uuid4(), by=LI, answer="Q4")
-
-
-def test_an_expectation_cites_the_answers_it_came_from(story: Story) -> None:
-    asked = story.do(
-        story.app.ask_question,
-        story.contract_id,
-        by=AMIRA,
-        asked_of=LI,
-        business_area="Ops",
-        text="Peak?",
-    )
-    story.do(story.app.answer_question, story.contract_id, asked.created, by=LI, answer="Q4")
-    proposed = story.do(
-        story.app.propose_expectation,
-        story.contract_id,
-        by=LI,
-        text="Extra desk cover in Q4",
-        business_area="Ops",
-        from_answers=[str(asked.created)],
-    )
-    assert story.app.get_expectation(proposed.id).from_answers == (asked.created,)
-
-
-def test_an_expectation_cannot_cite_a_question_nobody_answered(story: Story) -> None:
-    asked = story.do(
-        story.app.ask_question,
-        story.contract_id,
-        by=AMIRA,
-        asked_of=LI,
-        business_area="Ops",
-        text="Peak?",
-    )
-    with story.refused("QUESTION_NOT_ANSWERED"):
-        story.do(
-            story.app.propose_expectation,
-            story.contract_id,
-            by=LI,
-            text="Extra cover",
-            business_area="Ops",
-            from_answers=[asked.created],
-        )
-
-
 def test_a_stale_contract_version_is_refused_as_a_conflict(story: Story) -> None:
     version = story.app.get_contract(story.contract_id).version
     story.do(story.app.leave_participant, story.contract_id, by=TOM, person_id=TOM)
@@ -370,8 +235,3 @@ def test_a_stale_contract_version_is_refused_as_a_conflict(story: Story) -> None
             expected_version=version,
         )
     assert refusal.value.details["version"] == version + 1
-
-
-def test_a_question_id_that_is_not_a_uuid_is_refused_as_such(story: Story) -> None:
-    with story.refused("ID_INVALID"):
-        story.do(story.app.answer_question, story.contract_id, "question-1", by=LI, answer="Q4")
