@@ -4,11 +4,11 @@ Run: `OTEL_SDK_DISABLED=true .venv/bin/python -m bench.downstream_cost [--propos
 Starts one PostgreSQL server (the embedded one, fsync on) and on it, each on a database of
 its own, one `accord dev` per way:
 
-- new: the defaults (the services' views and the notifications ledger apply a batch together,
-  notice records read once per round);
-- old: `ACCORD_NOTIFY_BATCHED=false` (notifications' view and ledger one event at a time, each
-  record read from the store at each use, as before) and `ACCORD_PROJECTION_BATCHED=false` for
-  the services' views (the gateway's projector is batched in both ways: it is not measured).
+- new: the defaults (notifications' and ranking's views apply a batch together, planning
+  reads each contract once per batch, the notifications ledger groups a batch's statements);
+- old: `ACCORD_NOTIFY_BATCHED=false` (notifications' view and ledger one event at a time,
+  everything planning reads read again for each event, as before). Ranking's view and the
+  gateway's projector are batched in both ways, so their share is not in the ratio.
 
 In alternating rounds, 16 clients post N proposals through elicitation's HTTP endpoint; the
 bench then waits until every notice of them is delivered and the process is idle, and reads
