@@ -89,7 +89,8 @@ def audit(
 ) -> Report:
     """Verify the service's log: its chain, its newest stored checkpoint, and the ones given."""
     stored = latest(conn, service)
-    kept = [*([stored] if stored else []), *(k for k in against if k.checkpoint.service == service)]
+    given = [k for k in against if k.checkpoint.service == service]
+    kept = [*given, *([stored] if stored and stored not in given else [])]
     return check_log(
         service, entries(conn, service), kept, trusted=trusted, contract_id=contract_id
     )

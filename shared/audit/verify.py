@@ -74,9 +74,9 @@ def check_log(
         _check_against(report, entries, kept, trusted)
     if contract_id:
         streams = {e.originator_id for e in entries if e.contract_id == contract_id}
-        report.findings = [
-            f for f in report.findings if f.originator_id is None or f.originator_id in streams
-        ]
+        # A stream removed whole has no event left to name its contract: it stays reported.
+        others = {e.originator_id for e in entries} - streams
+        report.findings = [f for f in report.findings if f.originator_id not in others]
     report.findings.sort(key=lambda f: (f.position is None, f.position or 0))
     return report
 

@@ -1,0 +1,66 @@
+"""`accord audit` as a user types it, on the data folder of a real `accord dev`: a checkpoint
+kept, the untouched store verified, an event proved, and a deleted event found."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+from shared.relay import event_id
+from tests.e2e.accord_process import accord_env, accord_running, ask
+
+OPEN = """mutation { openContract(input: {clientOrganisation: "Northwind", title: "Audited",
+  providerOrganisation: "Contoso", startsOn: "2027-01-01", name: "Ann Marsh",
+  role: "provider_account_manager", email: "am@contoso.example"}) {
+  ... on ContractChanged { contract { id } } } }"""
+
+
+def audit(workdir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`accord audit ...` where `accord dev` runs, with no database named."""
+    return subprocess.run(
+        [sys.executable, "-m", "accord", "audit", *args],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_an_auditor_keeps_a_checkpoint_proves_an_event_and_finds_one_deleted(
+    tmp_path: Path,
+) -> None:
+    env = accord_env(tmp_path / "data")
+    with accord_running(tmp_path, env) as running:
+        contracts = [ask(running.url, "am", OPEN)["data"]["openContract"] for _ in range(2)]
+        contract = contracts[-1]["contract"]["id"]  # the newest event is of this one
+        kept = audit(tmp_path, env, "checkpoint", "-o", "kept.json")
+        assert kept.returncode == 0, kept.stderr
+        assert "elicitation:" in kept.stdout and (tmp_path / "kept.json").exists()
+
+        untouched = audit(tmp_path, env, "verify", "--against", "kept.json")
+        assert untouched.returncode == 0, untouched.stdout + untouched.stderr
+        assert "verified" in untouched.stdout
+
+        with psycopg.connect(running.database, autocommit=True) as sql:
+            newest = sql.execute(
+                "SELECT originator_id, originator_version FROM elicitation.elicitation_events"
+                " ORDER BY notification_id DESC LIMIT 1"
+            ).fetchone()
+            assert newest is not None
+            proved = audit(tmp_path, env, "prove", event_id(*newest), "--against", "kept.json")
+            assert proved.returncode == 0, proved.stderr
+            (tmp_path / "proof.json").write_text(proved.stdout)
+            holds = audit(
+                tmp_path, env, "verify", "--proof", "proof.json", "--against", "kept.json"
+            )
+            assert holds.returncode == 0 and "included" in holds.stdout, holds.stdout
+
+            sql.execute(
+                "DELETE FROM elicitation.elicitation_events"
+                " WHERE originator_id = %s AND originator_version = %s",
+                newest,
+            )
+        tampered = audit(tmp_path, env, "verify", "--contract", contract, "--against", "kept.json")
+    assert tampered.returncode == 1, tampered.stdout
+    assert f"REMOVED at the log's end stream {newest[0]} v{newest[1]}" in tampered.stdout
+    assert "TAMPERED" in tampered.stderr
