@@ -54,7 +54,9 @@ class Figures:
 
     @property
     def consistent_share(self) -> float | None:
-        return self.consistent / self.told if self.told else None
+        """Of the commands sent to a row that tells, the share answered consistent:true: a
+        command refused or cut off (no answer at all) counts against it."""
+        return self.consistent / (self.told + self.refused) if self.told else None
 
     def add(self, other: Figures) -> None:
         self.accepted += other.accepted
