@@ -219,6 +219,18 @@ def cloudevents_headers() -> dict[str, Any]:
                 **text,
                 "description": "The command or event that caused this one.",
             },
+            "ce_accordhash": {
+                **text,
+                "pattern": "^[0-9a-f]{64}$",
+                "description": "Tamper evidence: the event's SHA-256 as stored, chained to its "
+                "aggregate's previous event (absent for events stored before chaining).",
+            },
+            "ce_accordprevhash": {
+                **text,
+                "pattern": "^[0-9a-f]{64}$",
+                "description": "The ce_accordhash of the same ce_subject's previous ce_sequence "
+                "(64 zeros for a first version): a record that does not follow is not Accord's.",
+            },
             "traceparent": {
                 **text,
                 "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",

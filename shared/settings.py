@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Apply a consumed batch with grouped statements (shared/pending_writes.py); false: one event
     # at a time, each in a savepoint, the path a batch that fails together falls back on.
     projection_batched: bool = True
+    # How `accord replay --source store` decodes stored events: orjson straight from the rows
+    # (services/gateway/stored_events.py), or the library's transcoder, kept to compare.
+    replay_decode: Literal["accord", "stock"] = "accord"
     # How long a projection remembers the ids of the events it applied, to drop a republished
     # one. Only an outbox relay that crashed mid-batch republishes, and it does so when it
     # restarts: keep this longer than any relay could stay down.
@@ -85,8 +88,6 @@ class Settings(BaseSettings):
     # or a file holding it. Neither: a development key generated under data_dir.
     audit_signing_key: SecretStr = SecretStr("")
     audit_signing_key_file: Path | None = None
-    # How often the embedded default signs a checkpoint of each service's log (when it grew).
-    audit_checkpoint_seconds: float = Field(default=300.0, gt=0)
     # Accord's own log lines (refusals are one line at INFO); other libraries log warnings only.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -25,6 +25,7 @@ def published_headers() -> set[str]:
         id="i", type="t", source="s", subject="a", time=datetime.now(UTC), key="k", data={},
         actor_id="x", actor_role="r", correlation_id="c", causation_id="c",
         traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", sequence=1,
+        chain_hash="ab" * 32, previous_hash="00" * 32,
     )  # fmt: skip
     return {name for name, _ in to_kafka(envelope)[2]}
 
