@@ -8,13 +8,24 @@ This recorder lets writers append concurrently and orders the log by transaction
 - each event stores the id of the transaction that wrote it (`xact_id`, `pg_current_xact_id()`);
 - its notification id is that transaction id shifted left by `EVENTS_PER_TRANSACTION_BITS`, plus
   its place in the insert: the log is ordered by (transaction id, place);
-- readers are handed only events of transactions older than their snapshot's xmin (the oldest
-  transaction still running anywhere). Every transaction below xmin has committed or aborted, and
-  every transaction still to come gets a larger id, so what a reader sees is always a prefix
-  of the log: once it has seen position N, no event can later appear at a position <= N.
+- each writer announces itself before it takes a transaction id: its insert first takes a
+  shared advisory lock named after the table (`pg_locks` shows it until the transaction ends);
+- a reader takes a snapshot, then looks in `pg_locks` for the writers still running, then reads.
+  It is handed only events of transactions older than its bound: the oldest transaction id the
+  snapshot saw running that belongs to a writer still running, else the snapshot's xmax. Every
+  writer below the bound has committed or aborted by the time the events are read (it was not
+  running at the snapshot, or it had ended when `pg_locks` was read: a writer takes its lock
+  before its id, so one running then was seen), and every transaction still to come gets a
+  larger id, so what a reader sees is always a prefix of the log: once it has seen position N,
+  no event can later appear at a position <= N. Transactions that write no events (the read
+  models' projections beside the services on the same server) do not hold readers back,
+  except in the moment a writer has its id but pg_locks does not show it yet: then every
+  running transaction bounds the read, as the xmin of the snapshot would.
 
 A transaction that dies (client killed, backend terminated, server restarted) is aborted, no
-longer running, so it stops holding readers back as soon as PostgreSQL notices.
+longer running, so it stops holding readers back as soon as PostgreSQL notices. A writer that
+does not announce itself (the library's recorder, by the setting) must not write while this
+recorder's readers run: switch a service's store setting with the service stopped.
 
 Rows stored by the library's recorder keep their ids; the migration adds `xact_id` with 0 for
 them (long committed), and new ids start above theirs because transaction ids only grow.
@@ -55,8 +66,11 @@ from shared.audit.chain import DOMAIN, GENESIS
 # numbers transactions (2**43 of them: decades at tens of thousands of writes a second).
 EVENTS_PER_TRANSACTION_BITS = 20
 _MAX_EVENTS_PER_INSERT = (1 << EVENTS_PER_TRANSACTION_BITS) - 1
-# Below this, every transaction has finished: the reader's high-water mark.
-_FINISHED = SQL("xact_id < pg_snapshot_xmin(pg_current_snapshot())")
+# Below this, every writer has finished: the reader's high-water mark (see `_read_bound`).
+_FINISHED = SQL("xact_id < %s::xid8")
+# The advisory lock's first key: writers of Accord's event tables (the second key names one).
+WRITERS_LOCK_SPACE = 0x41434344  # "ACCD"
+_XID_WRAP = 1 << 32
 _GENESIS = f"'\\x{GENESIS.hex()}'::bytea"
 
 
@@ -102,6 +116,21 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
         table = Identifier(self.datastore.schema), Identifier(self.events_table_name)
         self._table = SQL("{}.{}").format(*table)
         table_name = self._table.as_string(None)
+        # The lock's second key names this table; `hashtext` is stable across servers.
+        name = f"{self.datastore.schema}.{self.events_table_name}"
+        # Evaluated before the row that takes the transaction id: a writer is visible in
+        # pg_locks before its id exists (the reader's bound relies on that order).
+        announce = SQL(
+            "announced AS MATERIALIZED"
+            " (SELECT pg_advisory_xact_lock_shared({space}, hashtext({name})))"
+        ).format(space=WRITERS_LOCK_SPACE, name=name)
+        self._running_writers = SQL(
+            "SELECT coalesce(array_agg(t.transactionid::text::bigint), '{{}}')"
+            " FROM pg_locks a LEFT JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction"
+            " AND t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.granted"
+            " WHERE a.locktype = 'advisory' AND a.classid = {space}::oid"
+            " AND a.objid = hashtext({name})::oid AND a.objsubid = 2 AND a.granted"
+        ).format(space=WRITERS_LOCK_SPACE, name=name)
 
         def previous(originator_id: str, version: str) -> str:
             """The stored hash of an event's predecessor in its aggregate (none: the genesis)."""
@@ -122,10 +151,10 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
         at = "a.{}[c.place + 1]"
         self.accord_insert_statement = (
             SQL(
-                "WITH RECURSIVE a AS (SELECT %s::{id_type}[] AS ids, %s::bigint[] AS versions,"
-                " %s::text[] AS topics, %s::bytea[] AS states,"
+                "WITH RECURSIVE {announce}, a AS (SELECT %s::{id_type}[] AS ids,"
+                " %s::bigint[] AS versions, %s::text[] AS topics, %s::bytea[] AS states,"
                 " pg_current_xact_id() AS xact, pg_current_xact_id()::text::bigint << {bits}"
-                " AS base),"
+                " AS base FROM announced),"
                 " c(place, hash) AS ("
                 " SELECT 1::bigint, {first} FROM a WHERE cardinality(a.ids) > 0"
                 " UNION ALL"
@@ -138,6 +167,7 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
                 " ORDER BY c.place RETURNING notification_id"
             )
             .format(
+                announce=announce,
                 table=self._table,
                 bits=EVENTS_PER_TRANSACTION_BITS,
                 id_type=SQL(self.datastore.originator_id_type),
@@ -165,16 +195,17 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
         # Most saves store one event: a plain row plans and runs cheapest.
         self.accord_insert_one_statement = (
             SQL(
-                "INSERT INTO {table}"
+                "WITH {announce} INSERT INTO {table}"
                 " (originator_id, originator_version, topic, state, xact_id, notification_id,"
                 " hash)"
                 " SELECT e.id, e.version, e.topic, e.state, x.xact, x.base + 1, {hash}"
                 " FROM (SELECT %s::{id_type} AS id, %s::bigint AS version, %s::text AS topic,"
                 " %s::bytea AS state) AS e, (SELECT pg_current_xact_id() AS xact,"
-                " pg_current_xact_id()::text::bigint << {bits} AS base) AS x"
+                " pg_current_xact_id()::text::bigint << {bits} AS base FROM announced) AS x"
                 " RETURNING notification_id"
             )
             .format(
+                announce=announce,
                 table=self._table,
                 bits=EVENTS_PER_TRANSACTION_BITS,
                 id_type=SQL(self.datastore.originator_id_type),
@@ -192,6 +223,12 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
         self.max_notification_id_statement = SQL(
             "SELECT max(notification_id) FROM {table} WHERE {finished}"
         ).format(table=self._table, finished=_FINISHED)
+        # The statement's snapshot is taken before it runs, so pg_locks is read after it.
+        self._bound_statement = (
+            SQL("SELECT pg_current_snapshot()::text AS snapshot, ({running}) AS writers")
+            .format(running=self._running_writers)
+            .as_bytes(None)
+        )
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         super()._create_table(curs)
@@ -270,7 +307,7 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
     ) -> Sequence[Notification]:
         """The log from `start`, in order, only as far as every earlier writer has finished."""
         conditions: list[Composed | SQL] = [_FINISHED]
-        params: list[Any] = []
+        params: list[Any] = [None]  # the bound, read on the connection below
         if start is not None:
             conditions.append(
                 SQL("notification_id >= %s" if inclusive_of_start else "notification_id > %s")
@@ -291,6 +328,7 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
             " FROM {table} AS e WHERE {conditions} ORDER BY e.notification_id LIMIT %s"
         ).format(table=self._table, conditions=SQL(" AND ").join(conditions))
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            params[0] = str(self._read_bound(curs))  # as text: no cast from int8 to xid8
             curs.execute(statement, params, prepare=True)
             return [
                 ChainedNotification(
@@ -305,6 +343,23 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
                 for row in curs.fetchall()
             ]
 
+    def max_notification_id(self) -> int | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            bound = self._read_bound(curs)
+            curs.execute(self.max_notification_id_statement, [str(bound)])
+            row = curs.fetchone()
+            assert row is not None
+            maximum: int | None = row["max"]
+            return maximum
+
+    def _read_bound(self, curs: Cursor[DictRow]) -> int:
+        """The transaction id below which every writer has finished (see the module's doc).
+        Runs in its own statement, before the read that uses it (autocommit: a new snapshot)."""
+        curs.execute(self._bound_statement, prepare=True)
+        row = curs.fetchone()
+        assert row is not None
+        return read_bound(row["snapshot"], row["writers"])
+
     def subscribe(
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[ApplicationRecorder]:
@@ -312,6 +367,22 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
         # readers poll the log and are woken in process (OutboxRelay.wake).
         msg = "Accord's recorder sends no NOTIFY: poll select_notifications"
         raise NotSupportedError(msg)
+
+
+def read_bound(snapshot: str, running_writers: Sequence[int | None]) -> int:
+    """The oldest running writer's id in the snapshot (`xmin:xmax:xip,...`), else its xmax.
+
+    pg_locks shows 32-bit transaction ids; the snapshot's full ids of running transactions
+    tell which epoch each belongs to. A writer that got its id after the snapshot has an id
+    at or above xmax, so xmax bounds the rest. A writer whose id pg_locks does not show yet
+    (None: PostgreSQL publishes an id to snapshots a moment before it locks it) may be any
+    running transaction, so then every running one bounds the read."""
+    _, xmax, running = snapshot.split(":")
+    in_progress = [int(x) for x in running.split(",") if x]
+    if None in running_writers:
+        return min([*in_progress, int(xmax)])
+    writers = {xid % _XID_WRAP for xid in running_writers if xid is not None}
+    return min([*(x for x in in_progress if x % _XID_WRAP in writers), int(xmax)])
 
 
 def insert_parameters(stored_events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
