@@ -65,7 +65,7 @@ async def _asked(conn: Statements, e: Envelope) -> None:
         d["question_id"], d["contract_id"], d["asked_of"], d["business_area"], d["text"],
         d["asked_by"], e.time,
     )  # fmt: skip
-    await _touched(conn, e)
+    await _touched_if_on_the_contract(conn, e)
 
 
 async def _answered(conn: Statements, e: Envelope) -> None:
@@ -75,7 +75,15 @@ async def _answered(conn: Statements, e: Envelope) -> None:
         " WHERE question_id = $1",
         d["question_id"], d["answer"], d["answered_by"], d["recorded_by"], e.time,
     )  # fmt: skip
-    await _touched(conn, e)
+    await _touched_if_on_the_contract(conn, e)
+
+
+async def _touched_if_on_the_contract(conn: Statements, e: Envelope) -> None:
+    """A question is an aggregate of its own: its events number its versions, not the
+    contract's. Only questions stored on the contract's stream (before questions were
+    aggregates) move the contract's version."""
+    if e.subject == e.data["contract_id"]:
+        await _touched(conn, e)
 
 
 _HANDLERS: dict[str, Handler] = {

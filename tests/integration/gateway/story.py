@@ -133,13 +133,14 @@ def elicitation_story(story: Story) -> Story:
     story.elicit(
         "ParticipantLeft", c, OLIVE, person_id=OLIVE, reason="Audit finished", removed_by=OLIVE
     )
+    # A question is an aggregate of its own (questions asked before were on the contract).
     story.elicit(
-        "QuestionAsked", c, AMIRA, question_id=i.question, asked_of=LI,
+        "QuestionAsked", i.question, AMIRA, question_id=i.question, asked_of=LI,
         business_area="Warehouse operations",
         text="What happens when a scanner cannot reach the WMS?", asked_by=AMIRA,
     )  # fmt: skip
     story.elicit(
-        "QuestionAnswered", c, AMIRA, question_id=i.question,
+        "QuestionAnswered", i.question, AMIRA, question_id=i.question,
         answer="Pickers stop; the evening trucks leave half empty.", answered_by=LI,
         recorded_by=AMIRA,
     )  # fmt: skip

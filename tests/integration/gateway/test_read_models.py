@@ -63,7 +63,7 @@ async def test_the_contract_lists_who_takes_part_and_what_was_asked(projected: P
     contract = await one(pool, "SELECT * FROM contracts WHERE contract_id = $1", ids.contract)
     assert contract["title"] == "Managed service desk, 2025-2028"
     assert contract["starts_on"] == date(2025, 4, 1)
-    assert contract["version"] == 9  # opened, five joined, one left, a question and its answer
+    assert contract["version"] == 7  # opened, five joined, one left: questions are their own
     people = await pool.fetch(
         "SELECT person_id, role, active, left_reason FROM participants WHERE contract_id = $1"
         " ORDER BY created_at, person_id",
