@@ -59,6 +59,12 @@ class Lag:
         self.answered: dict[str, float] = {}
         self.lags: list[float] = []
         self.failed = 0
+        self.problems: list[str] = []  # the first few, printed under the line
+
+    def fail(self, problem: str) -> None:
+        self.failed += 1
+        if len(self.problems) < 3:
+            self.problems.append(problem[:300])
 
     async def watch(self, database: str, until: asyncio.Event) -> None:
         conn = await asyncpg.connect(database)
@@ -116,11 +122,11 @@ async def offer(target: Target, contract: str, rate: float, seconds: float) -> O
                 response = await http.post(
                     url, json=body, headers=headers[DECISION_MAKERS[n % len(DECISION_MAKERS)]]
                 )
-            except httpx.TransportError:
-                lag.failed += 1
+            except httpx.TransportError as error:
+                lag.fail(f"{type(error).__name__}: {error}")
                 return
             if response.status_code != 200:
-                lag.failed += 1
+                lag.fail(f"{response.status_code} {response.text}")
                 return
             lag.answered[str(response.json()["id"])] = time.perf_counter()
 
@@ -179,6 +185,8 @@ def measure(mode: str, rates: list[float], seconds: float, label: str, **env: st
                 f" ({len(ms)} rows, {got.lag.failed} refused){kept}",
                 flush=True,
             )
+            for problem in got.lag.problems:
+                print(f"      e.g. {problem}", flush=True)
 
 
 def main() -> None:
