@@ -19,9 +19,8 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any, Literal, Protocol
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -30,15 +29,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from services.gateway.projections import dispatch
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
 from services.gateway.projector import NOTIFY_CHANNEL, PROJECTION, TOPICS
+from services.gateway.stored_events import Decode, stored_envelope
 from shared.bus import Consumer, Message, OnAssigned, Partition
 from shared.bus_kafka import KafkaAccess, access
-from shared.contracts import registry
 from shared.contracts.registry import topic_for
 from shared.database import create_pool
 from shared.envelope import Envelope
-from shared.eventstore import stored_event_transcoder
 from shared.projection import ProjectionRunner
-from shared.relay import event_id
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,7 +118,7 @@ async def _rebuild_into(
             raise ReplayFailed("no Kafka is configured (ACCORD_KAFKA_BOOTSTRAP): use the store")
         feed = KafkaFeed(KafkaAccess.of(settings), TOPICS)
     else:
-        feed = StoreFeed(settings.database_url, STORE_SERVICES)
+        feed = StoreFeed(settings.database_url, STORE_SERVICES, decode=settings.replay_decode)
     pool = await create_pool(settings.database_url, staging)
     try:
         async with pool.acquire() as conn:
@@ -370,58 +367,6 @@ class KafkaFeed:
 # Event stores
 
 
-_TRANSCODER = stored_event_transcoder()
-# Fields of a stored event that are the library's, never the published contract's.
-_LIBRARY_FIELDS = {
-    "originator_id",
-    "originator_version",
-    "timestamp",
-    "originator_topic",
-    "class_version",
-    "_meta",
-}
-
-
-def stored_envelope(
-    service: str,
-    originator_id: UUID,
-    originator_version: int,
-    topic: str,
-    state: bytes,
-    *,
-    at: tuple[str, int, int] = ("", 0, -1),
-) -> Envelope:
-    """The envelope the outbox relay publishes for one stored event (see shared.relay), made
-    without the service's classes: the event's name is the last part of its stored topic
-    (`module:Aggregate.EventName`), its fields are the stored JSON state."""
-    fields: dict[str, Any] = _TRANSCODER.decode(state)
-    meta: dict[str, Any] = fields.get("_meta") or {}
-    name = topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-    # The stored class_version is the contract's version, as the relay publishes it.
-    spec = registry.lookup(f"accord.{service}.{name}.v{fields.get('class_version', 1)}")
-    published = {k: v for k, v in fields.items() if k not in _LIBRARY_FIELDS}
-    published.setdefault("contract_id", meta.get("contract_id"))
-    subject = str(originator_id)
-    return Envelope(
-        id=event_id(originator_id, originator_version),
-        type=spec.ce_type,
-        source=f"/accord/{service}",
-        subject=subject,
-        time=fields["timestamp"].astimezone(UTC),
-        key=meta.get("contract_id") or subject,
-        data=spec.to_data(published),
-        actor_id=meta.get("actor_id", ""),
-        actor_role=meta.get("actor_role", ""),
-        correlation_id=meta.get("correlation_id", ""),
-        causation_id=meta.get("causation_id", ""),
-        traceparent=meta.get("traceparent", ""),
-        sequence=originator_version,
-        topic=at[0],
-        partition=at[1],
-        offset=at[2],
-    )
-
-
 class StoreFeed:
     """Each service's stored events in notification order, read from its own schema.
 
@@ -431,8 +376,11 @@ class StoreFeed:
 
     adopts_live_offsets = True
 
-    def __init__(self, database_url: str, services: Sequence[str]) -> None:
+    def __init__(
+        self, database_url: str, services: Sequence[str], *, decode: Decode = "accord"
+    ) -> None:
         self._database_url = database_url
+        self._decode = decode
         self._services = list(services)
         self._conn: asyncpg.Connection[Any] | None = None
         self._tables: dict[str, str] = {}
@@ -505,7 +453,7 @@ class StoreFeed:
                 self._after[service] = self._target[service]
                 continue
             self._after[service] = rows[-1]["notification_id"]
-            return [_message_of(service, row) for row in rows]
+            return [_message_of(service, row, self._decode) for row in rows]
         return []
 
     async def caught_up(self) -> bool:
@@ -560,10 +508,10 @@ class StoredMessage(Message):
         return self.decoded
 
 
-def _message_of(service: str, row: asyncpg.Record) -> Message:
+def _message_of(service: str, row: asyncpg.Record, decode: Decode) -> Message:
     topic, offset = topic_for(service), row["notification_id"]
     envelope = stored_envelope(
         service, row["originator_id"], row["originator_version"], row["topic"], row["state"],
-        at=(topic, STORE_PARTITION, offset),
+        at=(topic, STORE_PARTITION, offset), decode=decode,
     )  # fmt: skip
     return StoredMessage(topic, STORE_PARTITION, offset, envelope.key.encode(), None, (), envelope)

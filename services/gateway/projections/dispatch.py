@@ -13,6 +13,7 @@ from services.gateway.projections import (
     prioritizations,
     risks,
 )
+from shared.contracts.registry import ContractSpec
 from shared.envelope import Envelope
 from shared.pending_writes import PendingWrites, Statements
 from shared.projection import Batching
@@ -26,12 +27,34 @@ AREAS: tuple[Callable[[Statements, Envelope], Awaitable[None]], ...] = (
     risks.apply,
     prioritizations.apply,
 )
+# Whether each of AREAS has anything to do for an event of a contract.
+_HANDLES: tuple[Callable[[ContractSpec], bool], ...] = (
+    contracts.apply.handles,
+    expectations.handles,
+    delivery.apply.handles,
+    obligations.apply.handles,
+    risks.apply.handles,
+    prioritizations.apply.handles,
+)
+
+
+# Which areas each event type concerns, found on its first event (every event is in the
+# audit log): a rebuild applies a million events, most of which concern no area at all.
+_ROUTES: dict[str, tuple[Callable[[Statements, Envelope], Awaitable[None]], ...]] = {}
+
+
+def _areas_of(envelope: Envelope) -> tuple[Callable[[Statements, Envelope], Awaitable[None]], ...]:
+    spec = envelope.spec
+    return tuple(area for area, handles in zip(AREAS, _HANDLES, strict=True) if handles(spec))
 
 
 async def apply(conn: Statements, envelope: Envelope) -> None:
     """Apply one event to every read model, inside the runner's transaction."""
     await audit.record(conn, envelope)
-    for area in AREAS:
+    areas = _ROUTES.get(envelope.type)
+    if areas is None:
+        areas = _ROUTES[envelope.type] = _areas_of(envelope)
+    for area in areas:
         await area(conn, envelope)
 
 

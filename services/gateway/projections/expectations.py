@@ -16,6 +16,7 @@ import orjson
 
 from services.gateway.projections.errors import UnplaceableEvent
 from services.gateway.projections.values import day, document, iso, moment, number
+from shared.contracts.registry import ContractSpec
 from shared.envelope import Envelope
 from shared.pending_writes import PendingWrites, Statements
 
@@ -141,6 +142,11 @@ def evolve(state: State, name: str, data: dict[str, Any], subject: str, at: str)
     elif name == "RecoveryStepCompleted":
         s["delivery"]["steps_completed"] += 1
     return s
+
+
+def handles(spec: ContractSpec) -> bool:
+    """Whether the event is on an expectation's stream (a version of it)."""
+    return spec.service == SERVICE and spec.name in ACTED_BY
 
 
 def reason_of(name: str, data: dict[str, Any]) -> str:

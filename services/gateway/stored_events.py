@@ -1,0 +1,145 @@
+"""Stored events as the envelopes the outbox relay publishes, decoded straight from the rows.
+
+A rebuild from the event stores decodes every stored event of the whole history, so the cost
+of one decode is paid a million times. The library's transcoder parses JSON with the standard
+library and an object hook in Python; here orjson parses, and only the tagged values
+(`{"_type_": ..., "_data_": ...}`) are turned into the same Python values the transcoder
+makes, so the contract model validates exactly what it would have validated: the published
+data come out the same. The event id is the relay's UUIDv5, computed from its SHA-1 directly.
+`ACCORD_REPLAY_DECODE=stock` decodes with the library's transcoder instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Literal
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import orjson
+
+from shared.contracts import registry
+from shared.contracts.registry import ContractSpec
+from shared.envelope import Envelope
+from shared.eventstore import stored_event_transcoder
+from shared.relay import event_id
+
+Decode = Literal["accord", "stock"]
+
+_TRANSCODER = stored_event_transcoder()
+# The library's transcodings (see shared.eventstore), by the name a stored value is tagged with.
+_TAGGED: dict[str, Callable[[str], Any]] = {
+    "uuid_hex": UUID,
+    "decimal_str": Decimal,
+    "datetime_iso": datetime.fromisoformat,
+    "date_iso": date.fromisoformat,
+}
+# Fields of a stored event that are the library's, never the published contract's.
+_LIBRARY_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "class_version",
+        "_meta",
+    }
+)
+# The namespace of the relay's event ids (shared.relay.event_id), as uuid5 hashes it.
+_EVENT_IDS = uuid5(NAMESPACE_URL, "urn:accord:event").bytes
+
+
+def fast_event_id(originator_id: UUID, originator_version: int) -> str:
+    """The relay's event id (uuid5), without the UUID object the standard library makes."""
+    name = f"{originator_id}:{originator_version}".encode()
+    digest = bytearray(hashlib.sha1(_EVENT_IDS + name, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+def _untag_dict(fields: dict[str, Any]) -> dict[str, Any]:
+    """The parsed JSON object with every tagged value in it made the Python value it stands
+    for, in place (most values are plain strings: only objects and arrays are looked into)."""
+    for key, value in fields.items():
+        kind = type(value)
+        if kind is dict:
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                fields[key] = _TAGGED[value["_type_"]](value["_data_"])
+            else:
+                _untag_dict(value)
+        elif kind is list and value:
+            _untag_list(value)
+    return fields
+
+
+def _untag_list(values: list[Any]) -> None:
+    for index, value in enumerate(values):
+        kind = type(value)
+        if kind is dict:
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                values[index] = _TAGGED[value["_type_"]](value["_data_"])
+            else:
+                _untag_dict(value)
+        elif kind is list and value:
+            _untag_list(value)
+
+
+def fields_of(state: bytes, decode: Decode = "accord") -> dict[str, Any]:
+    """A stored event's fields as the library's transcoder gives them."""
+    if decode == "stock":
+        stock: dict[str, Any] = _TRANSCODER.decode(state)
+        return stock
+    return _untag_dict(orjson.loads(state))
+
+
+@lru_cache(maxsize=1024)
+def _spec(service: str, topic: str, version: int) -> ContractSpec:
+    # The event's name is the last part of its stored topic (`module:Aggregate.EventName`);
+    # the stored class_version is the contract's version, as the relay publishes it.
+    name = topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+    return registry.lookup(f"accord.{service}.{name}.v{version}")
+
+
+def stored_envelope(
+    service: str,
+    originator_id: UUID,
+    originator_version: int,
+    topic: str,
+    state: bytes,
+    *,
+    at: tuple[str, int, int] = ("", 0, -1),
+    decode: Decode = "accord",
+) -> Envelope:
+    """The envelope the outbox relay publishes for one stored event (see shared.relay), made
+    without the service's classes: its fields are the stored JSON state."""
+    fields = fields_of(state, decode)
+    meta: dict[str, Any] = fields.get("_meta") or {}
+    spec = _spec(service, topic, fields.get("class_version", 1))
+    published = {k: v for k, v in fields.items() if k not in _LIBRARY_FIELDS}
+    published.setdefault("contract_id", meta.get("contract_id"))
+    subject = str(originator_id)
+    return Envelope(
+        id=fast_event_id(originator_id, originator_version)
+        if decode == "accord"
+        else event_id(originator_id, originator_version),
+        type=spec.ce_type,
+        source=f"/accord/{service}",
+        subject=subject,
+        time=fields["timestamp"].astimezone(UTC),
+        key=meta.get("contract_id") or subject,
+        data=spec.to_data(published),
+        actor_id=meta.get("actor_id", ""),
+        actor_role=meta.get("actor_role", ""),
+        correlation_id=meta.get("correlation_id", ""),
+        causation_id=meta.get("causation_id", ""),
+        traceparent=meta.get("traceparent", ""),
+        sequence=originator_version,
+        topic=at[0],
+        partition=at[1],
+        offset=at[2],
+    )
