@@ -11,7 +11,8 @@ topics and replayed from Kafka as well. Prints events/s, the ratio to the cursor
 best of three reads, before and after), the events per CPU second of this process (which a
 busy host disturbs less), and the goal (17,000 events/s) with PASS or MISS. `--stock` also
 rebuilds with ACCORD_PROJECTION_BATCHED off (each event on its own, the path before batches)
-and prints the speed-up; `--profile FILE` writes a cProfile of the store rebuild.
+and prints the speed-up, then with ACCORD_REPLAY_DECODE=stock (stored events decoded by the
+library's transcoder); `--profile FILE` writes a cProfile of the store rebuild.
 """
 
 from __future__ import annotations
@@ -214,6 +215,13 @@ async def measure(settings: Settings, profile: str, stock: bool) -> None:
             f" ({stock_seconds:.1f} s, {_rate(applied, stock_cpu):,.0f} per CPU second)"
             f"   batches together are {stock_seconds / seconds:.1f}x as fast"
         )
+        transcoded = settings.model_copy(update={"replay_decode": "stock"})
+        applied, stock_seconds, stock_cpu = await timed_rebuild(transcoded, "store")
+        print(
+            f"  the library's decode:   {_rate(applied, stock_seconds):>10,.0f} events/s"
+            f" ({stock_seconds:.1f} s, {_rate(applied, stock_cpu):,.0f} per CPU second)"
+            f"   orjson's is {stock_seconds / seconds:.2f}x as fast"
+        )
     if settings.kafka_bootstrap:
         published = await publish_to_kafka(settings)
         applied, seconds, _ = await timed_rebuild(settings, "kafka")
@@ -231,7 +239,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--profile", default="", help="write a cProfile of the store rebuild")
-    parser.add_argument("--stock", action="store_true", help="also rebuild one event at a time")
+    parser.add_argument(
+        "--stock", action="store_true", help="also rebuild one event at a time, and transcoded"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         started = time.perf_counter()
