@@ -19,8 +19,10 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.infra import pgdata, postgres
-from accord.processes import FACTORIES, Process
+from accord.processes import FACTORIES, STORES, Process
 from services.gateway import app as gateway
+from shared.audit import schedule
+from shared.audit.http import public_key_route
 from shared.bus_memory import InProcessBus
 from shared.logs import configure_logging
 from shared.service_app import no_such_endpoint
@@ -43,6 +45,10 @@ def embedded_app(settings: Settings) -> Starlette:
         async with contextlib.AsyncExitStack() as stack:
             for process_app in apps.values():
                 await stack.enter_async_context(process_app.router.lifespan_context(process_app))
+            stores = [p.value for p in STORES]
+            app.state.checkpoints = await stack.enter_async_context(
+                schedule.running(stores, settings, bus.publisher("audit"))
+            )
             yield
 
     # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.
@@ -59,7 +65,8 @@ def embedded_app(settings: Settings) -> Starlette:
         for p in Process
         if p not in (Process.gateway, Process.projector)
     ]
-    app.router.routes.extend([*services, Mount("/", app=apps[Process.gateway])])
+    key = public_key_route(settings, generate=True)
+    app.router.routes.extend([*services, key, Mount("/", app=apps[Process.gateway])])
     instrument_app(app)
     return app
 

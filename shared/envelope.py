@@ -43,6 +43,9 @@ class Envelope:
     # aggregate (hex; empty for an event stored unchained). Each record names the one before.
     chain_hash: str = ""
     previous_hash: str = ""
+    # The event's position in its service's log (the notification id its hash covers): the
+    # order of the leaves a signed checkpoint's Merkle root is computed over. 0: not given.
+    position: int = 0
     # Where the bus delivered it from; empty until consumed.
     topic: str = ""
     partition: int = 0
@@ -84,6 +87,8 @@ def to_kafka(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]
             headers.append((header, str(value).encode()))
     if envelope.sequence:
         headers.append(("ce_sequence", str(envelope.sequence).encode()))
+    if envelope.position:
+        headers.append(("ce_accordposition", str(envelope.position).encode()))
     if envelope.traceparent:
         headers.append(("traceparent", envelope.traceparent.encode()))
     value = json.dumps(envelope.data, separators=(",", ":"), sort_keys=True).encode()
@@ -125,9 +130,13 @@ def from_kafka(
     sequence = found.get("ce_sequence", "0")
     if not sequence.isdigit():
         raise UndecodableMessage(f"ce_sequence is not a number: {sequence!r}")
+    position = found.get("ce_accordposition", "0")
+    if not position.isdigit():
+        raise UndecodableMessage(f"ce_accordposition is not a number: {position!r}")
     return Envelope(
         time=time,
         sequence=int(sequence),
+        position=int(position),
         key=(key or b"").decode("utf-8", "replace"),
         data=data,
         traceparent=found.get("traceparent", ""),

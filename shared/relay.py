@@ -64,6 +64,7 @@ def envelope_of(app: Application[Any], service: str, notification: Notification)
         sequence=fields["originator_version"],
         chain_hash=chain_hash,
         previous_hash=previous_hash,
+        position=notification.id,
     )
 
 

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # or a file holding it. Neither: a development key generated under data_dir.
     audit_signing_key: SecretStr = SecretStr("")
     audit_signing_key_file: Path | None = None
+    # How often each service's log is signed into a checkpoint and published on accord.audit.v1
+    # when it moved (shared/audit/schedule.py); 0 turns the schedule off.
+    audit_checkpoint_minutes: float = Field(default=15.0, ge=0)
     # Accord's own log lines (refusals are one line at INFO); other libraries log warnings only.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

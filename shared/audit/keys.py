@@ -38,8 +38,11 @@ def signing_key(settings: Settings, *, generate: bool = True) -> Ed25519PrivateK
         raise NoSigningKey(f"no signing key is configured and {path} does not exist")
     key = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Readable by its owner only, created so from the start (never briefly wider).
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Readable by its owner only, created so from the start (never briefly wider), written
+    # whole under another name and then linked: processes starting together (the services of
+    # `accord serve` on one data folder) all end up with the one key linked first.
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(
             key.private_bytes(
@@ -48,6 +51,12 @@ def signing_key(settings: Settings, *, generate: bool = True) -> Ed25519PrivateK
                 serialization.NoEncryption(),
             )
         )
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return _private(path.read_bytes())
+    finally:
+        draft.unlink()
     log.warning("generated a development checkpoint signing key in %s", path)
     return key
 
@@ -66,3 +75,16 @@ def public_bytes(key: Ed25519PublicKey) -> bytes:
 def key_id(key: Ed25519PublicKey) -> str:
     """A short name for a public key: the first 16 hex digits of its SHA-256."""
     return hashlib.sha256(public_bytes(key)).hexdigest()[:16]
+
+
+def published(key: Ed25519PublicKey) -> dict[str, str]:
+    """The public key as Accord publishes it, for auditors and consumers to trust by key_id."""
+    pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return {
+        "algorithm": "Ed25519",
+        "key_id": key_id(key),
+        "public_key": public_bytes(key).hex(),
+        "pem": pem.decode(),
+    }

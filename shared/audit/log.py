@@ -49,9 +49,8 @@ def exists(conn: psycopg.Connection[Any], schema: str, table: str) -> bool:
     return found is not None and found[0] is not None
 
 
-def read(conn: psycopg.Connection[Any], schema: str, table: str) -> Iterator[Entry]:
-    """The final events (no transaction still writes below them), in notification order."""
-    columns = {
+def _columns(conn: psycopg.Connection[Any], schema: str, table: str) -> set[str]:
+    return {
         row[0]
         for row in conn.execute(
             "SELECT column_name FROM information_schema.columns"
@@ -59,10 +58,31 @@ def read(conn: psycopg.Connection[Any], schema: str, table: str) -> Iterator[Ent
             (schema, table),
         )
     }
-    name = SQL("{}.{}").format(Identifier(schema), Identifier(table))
-    finished = SQL(
+
+
+def _finished(columns: set[str]) -> SQL:
+    """Events no transaction still writes below: the log up to them never changes again."""
+    return SQL(
         "e.xact_id < pg_snapshot_xmin(pg_current_snapshot())" if "xact_id" in columns else "true"
     )
+
+
+def last_position(conn: psycopg.Connection[Any], schema: str, table: str) -> int:
+    """The newest final event's position (0: none), read from the end of the log only."""
+    name = SQL("{}.{}").format(Identifier(schema), Identifier(table))
+    statement = SQL(
+        "SELECT e.notification_id FROM {name} AS e WHERE {finished}"
+        " ORDER BY e.notification_id DESC LIMIT 1"
+    ).format(name=name, finished=_finished(_columns(conn, schema, table)))
+    row = conn.execute(statement).fetchone()
+    return int(row[0]) if row else 0
+
+
+def read(conn: psycopg.Connection[Any], schema: str, table: str) -> Iterator[Entry]:
+    """The final events (no transaction still writes below them), in notification order."""
+    columns = _columns(conn, schema, table)
+    name = SQL("{}.{}").format(Identifier(schema), Identifier(table))
+    finished = _finished(columns)
     hashes = SQL(
         "e.hash AS stored, (SELECT p.hash FROM {name} AS p"
         " WHERE p.originator_id = e.originator_id"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -30,16 +31,55 @@ def create_table(conn: psycopg.Connection[Any], schema: str) -> None:
             " PRIMARY KEY (last_position, size))"
         ).format(_table(schema))
     )
-
-
-def save(conn: psycopg.Connection[Any], schema: str, kept: KeptCheckpoint) -> None:
-    create_table(conn, schema)
+    # Whether the checkpoint went out on accord.audit.v1 (tables made before it: not yet).
     conn.execute(
         SQL(
-            "INSERT INTO {} (size, last_position, signed) VALUES (%s, %s, %s)"
-            " ON CONFLICT DO NOTHING"
+            "ALTER TABLE {} ADD COLUMN IF NOT EXISTS published boolean NOT NULL DEFAULT false"
+        ).format(_table(schema))
+    )
+
+
+def save(conn: psycopg.Connection[Any], schema: str, kept: KeptCheckpoint) -> KeptCheckpoint:
+    """Keep the checkpoint; answer the one kept for its position (an earlier one, if any)."""
+    create_table(conn, schema)
+    row = conn.execute(
+        SQL(
+            "INSERT INTO {} AS c (size, last_position, signed) VALUES (%s, %s, %s)"
+            " ON CONFLICT (last_position, size) DO UPDATE SET signed = c.signed RETURNING signed"
         ).format(_table(schema)),
         (kept.checkpoint.size, kept.checkpoint.last_position, kept.model_dump_json()),
+    ).fetchone()
+    assert row is not None
+    return _kept(row[0])
+
+
+def _kept(signed: Any) -> KeptCheckpoint:
+    return KeptCheckpoint.model_validate(signed if isinstance(signed, dict) else json.loads(signed))
+
+
+def unpublished(
+    conn: psycopg.Connection[Any], schema: str, *, after: int | None = None
+) -> list[KeptCheckpoint]:
+    """Checkpoints not yet published, oldest first; with `after`, every one past that position
+    (a bus that forgets what it carried republishes them all)."""
+    if not log.exists(conn, schema, TABLE):
+        return []
+    where = SQL("last_position > %s") if after is not None else SQL("NOT published")
+    rows = conn.execute(
+        SQL("SELECT signed FROM {} WHERE {} ORDER BY last_position, size").format(
+            _table(schema), where
+        ),
+        (after,) if after is not None else (),
+    ).fetchall()
+    return [_kept(row[0]) for row in rows]
+
+
+def mark_published(conn: psycopg.Connection[Any], schema: str, through: int) -> None:
+    conn.execute(
+        SQL("UPDATE {} SET published = true WHERE last_position <= %s AND NOT published").format(
+            _table(schema)
+        ),
+        (through,),
     )
 
 
@@ -52,10 +92,7 @@ def latest(conn: psycopg.Connection[Any], schema: str) -> KeptCheckpoint | None:
             _table(schema)
         )
     ).fetchone()
-    if row is None:
-        return None
-    signed = row[0] if isinstance(row[0], dict) else json.loads(row[0])
-    return KeptCheckpoint.model_validate(signed)
+    return None if row is None else _kept(row[0])
 
 
 def entries(conn: psycopg.Connection[Any], service: str) -> list[log.Entry]:
@@ -66,17 +103,28 @@ def entries(conn: psycopg.Connection[Any], service: str) -> list[log.Entry]:
 
 
 def checkpoint(
-    conn: psycopg.Connection[Any], service: str, key: Ed25519PrivateKey
+    conn: psycopg.Connection[Any],
+    service: str,
+    key: Ed25519PrivateKey,
+    *,
+    now: datetime | None = None,
 ) -> KeptCheckpoint | None:
-    """Sign the service's log as it stands, keep the checkpoint beside it and answer it; None
-    when the service has stored nothing."""
+    """Sign the service's log as it stands, keep the checkpoint beside it and answer it (the
+    one already kept, when its position was signed before); None when it has stored nothing."""
     found = entries(conn, service)
     if not found:
         return None
-    kept = sign(service, found, key)
-    save(conn, service, kept)
+    kept = save(conn, service, sign(service, found, key, now=now))
     conn.commit()
     return kept
+
+
+def last_position(conn: psycopg.Connection[Any], service: str) -> int:
+    """The newest final position of the service's log (0: empty), without reading the log."""
+    schema, table = log.events_table(service)
+    if not log.exists(conn, schema, table):
+        return 0
+    return log.last_position(conn, schema, table)
 
 
 def audit(

@@ -145,7 +145,8 @@ def prioritized(app: Prioritizations, contract_id: UUID, expectations: list[str]
 def projected(envelope: Envelope) -> dict[str, Any]:
     """What read models are made of: the envelope without its tamper-evidence chain, which
     auditors check against the stores themselves (shared/audit), never in a read model."""
-    return {k: v for k, v in vars(envelope).items() if k not in ("chain_hash", "previous_hash")}
+    chain = ("chain_hash", "previous_hash", "position")
+    return {k: v for k, v in vars(envelope).items() if k not in chain}
 
 
 async def relay_everything(runtime: Any) -> None:
