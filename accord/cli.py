@@ -153,15 +153,23 @@ def replay(
 
 @app.command()
 def sdl(
-    write: Annotated[bool, typer.Option("--write", help="Write docs/schema.graphql.")] = False,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write", help="Write docs/schema.graphql and the commands in docs/graphql.md."
+        ),
+    ] = False,
 ) -> None:
-    """Print the GraphQL schema (SDL), or write it to docs/schema.graphql."""
+    """Print the GraphQL schema (SDL), or write it to docs/schema.graphql (and the table of
+    commands in docs/graphql.md)."""
     from services.gateway.schema import SDL_FILE
     from services.gateway.schema import sdl as schema_text
+    from shared.commands.catalogue import GUIDE, guide_with_table
 
     if write:
         SDL_FILE.write_text(schema_text())
-        typer.echo(f"wrote {SDL_FILE}")
+        GUIDE.write_text(guide_with_table(GUIDE.read_text()))
+        typer.echo(f"wrote {SDL_FILE} and the commands in {GUIDE}")
     else:
         typer.echo(schema_text(), nl=False)
 

@@ -15,11 +15,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from shared.auth import Actor, AuthenticationError, TokenVerifier, bearer_token
+from shared.commands.declaration import Body, Command
 from shared.errors import AccordError, BadJson, BodyTooLarge, InvalidInput, Unauthenticated
 
 log = logging.getLogger(__name__)
 
 B = TypeVar("B", bound=BaseModel)
+Declared = TypeVar("Declared", bound=Body)
 Handler = Callable[[Actor, B, Request], Awaitable[dict[str, Any]]]
 # When the app names no limit of its own (service_app sets it from the settings).
 DEFAULT_MAX_BODY_BYTES = 131_072
@@ -133,6 +135,12 @@ def command(path: str, model: type[B], handler: Handler[B]) -> Route:
 
     endpoint.__name__ = path.strip("/").replace("/", "_").replace("{", "").replace("}", "")
     return Route(path, endpoint, methods=["POST"])
+
+
+def route(declared: Command[Declared], handler: Handler[Declared]) -> Route:
+    """The endpoint of a declared command: its path and body as declared, the handler named
+    after it."""
+    return command(declared.path, declared.body, handler)
 
 
 def query(path: str, handler: Callable[[Actor, Request], Awaitable[dict[str, Any]]]) -> Route:

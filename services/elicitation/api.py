@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 from services.elicitation.application import Expectations
 from shared.auth import Actor
 from shared.bus import Bus
-from shared.commands import CommandResult
+from shared.commands.result import CommandResult
 from shared.http import command, query
 from shared.runtime import ServiceRuntime
 from shared.service_app import runtime_of, service_app

@@ -46,7 +46,7 @@ from services.elicitation.question import Asked, Question, check_cited
 from services.elicitation.risk import Risk, RiskKind
 from services.elicitation.snapshots import SNAPSHOT_EVERY
 from services.elicitation.terms import MeasurableTerms
-from shared.commands import CommandResult, command_result
+from shared.commands.result import CommandResult, command_result
 from shared.eventstore import AccordAggregate, DateAsISO
 from shared.provenance import acting_as, current_provenance
 

@@ -44,6 +44,10 @@ class Unavailable(Refusal):
 CODE_BY_STATUS = {404: "NOT_FOUND", 403: "FORBIDDEN", 401: "UNAUTHENTICATED", 409: "CONFLICT"}
 
 
+# Every refusal is one of these kinds (a union member of each mutation's result).
+Refusals = BadInput | NotFound | Forbidden | Conflict | Unavailable
+
+
 def code_for(status: int) -> str:
     return CODE_BY_STATUS.get(status, "UNAVAILABLE" if status >= 500 else "BAD_USER_INPUT")
 

@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, Literal
+from uuid import UUID
 
 import strawberry
+from pydantic import AwareDatetime
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
+from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 from strawberry.tools import merge_types
 from strawberry.types.arguments import StrawberryArgument
 
 from services.gateway.execution import AccordExecutor
 from services.gateway.mutations import Mutation
-from services.gateway.notifications import (
-    NotificationMutations,
-    NotificationQueries,
-    NotificationSubscriptions,
-)
+from services.gateway.notifications import NotificationQueries, NotificationSubscriptions
 from services.gateway.pipeline import AccordSchema, StockSchema
 from services.gateway.protection import extensions, stock_extensions
 from services.gateway.queries import Query as Reads
 from services.gateway.subscriptions import Subscription
 
 Engine = Literal["accord", "stock"]
+
+# Command bodies hold ids as UUIDs; GraphQL shows every id as ID, and the body model refuses
+# one that is not a UUID (ID_INVALID) with the rest of the input's problems.
+# An instant must carry its offset (AwareDatetime): GraphQL's DateTime.
+SCALARS: dict[object, Any] = {
+    UUID: DEFAULT_SCALAR_REGISTRY[strawberry.ID],
+    AwareDatetime: DEFAULT_SCALAR_REGISTRY[datetime],
+}
 
 SDL_FILE = Path(__file__).resolve().parents[2] / "docs" / "schema.graphql"
 
@@ -69,7 +77,7 @@ def build_schema(*, introspection: bool = True, engine: Engine = "accord") -> st
         engine,
         introspection=introspection,
         query=Query,
-        mutation=merge_types("Mutation", (Mutation, NotificationMutations)),
+        mutation=Mutation,
         subscription=merge_types("Subscription", (Subscription, NotificationSubscriptions)),
     )
 
@@ -81,11 +89,13 @@ def engine_schema(engine: Engine, *, introspection: bool, **types: Any) -> straw
     if engine == "stock":
         return StockSchema(
             **types,
+            scalar_overrides=SCALARS,
             extensions=stock_extensions(introspection=introspection),
             config=StrawberryConfig(disable_field_suggestions=not introspection),
         )
     return AccordSchema(
         **types,
+        scalar_overrides=SCALARS,
         extensions=extensions(introspection=introspection),
         config=StrawberryConfig(
             disable_field_suggestions=not introspection, name_converter=ArgumentNames()

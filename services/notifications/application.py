@@ -19,7 +19,7 @@ from services.notifications.planner import NoticePlan
 from services.notifications.policies import Policy, Trigger
 from services.notifications.preferences import Preference
 from services.notifications.reminder import Reminder, first_reminders
-from shared.commands import CommandResult, command_result
+from shared.commands.result import CommandResult, command_result
 
 # How often a command is tried again on a record that changed under it.
 _CONFLICT_RETRIES = 5

@@ -5,53 +5,25 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 
 from services.ranking import contract_view, deadlines
 from services.ranking.application import Prioritizations
 from services.ranking.closing import close_session
-from services.ranking.result import Method
 from services.ranking.session_errors import NotAllowed, NothingToPrioritize
 from shared.auth import Actor
 from shared.bus import Bus
-from shared.http import command, query
+from shared.commands import ranking
+from shared.commands.ranking import CastVote, ClosePrioritization, OpenPrioritization, WithdrawVote
+from shared.http import query, route
 from shared.runtime import ServiceRuntime
 from shared.service_app import View, pool_of, runtime_of, service_app
 from shared.settings import Settings
-from shared.values import Instant, Integer, Text
 
-SERVICE = "ranking"
+SERVICE = ranking.SERVICE
 # Who may run a prioritization meeting: the provider's account manager or the client's people.
 FACILITATORS = {"provider_account_manager", "client_decision_maker", "client_sponsor"}
-
-
-class Body(BaseModel):
-    """A command's JSON body: unknown fields are refused; every value is one the read models
-    can hold (shared/values.py), the session's own rules come after."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class OpenPrioritization(Body):
-    method: Method
-    dots: Integer | None = Field(default=None, gt=0)
-    closes_at: Instant | None = None
-
-
-class CastVote(Body):
-    ranking: list[Text] | None = None
-    dots: dict[Text, Integer] | None = None
-    expected_version: Integer | None = None
-
-
-class WithdrawVote(Body):
-    expected_version: Integer | None = None
-
-
-class ClosePrioritization(Body):
-    expected_version: Integer | None = None
 
 
 def _runtime(request: Request) -> ServiceRuntime[Prioritizations]:
@@ -85,18 +57,20 @@ async def open_prioritization(
 
 
 async def cast_vote(actor: Actor, body: CastVote, request: Request) -> dict[str, Any]:
-    session_id = request.path_params["session_id"]
+    session_id = request.path_params["prioritization_id"]
     runtime = _runtime(request)
+    ranked = None if body.ranking is None else [str(e) for e in body.ranking]
+    dots = None if body.dots is None else {str(d.expectation_id): d.dots for d in body.dots}
     result = await runtime.execute(
         runtime.app.cast_vote,
-        session_id, actor.subject, {"ranking": body.ranking, "dots": body.dots},
+        session_id, actor.subject, {"ranking": ranked, "dots": dots},
         body.expected_version, actor_id=actor.subject, actor_role="client_decision_maker",
     )  # fmt: skip
     return result.as_dict()
 
 
 async def withdraw_vote(actor: Actor, body: WithdrawVote, request: Request) -> dict[str, Any]:
-    session_id = request.path_params["session_id"]
+    session_id = request.path_params["prioritization_id"]
     runtime = _runtime(request)
     result = await runtime.execute(
         runtime.app.withdraw_vote, session_id, actor.subject, body.expected_version,
@@ -108,7 +82,7 @@ async def withdraw_vote(actor: Actor, body: WithdrawVote, request: Request) -> d
 async def close_prioritization(
     actor: Actor, body: ClosePrioritization, request: Request
 ) -> dict[str, Any]:
-    session_id = request.path_params["session_id"]
+    session_id = request.path_params["prioritization_id"]
     runtime = _runtime(request)
     # Loaded once: its contract names who may facilitate, its expectations the advice to read.
     session = await runtime.executor.run(runtime.app.session, session_id)
@@ -121,7 +95,7 @@ async def close_prioritization(
 
 async def show_prioritization(actor: Actor, request: Request) -> dict[str, Any]:
     """The session as its service holds it (the gateway serves the read model to people)."""
-    session_id = request.path_params["session_id"]
+    session_id = request.path_params["prioritization_id"]
     runtime = _runtime(request)
     session = await runtime.executor.run(runtime.app.session, session_id)
     if (
@@ -152,12 +126,12 @@ async def show_ballot(actor: Actor, request: Request) -> dict[str, Any]:
 
 
 ROUTES = [
-    command("/contracts/{contract_id}/prioritizations", OpenPrioritization, open_prioritization),
+    route(ranking.OPEN_PRIORITIZATION, open_prioritization),
+    route(ranking.CAST_VOTE, cast_vote),
+    route(ranking.WITHDRAW_VOTE, withdraw_vote),
+    route(ranking.CLOSE_PRIORITIZATION, close_prioritization),
     query("/contracts/{contract_id}/ballot", show_ballot),
-    command("/prioritizations/{session_id}/votes", CastVote, cast_vote),
-    command("/prioritizations/{session_id}/votes/withdraw", WithdrawVote, withdraw_vote),
-    command("/prioritizations/{session_id}/close", ClosePrioritization, close_prioritization),
-    query("/prioritizations/{session_id}", show_prioritization),
+    query("/prioritizations/{prioritization_id}", show_prioritization),
 ]
 
 CONTRACT_VIEW = View(

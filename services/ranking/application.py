@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 from services.ranking.domain import Prioritization
 from services.ranking.result import Method
 from services.ranking.session_errors import UnknownPrioritization, VersionConflict
-from shared.commands import CommandResult, command_result
+from shared.commands.result import CommandResult, command_result
 
 
 class Prioritizations(Application[UUID]):

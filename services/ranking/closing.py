@@ -8,7 +8,7 @@ import asyncpg
 from services.ranking import contract_view
 from services.ranking.application import Prioritizations
 from services.ranking.domain import Prioritization
-from shared.commands import CommandResult
+from shared.commands.result import CommandResult
 from shared.runtime import ServiceRuntime
 
 

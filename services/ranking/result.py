@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from services.ranking.ties import TieBreak
+from shared.commands.ranking import Method
 
-
-class Method(StrEnum):
-    """The voting methods a prioritization session can use."""
-
-    BORDA = "borda"
-    SCHULZE = "schulze"
-    KEMENY = "kemeny"
-    DOTS = "dots"
+__all__ = ["Method", "RankingResult"]
 
 
 @dataclass(frozen=True)

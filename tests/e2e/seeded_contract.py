@@ -216,12 +216,12 @@ def seed_contract(url: str) -> SeededContract:
         "... on ContractChanged { created }",
     )
     # One vote stays open; one with dots is closed, so that a ranking is published.
-    for method, declared, ballot in [("borda", "", f"ranking: {_list(expectations[:2])}"),
-                                     ("dots", "($dots: JSON)", "dots: $dots")]:  # fmt: skip
+    for method, declared, ballot in [("BORDA", "", f"ranking: {_list(expectations[:2])}"),
+                                     ("DOTS", "($dots: [DotsForInput!])", "dots: $dots")]:  # fmt: skip
         opened = step(
             "am",
             "openPrioritization",
-            f'{c}, method: "{method}"' + (", dots: 5" if method == "dots" else ""),
+            f"{c}, method: {method}" + (", dots: 5" if method == "DOTS" else ""),
             "... on PrioritizationChanged { prioritization { id } }",
         )
         session = ((opened or {}).get("prioritization") or {}).get("id")
@@ -233,11 +233,11 @@ def seed_contract(url: str) -> SeededContract:
             "cfo",
             f"""mutation{declared} {{ castVote(input: {{prioritizationId: "{session}",
             {ballot}}}) {{ __typename {REFUSAL} }} }}""",
-            dots=dict(zip(expectations, [3, 2], strict=False)),
+            dots=[{"expectationId": e, "dots": n} for e, n in zip(expectations, [3, 2], strict=False)],
         )
         if _payload(voted, "castVote") is None:
             seeded.refused_steps.append(f"cfo castVote: {voted}")
-        if method == "dots":
+        if method == "DOTS":
             step(
                 "am",
                 "closePrioritization",

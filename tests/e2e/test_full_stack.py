@@ -154,7 +154,7 @@ def test_a_contract_is_prioritized_through_graphql_across_every_process(stack: s
         answer = ask(
             stack,
             "am",
-            """mutation($c: ID!) { openPrioritization(input: {contractId: $c, method: "borda"}) {
+            """mutation($c: ID!) { openPrioritization(input: {contractId: $c, method: BORDA}) {
             __typename ... on PrioritizationChanged { prioritization { id expectations } } ... on Refusal { code } } }""",
             c=contract,
         )["openPrioritization"]

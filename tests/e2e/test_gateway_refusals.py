@@ -77,7 +77,7 @@ def story(url: str) -> Story:
         {REFUSED} ... on ObligationChanged {{ created }} }} }}""", c=contract)["created"]  # fmt: skip
     mutate(url, "cso", f"""mutation($o: ID!) {{ acceptObligation(input: {{obligationId: $o}}) {{
         {REFUSED} }} }}""", o=obligation)  # fmt: skip
-    opening = f"""mutation($c: ID!) {{ openPrioritization(input: {{contractId: $c, method: "borda"}})
+    opening = f"""mutation($c: ID!) {{ openPrioritization(input: {{contractId: $c, method: BORDA}})
         {{ {REFUSED} ... on PrioritizationChanged {{ created }} }} }}"""
     deadline = time.monotonic() + 30
     while True:  # the ranking service learns the contract from its events, a moment later
@@ -272,7 +272,7 @@ def test_an_outsider_cannot_tell_an_existing_object_from_a_missing_one(
         (f"mutation($id: ID!) {{ acceptObligation(input: {{obligationId: $id}}) {{ {REFUSED} }} }}", story.obligation, "NotFound"),
         (f"mutation($id: ID!) {{ closePrioritization(input: {{prioritizationId: $id}}) {{ {REFUSED} }} }}", story.prioritization, "NotFound"),
         (f'mutation($id: ID!) {{ proposeExpectation(input: {{contractId: $id, text: "t", businessArea: "b"}}) {{ {REFUSED} }} }}', contract, "Forbidden"),
-        (f'mutation($id: ID!) {{ openPrioritization(input: {{contractId: $id, method: "borda"}}) {{ {REFUSED} }} }}', contract, "Forbidden"),
+        (f'mutation($id: ID!) {{ openPrioritization(input: {{contractId: $id, method: BORDA}}) {{ {REFUSED} }} }}', contract, "Forbidden"),
     ]:  # fmt: skip
         answer = same_answer(url, mutation, key)
         [refusal] = answer["data"].values()

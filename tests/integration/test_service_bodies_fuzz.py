@@ -114,9 +114,9 @@ VALID: dict[str, dict[str, Any]] = {
     "/expectations/{id}/gaps/{gap_id}/steps": {"step": 1, "note": "replaced"},
     "/contracts/{contract_id}/prioritizations": {"method": "borda",
                                                  "closes_at": "2027-01-31T10:00:00Z"},
-    "/prioritizations/{session_id}/votes": {"ranking": ["<expectations>"]},
-    "/prioritizations/{session_id}/votes/withdraw": {},
-    "/prioritizations/{session_id}/close": {},
+    "/prioritizations/{prioritization_id}/votes": {"ranking": ["<expectations>"]},
+    "/prioritizations/{prioritization_id}/votes/withdraw": {},
+    "/prioritizations/{prioritization_id}/close": {},
     "/notifications/{notice_id}/acknowledge": {},
     "/contracts/{contract_id}/policies": {"trigger": "obligation_proposed", "policy": {
         "recipients": ["needed_from"], "remind_every": "P2D", "remind_before_due": "P1D"}},
@@ -244,7 +244,7 @@ def requests(draw: st.DrawFn, routes: list[str], ids: dict[str, list[str]]) -> t
         if segment.startswith("{"):
             name = segment.strip("{}")
             kind = segments[at - 1] if name != "gap_id" else name
-            known = ids.get(kind) or ids.get({"session_id": "prioritizations"}.get(name, ""), [])
+            known = ids.get(kind) or ids.get({"prioritization_id": "prioritizations"}.get(name, ""), [])
             choice = st.sampled_from(known) if known else st.uuids().map(str)
             mostly_real = st.one_of(*[choice] * 8, st.uuids().map(str), NOT_IDS)
             segments[at] = draw(mostly_real)

@@ -14,7 +14,7 @@ import pytest
 
 from services.elicitation.application import Expectations
 from services.elicitation.errors import ElicitationError
-from shared.commands import CommandResult
+from shared.commands.result import CommandResult
 from shared.provenance import acting_as
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}

@@ -1,0 +1,15 @@
+"""The mutations: one per command of every service, each answering a union of the changed
+object and typed refusals (see services/gateway/commands.py)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from services.gateway.mutations.elicitation import ElicitationMutations
+from services.gateway.mutations.ranking import RankingMutations
+from services.gateway.notifications import NotificationMutations
+
+
+@strawberry.type
+class Mutation(ElicitationMutations, RankingMutations, NotificationMutations):  # type: ignore[misc]
+    pass
