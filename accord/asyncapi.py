@@ -39,6 +39,11 @@ lost. `ce_id` is the same every time one event is published, so drop repeats by 
 `ce_subject` is the aggregate that changed and `ce_sequence` its version after the event.
 Topics keep everything (`retention.ms=-1`): a new consumer can read from the beginning.
 
+Tamper evidence: each record carries its hash, its predecessor's in its aggregate and its
+position in its service's log (`ce_accordhash`, `ce_accordprevhash`, `ce_accordposition`).
+`accord.audit.v1` carries each service's signed checkpoints: check the Ed25519 signature with
+the key Accord publishes (GET /audit/public-key), then the Merkle root against the records.
+
 Versioning: a breaking change to an event publishes a new type (`...v2`) beside the old one;
 fields may be added to an existing version, so ignore fields you do not know.
 
@@ -46,8 +51,14 @@ This document describes a consumer: its operations `receive` from the topics."""
 
 _KEY_DESCRIPTION = (
     "The contract id (UTF-8), so one contract's events stay in order in one partition. "
-    "An event that belongs to no contract is keyed by its aggregate id (`ce_subject`)."
+    "An event that belongs to no contract is keyed by its `ce_subject`: its aggregate id, or "
+    "for a checkpoint the service whose log it covers."
 )
+# What each channel carries, where "every event the service publishes" would mislead.
+_CHANNEL_DESCRIPTIONS = {
+    "audit": "Each service's log, signed on a schedule (and by `accord audit checkpoint`): "
+    "a Merkle root over its events in log order, keyed by the service's name.",
+}
 
 
 def accord_version() -> str:
@@ -75,7 +86,9 @@ def build_document(contracts: Iterable[ContractSpec] = registry) -> dict[str, An
         channels[service] = {
             "address": topic,
             "title": topic,
-            "description": f"Every event the {service} service publishes, in CloudEvents form.",
+            "description": _CHANNEL_DESCRIPTIONS.get(
+                service, f"Every event the {service} service publishes, in CloudEvents form."
+            ),
             "messages": channel_messages,
             "bindings": {
                 "kafka": {
@@ -197,7 +210,11 @@ def cloudevents_headers() -> dict[str, Any]:
                 "pattern": "^/accord/[a-z_]+$",
                 "description": "/accord/<service>",
             },
-            "ce_subject": {**text, "description": "The id of the aggregate that changed."},
+            "ce_subject": {
+                **text,
+                "description": "The id of the aggregate that changed (for a checkpoint: the "
+                "service whose log it covers).",
+            },
             "ce_time": {
                 **text,
                 "format": "date-time",
@@ -230,6 +247,12 @@ def cloudevents_headers() -> dict[str, Any]:
                 "pattern": "^[0-9a-f]{64}$",
                 "description": "The ce_accordhash of the same ce_subject's previous ce_sequence "
                 "(64 zeros for a first version): a record that does not follow is not Accord's.",
+            },
+            "ce_accordposition": {
+                **text,
+                "pattern": "^[1-9][0-9]*$",
+                "description": "The event's position in its service's log (decimal): the "
+                "order of the leaves of the Merkle root a checkpoint signs.",
             },
             "traceparent": {
                 **text,
@@ -318,6 +341,16 @@ def _inline(node: Any, definitions: Mapping[str, Any], seen: tuple[str, ...]) ->
 
 def _example_headers(spec: ContractSpec) -> dict[str, str]:
     """Illustrative headers for the message's example; the ids are made up."""
+    if spec.service == "audit":
+        return {
+            "ce_specversion": SPEC_VERSION,
+            "ce_id": "5b1f0a53-0c6e-5d27-8f3a-6e4d2c1b0a99",
+            "ce_type": spec.ce_type,
+            "ce_source": "/accord/audit",
+            "ce_subject": "elicitation",
+            "ce_time": "2025-01-15T09:45:00+00:00",
+            "content-type": CONTENT_TYPE,
+        }
     return {
         "ce_specversion": SPEC_VERSION,
         "ce_id": "7d3c1c62-9d1e-5b7e-9a3f-0c2f4b7d1e55",
@@ -326,6 +359,7 @@ def _example_headers(spec: ContractSpec) -> dict[str, str]:
         "ce_subject": "2f0c6a1e-4b8d-4c55-9e7a-1d2b3c4d5e6f",
         "ce_time": "2025-01-15T09:30:00+00:00",
         "ce_sequence": "2",
+        "ce_accordposition": "2199024304130",
         "ce_actorid": "alice",
         "ce_actorrole": "client_decision_maker",
         "ce_correlationid": "c0ffee00-0000-4000-8000-000000000001",

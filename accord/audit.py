@@ -16,7 +16,7 @@ from accord import embedded
 from accord.infra.pgdata import DataInUse
 from shared.audit import store
 from shared.audit.checkpoint import CheckpointFile, KeptCheckpoint
-from shared.audit.keys import NoSigningKey, signing_key
+from shared.audit.keys import NoSigningKey, published, signing_key
 from shared.audit.proof import EventNotCovered, InclusionProof, problem, prove
 from shared.settings import Settings, get_settings
 
@@ -134,6 +134,18 @@ def checkpoint(
                 )
     output.write_text(CheckpointFile(checkpoints=kept).model_dump_json(indent=2) + "\n")
     typer.echo(f"wrote {output}")
+
+
+@app.command()
+def key() -> None:
+    """Print the public key that signs the checkpoints (as GET /audit/public-key answers it),
+    for an auditor or a consumer to check checkpoints without the database."""
+    try:
+        signer = signing_key(get_settings(), generate=False)
+    except NoSigningKey as missing:
+        typer.echo(f"{missing.code}: {missing}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(published(signer.public_key()), indent=2))
 
 
 @app.command(name="prove")

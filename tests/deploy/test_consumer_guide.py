@@ -25,7 +25,7 @@ def published_headers() -> set[str]:
         id="i", type="t", source="s", subject="a", time=datetime.now(UTC), key="k", data={},
         actor_id="x", actor_role="r", correlation_id="c", causation_id="c",
         traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", sequence=1,
-        chain_hash="ab" * 32, previous_hash="00" * 32,
+        chain_hash="ab" * 32, previous_hash="00" * 32, position=2199024304130,
     )  # fmt: skip
     return {name for name, _ in to_kafka(envelope)[2]}
 
@@ -45,6 +45,7 @@ def test_every_header_the_guide_names_is_one_accord_publishes() -> None:
 
 def test_every_topic_the_guide_names_is_a_service_topic() -> None:
     topics = {topic_for(p.value) for p in Process if p is not Process.gateway}
+    topics.add(topic_for("audit"))  # the services' signed checkpoints
     named = set(re.findall(r"accord\.[a-z_]+\.v\d+", GUIDE))
     assert "accord.elicitation.v1" in named
     assert named <= topics, named - topics
