@@ -47,22 +47,35 @@ class Client:
             f"content-type: application/json\r\ncontent-length: {len(payload)}\r\n\r\n"
         ).encode() + payload
         async with self.slots:
-            reader, writer = (
-                self.idle.pop()
-                if self.idle
-                else await asyncio.open_connection(self.host, self.port)
-            )
-            try:
-                writer.write(request)
-                answer, keep = await read_answer(reader)
-            except BaseException:
-                writer.close()
-                raise
-            if keep:
-                self.idle.append((reader, writer))
-            else:
-                writer.close()
-            return answer
+            while self.idle:
+                reader, writer = self.idle.pop()
+                if reader.at_eof():  # closed by the server while idle
+                    writer.close()
+                    continue
+                try:
+                    return await self.exchange(reader, writer, request)
+                except (asyncio.IncompleteReadError, ConnectionResetError) as error:
+                    # The server closes a connection idle past its keep-alive timeout; when
+                    # that crosses our request, nothing was read of it: send it afresh.
+                    if isinstance(error, asyncio.IncompleteReadError) and error.partial:
+                        raise
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            return await self.exchange(reader, writer, request)
+
+    async def exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> Answer:
+        try:
+            writer.write(request)
+            answer, keep = await read_answer(reader)
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            self.idle.append((reader, writer))
+        else:
+            writer.close()
+        return answer
 
     async def close(self) -> None:
         for _, writer in self.idle:
