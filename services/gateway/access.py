@@ -15,6 +15,11 @@ CONTRACT_OF = {
     "obligation_id": "SELECT contract_id FROM obligations WHERE obligation_id = $1",
     "risk_id": "SELECT contract_id FROM risks WHERE risk_id = $1",
     "prioritization_id": "SELECT contract_id FROM prioritizations WHERE session_id = $1",
+    # A notice's contract, from the event that queued it (one notice each before v2, a set since).
+    "notice_id": "SELECT data->>'contract_id' FROM audit_log"
+    " WHERE event_type LIKE 'accord.notifications.NotificationQueued.%'"
+    " AND (data->>'notice_id' = $1 OR data->'notices' @> jsonb_build_array("
+    "jsonb_build_object('notice_id', $1::text))) LIMIT 1",
 }
 
 

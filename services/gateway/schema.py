@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -19,7 +19,11 @@ from strawberry.types.arguments import StrawberryArgument
 
 from services.gateway.execution import AccordExecutor
 from services.gateway.mutations import Mutation
-from services.gateway.notifications import NotificationQueries, NotificationSubscriptions
+from services.gateway.notifications import (
+    DURATION,
+    NotificationQueries,
+    NotificationSubscriptions,
+)
 from services.gateway.pipeline import AccordSchema, StockSchema
 from services.gateway.protection import extensions, stock_extensions
 from services.gateway.queries import Query as Reads
@@ -30,9 +34,11 @@ Engine = Literal["accord", "stock"]
 # Command bodies hold ids as UUIDs; GraphQL shows every id as ID, and the body model refuses
 # one that is not a UUID (ID_INVALID) with the rest of the input's problems.
 # An instant must carry its offset (AwareDatetime): GraphQL's DateTime.
+# A duration (a reminder's interval) is ISO 8601 text; the body model parses it.
 SCALARS: dict[object, Any] = {
     UUID: DEFAULT_SCALAR_REGISTRY[strawberry.ID],
     AwareDatetime: DEFAULT_SCALAR_REGISTRY[datetime],
+    timedelta: DURATION,
 }
 
 SDL_FILE = Path(__file__).resolve().parents[2] / "docs" / "schema.graphql"

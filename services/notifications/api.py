@@ -12,7 +12,6 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute
@@ -29,64 +28,36 @@ from services.notifications.errors import (
     UnknownNotice,
 )
 from services.notifications.notice import NoticeStatus
-from services.notifications.policies import (
-    POLICY_TRIGGERS,
-    Policy,
-    Trigger,
-    default_policies,
-    policy_for,
-)
-from services.notifications.preferences import Cadence, Channel, Preference, default_preference
+from services.notifications.policies import POLICY_TRIGGERS, default_policies, policy_for
+from services.notifications.preferences import Preference, default_preference
 from services.notifications.settings import NotifySettings
 from services.notifications.workers import Workers, with_workers
 from shared.auth import Actor
 from shared.bus import Bus
+from shared.commands import notifications
+from shared.commands.notifications import (
+    AcknowledgeNotification,
+    ChangeNotificationPolicy,
+    ChangeNotificationPreferences,
+    Channel,
+    RequeueNotice,
+    Trigger,
+)
 from shared.errors import InvalidInput
-from shared.http import command, query
+from shared.http import query, route
 from shared.runtime import ServiceRuntime
 from shared.service_app import View, pool_of, runtime_of, service_app
 from shared.settings import Settings
-from shared.values import Text
 
 log = logging.getLogger(__name__)
 
-SERVICE = "notifications"
+SERVICE = notifications.SERVICE
 # Who may set how a contract notifies (and queue its dead-lettered notices again), and who
 # may watch its deliveries.
 POLICY_SETTERS = {"provider_account_manager", "client_sponsor"}
 WATCHERS = {"provider_account_manager", "client_sponsor", "auditor"}
 # Who may choose the channel of someone else (e.g. an enterprise system's webhook).
 PREFERENCE_SETTERS = {"provider_account_manager"}
-
-
-class Body(BaseModel):
-    """A command's JSON body: unknown fields are refused; every value is one the read models
-    can hold (shared/values.py)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class Acknowledge(Body):
-    pass
-
-
-class Requeue(Body):
-    pass
-
-
-class ChangePolicy(Body):
-    trigger: Trigger
-    policy: Policy
-
-
-class ChangePreferences(Body):
-    # Absent: the caller's own.
-    person_id: Text | None = None
-    channel: Channel
-    cadence: Cadence = Cadence.IMMEDIATE
-    # Overrides the address the contract knows, for email.
-    email: Text = ""
-    webhook_url: Text = ""
 
 
 def _runtime(request: Request) -> ServiceRuntime[Notifications]:
@@ -175,7 +146,20 @@ async def list_notifications(actor: Actor, request: Request) -> dict[str, Any]:
     return {"notifications": [_notice(r) for r in rows]}
 
 
-async def acknowledge(actor: Actor, body: Acknowledge, request: Request) -> dict[str, Any]:
+async def show_notification(actor: Actor, request: Request) -> dict[str, Any]:
+    """One of the caller's notices, on any channel, in whatever state it is."""
+    notice_id = request.path_params["notice_id"]
+    row = await pool_of(request).fetchrow(
+        "SELECT * FROM notices WHERE notice_id = $1 AND person_id = $2", notice_id, actor.subject
+    )
+    if row is None:
+        raise UnknownNotice(notice_id)  # someone else's notice is none of the caller's business
+    return _notice(row)
+
+
+async def acknowledge_notification(
+    actor: Actor, body: AcknowledgeNotification, request: Request
+) -> dict[str, Any]:
     notice_id = request.path_params["notice_id"]
     runtime = _runtime(request)
     record_id = await reads.record_of(pool_of(request), notice_id)
@@ -183,8 +167,9 @@ async def acknowledge(actor: Actor, body: Acknowledge, request: Request) -> dict
     if notice.person_id != actor.subject:
         raise UnknownNotice(notice_id)  # someone else's notice is none of the caller's business
     result = await _run(
-        request, actor, "recipient", runtime.app.acknowledge, notice_id, actor.subject, record_id
-    )
+        request, actor, "recipient", runtime.app.acknowledge_notification,
+        notice_id, actor.subject, record_id,
+    )  # fmt: skip
     return dict(result.as_dict())
 
 
@@ -207,7 +192,9 @@ async def show_policies(actor: Actor, request: Request) -> dict[str, Any]:
     }
 
 
-async def change_policy(actor: Actor, body: ChangePolicy, request: Request) -> dict[str, Any]:
+async def change_notification_policy(
+    actor: Actor, body: ChangeNotificationPolicy, request: Request
+) -> dict[str, Any]:
     contract_id = str(request.path_params["contract_id"])
     role = await _role(request, actor, contract_id)
     if role not in POLICY_SETTERS:
@@ -219,7 +206,7 @@ async def change_policy(actor: Actor, body: ChangePolicy, request: Request) -> d
         )
     runtime = _runtime(request)
     result = await _run(
-        request, actor, role, runtime.app.change_policy,
+        request, actor, role, runtime.app.change_notification_policy,
         UUID(contract_id), body.trigger, body.policy, actor.subject,
     )  # fmt: skip
     return dict(result.as_dict())
@@ -260,8 +247,8 @@ def _preference(preference: Preference) -> dict[str, str]:
     }
 
 
-async def change_preferences(
-    actor: Actor, body: ChangePreferences, request: Request
+async def change_notification_preferences(
+    actor: Actor, body: ChangeNotificationPreferences, request: Request
 ) -> dict[str, Any]:
     contract_id = str(request.path_params["contract_id"])
     role = await _role(request, actor, contract_id)
@@ -282,7 +269,7 @@ async def change_preferences(
     preference = Preference(body.channel, body.cadence, body.email, body.webhook_url)
     runtime = _runtime(request)
     result = await _run(
-        request, actor, role, runtime.app.change_preferences,
+        request, actor, role, runtime.app.change_notification_preferences,
         UUID(contract_id), person_id, preference, actor.subject,
     )  # fmt: skip
     return dict(result.as_dict())
@@ -303,6 +290,21 @@ async def deliveries(actor: Actor, request: Request) -> dict[str, Any]:
     return {"contract_id": contract_id, "notices": [_notice(r) for r in rows]}
 
 
+async def show_delivery(actor: Actor, request: Request) -> dict[str, Any]:
+    """One notice of the contract and how its delivery went (account manager, sponsor, auditor)."""
+    contract_id = str(request.path_params["contract_id"])
+    notice_id = request.path_params["notice_id"]
+    role = await _role(request, actor, contract_id)
+    if role not in WATCHERS:
+        raise NotAllowed(actor.subject, "see this contract's deliveries")
+    row = await pool_of(request).fetchrow(
+        "SELECT * FROM notices WHERE contract_id = $1 AND notice_id = $2", contract_id, notice_id
+    )
+    if row is None:
+        raise UnknownNotice(notice_id)
+    return _notice(row)
+
+
 def _status(given: str | None) -> str | None:
     """The status a deliveries query asks for, one a notice can be in (or none: all)."""
     if not given:
@@ -316,7 +318,7 @@ def _status(given: str | None) -> str | None:
         ) from None
 
 
-async def requeue(actor: Actor, body: Requeue, request: Request) -> dict[str, Any]:
+async def requeue_notice(actor: Actor, body: RequeueNotice, request: Request) -> dict[str, Any]:
     """Queue a dead-lettered notice of the contract again, once its receiver works: sent at
     once, with as many attempts as at first (account manager and sponsor)."""
     contract_id = str(request.path_params["contract_id"])
@@ -330,7 +332,7 @@ async def requeue(actor: Actor, body: Requeue, request: Request) -> dict[str, An
     if str(notice.contract_id) != contract_id:
         raise UnknownNotice(notice_id)
     result = await _run(
-        request, actor, role, runtime.app.requeue, notice_id, actor.subject, record_id
+        request, actor, role, runtime.app.requeue_notice, notice_id, actor.subject, record_id
     )
     return dict(result.as_dict())
 
@@ -361,13 +363,15 @@ async def reminders(actor: Actor, request: Request) -> dict[str, Any]:
 
 ROUTES: list[BaseRoute] = [
     query("/notifications", list_notifications),
-    command("/notifications/{notice_id}/acknowledge", Acknowledge, acknowledge),
+    query("/notifications/{notice_id}", show_notification),
+    route(notifications.ACKNOWLEDGE_NOTIFICATION, acknowledge_notification),
     query("/contracts/{contract_id}/policies", show_policies),
-    command("/contracts/{contract_id}/policies", ChangePolicy, change_policy),
+    route(notifications.CHANGE_NOTIFICATION_POLICY, change_notification_policy),
     query("/contracts/{contract_id}/preferences", show_preferences),
-    command("/contracts/{contract_id}/preferences", ChangePreferences, change_preferences),
+    route(notifications.CHANGE_NOTIFICATION_PREFERENCES, change_notification_preferences),
     query("/contracts/{contract_id}/deliveries", deliveries),
-    command("/contracts/{contract_id}/deliveries/{notice_id}/requeue", Requeue, requeue),
+    query("/contracts/{contract_id}/deliveries/{notice_id}", show_delivery),
+    route(notifications.REQUEUE_NOTICE, requeue_notice),
     query("/contracts/{contract_id}/reminders", reminders),
 ]
 

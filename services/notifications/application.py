@@ -159,11 +159,15 @@ class Notifications(Application[UUID]):
             [Failed(r, reason, address, now, retry_in, max_attempts) for r in refs]
         )
 
-    def requeue(self, notice_id: UUID, by: str, record_id: UUID | None = None) -> CommandResult:
+    def requeue_notice(
+        self, notice_id: UUID, by: str, record_id: UUID | None = None
+    ) -> CommandResult:
         """Queue a dead-lettered notice again, once its receiver works."""
         return self._on_notice(NoticeRef.of(notice_id, record_id), lambda n: n.requeue(by))
 
-    def acknowledge(self, notice_id: UUID, by: str, record_id: UUID | None = None) -> CommandResult:
+    def acknowledge_notification(
+        self, notice_id: UUID, by: str, record_id: UUID | None = None
+    ) -> CommandResult:
         return self._on_notice(NoticeRef.of(notice_id, record_id), lambda n: n.acknowledge(by))
 
     def _on_notice(self, ref: NoticeRef, change: Callable[[Any], object]) -> CommandResult:
@@ -255,7 +259,7 @@ class Notifications(Application[UUID]):
 
     # Policies and preferences
 
-    def change_policy(
+    def change_notification_policy(
         self, contract_id: UUID, trigger: Trigger, policy: Policy, by: str
     ) -> CommandResult:
         change = PolicyChange(
@@ -266,7 +270,7 @@ class Notifications(Application[UUID]):
         )
         return command_result(change.id, change.version, self.save(change))
 
-    def change_preferences(
+    def change_notification_preferences(
         self, contract_id: UUID, person_id: str, preference: Preference, by: str
     ) -> CommandResult:
         change = PreferenceChange(

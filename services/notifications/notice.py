@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -16,17 +15,13 @@ from services.notifications.errors import (
     NotTheRecipient,
 )
 from services.notifications.planner import NoticePlan
+from shared.commands.notifications import NoticeStatus
 from shared.eventstore import AccordAggregate
 
 # Longer reasons (a whole HTML error page) are cut: the record says why, not everything.
 REASON_LIMIT = 500
 
-
-class NoticeStatus(StrEnum):
-    QUEUED = "queued"
-    RETRYING = "retrying"
-    DELIVERED = "delivered"
-    DEAD = "dead_lettered"
+__all__ = ["REASON_LIMIT", "Notice", "NoticeStatus"]
 
 
 class Notice(AccordAggregate):
@@ -104,7 +99,7 @@ class Notice(AccordAggregate):
     def _check_pending(self) -> None:
         if self.status is NoticeStatus.DELIVERED:
             raise AlreadyDelivered(self.id)
-        if self.status is NoticeStatus.DEAD:
+        if self.status is NoticeStatus.DEAD_LETTERED:
             raise DeadLettered(self.id)
 
     def deliver(self, address: str, digest_key: str = "") -> None:
@@ -147,13 +142,13 @@ class Notice(AccordAggregate):
         next_attempt_at: datetime | None,
     ) -> None:
         self.attempts = attempt
-        self.status = NoticeStatus.DEAD if dead_lettered else NoticeStatus.RETRYING
+        self.status = NoticeStatus.DEAD_LETTERED if dead_lettered else NoticeStatus.RETRYING
         self.next_attempt_at = next_attempt_at
 
     def requeue(self, by: str) -> None:
         """Queue a dead-lettered notice again (its receiver is fixed): it is sent at once, with
         its own idempotency key, and has as many attempts again."""
-        if self.status is not NoticeStatus.DEAD:
+        if self.status is not NoticeStatus.DEAD_LETTERED:
             raise NotDeadLettered(self.id, self.status.value)
         self._requeued(notice_id=self.id, requeued_by=by, attempts_so_far=self.attempts)
 

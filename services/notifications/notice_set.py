@@ -65,7 +65,7 @@ class NoticeState:
     def check_pending(self) -> None:
         if self.status is NoticeStatus.DELIVERED:
             raise AlreadyDelivered(self.id)
-        if self.status is NoticeStatus.DEAD:
+        if self.status is NoticeStatus.DEAD_LETTERED:
             raise DeadLettered(self.id)
 
 
@@ -211,14 +211,16 @@ class NoticeSet(AccordAggregate):
         for failure in failures:
             notice = self.notices[failure["notice_id"]]
             notice.attempts = failure["attempt"]
-            notice.status = NoticeStatus.DEAD if failure["dead_lettered"] else NoticeStatus.RETRYING
+            notice.status = (
+                NoticeStatus.DEAD_LETTERED if failure["dead_lettered"] else NoticeStatus.RETRYING
+            )
             notice.next_attempt_at = failure["next_attempt_at"]
 
     def requeue(self, notice_id: UUID, by: str) -> None:
         """Queue a dead-lettered notice again (its receiver is fixed): sent at once, with its
         own idempotency key, and as many attempts again."""
         notice = self.notices[notice_id]
-        if notice.status is not NoticeStatus.DEAD:
+        if notice.status is not NoticeStatus.DEAD_LETTERED:
             raise NotDeadLettered(notice_id, notice.status.value)
         self._requeued(notice_id=notice_id, requeued_by=by, attempts_so_far=notice.attempts)
 

@@ -4,58 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from enum import StrEnum
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from shared.commands.notifications import Policy, Recipient, Trigger
 
-from shared.values import Duration, Integer
-
-
-class Trigger(StrEnum):
-    """Something that happened on a contract that people should hear about."""
-
-    EXPECTATION_PROPOSED = "expectation_proposed"
-    EXPECTATION_REFINED = "expectation_refined"
-    PRIORITIES_PUBLISHED = "priorities_published"
-    OBLIGATION_PROPOSED = "obligation_proposed"
-    OBLIGATION_DECIDED = "obligation_decided"
-    RISK_DISCLOSED = "risk_disclosed"
-    MEASUREMENT_MISSED = "measurement_missed"
-    # Not a policy of its own: reminders go to whom obligation_proposed names, on its cadence.
-    OBLIGATION_REMINDER = "obligation_reminder"
-
-
-# A role names everyone on the contract in it; the others name people by what they did:
-# "proposers": who proposed the thing concerned (the expectation, the obligation; for a risk,
-#   the expectations it affects, and every decision maker when it names none);
-# "needed_from": the client person an obligation is needed from.
-Selector = Literal[
-    "client_decision_maker",
-    "client_sponsor",
-    "provider_account_manager",
-    "provider_delivery_lead",
-    "auditor",
-    "proposers",
-    "needed_from",
-]
-
-
-class Policy(BaseModel):
-    """Whether a trigger notifies, whom, how loudly, and (for obligations) how often to remind."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    enabled: bool = True
-    recipients: list[Selector] = Field(default_factory=list)
-    # Urgent notices skip the daily digest: they go out at once.
-    urgent: bool = False
-    # obligation_proposed only: remind every so often until decided, and once before it is due
-    # (positive durations, bounded so that no reminder time computed from them overflows).
-    remind_every: Duration | None = None
-    remind_before_due: Duration | None = None
-    # measurement_missed only: a miss counts when it is on one of the top N corporate priorities.
-    top: Integer | None = Field(default=None, ge=1)
+# The closed sets and the policy are declared with the command that changes them.
+__all__ = ["POLICY_TRIGGERS", "Policy", "Recipient", "Trigger", "default_policies", "policy_for"]
 
 
 def default_policies(
@@ -63,18 +16,26 @@ def default_policies(
 ) -> dict[Trigger, Policy]:
     """What an account manager would set up on day one (issue 6), before anyone changes it."""
     return {
-        Trigger.EXPECTATION_PROPOSED: Policy(recipients=["proposers", "provider_account_manager"]),
-        Trigger.EXPECTATION_REFINED: Policy(recipients=["proposers", "provider_account_manager"]),
-        Trigger.PRIORITIES_PUBLISHED: Policy(recipients=["client_decision_maker"]),
+        Trigger.EXPECTATION_PROPOSED: Policy(
+            recipients=[Recipient.PROPOSERS, Recipient.PROVIDER_ACCOUNT_MANAGER]
+        ),
+        Trigger.EXPECTATION_REFINED: Policy(
+            recipients=[Recipient.PROPOSERS, Recipient.PROVIDER_ACCOUNT_MANAGER]
+        ),
+        Trigger.PRIORITIES_PUBLISHED: Policy(recipients=[Recipient.CLIENT_DECISION_MAKER]),
         Trigger.OBLIGATION_PROPOSED: Policy(
-            recipients=["client_decision_maker", "needed_from"],
+            recipients=[Recipient.CLIENT_DECISION_MAKER, Recipient.NEEDED_FROM],
             remind_every=remind_every,
             remind_before_due=remind_before_due,
         ),
-        Trigger.OBLIGATION_DECIDED: Policy(recipients=["proposers", "provider_account_manager"]),
-        Trigger.RISK_DISCLOSED: Policy(recipients=["proposers"]),
+        Trigger.OBLIGATION_DECIDED: Policy(
+            recipients=[Recipient.PROPOSERS, Recipient.PROVIDER_ACCOUNT_MANAGER]
+        ),
+        Trigger.RISK_DISCLOSED: Policy(recipients=[Recipient.PROPOSERS]),
         Trigger.MEASUREMENT_MISSED: Policy(
-            recipients=["client_sponsor", "provider_account_manager"], urgent=True, top=2
+            recipients=[Recipient.CLIENT_SPONSOR, Recipient.PROVIDER_ACCOUNT_MANAGER],
+            urgent=True,
+            top=2,
         ),
     }
 

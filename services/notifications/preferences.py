@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from shared.commands.notifications import Cadence, Channel
 
-class Channel(StrEnum):
-    EMAIL = "email"
-    WEBHOOK = "webhook"
-    IN_APP = "in_app"
-
-
-class Cadence(StrEnum):
-    IMMEDIATE = "immediate"
-    DAILY_DIGEST = "daily_digest"
+# The closed sets are declared with the command that chooses them.
+__all__ = ["Cadence", "Channel", "Preference", "default_preference"]
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,11 @@ def test_the_last_allowed_attempt_dead_letters_the_notice() -> None:
             app.record_failed([ref], "unreachable", "u", NOW, timedelta(0), 3)
         assert app.record_failed([ref], "unreachable", "u", NOW, timedelta(0), 3) == 0
     notice = app.notice(ref.notice_id, ref.record_id)
-    assert (notice.status, notice.attempts, notice.is_due(NOW)) == (NoticeStatus.DEAD, 3, False)
+    assert (notice.status, notice.attempts, notice.is_due(NOW)) == (
+        NoticeStatus.DEAD_LETTERED,
+        3,
+        False,
+    )
     with pytest.raises(DeadLettered):
         notice.check_pending()
 
@@ -66,11 +70,11 @@ def test_a_dead_lettered_notice_queued_again_by_hand_is_due_at_once_with_its_att
             app.record_failed([ref], "unreachable", "u", NOW, timedelta(0), 3)
     with pytest.raises(NotDeadLettered), acting_as(AMIRA, "provider_account_manager"):
         queued_app, fresh = queued()
-        queued_app.requeue(
+        queued_app.requeue_notice(
             fresh.notice_id, AMIRA, fresh.record_id
         )  # still being tried: nothing to requeue
     with acting_as(AMIRA, "provider_account_manager"):
-        app.requeue(ref.notice_id, AMIRA, ref.record_id)
+        app.requeue_notice(ref.notice_id, AMIRA, ref.record_id)
     notice = app.notice(ref.notice_id, ref.record_id)
     assert (notice.status, notice.is_due(NOW)) == (NoticeStatus.RETRYING, True)
     with acting_as("accord-notifications", "system"):  # three attempts again, numbered on
@@ -79,14 +83,14 @@ def test_a_dead_lettered_notice_queued_again_by_hand_is_due_at_once_with_its_att
         assert app.notice(ref.notice_id, ref.record_id).status is NoticeStatus.RETRYING
         app.record_failed([ref], "still down", "u", NOW, timedelta(0), 3)
     notice = app.notice(ref.notice_id, ref.record_id)
-    assert (notice.status, notice.attempts) == (NoticeStatus.DEAD, 6)
+    assert (notice.status, notice.attempts) == (NoticeStatus.DEAD_LETTERED, 6)
     with acting_as(AMIRA, "provider_account_manager"):
-        app.requeue(ref.notice_id, AMIRA, ref.record_id)
+        app.requeue_notice(ref.notice_id, AMIRA, ref.record_id)
     with acting_as("accord-notifications", "system"):
         app.record_delivered([ref], "u")
     assert app.notice(ref.notice_id, ref.record_id).status is NoticeStatus.DELIVERED
     with pytest.raises(NotDeadLettered), acting_as(AMIRA, "provider_account_manager"):
-        app.requeue(ref.notice_id, AMIRA, ref.record_id)
+        app.requeue_notice(ref.notice_id, AMIRA, ref.record_id)
 
 
 def test_a_notice_held_for_the_digest_is_not_due_before_it() -> None:
@@ -105,11 +109,11 @@ def test_a_notice_held_for_the_digest_is_not_due_before_it() -> None:
 def test_only_the_recipient_acknowledges_a_notice_and_only_once() -> None:
     app, ref = queued()
     with acting_as(LI, "client_decision_maker"):
-        app.acknowledge(ref.notice_id, LI, ref.record_id)
-        again = app.acknowledge(ref.notice_id, LI, ref.record_id)
+        app.acknowledge_notification(ref.notice_id, LI, ref.record_id)
+        again = app.acknowledge_notification(ref.notice_id, LI, ref.record_id)
     assert again.positions == ()
     with pytest.raises(NotTheRecipient), acting_as(AMIRA, "provider_account_manager"):
-        app.acknowledge(ref.notice_id, AMIRA, ref.record_id)
+        app.acknowledge_notification(ref.notice_id, AMIRA, ref.record_id)
 
 
 @pytest.mark.parametrize("attempt", [1, 2, 3, 4])

@@ -83,9 +83,9 @@ def test_notices_queued_each_on_its_own_as_before_v2_still_take_every_command() 
         assert app.record_failed([own[1]], "HTTP 500", "u", NOW, timedelta(0), 1) == 1
         assert app.record_delivered(own, "u") == 1  # the other is dead-lettered
     with acting_as(AMIRA, "provider_account_manager"):
-        app.requeue(amira.notice_id, AMIRA)
+        app.requeue_notice(amira.notice_id, AMIRA)
     with acting_as(LI, "client_decision_maker"):
-        app.acknowledge(li.notice_id, LI)
+        app.acknowledge_notification(li.notice_id, LI)
     assert app.notice(li.notice_id).acknowledged_by == LI
     assert app.notice(amira.notice_id).status is NoticeStatus.RETRYING
     names = [n.topic.rsplit(".", 1)[-1] for n in app.recorder.select_notifications(0, 100)]

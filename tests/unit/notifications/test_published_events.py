@@ -44,12 +44,14 @@ def test_each_stored_event_publishes_as_schema_valid_data_of_its_contract() -> N
         )
         app.fire_reminder(every(1), reminder_plans(every(1), NOW), NOW)
         app.cancel_reminder(every(2), "the obligation was accepted")
-        app.change_policy(CONTRACT, Trigger.RISK_DISCLOSED, Policy(recipients=["auditor"]), "am")
-        app.change_preferences(
+        app.change_notification_policy(
+            CONTRACT, Trigger.RISK_DISCLOSED, Policy(recipients=["auditor"]), "am"
+        )
+        app.change_notification_preferences(
             CONTRACT, LI, Preference(Channel.WEBHOOK, Cadence.DAILY_DIGEST, "", "https://h/"), LI
         )
     with acting_as(LI, "client_decision_maker"):
-        app.acknowledge(plans[0].notice_id, LI, plans[0].record_id)
+        app.acknowledge_notification(plans[0].notice_id, LI, plans[0].record_id)
     envelopes = [
         envelope_of(app, "notifications", n) for n in app.recorder.select_notifications(0, 100)
     ]
