@@ -1,249 +1,66 @@
 """The elicitation service's HTTP endpoints: one per command, JSON in and out, bearer-authenticated.
 
-Each command answers with the aggregate id, its new version and the positions of the events it
-stored, so the gateway can wait until its read model has caught up.
+Each command is declared in shared/commands/elicitation.py (its path and body); its handler
+here is named after it and calls the application's method of the same name. Each answers with
+the aggregate id, its new version and the positions of the events it stored, so the gateway can
+wait until its read model has caught up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from services.elicitation.application import Expectations
+from services.elicitation.delivery import PlannedStep
 from shared.auth import Actor
 from shared.bus import Bus
+from shared.commands import elicitation
+from shared.commands.elicitation import (
+    AcceptObligation,
+    AcknowledgeGap,
+    AcknowledgeRisk,
+    AgreeRecoveryPlan,
+    AnswerQuestion,
+    AskQuestion,
+    BreachObligation,
+    CommitToExpectation,
+    CompleteRecoveryStep,
+    DeclineExpectation,
+    DeclineObligation,
+    DiscloseRisk,
+    FulfilObligation,
+    GiveProviderAdvice,
+    JoinContract,
+    LeaveContract,
+    MergeExpectations,
+    OpenContract,
+    PlanPreventiveAction,
+    ProposeExpectation,
+    ProposeObligation,
+    RecordLessonLearned,
+    RecordMeasurement,
+    RecordRemedialAction,
+    RefineExpectation,
+    ResolveRisk,
+    WithdrawExpectation,
+)
 from shared.commands.result import CommandResult
-from shared.http import command, query
+from shared.http import query, route
 from shared.runtime import ServiceRuntime
 from shared.service_app import runtime_of, service_app
 from shared.settings import Settings
-from shared.values import Amount, Day, Integer, LongText, Text
 
-SERVICE = "elicitation"
+SERVICE = elicitation.SERVICE
 # What the API stamps until the application has loaded the contract and knows the actor's role.
 ROLE_FROM_THE_CONTRACT = ""
 
-
-class Body(BaseModel):
-    """A command's JSON body: unknown fields are refused, not silently dropped; every value is
-    one the read models can hold (shared/values.py), the domain's own rules come after."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class Versioned(Body):
-    expected_version: Integer | None = None
-
-
-class OpenContract(Body):
-    client_organisation: Text
-    provider_organisation: Text
-    title: Text
-    starts_on: Day
-    name: Text
-    role: Text
-    side: Text | None = None
-    email: Text = ""
-    phone: Text = ""
-
-
-class JoinParticipant(Versioned):
-    person_id: Text
-    name: Text
-    role: Text
-    side: Text | None = None
-    email: Text = ""
-    phone: Text = ""
-
-
-class LeaveParticipant(Versioned):
-    person_id: Text
-    reason: LongText = ""
-
-
-class AskQuestion(Versioned):
-    asked_of: Text
-    business_area: Text
-    text: LongText
-
-
-class AnswerQuestion(Versioned):
-    question_id: UUID
-    answer: LongText
-
-
-class ProposeExpectation(Body):
-    text: LongText
-    business_area: Text
-    why_it_matters: LongText = ""
-    from_answers: list[UUID] = []
-
-
-# A term as typed in: a label, a number, a date (as text); the domain parses each by name.
-TermValue = Amount | Text | None
-
-
-class RefineExpectation(Versioned):
-    text: LongText
-    terms: dict[Text, TermValue]
-    reason: LongText
-
-
-class WithdrawExpectation(Versioned):
-    reason: LongText
-
-
-class MergeExpectations(Versioned):
-    merged_expectation_id: UUID
-    reason: LongText
-    merged_expected_version: Integer | None = None
-
-
-class GiveProviderAdvice(Versioned):
-    advice: LongText
-    importance: Text | None = None
-    feasibility: Text | None = None
-
-
-class CommitExpectation(Versioned):
-    note: LongText = ""
-
-
-class WithReason(Versioned):
-    reason: LongText
-
-
-class ProposeObligation(Body):
-    what: LongText
-    needed_from: Text
-    due_on: Day
-    depends_on: list[UUID] = []
-
-
-class Decide(Versioned):
-    pass
-
-
-class FulfilObligation(Versioned):
-    note: LongText = ""
-
-
-class BreachObligation(Versioned):
-    what_happened: LongText
-    impact: LongText = ""
-
-
-class DiscloseRisk(Body):
-    kind: Text
-    title: Text
-    description: LongText
-    likelihood: Integer
-    impact: Integer
-    affected_expectations: list[UUID] = []
-    prepare_for: LongText = ""
-
-
-class RemedialAction(Versioned):
-    action: LongText
-
-
-class ResolveRisk(Versioned):
-    resolution: LongText
-
-
-class RecordLesson(Body):
-    lesson: LongText
-    risk_ids: list[UUID] = []
-    expectation_ids: list[UUID] = []
-
-
-class PlanPreventiveAction(Versioned):
-    action: LongText
-    owner: Text
-    due_on: Day
-
-
-class RecordMeasurement(Versioned):
-    period_start: Day
-    period_end: Day
-    value: Amount
-    source: Text
-
-
-class AcknowledgeGap(Versioned):
-    measurement_id: UUID
-    cause: LongText
-
-
-class Step(Body):
-    action: LongText
-    owner: Text
-    due_on: Day
-
-
-class AgreeRecoveryPlan(Versioned):
-    steps: list[Step]
-    agreed_with: Text
-    revised_target: Amount | None = None
-    revised_target_upper: Amount | None = None
-
-
-class CompleteRecoveryStep(Versioned):
-    step: Integer
-    note: LongText = ""
-
-
-@dataclass(frozen=True)
-class Command:
-    """One endpoint: the resource it acts on (named in its path), its body, the method it calls.
-
-    `leading` names body fields that the application takes positionally after the resource id.
-    """
-
-    path: str
-    body: type[Body]
-    method: str
-    resource: str | None
-    leading: tuple[str, ...] = ()
-    # The command tells the application whether the caller is a configured administrator.
-    administered: bool = False
-
-
-COMMANDS = [
-    Command("/contracts", OpenContract, "open_contract", None),
-    Command("/contracts/{id}/participants", JoinParticipant, "join_participant", "contract", administered=True),
-    Command("/contracts/{id}/participants/leave", LeaveParticipant, "leave_participant", "contract", administered=True),
-    Command("/contracts/{id}/questions", AskQuestion, "ask_question", "contract"),
-    Command("/contracts/{id}/answers", AnswerQuestion, "answer_question", "contract", ("question_id",)),
-    Command("/contracts/{id}/expectations", ProposeExpectation, "propose_expectation", "contract"),
-    Command("/expectations/{id}/refine", RefineExpectation, "refine_expectation", "expectation"),
-    Command("/expectations/{id}/withdraw", WithdrawExpectation, "withdraw_expectation", "expectation"),
-    Command("/expectations/{id}/merge", MergeExpectations, "merge_expectations", "expectation", ("merged_expectation_id",)),
-    Command("/expectations/{id}/advice", GiveProviderAdvice, "give_provider_advice", "expectation"),
-    Command("/expectations/{id}/commit", CommitExpectation, "commit_expectation", "expectation"),
-    Command("/expectations/{id}/decline", WithReason, "decline_expectation", "expectation"),
-    Command("/contracts/{id}/obligations", ProposeObligation, "propose_obligation", "contract"),
-    Command("/obligations/{id}/accept", Decide, "accept_obligation", "obligation"),
-    Command("/obligations/{id}/decline", WithReason, "decline_obligation", "obligation"),
-    Command("/obligations/{id}/fulfil", FulfilObligation, "fulfil_obligation", "obligation"),
-    Command("/obligations/{id}/breach", BreachObligation, "breach_obligation", "obligation"),
-    Command("/contracts/{id}/risks", DiscloseRisk, "disclose_risk", "contract"),
-    Command("/risks/{id}/acknowledge", Decide, "acknowledge_risk", "risk"),
-    Command("/risks/{id}/remedial-actions", RemedialAction, "take_remedial_action", "risk"),
-    Command("/risks/{id}/resolve", ResolveRisk, "resolve_risk", "risk"),
-    Command("/contracts/{id}/lessons", RecordLesson, "record_lesson", "contract"),
-    Command("/lessons/{id}/preventive-actions", PlanPreventiveAction, "plan_preventive_action", "lesson"),
-    Command("/expectations/{id}/measurements", RecordMeasurement, "record_measurement", "expectation"),
-    Command("/expectations/{id}/gaps", AcknowledgeGap, "acknowledge_gap", "expectation", ("measurement_id",)),
-    Command("/expectations/{id}/gaps/{gap_id}/recovery-plan", AgreeRecoveryPlan, "agree_recovery_plan", "expectation"),
-    Command("/expectations/{id}/gaps/{gap_id}/steps", CompleteRecoveryStep, "complete_recovery_step", "expectation", ("step",)),
-]  # fmt: skip
+Reply = dict[str, Any]
 
 
 def _runtime(request: Request) -> ServiceRuntime[Expectations]:
@@ -251,34 +68,274 @@ def _runtime(request: Request) -> ServiceRuntime[Expectations]:
     return runtime
 
 
-def handler(spec: Command) -> Any:
-    async def handle(actor: Actor, body: Body, request: Request) -> dict[str, Any]:
-        runtime = _runtime(request)
-        fields = body.model_dump()
-        args: list[Any] = []
-        if spec.resource is not None:
-            args.append(request.path_params["id"])
-            if "gap_id" in request.path_params:
-                args.append(request.path_params["gap_id"])
-        args.extend(fields.pop(name) for name in spec.leading)
-        if isinstance(body, AgreeRecoveryPlan):
-            fields["steps"] = [step.model_dump() for step in body.steps]
-        if spec.administered:
-            fields["administrator"] = actor.subject in request.app.state.administrators
-        result: CommandResult = await runtime.execute(
-            getattr(runtime.app, spec.method),
-            *args,
-            by=actor.subject,
-            actor_id=actor.subject,
-            # The application stamps the role the actor holds on the contract it loads.
-            actor_role=ROLE_FROM_THE_CONTRACT,
-            correlation_id=request.headers.get("x-correlation-id", ""),
-            causation_id=request.headers.get("x-causation-id", ""),
-            **fields,
-        )
-        return result.as_dict()
+def _id(request: Request, segment: str) -> UUID:
+    """The id a path segment names (parsed as a UUID before the handler runs)."""
+    found: UUID = request.path_params[segment]
+    return found
 
-    return handle
+
+def _administrator(actor: Actor, request: Request) -> bool:
+    """Whether the caller is one of the configured administrators (who may appoint anyone)."""
+    return actor.subject in request.app.state.administrators
+
+
+async def _run(
+    actor: Actor, request: Request, command: Callable[[Expectations], CommandResult]
+) -> Reply:
+    """Run `command` on the application as the caller, off the event loop."""
+    runtime = _runtime(request)
+    app = runtime.app
+    result = await runtime.execute(
+        lambda: command(app),
+        actor_id=actor.subject,
+        # The application stamps the role the actor holds on the contract it loads.
+        actor_role=ROLE_FROM_THE_CONTRACT,
+        correlation_id=request.headers.get("x-correlation-id", ""),
+        causation_id=request.headers.get("x-causation-id", ""),
+    )
+    return result.as_dict()
+
+
+# Contract and participants
+
+
+async def open_contract(actor: Actor, body: OpenContract, request: Request) -> Reply:
+    return await _run(actor, request, lambda app: app.open_contract(
+        by=actor.subject, client_organisation=body.client_organisation,
+        provider_organisation=body.provider_organisation, title=body.title,
+        starts_on=body.starts_on, name=body.name, role=body.role, side=body.side,
+        email=body.email, phone=body.phone,
+    ))  # fmt: skip
+
+
+async def join_contract(actor: Actor, body: JoinContract, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    administrator = _administrator(actor, request)
+    return await _run(actor, request, lambda app: app.join_contract(
+        contract_id, by=actor.subject, person_id=body.person_id, name=body.name,
+        role=body.role, side=body.side, email=body.email, phone=body.phone,
+        expected_version=body.expected_version, administrator=administrator,
+    ))  # fmt: skip
+
+
+async def leave_contract(actor: Actor, body: LeaveContract, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    administrator = _administrator(actor, request)
+    return await _run(actor, request, lambda app: app.leave_contract(
+        contract_id, by=actor.subject, person_id=body.person_id, reason=body.reason,
+        expected_version=body.expected_version, administrator=administrator,
+    ))  # fmt: skip
+
+
+async def ask_question(actor: Actor, body: AskQuestion, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    return await _run(actor, request, lambda app: app.ask_question(
+        contract_id, by=actor.subject, asked_of=body.asked_of,
+        business_area=body.business_area, text=body.text,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def answer_question(actor: Actor, body: AnswerQuestion, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    return await _run(actor, request, lambda app: app.answer_question(
+        contract_id, body.question_id, by=actor.subject, answer=body.answer,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+# Expectations
+
+
+async def propose_expectation(actor: Actor, body: ProposeExpectation, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    return await _run(actor, request, lambda app: app.propose_expectation(
+        contract_id, by=actor.subject, text=body.text, business_area=body.business_area,
+        why_it_matters=body.why_it_matters, from_answers=body.from_answers,
+    ))  # fmt: skip
+
+
+async def refine_expectation(actor: Actor, body: RefineExpectation, request: Request) -> Reply:
+    expectation_id = _id(request, "expectation_id")
+    return await _run(actor, request, lambda app: app.refine_expectation(
+        expectation_id, by=actor.subject, text=body.text, terms=body.terms.model_dump(),
+        reason=body.reason, expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def withdraw_expectation(actor: Actor, body: WithdrawExpectation, request: Request) -> Reply:
+    expectation_id = _id(request, "expectation_id")
+    return await _run(actor, request, lambda app: app.withdraw_expectation(
+        expectation_id, by=actor.subject, reason=body.reason,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def merge_expectations(actor: Actor, body: MergeExpectations, request: Request) -> Reply:
+    expectation_id = _id(request, "expectation_id")
+    return await _run(actor, request, lambda app: app.merge_expectations(
+        expectation_id, body.merged_expectation_id, by=actor.subject, reason=body.reason,
+        expected_version=body.expected_version,
+        merged_expected_version=body.merged_expected_version,
+    ))  # fmt: skip
+
+
+async def give_provider_advice(actor: Actor, body: GiveProviderAdvice, request: Request) -> Reply:
+    expectation_id = _id(request, "expectation_id")
+    return await _run(actor, request, lambda app: app.give_provider_advice(
+        expectation_id, by=actor.subject, advice=body.advice, importance=body.importance,
+        feasibility=body.feasibility, expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def commit_to_expectation(actor: Actor, body: CommitToExpectation, request: Request) -> Reply:
+    expectation_id = _id(request, "expectation_id")
+    return await _run(actor, request, lambda app: app.commit_to_expectation(
+        expectation_id, by=actor.subject, note=body.note, expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def decline_expectation(actor: Actor, body: DeclineExpectation, request: Request) -> Reply:
+    expectation_id = _id(request, "expectation_id")
+    return await _run(actor, request, lambda app: app.decline_expectation(
+        expectation_id, by=actor.subject, reason=body.reason,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+# Obligations
+
+
+async def propose_obligation(actor: Actor, body: ProposeObligation, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    return await _run(actor, request, lambda app: app.propose_obligation(
+        contract_id, by=actor.subject, what=body.what, needed_from=body.needed_from,
+        due_on=body.due_on, depends_on=body.depends_on,
+    ))  # fmt: skip
+
+
+async def accept_obligation(actor: Actor, body: AcceptObligation, request: Request) -> Reply:
+    obligation_id = _id(request, "obligation_id")
+    return await _run(actor, request, lambda app: app.accept_obligation(
+        obligation_id, by=actor.subject, expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def decline_obligation(actor: Actor, body: DeclineObligation, request: Request) -> Reply:
+    obligation_id = _id(request, "obligation_id")
+    return await _run(actor, request, lambda app: app.decline_obligation(
+        obligation_id, by=actor.subject, reason=body.reason,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def fulfil_obligation(actor: Actor, body: FulfilObligation, request: Request) -> Reply:
+    obligation_id = _id(request, "obligation_id")
+    return await _run(actor, request, lambda app: app.fulfil_obligation(
+        obligation_id, by=actor.subject, note=body.note, expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def breach_obligation(actor: Actor, body: BreachObligation, request: Request) -> Reply:
+    obligation_id = _id(request, "obligation_id")
+    return await _run(actor, request, lambda app: app.breach_obligation(
+        obligation_id, by=actor.subject, what_happened=body.what_happened,
+        impact=body.impact, expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+# Risks and lessons
+
+
+async def disclose_risk(actor: Actor, body: DiscloseRisk, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    return await _run(actor, request, lambda app: app.disclose_risk(
+        contract_id, by=actor.subject, kind=body.kind, title=body.title,
+        description=body.description, likelihood=body.likelihood, impact=body.impact,
+        affected_expectations=body.affected_expectations, prepare_for=body.prepare_for,
+    ))  # fmt: skip
+
+
+async def acknowledge_risk(actor: Actor, body: AcknowledgeRisk, request: Request) -> Reply:
+    risk_id = _id(request, "risk_id")
+    return await _run(actor, request, lambda app: app.acknowledge_risk(
+        risk_id, by=actor.subject, expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def record_remedial_action(
+    actor: Actor, body: RecordRemedialAction, request: Request
+) -> Reply:
+    risk_id = _id(request, "risk_id")
+    return await _run(actor, request, lambda app: app.record_remedial_action(
+        risk_id, by=actor.subject, action=body.action, expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def resolve_risk(actor: Actor, body: ResolveRisk, request: Request) -> Reply:
+    risk_id = _id(request, "risk_id")
+    return await _run(actor, request, lambda app: app.resolve_risk(
+        risk_id, by=actor.subject, resolution=body.resolution,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def record_lesson_learned(actor: Actor, body: RecordLessonLearned, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    return await _run(actor, request, lambda app: app.record_lesson_learned(
+        contract_id, by=actor.subject, lesson=body.lesson, risk_ids=body.risk_ids,
+        expectation_ids=body.expectation_ids,
+    ))  # fmt: skip
+
+
+async def plan_preventive_action(
+    actor: Actor, body: PlanPreventiveAction, request: Request
+) -> Reply:
+    lesson_id = _id(request, "lesson_id")
+    return await _run(actor, request, lambda app: app.plan_preventive_action(
+        lesson_id, by=actor.subject, action=body.action, owner=body.owner, due_on=body.due_on,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+# Delivery and gaps
+
+
+async def record_measurement(actor: Actor, body: RecordMeasurement, request: Request) -> Reply:
+    expectation_id = _id(request, "expectation_id")
+    return await _run(actor, request, lambda app: app.record_measurement(
+        expectation_id, by=actor.subject, period_start=body.period_start,
+        period_end=body.period_end, value=body.value, source=body.source,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def acknowledge_gap(actor: Actor, body: AcknowledgeGap, request: Request) -> Reply:
+    expectation_id = _id(request, "expectation_id")
+    return await _run(actor, request, lambda app: app.acknowledge_gap(
+        expectation_id, body.measurement_id, by=actor.subject, cause=body.cause,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def agree_recovery_plan(actor: Actor, body: AgreeRecoveryPlan, request: Request) -> Reply:
+    expectation_id, gap_id = _id(request, "expectation_id"), _id(request, "gap_id")
+    steps = [PlannedStep(action=s.action, owner=s.owner, due_on=s.due_on) for s in body.steps]
+    return await _run(actor, request, lambda app: app.agree_recovery_plan(
+        expectation_id, gap_id, by=actor.subject, steps=steps, agreed_with=body.agreed_with,
+        revised_target=body.revised_target, revised_target_upper=body.revised_target_upper,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
+
+
+async def complete_recovery_step(
+    actor: Actor, body: CompleteRecoveryStep, request: Request
+) -> Reply:
+    expectation_id, gap_id = _id(request, "expectation_id"), _id(request, "gap_id")
+    return await _run(actor, request, lambda app: app.complete_recovery_step(
+        expectation_id, gap_id, body.step, by=actor.subject, note=body.note,
+        expected_version=body.expected_version,
+    ))  # fmt: skip
 
 
 async def show_contract(actor: Actor, request: Request) -> dict[str, Any]:
@@ -322,7 +379,33 @@ async def show_expectation(actor: Actor, request: Request) -> dict[str, Any]:
 
 
 ROUTES: list[BaseRoute] = [
-    *(command(spec.path, spec.body, handler(spec)) for spec in COMMANDS),
+    route(elicitation.OPEN_CONTRACT, open_contract),
+    route(elicitation.JOIN_CONTRACT, join_contract),
+    route(elicitation.LEAVE_CONTRACT, leave_contract),
+    route(elicitation.ASK_QUESTION, ask_question),
+    route(elicitation.ANSWER_QUESTION, answer_question),
+    route(elicitation.PROPOSE_EXPECTATION, propose_expectation),
+    route(elicitation.REFINE_EXPECTATION, refine_expectation),
+    route(elicitation.WITHDRAW_EXPECTATION, withdraw_expectation),
+    route(elicitation.MERGE_EXPECTATIONS, merge_expectations),
+    route(elicitation.GIVE_PROVIDER_ADVICE, give_provider_advice),
+    route(elicitation.COMMIT_TO_EXPECTATION, commit_to_expectation),
+    route(elicitation.DECLINE_EXPECTATION, decline_expectation),
+    route(elicitation.PROPOSE_OBLIGATION, propose_obligation),
+    route(elicitation.ACCEPT_OBLIGATION, accept_obligation),
+    route(elicitation.DECLINE_OBLIGATION, decline_obligation),
+    route(elicitation.FULFIL_OBLIGATION, fulfil_obligation),
+    route(elicitation.BREACH_OBLIGATION, breach_obligation),
+    route(elicitation.DISCLOSE_RISK, disclose_risk),
+    route(elicitation.ACKNOWLEDGE_RISK, acknowledge_risk),
+    route(elicitation.RECORD_REMEDIAL_ACTION, record_remedial_action),
+    route(elicitation.RESOLVE_RISK, resolve_risk),
+    route(elicitation.RECORD_LESSON_LEARNED, record_lesson_learned),
+    route(elicitation.PLAN_PREVENTIVE_ACTION, plan_preventive_action),
+    route(elicitation.RECORD_MEASUREMENT, record_measurement),
+    route(elicitation.ACKNOWLEDGE_GAP, acknowledge_gap),
+    route(elicitation.AGREE_RECOVERY_PLAN, agree_recovery_plan),
+    route(elicitation.COMPLETE_RECOVERY_STEP, complete_recovery_step),
     query("/contracts/{id}", show_contract),
     query("/expectations/{id}", show_expectation),
 ]

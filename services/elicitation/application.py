@@ -1,4 +1,5 @@
-"""The elicitation service's application: one method per command, and its queries.
+"""The elicitation service's application: one method per command, named as the command is
+declared (shared/commands/elicitation.py), and its queries.
 
 Every command names the person acting (`by`) and is checked against the contract's
 participants before anything is stored; each aggregate it needs is loaded once, and the role
@@ -38,14 +39,15 @@ from services.elicitation.errors import (
     UnknownRisk,
     VersionConflict,
 )
-from services.elicitation.expectation import Expectation, Feasibility, Importance
+from services.elicitation.expectation import Expectation
 from services.elicitation.lesson import Lesson
 from services.elicitation.obligation import Obligation
-from services.elicitation.participants import CLIENT_PEOPLE, DECISION_MAKERS, Act, Role, Side
+from services.elicitation.participants import CLIENT_PEOPLE, DECISION_MAKERS, Act
 from services.elicitation.question import Asked, Question, check_cited
-from services.elicitation.risk import Risk, RiskKind
+from services.elicitation.risk import Risk
 from services.elicitation.snapshots import SNAPSHOT_EVERY
 from services.elicitation.terms import MeasurableTerms
+from shared.commands.elicitation import Feasibility, Importance, RiskKind, Role, Side
 from shared.commands.result import CommandResult, command_result
 from shared.eventstore import AccordAggregate, DateAsISO
 from shared.provenance import acting_as, current_provenance
@@ -113,7 +115,7 @@ class Expectations(Application[UUID]):
         )
         return self._store(contract, role=acting_role(contract, by))
 
-    def join_participant(
+    def join_contract(
         self,
         contract_id: inputs.Id,
         *,
@@ -138,7 +140,7 @@ class Expectations(Application[UUID]):
         contract.join(newcomer, by=by, administrator=administrator)
         return self._store(contract, role=acting)
 
-    def leave_participant(
+    def leave_contract(
         self,
         contract_id: inputs.Id,
         *,
@@ -310,7 +312,7 @@ class Expectations(Application[UUID]):
         )
         return self._store(expectation, role=acting_role(contract, by))
 
-    def commit_expectation(
+    def commit_to_expectation(
         self,
         expectation_id: inputs.Id,
         *,
@@ -461,7 +463,7 @@ class Expectations(Application[UUID]):
         risk.acknowledge(by=by)
         return self._store(risk, role=acting_role(contract, by))
 
-    def take_remedial_action(
+    def record_remedial_action(
         self,
         risk_id: inputs.Id,
         *,
@@ -489,7 +491,7 @@ class Expectations(Application[UUID]):
         risk.resolve(resolution=resolution, by=by)
         return self._store(risk, role=acting_role(contract, by))
 
-    def record_lesson(
+    def record_lesson_learned(
         self,
         contract_id: inputs.Id,
         *,

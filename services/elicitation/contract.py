@@ -39,16 +39,10 @@ from services.elicitation.errors import (
     UnknownQuestion,
     WrongRole,
 )
-from services.elicitation.participants import (
-    APPOINTING,
-    SIDES_OF,
-    Act,
-    Participant,
-    Role,
-    Side,
-)
+from services.elicitation.participants import APPOINTING, SIDES_OF, Act, Participant
 from services.elicitation.question import check_answer
 from services.elicitation.snapshots import StateSnapshot
+from shared.commands.elicitation import Role, Side
 from shared.eventstore import AccordAggregate
 
 

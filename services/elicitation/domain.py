@@ -18,16 +18,23 @@ from services.elicitation.expectation import (
     Advice,
     Expectation,
     ExpectationStatus,
-    Feasibility,
-    Importance,
     Revision,
 )
 from services.elicitation.lesson import Lesson, PreventiveAction
 from services.elicitation.obligation import Obligation, ObligationStatus
-from services.elicitation.participants import Act, Participant, Role, Side
+from services.elicitation.participants import Act, Participant
 from services.elicitation.question import Question
-from services.elicitation.risk import Risk, RiskKind
-from services.elicitation.terms import Comparison, Judgement, MeasurableTerms, Recurrence
+from services.elicitation.risk import Risk
+from services.elicitation.terms import Judgement, MeasurableTerms
+from shared.commands.elicitation import (
+    Comparison,
+    Feasibility,
+    Importance,
+    Recurrence,
+    RiskKind,
+    Role,
+    Side,
+)
 
 __all__ = [
     "Act",

@@ -42,7 +42,8 @@ from services.elicitation.errors import (
     UnknownRecoveryStep,
 )
 from services.elicitation.snapshots import StateSnapshot
-from services.elicitation.terms import Comparison, MeasurableTerms
+from services.elicitation.terms import MeasurableTerms
+from shared.commands.elicitation import Comparison, Feasibility, Importance
 from shared.eventstore import AccordAggregate
 
 
@@ -53,19 +54,6 @@ class ExpectationStatus(StrEnum):
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
     MERGED = "merged"
-
-
-class Importance(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-class Feasibility(StrEnum):
-    FEASIBLE = "feasible"
-    STRETCH = "stretch"
-    NOT_FEASIBLE = "not_feasible"
 
 
 @dataclass(frozen=True)

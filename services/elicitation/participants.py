@@ -6,19 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class Side(StrEnum):
-    CLIENT = "client"
-    PROVIDER = "provider"
-
-
-class Role(StrEnum):
-    CLIENT_DECISION_MAKER = "client_decision_maker"
-    CLIENT_SPONSOR = "client_sponsor"
-    PROVIDER_ACCOUNT_MANAGER = "provider_account_manager"
-    PROVIDER_DELIVERY_LEAD = "provider_delivery_lead"
-    AUDITOR = "auditor"
-
+# Roles and sides are closed sets that commands carry: declared with them (GraphQL enums).
+from shared.commands.elicitation import Role, Side
 
 # An auditor may sit on either side (the client's internal audit, or the provider's).
 SIDES_OF: Mapping[Role, frozenset[Side]] = {

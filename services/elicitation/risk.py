@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -11,14 +10,8 @@ from eventsourcing.domain import event
 from services.elicitation import inputs
 from services.elicitation.errors import RiskAlreadyAcknowledged, RiskIsResolved, TextEmpty
 from services.elicitation.snapshots import StateSnapshot
+from shared.commands.elicitation import RiskKind
 from shared.eventstore import AccordAggregate
-
-
-class RiskKind(StrEnum):
-    # A problem that exists now.
-    PROBLEM = "problem"
-    # Preparing the client for one that might come.
-    PRECONDITIONING = "preconditioning"
 
 
 class Risk(AccordAggregate):

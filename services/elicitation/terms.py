@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from services.elicitation import inputs
@@ -18,21 +17,7 @@ from services.elicitation.errors import (
     TargetNotNumeric,
     TargetRangeInverted,
 )
-
-
-class Comparison(StrEnum):
-    AT_LEAST = "at_least"
-    AT_MOST = "at_most"
-    EQUAL = "equal"
-    WITHIN_RANGE = "within_range"
-
-
-class Recurrence(StrEnum):
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    YEARLY = "yearly"
+from shared.commands.elicitation import Comparison, Recurrence
 
 
 @dataclass(frozen=True)

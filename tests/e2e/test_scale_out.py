@@ -72,7 +72,7 @@ async def propose(settings: Settings, contracts: int, per_contract: int) -> list
                 )
             ).id
             await run(
-                runtime.app.join_participant,
+                runtime.app.join_contract,
                 contract,
                 by="am",
                 person_id="dm",

@@ -53,7 +53,7 @@ class Elicitation:
 
     async def join(self, contract: str, by: str, person: str, role: str, email: str = "") -> None:
         await self.run(
-            "join_participant", contract, by=by, person_id=person, name=person.title(),
+            "join_contract", contract, by=by, person_id=person, name=person.title(),
             role=role, email=email,
         )  # fmt: skip
 

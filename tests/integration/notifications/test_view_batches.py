@@ -77,9 +77,7 @@ async def story(settings: Settings, bus: InProcessBus) -> None:
                 description="Moving", likelihood=4, impact=4,
                 affected_expectations=[str(proposed[0])],
             )  # fmt: skip
-            await elicitation.run(
-                "leave_participant", contract, by=f"{am}-dm1", person_id=f"{am}-dm2"
-            )
+            await elicitation.run("leave_contract", contract, by=f"{am}-dm1", person_id=f"{am}-dm2")
             await elicitation.run(
                 "propose_expectation", contract, by=f"{am}-dm1", text="After leaving",
                 business_area="ops",

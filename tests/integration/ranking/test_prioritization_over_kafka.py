@@ -73,7 +73,7 @@ async def a_contract_with_measurable_expectations(
     first = next(iter(DECISION_MAKERS))  # the client's first person appoints the rest of it
     for person, department in DECISION_MAKERS.items():
         await run(
-            app.join_participant, contract_id, by="am" if person == first else first,
+            app.join_contract, contract_id, by="am" if person == first else first,
             person_id=person,
             name=f"Head of {department}", role="client_decision_maker",
         )  # fmt: skip

@@ -73,7 +73,7 @@ class Story:
             (GRACE, OLIVE, "Olive Berg", "auditor", "client"),
         ]:
             self.do(
-                self.app.join_participant,
+                self.app.join_contract,
                 self.contract_id,
                 by=appointer,
                 person_id=person,
@@ -124,7 +124,7 @@ class Story:
 
     def committed(self, terms: dict[str, Any] | None = None) -> UUID:
         expectation_id = self.measurable(terms)
-        self.do(self.app.commit_expectation, expectation_id, by=AMIRA)
+        self.do(self.app.commit_to_expectation, expectation_id, by=AMIRA)
         return expectation_id
 
     def measured(self, expectation_id: UUID, value: Any) -> CommandResult:

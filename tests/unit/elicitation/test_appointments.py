@@ -99,7 +99,7 @@ class Meeting:
 
     def appoint(self, person: str, role: str, *, by: str, side: str | None = None) -> None:
         self.do(
-            self.app.join_participant,
+            self.app.join_contract,
             self.contract_id,
             by=by,
             person_id=person,
@@ -109,7 +109,7 @@ class Meeting:
         )
 
     def remove(self, person: str, *, by: str) -> None:
-        self.do(self.app.leave_participant, self.contract_id, by=by, person_id=person)
+        self.do(self.app.leave_contract, self.contract_id, by=by, person_id=person)
 
     def people(self) -> dict[str, str]:
         contract = self.app.get_contract(self.contract_id)
@@ -293,7 +293,7 @@ def test_the_same_subject_is_no_administrator_unless_the_command_says_so() -> No
     meeting = staffed()
     with acting_as(ADMIN, "test"):
         refused = meeting.outcome(
-            lambda: meeting.app.join_participant(
+            lambda: meeting.app.join_contract(
                 meeting.contract_id,
                 by=ADMIN,
                 person_id="x",

@@ -30,7 +30,7 @@ def story() -> Story:
     story.obligation_id = story.obligation()
     story.risk_id = story.risk()
     story.lesson_id = story.do(
-        story.app.record_lesson,
+        story.app.record_lesson_learned,
         story.contract_id,
         by=SAM,
         lesson="Pilot first",
@@ -49,8 +49,8 @@ def story() -> Story:
 
 # Every command an auditor might try, with plausible arguments.
 ATTEMPTS = {
-    "join_participant": lambda s: s.do(
-        s.app.join_participant,
+    "join_contract": lambda s: s.do(
+        s.app.join_contract,
         s.contract_id,
         by=OLIVE,
         person_id="x",
@@ -58,8 +58,8 @@ ATTEMPTS = {
         role="auditor",
         side="client",
     ),
-    "leave_participant (someone else)": lambda s: s.do(
-        s.app.leave_participant, s.contract_id, by=OLIVE, person_id=LI
+    "leave_contract (someone else)": lambda s: s.do(
+        s.app.leave_contract, s.contract_id, by=OLIVE, person_id=LI
     ),
     "ask_question": lambda s: s.do(
         s.app.ask_question, s.contract_id, by=OLIVE, asked_of=LI, business_area="Ops", text="Why?"
@@ -80,7 +80,9 @@ ATTEMPTS = {
     "give_provider_advice": lambda s: s.do(
         s.app.give_provider_advice, s.expectation_id, by=OLIVE, advice="A"
     ),
-    "commit_expectation": lambda s: s.do(s.app.commit_expectation, s.expectation_id, by=OLIVE),
+    "commit_to_expectation": lambda s: s.do(
+        s.app.commit_to_expectation, s.expectation_id, by=OLIVE
+    ),
     "decline_expectation": lambda s: s.do(
         s.app.decline_expectation, s.expectation_id, by=OLIVE, reason="R"
     ),
@@ -111,12 +113,12 @@ ATTEMPTS = {
         impact=1,
     ),
     "acknowledge_risk": lambda s: s.do(s.app.acknowledge_risk, s.risk_id, by=OLIVE),
-    "take_remedial_action": lambda s: s.do(
-        s.app.take_remedial_action, s.risk_id, by=OLIVE, action="A"
+    "record_remedial_action": lambda s: s.do(
+        s.app.record_remedial_action, s.risk_id, by=OLIVE, action="A"
     ),
     "resolve_risk": lambda s: s.do(s.app.resolve_risk, s.risk_id, by=OLIVE, resolution="R"),
-    "record_lesson": lambda s: s.do(
-        s.app.record_lesson, s.contract_id, by=OLIVE, lesson="L", risk_ids=[s.risk_id]
+    "record_lesson_learned": lambda s: s.do(
+        s.app.record_lesson_learned, s.contract_id, by=OLIVE, lesson="L", risk_ids=[s.risk_id]
     ),
     "plan_preventive_action": lambda s: s.do(
         s.app.plan_preventive_action,

@@ -6,7 +6,7 @@ from uuid import uuid4
 import pytest
 
 from services.elicitation.contract import Contract
-from services.elicitation.participants import Role, Side
+from shared.commands.elicitation import Role, Side
 from tests.unit.elicitation.story import AMIRA, GRACE, LI, OLIVE, SAM, STRANGER, TOM, Story
 
 
@@ -61,7 +61,7 @@ def test_participants_join_with_their_side_role_and_contact_details(story: Story
 def test_an_auditor_must_say_which_side_they_audit_for(story: Story) -> None:
     with story.refused("INVALID_CHOICE"):
         story.do(
-            story.app.join_participant,
+            story.app.join_contract,
             story.contract_id,
             by=AMIRA,
             person_id="auditor@example.com",
@@ -73,7 +73,7 @@ def test_an_auditor_must_say_which_side_they_audit_for(story: Story) -> None:
 def test_a_role_is_refused_on_the_other_side(story: Story) -> None:
     with story.refused("ROLE_NOT_ON_SIDE"):
         story.do(
-            story.app.join_participant,
+            story.app.join_contract,
             story.contract_id,
             by=AMIRA,
             person_id="pat@harbour.example",
@@ -86,7 +86,7 @@ def test_a_role_is_refused_on_the_other_side(story: Story) -> None:
 def test_an_unknown_role_is_refused_with_the_roles_there_are(story: Story) -> None:
     with story.refused("INVALID_CHOICE") as refusal:
         story.do(
-            story.app.join_participant,
+            story.app.join_contract,
             story.contract_id,
             by=AMIRA,
             person_id="pat@harbour.example",
@@ -99,7 +99,7 @@ def test_an_unknown_role_is_refused_with_the_roles_there_are(story: Story) -> No
 def test_a_contact_email_must_look_like_one(story: Story) -> None:
     with story.refused("CONTACT_INVALID"):
         story.do(
-            story.app.join_participant,
+            story.app.join_contract,
             story.contract_id,
             by=AMIRA,
             person_id="pat",
@@ -112,7 +112,7 @@ def test_a_contact_email_must_look_like_one(story: Story) -> None:
 def test_someone_already_on_the_contract_cannot_join_it_again(story: Story) -> None:
     with story.refused("ALREADY_A_PARTICIPANT"):
         story.do(
-            story.app.join_participant,
+            story.app.join_contract,
             story.contract_id,
             by=GRACE,
             person_id=LI,
@@ -124,7 +124,7 @@ def test_someone_already_on_the_contract_cannot_join_it_again(story: Story) -> N
 def test_a_delivery_lead_may_not_add_people_to_the_contract(story: Story) -> None:
     with story.refused("NOT_PERMITTED"):
         story.do(
-            story.app.join_participant,
+            story.app.join_contract,
             story.contract_id,
             by=SAM,
             person_id="pat",
@@ -135,7 +135,7 @@ def test_a_delivery_lead_may_not_add_people_to_the_contract(story: Story) -> Non
 
 def test_a_client_sponsor_may_add_people_from_their_organisation(story: Story) -> None:
     story.do(
-        story.app.join_participant,
+        story.app.join_contract,
         story.contract_id,
         by=GRACE,
         person_id="pat@harbour.example",
@@ -148,7 +148,7 @@ def test_a_client_sponsor_may_add_people_from_their_organisation(story: Story) -
 def test_a_person_not_on_the_contract_is_refused_by_name(story: Story) -> None:
     with story.refused("NOT_A_PARTICIPANT") as refusal:
         story.do(
-            story.app.join_participant,
+            story.app.join_contract,
             story.contract_id,
             by=STRANGER,
             person_id="pat",
@@ -160,22 +160,22 @@ def test_a_person_not_on_the_contract_is_refused_by_name(story: Story) -> None:
 
 def test_an_unknown_contract_is_refused(story: Story) -> None:
     with story.refused("UNKNOWN_CONTRACT"):
-        story.do(story.app.leave_participant, uuid4(), by=AMIRA, person_id=LI)
+        story.do(story.app.leave_contract, uuid4(), by=AMIRA, person_id=LI)
 
 
 def test_an_id_that_is_not_a_contract_is_an_unknown_contract(story: Story) -> None:
     expectation_id = story.proposed()
     with story.refused("UNKNOWN_CONTRACT"):
-        story.do(story.app.leave_participant, expectation_id, by=AMIRA, person_id=LI)
+        story.do(story.app.leave_contract, expectation_id, by=AMIRA, person_id=LI)
 
 
 def test_a_participant_may_leave_of_their_own_accord(story: Story) -> None:
-    story.do(story.app.leave_participant, story.contract_id, by=TOM, person_id=TOM, reason="Moved")
+    story.do(story.app.leave_contract, story.contract_id, by=TOM, person_id=TOM, reason="Moved")
     assert TOM not in story.app.get_contract(story.contract_id).participants
 
 
 def test_a_participant_who_left_can_no_longer_act_on_the_contract(story: Story) -> None:
-    story.do(story.app.leave_participant, story.contract_id, by=GRACE, person_id=TOM)
+    story.do(story.app.leave_contract, story.contract_id, by=GRACE, person_id=TOM)
     with story.refused("NOT_A_PARTICIPANT"):
         story.proposed(by=TOM)
 
@@ -184,12 +184,12 @@ def test_one_participant_cannot_remove_another_without_managing_the_contract(
     story: Story,
 ) -> None:
     with story.refused("NOT_PERMITTED"):
-        story.do(story.app.leave_participant, story.contract_id, by=SAM, person_id=TOM)
+        story.do(story.app.leave_contract, story.contract_id, by=SAM, person_id=TOM)
 
 
 def test_removing_someone_not_on_the_contract_is_refused(story: Story) -> None:
     with story.refused("NOT_A_PARTICIPANT"):
-        story.do(story.app.leave_participant, story.contract_id, by=AMIRA, person_id=STRANGER)
+        story.do(story.app.leave_contract, story.contract_id, by=AMIRA, person_id=STRANGER)
 
 
 def test_an_auditor_may_not_open_a_contract() -> None:
@@ -225,10 +225,10 @@ def test_a_start_date_that_is_not_a_date_is_refused() -> None:
 
 def test_a_stale_contract_version_is_refused_as_a_conflict(story: Story) -> None:
     version = story.app.get_contract(story.contract_id).version
-    story.do(story.app.leave_participant, story.contract_id, by=TOM, person_id=TOM)
+    story.do(story.app.leave_contract, story.contract_id, by=TOM, person_id=TOM)
     with story.refused("CONFLICT") as refusal:
         story.do(
-            story.app.leave_participant,
+            story.app.leave_contract,
             story.contract_id,
             by=GRACE,
             person_id=GRACE,

@@ -6,8 +6,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.elicitation.expectation import ExpectationStatus, Feasibility, Importance
-from services.elicitation.terms import Comparison, MeasurableTerms, Recurrence
+from services.elicitation.expectation import ExpectationStatus
+from services.elicitation.terms import MeasurableTerms
+from shared.commands.elicitation import Comparison, Feasibility, Importance, Recurrence
 from tests.unit.elicitation.story import (
     AMIRA,
     GRACE,
@@ -352,7 +353,7 @@ def test_the_client_does_not_give_provider_advice(story: Story) -> None:
 
 def test_the_provider_commits_to_the_latest_measurable_revision(story: Story) -> None:
     expectation_id = story.measurable()
-    story.do(story.app.commit_expectation, expectation_id, by=AMIRA, note="Spares on site")
+    story.do(story.app.commit_to_expectation, expectation_id, by=AMIRA, note="Spares on site")
     expectation = story.app.get_expectation(expectation_id)
     assert expectation.status is ExpectationStatus.COMMITTED
     assert expectation.decided_revision == 2
@@ -361,7 +362,7 @@ def test_the_provider_commits_to_the_latest_measurable_revision(story: Story) ->
 def test_the_provider_never_commits_to_what_is_not_measurable(story: Story) -> None:
     expectation_id = story.proposed()
     with story.refused("NOT_MEASURABLE") as refusal:
-        story.do(story.app.commit_expectation, expectation_id, by=AMIRA)
+        story.do(story.app.commit_to_expectation, expectation_id, by=AMIRA)
     assert refusal.value.details["missing"] == [
         "metric",
         "comparison",
@@ -388,7 +389,7 @@ def test_declining_without_a_reason_is_refused(story: Story) -> None:
 def test_the_same_decision_on_the_same_revision_is_refused(story: Story) -> None:
     expectation_id = story.committed()
     with story.refused("EXPECTATION_ALREADY_DECIDED"):
-        story.do(story.app.commit_expectation, expectation_id, by=AMIRA)
+        story.do(story.app.commit_to_expectation, expectation_id, by=AMIRA)
 
 
 def test_the_provider_may_change_its_mind_and_decline_what_it_committed_to(story: Story) -> None:
@@ -403,7 +404,7 @@ def test_refining_a_committed_expectation_waits_for_a_new_decision(story: Story)
     expectation = story.app.get_expectation(expectation_id)
     assert expectation.status is ExpectationStatus.PROPOSED
     assert expectation.decided_revision == 2 and expectation.revision == 3
-    story.do(story.app.commit_expectation, expectation_id, by=AMIRA)
+    story.do(story.app.commit_to_expectation, expectation_id, by=AMIRA)
     assert story.app.get_expectation(expectation_id).decided_revision == 3
 
 
@@ -411,6 +412,6 @@ def test_refining_a_committed_expectation_waits_for_a_new_decision(story: Story)
 def test_only_the_providers_team_commits_or_declines(story: Story, person: str) -> None:
     expectation_id = story.measurable()
     with story.refused("NOT_PERMITTED"):
-        story.do(story.app.commit_expectation, expectation_id, by=person)
+        story.do(story.app.commit_to_expectation, expectation_id, by=person)
     with story.refused("NOT_PERMITTED"):
         story.do(story.app.decline_expectation, expectation_id, by=person, reason="No")

@@ -44,14 +44,14 @@ async def every_kind_of_event(do: Meeting) -> str:
         )
     ).id
     for person, role in [(SAM, "provider_delivery_lead"), (LI, "client_decision_maker")]:
-        await do(app.join_participant, contract, by=AMIRA, person_id=person, name=person, role=role)
+        await do(app.join_contract, contract, by=AMIRA, person_id=person, name=person, role=role)
     # The client's first person appoints the rest of its side; an auditor is nominated.
-    await do(app.join_participant, contract, by=LI, person_id=TOM, name="Tom", role=ROLES[TOM])
+    await do(app.join_contract, contract, by=LI, person_id=TOM, name="Tom", role=ROLES[TOM])
     await do(
-        app.join_participant, contract, by=AMIRA, person_id=OLIVE, name="Olive", role="auditor",
+        app.join_contract, contract, by=AMIRA, person_id=OLIVE, name="Olive", role="auditor",
         side="client",
     )  # fmt: skip
-    await do(app.leave_participant, contract, by=TOM, person_id=TOM, reason="Moved on")
+    await do(app.leave_contract, contract, by=TOM, person_id=TOM, reason="Moved on")
     question = (
         await do(
             app.ask_question, contract, by=AMIRA, asked_of=LI, business_area="Ops", text="Peak?"
@@ -88,7 +88,7 @@ async def every_kind_of_event(do: Meeting) -> str:
         app.give_provider_advice, expectation, by=SAM, importance="high", advice="Spares on site"
     )
     await do(app.decline_expectation, expectation, by=AMIRA, reason="Not yet")
-    await do(app.commit_expectation, expectation, by=AMIRA, note="Spares agreed")
+    await do(app.commit_to_expectation, expectation, by=AMIRA, note="Spares agreed")
     obligations = [
         (
             await do(
@@ -123,11 +123,11 @@ async def every_kind_of_event(do: Meeting) -> str:
         )
     ).id
     await do(app.acknowledge_risk, risk, by=LI)
-    await do(app.take_remedial_action, risk, by=SAM, action="Rolled back")
+    await do(app.record_remedial_action, risk, by=SAM, action="Rolled back")
     await do(app.resolve_risk, risk, by=SAM, resolution="Replaced")
     lesson = (
         await do(
-            app.record_lesson,
+            app.record_lesson_learned,
             contract,
             by=SAM,
             lesson="Pilot first",

@@ -172,7 +172,7 @@ class Elicitation(RuleBasedStateMachine):
     @rule(by=mostly(AMIRA, GRACE), person=st.sampled_from(["pat@harbour.example", TOM, STRANGER]))
     def join(self, by: str, person: str) -> None:
         self.attempt(
-            self.app.join_participant,
+            self.app.join_contract,
             self.contract,
             by=by,
             person_id=person,
@@ -183,7 +183,7 @@ class Elicitation(RuleBasedStateMachine):
     @rule(by=PEOPLE, person=st.sampled_from([TOM, GRACE, STRANGER]), version=VERSION)
     def leave(self, by: str, person: str, version: int | None) -> None:
         self.attempt(
-            self.app.leave_participant,
+            self.app.leave_contract,
             self.contract,
             by=by,
             person_id=person,
@@ -265,7 +265,7 @@ class Elicitation(RuleBasedStateMachine):
     @rule(expectation=expectations, by=PROVIDER, commit=st.booleans())
     def decide(self, expectation: Any, by: str, commit: bool) -> None:
         if commit:
-            self.attempt(self.app.commit_expectation, expectation, by=by)
+            self.attempt(self.app.commit_to_expectation, expectation, by=by)
         else:
             self.attempt(self.app.decline_expectation, expectation, by=by, reason="Cannot")
 
@@ -331,7 +331,7 @@ class Elicitation(RuleBasedStateMachine):
         if act == "acknowledge":
             self.attempt(self.app.acknowledge_risk, risk, by=by)
         elif act == "remedy":
-            self.attempt(self.app.take_remedial_action, risk, by=by, action="Rolled back")
+            self.attempt(self.app.record_remedial_action, risk, by=by, action="Rolled back")
         else:
             self.attempt(self.app.resolve_risk, risk, by=by, resolution="Replaced")
 
@@ -343,7 +343,7 @@ class Elicitation(RuleBasedStateMachine):
     )
     def learn(self, by: str, risk_ids: list[Any], expectation_ids: list[Any]) -> Any:
         learned = self.attempt(
-            self.app.record_lesson,
+            self.app.record_lesson_learned,
             self.contract,
             by=by,
             lesson="Pilot first",

@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.elicitation.risk import RiskKind
+from shared.commands.elicitation import RiskKind
 from tests.unit.elicitation.story import AMIRA, GRACE, LI, OLIVE, SAM, STRANGER, TOM, Story
 
 
@@ -94,13 +94,13 @@ def test_a_risk_affects_only_expectations_of_its_contract(story: Story) -> None:
 
 def test_remedial_actions_are_recorded_until_the_risk_is_resolved(story: Story) -> None:
     risk_id = disclose(story, kind="problem").id
-    story.do(story.app.take_remedial_action, risk_id, by=SAM, action="Rolled back firmware")
+    story.do(story.app.record_remedial_action, risk_id, by=SAM, action="Rolled back firmware")
     story.do(story.app.resolve_risk, risk_id, by=AMIRA, resolution="Scanners replaced")
     risk = story.app.get_risk(risk_id)
     assert risk.remedial_actions == ("Rolled back firmware",)
     assert risk.resolved and risk.resolution == "Scanners replaced"
     with story.refused("RISK_RESOLVED"):
-        story.do(story.app.take_remedial_action, risk_id, by=SAM, action="More")
+        story.do(story.app.record_remedial_action, risk_id, by=SAM, action="More")
     with story.refused("RISK_RESOLVED"):
         story.do(story.app.resolve_risk, risk_id, by=SAM, resolution="Again")
 
@@ -109,7 +109,7 @@ def test_remedial_actions_are_recorded_until_the_risk_is_resolved(story: Story) 
 def test_only_the_providers_team_acts_on_and_resolves_risks(story: Story, person: str) -> None:
     risk_id = disclose(story).id
     with story.refused("NOT_PERMITTED"):
-        story.do(story.app.take_remedial_action, risk_id, by=person, action="Pray")
+        story.do(story.app.record_remedial_action, risk_id, by=person, action="Pray")
     with story.refused("NOT_PERMITTED"):
         story.do(story.app.resolve_risk, risk_id, by=person, resolution="Gone")
 
@@ -124,7 +124,7 @@ def test_a_lesson_learned_is_linked_to_the_risks_and_expectations_it_came_from(
 ) -> None:
     risk_id, expectation_id = disclose(story).id, story.proposed()
     learned = story.do(
-        story.app.record_lesson,
+        story.app.record_lesson_learned,
         story.contract_id,
         by=SAM,
         lesson="Pilot firmware in one warehouse first",
@@ -137,13 +137,13 @@ def test_a_lesson_learned_is_linked_to_the_risks_and_expectations_it_came_from(
 
 def test_a_lesson_is_linked_to_something(story: Story) -> None:
     with story.refused("LESSON_NOT_LINKED"):
-        story.do(story.app.record_lesson, story.contract_id, by=SAM, lesson="Be careful")
+        story.do(story.app.record_lesson_learned, story.contract_id, by=SAM, lesson="Be careful")
 
 
 def test_a_lesson_links_only_risks_of_its_contract(story: Story) -> None:
     with story.refused("UNKNOWN_RISK"):
         story.do(
-            story.app.record_lesson,
+            story.app.record_lesson_learned,
             story.contract_id,
             by=SAM,
             lesson="Pilot first",
@@ -155,7 +155,7 @@ def test_a_preventive_action_is_planned_from_a_lesson_with_an_owner_and_a_date(
     story: Story,
 ) -> None:
     lesson_id = story.do(
-        story.app.record_lesson,
+        story.app.record_lesson_learned,
         story.contract_id,
         by=SAM,
         lesson="Pilot firmware first",
@@ -176,7 +176,7 @@ def test_a_preventive_action_is_planned_from_a_lesson_with_an_owner_and_a_date(
 
 def test_a_preventive_action_is_owned_by_someone_on_the_contract(story: Story) -> None:
     lesson_id = story.do(
-        story.app.record_lesson,
+        story.app.record_lesson_learned,
         story.contract_id,
         by=SAM,
         lesson="Pilot first",
@@ -200,7 +200,7 @@ def test_lessons_and_preventive_actions_are_the_providers_to_record(
     expectation_id = story.proposed()
     with story.refused("NOT_PERMITTED"):
         story.do(
-            story.app.record_lesson,
+            story.app.record_lesson_learned,
             story.contract_id,
             by=person,
             lesson="Pilot first",
