@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -42,6 +44,51 @@ OVER_HTTP = (OperationType.QUERY, OperationType.MUTATION)
 CDN = "https://unpkg.com/"
 ASSETS_PATH = "/graphiql-assets"
 
+# strawberry's page has no setting for its first query: its welcome text is replaced.
+EXAMPLE = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
+IDE_HEADERS = '{\n  "Authorization": "Bearer PASTE-A-TOKEN-HERE"\n}'
+IDE_EXAMPLE = """# Accord's GraphQL API. Every operation needs a bearer token:
+#
+#   1. Mint a development token (for `accord dev`; it signs with the development key):
+#        accord token am        # am: the demo's account manager; try cfo, cio, ceo...
+#   2. Open HEADERS below and set
+#        {"Authorization": "Bearer <the token>"}
+#   3. Load a story to look at:  accord demo   (then list contracts with the query below)
+#
+# Run an operation with Ctrl-Enter; Ctrl-Space completes; the Docs pane lists every type,
+# enum and mutation, and docs/graphql.md explains them.
+
+query Contracts {
+  contracts(first: 5) {
+    edges {
+      node {
+        id
+        title
+        expectations {
+          id
+          text
+          status
+          terms { metric comparison target unit }
+        }
+      }
+    }
+  }
+}
+
+# A mutation answers the changed object or a typed refusal: paste a contract's id.
+mutation ProposeExpectation {
+  proposeExpectation(input: {
+    contractId: "PASTE-A-CONTRACT-ID"
+    text: "Store Wi-Fi is back within an hour"
+    businessArea: "stores"
+  }) {
+    __typename
+    ... on ExpectationChanged { consistent expectation { id text status } }
+    ... on Refusal { code message }
+  }
+}
+"""
+
 
 class AccordGraphQL(GraphQL[GatewayContext, None]):
     """Authenticates every operation and tags every answer with a request id."""
@@ -69,8 +116,15 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
 
     @property
     def graphql_ide_html(self) -> str:
-        """GraphiQL with its assets served from here (same files, same integrity hashes)."""
-        return super().graphql_ide_html.replace(CDN, f"{ASSETS_PATH}/")
+        """GraphiQL with its assets served from here (same files, same integrity hashes),
+        opening on an Accord example and a headers pane that says where the token goes."""
+        page = super().graphql_ide_html.replace(CDN, f"{ASSETS_PATH}/")
+        page = EXAMPLE.sub(lambda _: f"const EXAMPLE_QUERY = `{IDE_EXAMPLE}`;", page, count=1)
+        return page.replace(
+            "React.useState(parameters.headers)",
+            f"React.useState(parameters.headers || {json.dumps(IDE_HEADERS)})",
+            1,
+        )
 
     def _context(self, authorization: str | None, request_id: str) -> GatewayContext:
         actor, refused = None, ""

@@ -502,7 +502,7 @@ class NotificationSubscriptions:
                 data = jsonb(row["data"])
                 yield Notification(
                     id=strawberry.ID(data["notice_id"]), contract_id=data["contract_id"],
-                    trigger=data["trigger"], subject=data["subject"], text=data["text"],
+                    trigger=Trigger(data["trigger"]), subject=data["subject"], text=data["text"],
                     urgent=data["urgent"], data=data["data"], queued_at=row["occurred_at"],
                     acknowledged_at=None,
                 )  # fmt: skip

@@ -480,6 +480,9 @@ def test_graphiql_loads_every_asset_from_the_gateway_itself(accord: Any) -> None
     page = httpx.get(url, headers={"accept": "text/html"}, timeout=10)
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     assert "unpkg.com" not in page.text and "jsdelivr" not in page.text
+    # It opens on an Accord example that says where the token goes and how to mint one.
+    assert "accord token am" in page.text and "proposeExpectation(input:" in page.text
+    assert "Welcome to GraphiQL" not in page.text
     assets = re.findall(
         r'(?:src|href)="(/graphiql-assets/[^"]+)"\s+integrity="sha384-([^"]+)"', page.text
     )
@@ -489,6 +492,11 @@ def test_graphiql_loads_every_asset_from_the_gateway_itself(accord: Any) -> None
         assert fetched.status_code == 200, asset
         # The very file the public CDN serves: the browser checks the same hash.
         assert base64.b64encode(hashlib.sha384(fetched.content).digest()).decode() == digest, asset
+
+
+ACKNOWLEDGE = """mutation($id: ID!) { acknowledgeNotification(input: {noticeId: $id}) {
+    __typename ... on NotificationChanged { consistent notification { id acknowledgedAt } }
+    ... on Refusal { code message } } }"""
 
 
 def test_a_decision_maker_reads_and_acknowledges_their_notifications(accord: Any) -> None:
@@ -501,22 +509,21 @@ def test_a_decision_maker_reads_and_acknowledges_their_notifications(accord: Any
     deadline = time.monotonic() + 30
     while True:  # notices are delivered a moment after the events that cause them
         unread = ask(url, "cfo", query, c=demo["contract_id"])["data"]["notifications"]
-        if "priorities_published" in {n["trigger"] for n in unread} or time.monotonic() > deadline:
+        if "PRIORITIES_PUBLISHED" in {n["trigger"] for n in unread} or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert "priorities_published" in {n["trigger"] for n in unread}, unread
-    acknowledged = ask(
-        url, "cfo", "mutation($id: ID!) { acknowledgeNotification(id: $id) }", id=unread[0]["id"]
-    )
-    assert acknowledged["data"] == {"acknowledgeNotification": True}
+    assert "PRIORITIES_PUBLISHED" in {n["trigger"] for n in unread}, unread
+    acknowledged = ask(url, "cfo", ACKNOWLEDGE, id=unread[0]["id"])["data"]
+    notice = acknowledged["acknowledgeNotification"]
+    assert notice["__typename"] == "NotificationChanged" and notice["consistent"], notice
+    assert notice["notification"]["id"] == unread[0]["id"]
+    assert notice["notification"]["acknowledgedAt"] is not None
     after = ask(url, "cfo", query, c=demo["contract_id"])["data"]["notifications"]
     # Other tests' changes may bring new notices meanwhile; the acknowledged one is gone.
     assert unread[0]["id"] not in {n["id"] for n in after}
     assert {n["id"] for n in unread[1:]} <= {n["id"] for n in after}
-    someone_elses = ask(
-        url, "cio", "mutation($id: ID!) { acknowledgeNotification(id: $id) }", id=after[0]["id"]
-    )
-    assert someone_elses["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    someone_elses = ask(url, "cio", ACKNOWLEDGE, id=after[0]["id"])["data"]
+    assert someone_elses["acknowledgeNotification"]["code"] == "UNKNOWN_NOTICE"
 
 
 def test_the_account_manager_watches_deliveries_and_requeues_only_dead_letters(
@@ -527,17 +534,64 @@ def test_the_account_manager_watches_deliveries_and_requeues_only_dead_letters(
         noticeId personId channel status attempts lastReason } }"""
     deliveries = ask(url, "am", query, c=demo["contract_id"])["data"]["deliveries"]
     assert deliveries and {d["status"] for d in deliveries} <= {
-        "queued", "retrying", "delivered", "dead_lettered"
+        "QUEUED", "RETRYING", "DELIVERED", "DEAD_LETTERED"
     }  # fmt: skip
-    delivered = next(d for d in deliveries if d["status"] == "delivered")
-    requeue = "mutation($c: ID!, $n: ID!) { requeueNotice(contractId: $c, noticeId: $n) }"
-    not_dead = ask(url, "am", requeue, c=demo["contract_id"], n=delivered["noticeId"])
-    assert not_dead["errors"][0]["extensions"]["code"] == "CONFLICT"
-    assert "dead-lettered" in not_dead["errors"][0]["message"]
+    delivered = next(d for d in deliveries if d["status"] == "DELIVERED")
+    requeue = """mutation($c: ID!, $n: ID!) { requeueNotice(input: {contractId: $c, noticeId: $n})
+        { __typename ... on Refusal { code message } } }"""
+    not_dead = ask(url, "am", requeue, c=demo["contract_id"], n=delivered["noticeId"])["data"]
+    assert not_dead["requeueNotice"]["__typename"] == "Conflict"
+    assert "dead-lettered" in not_dead["requeueNotice"]["message"]
     by_decision_maker = ask(url, "cfo", requeue, c=demo["contract_id"], n=delivered["noticeId"])
-    assert by_decision_maker["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert by_decision_maker["data"]["requeueNotice"]["__typename"] == "Forbidden"
     watched_by_outsider = ask(url, "mallory", query, c=demo["contract_id"])
     assert watched_by_outsider["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+CHANGE_POLICY = """mutation($c: ID!, $t: NotificationTrigger!, $p: NotificationPolicyInput!) {
+    changeNotificationPolicy(input: {contractId: $c, trigger: $t, policy: $p}) { __typename
+    ... on NotificationPoliciesChanged { consistent policies { trigger recipients remindEvery
+        remindBeforeDue default } }
+    ... on Refusal { code message } } }"""
+CHANGE_PREFERENCES = """mutation($c: ID!, $channel: NotificationChannel!, $hook: String! = "") {
+    changeNotificationPreferences(input: {contractId: $c, channel: $channel, webhookUrl: $hook})
+    { __typename ... on NotificationPreferencesChanged { preferences { personId channel cadence
+        default } } ... on Refusal { code message } } }"""
+
+
+def test_the_account_manager_changes_a_policy_and_a_person_how_they_are_reached(
+    accord: Any,
+) -> None:
+    url, demo, _ = accord
+    contract = demo["contract_id"]
+    reminders = {
+        "recipients": ["CLIENT_DECISION_MAKER", "NEEDED_FROM"],
+        "remindEvery": "P3D", "remindBeforeDue": "PT12H",
+    }  # fmt: skip
+    changed = ask(url, "am", CHANGE_POLICY, c=contract, t="OBLIGATION_PROPOSED", p=reminders)
+    answer = changed["data"]["changeNotificationPolicy"]
+    assert answer["__typename"] == "NotificationPoliciesChanged" and answer["consistent"], answer
+    policy = next(p for p in answer["policies"] if p["trigger"] == "OBLIGATION_PROPOSED")
+    assert policy == {"trigger": "OBLIGATION_PROPOSED", **reminders, "default": False}
+    read = ask(url, "cfo", "query($c: ID!) { notificationPolicies(contractId: $c) { trigger default } }", c=contract)  # fmt: skip
+    assert {"trigger": "OBLIGATION_PROPOSED", "default": False} in read["data"][
+        "notificationPolicies"
+    ]
+    by_decision_maker = ask(url, "cfo", CHANGE_POLICY, c=contract, t="RISK_DISCLOSED", p={})
+    assert by_decision_maker["data"]["changeNotificationPolicy"]["__typename"] == "Forbidden"
+    reminder = ask(url, "am", CHANGE_POLICY, c=contract, t="OBLIGATION_REMINDER", p={})
+    assert reminder["data"]["changeNotificationPolicy"]["code"] == "INVALID_INPUT"
+    not_a_duration = ask(url, "am", CHANGE_POLICY, c=contract, t="OBLIGATION_PROPOSED", p={"remindEvery": "soon"})  # fmt: skip
+    assert not_a_duration["data"]["changeNotificationPolicy"]["code"] == "INVALID_INPUT"
+
+    chosen = ask(url, "chro", CHANGE_PREFERENCES, c=contract, channel="IN_APP")
+    answer = chosen["data"]["changeNotificationPreferences"]
+    assert answer["preferences"] == [
+        {"personId": "chro", "channel": "IN_APP", "cadence": "IMMEDIATE", "default": False}
+    ]
+    private = ask(url, "chro", CHANGE_PREFERENCES, c=contract, channel="WEBHOOK", hook="http://127.0.0.1/")  # fmt: skip
+    refused = private["data"]["changeNotificationPreferences"]
+    assert "code" in refused and "webhook" in refused["message"].lower(), refused
 
 
 async def test_the_account_manager_is_notified_live_of_a_new_expectation(accord: Any) -> None:
@@ -584,5 +638,5 @@ async def test_the_account_manager_is_notified_live_of_a_new_expectation(accord:
         notice = message["payload"]["data"]["notifications"]
         assert (
             notice["contractId"] == demo["contract_id"]
-            and notice["trigger"] == "expectation_proposed"
+            and notice["trigger"] == "EXPECTATION_PROPOSED"
         )
