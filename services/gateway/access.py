@@ -14,6 +14,7 @@ CONTRACT_OF = {
     "expectation_id": "SELECT contract_id FROM expectations WHERE expectation_id = $1",
     "obligation_id": "SELECT contract_id FROM obligations WHERE obligation_id = $1",
     "risk_id": "SELECT contract_id FROM risks WHERE risk_id = $1",
+    "lesson_id": "SELECT contract_id FROM lessons WHERE lesson_id = $1",
     "prioritization_id": "SELECT contract_id FROM prioritizations WHERE session_id = $1",
     # A notice's contract, from the event that queued it (one notice each before v2, a set since).
     "notice_id": "SELECT data->>'contract_id' FROM audit_log"

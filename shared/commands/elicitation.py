@@ -8,6 +8,7 @@ that carry them, so that GraphQL shows them as enums; the domain imports them fr
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import Field
@@ -78,11 +79,11 @@ class Recurrence(StrEnum):
     YEARLY = "yearly"
 
 
-VERSION = "The version the command is based on; another one is refused as CONFLICT."
-
-
-class Versioned(Body):
-    expected_version: Integer | None = Field(default=None, description=VERSION)
+# The version of the object a command acts on that the command is based on.
+ExpectedVersion = Annotated[
+    Integer | None,
+    Field(description="The version the command is based on; another one is refused as CONFLICT."),
+]
 
 
 # Contract and participants
@@ -102,7 +103,7 @@ class OpenContract(Body):
     phone: Text = ""
 
 
-class JoinContract(Versioned):
+class JoinContract(Body):
     person_id: Text
     name: Text
     role: Role
@@ -111,22 +112,26 @@ class JoinContract(Versioned):
     )
     email: Text = ""
     phone: Text = ""
+    expected_version: ExpectedVersion = None
 
 
-class LeaveContract(Versioned):
+class LeaveContract(Body):
     person_id: Text = Field(description="Who leaves: the caller, or someone their side appointed.")
     reason: LongText = ""
+    expected_version: ExpectedVersion = None
 
 
-class AskQuestion(Versioned):
+class AskQuestion(Body):
     asked_of: Text = Field(description="The client decision maker asked.")
     business_area: Text
     text: LongText
+    expected_version: ExpectedVersion = None
 
 
-class AnswerQuestion(Versioned):
+class AnswerQuestion(Body):
     question_id: UUID
     answer: LongText
+    expected_version: ExpectedVersion = None
 
 
 # Expectations
@@ -157,36 +162,42 @@ class Terms(Body):
     measured_by: Text | None = None
 
 
-class RefineExpectation(Versioned):
+class RefineExpectation(Body):
     text: LongText
     terms: Terms
     reason: LongText
+    expected_version: ExpectedVersion = None
 
 
-class WithdrawExpectation(Versioned):
+class WithdrawExpectation(Body):
     reason: LongText
+    expected_version: ExpectedVersion = None
 
 
-class MergeExpectations(Versioned):
+class MergeExpectations(Body):
     merged_expectation_id: UUID = Field(description="The duplicate merged into this one.")
     reason: LongText
     merged_expected_version: Integer | None = Field(
         default=None, description="The duplicate's version the command is based on."
     )
+    expected_version: ExpectedVersion = None
 
 
-class GiveProviderAdvice(Versioned):
+class GiveProviderAdvice(Body):
     advice: LongText
     importance: Importance | None = None
     feasibility: Feasibility | None = None
+    expected_version: ExpectedVersion = None
 
 
-class CommitToExpectation(Versioned):
+class CommitToExpectation(Body):
     note: LongText = ""
+    expected_version: ExpectedVersion = None
 
 
-class DeclineExpectation(Versioned):
+class DeclineExpectation(Body):
     reason: LongText
+    expected_version: ExpectedVersion = None
 
 
 # Obligations
@@ -201,21 +212,24 @@ class ProposeObligation(Body):
     )
 
 
-class AcceptObligation(Versioned):
-    pass
+class AcceptObligation(Body):
+    expected_version: ExpectedVersion = None
 
 
-class DeclineObligation(Versioned):
+class DeclineObligation(Body):
     reason: LongText
+    expected_version: ExpectedVersion = None
 
 
-class FulfilObligation(Versioned):
+class FulfilObligation(Body):
     note: LongText = ""
+    expected_version: ExpectedVersion = None
 
 
-class BreachObligation(Versioned):
+class BreachObligation(Body):
     what_happened: LongText
     impact: LongText = ""
+    expected_version: ExpectedVersion = None
 
 
 # Risks and lessons
@@ -231,16 +245,18 @@ class DiscloseRisk(Body):
     prepare_for: LongText = Field(default="", description="What the client should prepare for.")
 
 
-class AcknowledgeRisk(Versioned):
-    pass
+class AcknowledgeRisk(Body):
+    expected_version: ExpectedVersion = None
 
 
-class RecordRemedialAction(Versioned):
+class RecordRemedialAction(Body):
     action: LongText
+    expected_version: ExpectedVersion = None
 
 
-class ResolveRisk(Versioned):
+class ResolveRisk(Body):
     resolution: LongText
+    expected_version: ExpectedVersion = None
 
 
 class RecordLessonLearned(Body):
@@ -249,25 +265,28 @@ class RecordLessonLearned(Body):
     expectation_ids: list[UUID] = Field(default_factory=list)
 
 
-class PlanPreventiveAction(Versioned):
+class PlanPreventiveAction(Body):
     action: LongText
     owner: Text = Field(description="The participant who carries it out.")
     due_on: Day
+    expected_version: ExpectedVersion = None
 
 
 # Delivery and gaps
 
 
-class RecordMeasurement(Versioned):
+class RecordMeasurement(Body):
     period_start: Day
     period_end: Day
     value: Amount
     source: Text
+    expected_version: ExpectedVersion = None
 
 
-class AcknowledgeGap(Versioned):
+class AcknowledgeGap(Body):
     measurement_id: UUID = Field(description="The measurement that fell short.")
     cause: LongText
+    expected_version: ExpectedVersion = None
 
 
 class RecoveryStep(Body):
@@ -278,16 +297,18 @@ class RecoveryStep(Body):
     due_on: Day
 
 
-class AgreeRecoveryPlan(Versioned):
+class AgreeRecoveryPlan(Body):
     steps: list[RecoveryStep]
     agreed_with: Text = Field(description="The client decision maker the plan was agreed with.")
     revised_target: Amount | None = None
     revised_target_upper: Amount | None = None
+    expected_version: ExpectedVersion = None
 
 
-class CompleteRecoveryStep(Versioned):
+class CompleteRecoveryStep(Body):
     step: Integer = Field(description="The step's number in its plan, from 1.")
     note: LongText = ""
+    expected_version: ExpectedVersion = None
 
 
 OPEN_CONTRACT = Command(

@@ -23,14 +23,16 @@ PEOPLE = {
     "cio": "client_decision_maker",
     "audit": "auditor",
 }
+# Terms given as GraphQL enum values, not text.
+ENUMS = {"comparison", "recurrence"}
 OUTSIDER = "mallory"  # holds a valid token and no role on any contract
 
 TERMS = {
     "metric": "availability",
-    "comparison": "at_least",
+    "comparison": "AT_LEAST",
     "target": "99.5",
     "unit": "percent",
-    "recurrence": "monthly",
+    "recurrence": "MONTHLY",
     "measurementMethod": "monitoring report",
     "measuredBy": "provider",
 }
@@ -71,7 +73,7 @@ def seed_contract(url: str) -> SeededContract:
         "am",
         f"""mutation {{ openContract(input: {{clientOrganisation: "Northwind", title: "Fuzzed",
         providerOrganisation: "Contoso", startsOn: "2027-01-01", name: "Ann Marsh",
-        role: "provider_account_manager", email: "am@contoso.example"}}) {{
+        role: PROVIDER_ACCOUNT_MANAGER, email: "am@contoso.example"}}) {{
         __typename ... on ContractChanged {{ created contract {{ id }} }} {REFUSAL} }} }}""",
     )
     payload = _payload(opened, "openContract")
@@ -101,7 +103,7 @@ def seed_contract(url: str) -> SeededContract:
                 appointer,
                 "joinContract",
                 f'contractId: "{contract}", personId: "{person}", name: "{person.upper()}",'
-                f' role: "{role}", side: "{side}", email: "{person}@example.com"',
+                f' role: {role.upper()}, side: {side.upper()}, email: "{person}@example.com"',
                 "... on ContractChanged { version }",
             )
             if joined is not None and not every:
@@ -141,7 +143,9 @@ def seed_contract(url: str) -> SeededContract:
             expectation = proposed.get("created") or (proposed.get("expectation") or {}).get("id")
             seeded.add("expectation", expectation)
             expectations.append(expectation)
-    terms = ", ".join(f'{key}: "{value}"' for key, value in TERMS.items())
+    terms = ", ".join(
+        f"{key}: {value}" if key in ENUMS else f'{key}: "{value}"' for key, value in TERMS.items()
+    )
     for expectation in expectations[:2]:
         step(
             "am",
@@ -154,7 +158,7 @@ def seed_contract(url: str) -> SeededContract:
         step(
             "am",
             "giveProviderAdvice",
-            f'expectationId: "{expectations[0]}", advice: "matters most", importance: "high"',
+            f'expectationId: "{expectations[0]}", advice: "matters most", importance: HIGH',
             "... on ExpectationChanged { version }",
         )
         step(
@@ -175,7 +179,7 @@ def seed_contract(url: str) -> SeededContract:
     risk = step(
         "am",
         "discloseRisk",
-        f'{c}, kind: "preconditioning", title: "Peak load", description: "December doubles'
+        f'{c}, kind: PRECONDITIONING, title: "Peak load", description: "December doubles'
         f' traffic", likelihood: 3, impact: 4, affectedExpectations: {_list(expectations[:1])},'
         f' prepareFor: "slower start-up"',
         "... on RiskChanged { risk { id } }",
@@ -233,7 +237,9 @@ def seed_contract(url: str) -> SeededContract:
             "cfo",
             f"""mutation{declared} {{ castVote(input: {{prioritizationId: "{session}",
             {ballot}}}) {{ __typename {REFUSAL} }} }}""",
-            dots=[{"expectationId": e, "dots": n} for e, n in zip(expectations, [3, 2], strict=False)],
+            dots=[
+                {"expectationId": e, "dots": n} for e, n in zip(expectations, [3, 2], strict=False)
+            ],
         )
         if _payload(voted, "castVote") is None:
             seeded.refused_steps.append(f"cfo castVote: {voted}")

@@ -14,7 +14,7 @@ from tests.e2e.accord_process import accord_env, accord_running, ask
 
 OPEN = """mutation { openContract(input: {clientOrganisation: "Northwind", title: "Audited",
   providerOrganisation: "Contoso", startsOn: "2027-01-01", name: "Ann Marsh",
-  role: "provider_account_manager", email: "am@contoso.example"}) {
+  role: PROVIDER_ACCOUNT_MANAGER, email: "am@contoso.example"}) {
   ... on ContractChanged { contract { id } } } }"""
 
 

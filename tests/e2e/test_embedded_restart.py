@@ -166,7 +166,7 @@ def open_contract(url: str) -> str:
         url,
         "cfo",
         """mutation { openContract(input: {clientOrganisation: "Fabrikam", providerOrganisation: "Contoso",
-        title: "Service desk", startsOn: "2027-01-01", name: "Chris", role: "client_decision_maker"}) {
+        title: "Service desk", startsOn: "2027-01-01", name: "Chris", role: CLIENT_DECISION_MAKER}) {
         __typename ... on ContractChanged { created contract { id } } } }""",
     )
     opened = body["data"]["openContract"]

@@ -91,7 +91,7 @@ def changed(answer: dict[str, Any], field: str) -> dict[str, Any]:
     return payload
 
 
-TERMS = '{metric: "availability", comparison: "at_least", target: "99.5", unit: "percent", recurrence: "monthly", measurementMethod: "monitoring", measuredBy: "provider"}'
+TERMS = '{metric: "availability", comparison: AT_LEAST, target: "99.5", unit: "percent", recurrence: MONTHLY, measurementMethod: "monitoring", measuredBy: "provider"}'
 
 
 def test_a_contract_is_prioritized_through_graphql_across_every_process(stack: str) -> None:
@@ -101,7 +101,7 @@ def test_a_contract_is_prioritized_through_graphql_across_every_process(stack: s
             "am",
             """mutation { openContract(input: {clientOrganisation: "Northwind",
         providerOrganisation: "Contoso", title: "Full stack", startsOn: "2027-01-01", name: "Ann",
-        role: "provider_account_manager"}) { __typename ... on ContractChanged { consistent contract { id } } } }""",
+        role: PROVIDER_ACCOUNT_MANAGER}) { __typename ... on ContractChanged { consistent contract { id } } } }""",
         ),
         "openContract",
     )
@@ -113,7 +113,7 @@ def test_a_contract_is_prioritized_through_graphql_across_every_process(stack: s
                 stack,
                 appointer,
                 """mutation($c: ID!, $p: String!) { joinContract(input: {contractId: $c, personId: $p,
-            name: $p, role: "client_decision_maker"}) { __typename } }""",
+            name: $p, role: CLIENT_DECISION_MAKER}) { __typename } }""",
                 c=contract,
                 p=person,
             ),

@@ -36,14 +36,14 @@ def a_contract_with_a_measurable_expectation(url: str) -> tuple[str, str]:
         url, "am",
         f"""mutation {{ openContract(input: {{clientOrganisation: "Northwind", title: "Tills",
         providerOrganisation: "Contoso", startsOn: "2027-01-01", name: "Ann",
-        role: "provider_account_manager"}}) {{ {CHANGED} ... on ContractChanged {{ created }} }} }}""",
+        role: PROVIDER_ACCOUNT_MANAGER}}) {{ {CHANGED} ... on ContractChanged {{ created }} }} }}""",
         "ContractChanged",
     )["created"]  # fmt: skip
-    join = f"""mutation($c: ID!, $p: String!, $r: String!) {{ joinContract(input: {{contractId: $c,
+    join = f"""mutation($c: ID!, $p: String!, $r: Role!) {{ joinContract(input: {{contractId: $c,
         personId: $p, name: $p, role: $r}}) {{ {CHANGED} }} }}"""
-    mutate(url, "am", join, "ContractChanged", c=contract, p="lead", r="provider_delivery_lead")
-    mutate(url, "am", join, "ContractChanged", c=contract, p="ceo", r="client_sponsor")
-    mutate(url, "ceo", join, "ContractChanged", c=contract, p="cso", r="client_decision_maker")
+    mutate(url, "am", join, "ContractChanged", c=contract, p="lead", r="PROVIDER_DELIVERY_LEAD")
+    mutate(url, "am", join, "ContractChanged", c=contract, p="ceo", r="CLIENT_SPONSOR")
+    mutate(url, "ceo", join, "ContractChanged", c=contract, p="cso", r="CLIENT_DECISION_MAKER")
     expectation = mutate(
         url, "cso",
         f"""mutation($c: ID!) {{ proposeExpectation(input: {{contractId: $c,
@@ -55,15 +55,15 @@ def a_contract_with_a_measurable_expectation(url: str) -> tuple[str, str]:
         url, "am",
         f"""mutation($e: ID!) {{ refineExpectation(input: {{expectationId: $e,
         text: "Tills are available in trading hours", reason: "made measurable",
-        terms: {{metric: "till availability", comparison: "at_least", target: "99.8",
-        unit: "percent", recurrence: "monthly", measurementMethod: "store monitoring",
+        terms: {{metric: "till availability", comparison: AT_LEAST, target: "99.8",
+        unit: "percent", recurrence: MONTHLY, measurementMethod: "store monitoring",
         measuredBy: "provider"}}}}) {{ {CHANGED} }} }}""",
         "ExpectationChanged", e=expectation,
     )  # fmt: skip
     return contract, expectation
 
 
-MEASURE = f"""mutation($e: ID!, $v: String!, $from: Date!, $to: Date!) {{ recordMeasurement(
+MEASURE = f"""mutation($e: ID!, $v: Decimal!, $from: Date!, $to: Date!) {{ recordMeasurement(
     input: {{expectationId: $e, periodStart: $from, periodEnd: $to, value: $v,
     source: "service report"}}) {{ {CHANGED} ... on ExpectationChanged {{ created }} }} }}"""
 GAPS = """query($c: ID!) { gapAnalysis(contractId: $c) { expectationId met target value shortfall

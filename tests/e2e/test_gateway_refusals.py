@@ -56,11 +56,11 @@ def story(url: str) -> Story:
     with one ballot: all through GraphQL."""
     contract = mutate(url, "am", f"""mutation {{ openContract(input: {{clientOrganisation: "N",
         providerOrganisation: "C", title: "Probe", startsOn: "2027-01-01", name: "Ann",
-        role: "provider_account_manager"}}) {{ {REFUSED} ... on ContractChanged {{ created }} }} }}""")["created"]  # fmt: skip
-    join = f"""mutation($c: ID!, $p: String!, $r: String!) {{ joinContract(input: {{contractId: $c,
+        role: PROVIDER_ACCOUNT_MANAGER}}) {{ {REFUSED} ... on ContractChanged {{ created }} }} }}""")["created"]  # fmt: skip
+    join = f"""mutation($c: ID!, $p: String!, $r: Role!) {{ joinContract(input: {{contractId: $c,
         personId: $p, name: $p, role: $r}}) {{ {REFUSED} }} }}"""
-    mutate(url, "am", join, c=contract, p="ceo", r="client_sponsor")
-    mutate(url, "ceo", join, c=contract, p="cso", r="client_decision_maker")
+    mutate(url, "am", join, c=contract, p="ceo", r="CLIENT_SPONSOR")
+    mutate(url, "ceo", join, c=contract, p="cso", r="CLIENT_DECISION_MAKER")
     expectations = []
     for text in ("Tills work", "Wi-Fi works"):
         expectation = mutate(url, "cso", f"""mutation($c: ID!, $t: String!) {{ proposeExpectation(
@@ -68,7 +68,7 @@ def story(url: str) -> Story:
             ... on ExpectationChanged {{ created }} }} }}""", c=contract, t=text)["created"]  # fmt: skip
         mutate(url, "am", f"""mutation($e: ID!, $t: String!) {{ refineExpectation(input: {{
             expectationId: $e, text: $t, reason: "measurable", terms: {{metric: "availability",
-            comparison: "at_least", target: "99", unit: "percent", recurrence: "monthly",
+            comparison: AT_LEAST, target: "99", unit: "percent", recurrence: MONTHLY,
             measurementMethod: "monitoring", measuredBy: "provider"}}}}) {{ {REFUSED} }} }}""",
             e=expectation, t=text)  # fmt: skip
         expectations.append(expectation)
@@ -291,7 +291,7 @@ def test_every_mutation_that_creates_something_answers_its_id(url: str, story: S
     assert lesson["contract"] == {"id": story.contract} and lesson["created"]
     assert lesson["created"] != story.contract
     risk = mutate(url, "am", f"""mutation($c: ID!) {{ discloseRisk(input: {{contractId: $c,
-        kind: "problem", title: "t", description: "d", likelihood: 2, impact: 2}}) {{ {REFUSED}
+        kind: PROBLEM, title: "t", description: "d", likelihood: 2, impact: 2}}) {{ {REFUSED}
         ... on RiskChanged {{ created risk {{ id }} }} }} }}""", c=story.contract)  # fmt: skip
     assert risk["created"] == risk["risk"]["id"]
     question = mutate(url, "am", f"""mutation($c: ID!) {{ askQuestion(input: {{contractId: $c,

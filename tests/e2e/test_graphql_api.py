@@ -66,8 +66,8 @@ def test_a_mutation_answers_with_its_own_change_and_time_travel_shows_the_past(a
         "am",
         """mutation($e: ID!) { refineExpectation(input: {expectationId: $e,
         text: "Shelf price labels match the till price", reason: "made measurable",
-        terms: {metric: "label accuracy", comparison: "at_least", target: "99", unit: "percent",
-                recurrence: "monthly", measurementMethod: "store audit", measuredBy: "provider"}}) {
+        terms: {metric: "label accuracy", comparison: AT_LEAST, target: "99", unit: "percent",
+                recurrence: MONTHLY, measurementMethod: "store audit", measuredBy: "provider"}}) {
         __typename ... on ExpectationChanged { expectation { text version measurable } } } }""",
         e=expectation,
     )
@@ -181,7 +181,7 @@ def test_a_page_of_contracts_shows_each_as_the_contract_itself_does(accord: Any)
         "am",
         """mutation { openContract(input: {clientOrganisation: "Fabrikam", title: "Field service",
         providerOrganisation: "Contoso", startsOn: "2027-01-01", name: "Am",
-        role: "provider_account_manager"}) { __typename ... on ContractChanged { consistent } } }""",
+        role: PROVIDER_ACCOUNT_MANAGER}) { __typename ... on ContractChanged { consistent } } }""",
     )
     assert opened["data"]["openContract"] == {"__typename": "ContractChanged", "consistent": True}
     fields = "id title participants { personId role } expectations { id text } risks { title }"
@@ -350,7 +350,7 @@ async def test_a_contract_costs_the_same_number_of_queries_however_much_it_holds
         url,
         "am",
         """mutation { openContract(input: {clientOrganisation: "Tiny", providerOrganisation: "Contoso",
-        title: "Small", startsOn: "2027-01-01", name: "Ann", role: "provider_account_manager"}) {
+        title: "Small", startsOn: "2027-01-01", name: "Ann", role: PROVIDER_ACCOUNT_MANAGER}) {
         ... on ContractChanged { contract { id } } } }""",
     )["data"]["openContract"]["contract"]["id"]
     ask(
@@ -428,7 +428,7 @@ def attempt(url: str, person: str, operation: str, contract: str, expectation: s
         "proposeExpectation": ('mutation($c: ID!) { r: proposeExpectation(input: {contractId: $c, text: "Matrix", businessArea: "x"}) { __typename } }', {"c": contract}),
         "refineExpectation": ('mutation($e: ID!) { r: refineExpectation(input: {expectationId: $e, text: "Matrix", reason: "r", terms: {metric: "m"}}) { __typename } }', {"e": expectation}),
         "giveProviderAdvice": ('mutation($e: ID!) { r: giveProviderAdvice(input: {expectationId: $e, advice: "a"}) { __typename } }', {"e": expectation}),
-        "discloseRisk": ('mutation($c: ID!) { r: discloseRisk(input: {contractId: $c, kind: "problem", title: "t", description: "d", likelihood: 2, impact: 2}) { __typename } }', {"c": contract}),
+        "discloseRisk": ('mutation($c: ID!) { r: discloseRisk(input: {contractId: $c, kind: PROBLEM, title: "t", description: "d", likelihood: 2, impact: 2}) { __typename } }', {"c": contract}),
         "readContract": ("query($c: ID!) { r: contract(id: $c) { title } }", {"c": contract}),
         "readAuditTrail": ("query($c: ID!) { r: auditTrail(contractId: $c, first: 1) { edges { cursor } } }", {"c": contract}),
     }  # fmt: skip
@@ -452,7 +452,7 @@ def test_each_role_may_do_exactly_what_the_method_allows(accord: Any) -> None:
     url, demo, _ = accord
     contract = demo["contract_id"]
     auditor = """mutation($c: ID!) { joinContract(input: {contractId: $c, personId: "auditor",
-        name: "Ada Audit", role: "auditor", side: "client"}) { __typename } }"""
+        name: "Ada Audit", role: AUDITOR, side: CLIENT}) { __typename } }"""
     # The provider's account manager nominates the auditor; the client's sponsor confirms.
     for appointer in ("am", "ceo"):
         joined = ask(url, appointer, auditor, c=contract)

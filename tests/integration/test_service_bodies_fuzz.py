@@ -31,17 +31,20 @@ from services.notifications import api as notifications_api
 from services.notifications.policies import Policy
 from services.ranking import api as ranking_api
 from shared.auth import mint_token
+from shared.commands import elicitation, notifications, ranking
 from tests.integration.services_in_one import SERVICES, Services, services_in_one
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 300)
 SEED = int(os.environ.get("FUZZ_SEED") or random.randrange(2**32))
 PEOPLE = ("am", "dm", "sponsor", "stranger")
 
+# The modules that declare the services' commands, with their bodies.
+DECLARED = (elicitation, ranking, notifications)
 # Every field name a service command takes (so random bodies often reach the domain).
 FIELDS = sorted(
     {
         name
-        for module in (elicitation_api, ranking_api, notifications_api)
+        for module in (elicitation_api, ranking_api, notifications_api, *DECLARED)
         for model in vars(module).values()
         if isinstance(model, type)
         and issubclass(model, BaseModel)
@@ -82,36 +85,36 @@ TERMS = {"metric": "availability", "comparison": "at_least", "target": "99.5", "
 VALID: dict[str, dict[str, Any]] = {
     "/contracts": {"client_organisation": "N", "provider_organisation": "C", "title": "T",
                    "starts_on": "2026-12-01", "name": "A", "role": "provider_account_manager"},
-    "/contracts/{id}/participants": {"person_id": "dm2", "name": "D", "role": "client_decision_maker"},
-    "/contracts/{id}/participants/leave": {"person_id": "dm2", "reason": "moved on"},
-    "/contracts/{id}/questions": {"asked_of": "dm", "business_area": "stores", "text": "Why?"},
-    "/contracts/{id}/answers": {"question_id": "<questions>", "answer": "Because"},
-    "/contracts/{id}/expectations": {"text": "Tills work", "business_area": "stores"},
-    "/expectations/{id}/refine": {"text": "Tills work", "terms": TERMS, "reason": "measurable"},
-    "/expectations/{id}/withdraw": {"reason": "duplicate"},
-    "/expectations/{id}/merge": {"merged_expectation_id": "<expectations>", "reason": "same"},
-    "/expectations/{id}/advice": {"advice": "Top for stores", "importance": "critical"},
-    "/expectations/{id}/commit": {"note": "we will"},
-    "/expectations/{id}/decline": {"reason": "cannot"},
-    "/contracts/{id}/obligations": {"what": "Access", "needed_from": "dm", "due_on": "2026-12-15"},
-    "/obligations/{id}/accept": {},
-    "/obligations/{id}/decline": {"reason": "no"},
-    "/obligations/{id}/fulfil": {"note": "done"},
-    "/obligations/{id}/breach": {"what_happened": "late", "impact": "a week"},
-    "/contracts/{id}/risks": {"kind": "problem", "title": "Load", "description": "Peak",
+    "/contracts/{contract_id}/participants": {"person_id": "dm2", "name": "D", "role": "client_decision_maker"},
+    "/contracts/{contract_id}/participants/leave": {"person_id": "dm2", "reason": "moved on"},
+    "/contracts/{contract_id}/questions": {"asked_of": "dm", "business_area": "stores", "text": "Why?"},
+    "/contracts/{contract_id}/answers": {"question_id": "<questions>", "answer": "Because"},
+    "/contracts/{contract_id}/expectations": {"text": "Tills work", "business_area": "stores"},
+    "/expectations/{expectation_id}/refine": {"text": "Tills work", "terms": TERMS, "reason": "measurable"},
+    "/expectations/{expectation_id}/withdraw": {"reason": "duplicate"},
+    "/expectations/{expectation_id}/merge": {"merged_expectation_id": "<expectations>", "reason": "same"},
+    "/expectations/{expectation_id}/advice": {"advice": "Top for stores", "importance": "critical"},
+    "/expectations/{expectation_id}/commit": {"note": "we will"},
+    "/expectations/{expectation_id}/decline": {"reason": "cannot"},
+    "/contracts/{contract_id}/obligations": {"what": "Access", "needed_from": "dm", "due_on": "2026-12-15"},
+    "/obligations/{obligation_id}/accept": {},
+    "/obligations/{obligation_id}/decline": {"reason": "no"},
+    "/obligations/{obligation_id}/fulfil": {"note": "done"},
+    "/obligations/{obligation_id}/breach": {"what_happened": "late", "impact": "a week"},
+    "/contracts/{contract_id}/risks": {"kind": "problem", "title": "Load", "description": "Peak",
                               "likelihood": 3, "impact": 4},
-    "/risks/{id}/acknowledge": {},
-    "/risks/{id}/remedial-actions": {"action": "more tills"},
-    "/risks/{id}/resolve": {"resolution": "resolved"},
-    "/contracts/{id}/lessons": {"lesson": "Test", "risk_ids": ["<risks>"]},
-    "/lessons/{id}/preventive-actions": {"action": "drill", "owner": "am", "due_on": "2027-01-10"},
-    "/expectations/{id}/measurements": {"period_start": "2027-01-01", "period_end": "2027-01-31",
+    "/risks/{risk_id}/acknowledge": {},
+    "/risks/{risk_id}/remedial-actions": {"action": "more tills"},
+    "/risks/{risk_id}/resolve": {"resolution": "resolved"},
+    "/contracts/{contract_id}/lessons": {"lesson": "Test", "risk_ids": ["<risks>"]},
+    "/lessons/{lesson_id}/preventive-actions": {"action": "drill", "owner": "am", "due_on": "2027-01-10"},
+    "/expectations/{expectation_id}/measurements": {"period_start": "2027-01-01", "period_end": "2027-01-31",
                                         "value": "98", "source": "monitoring"},
-    "/expectations/{id}/gaps": {"measurement_id": "<measurements>", "cause": "a switch"},
-    "/expectations/{id}/gaps/{gap_id}/recovery-plan": {
+    "/expectations/{expectation_id}/gaps": {"measurement_id": "<measurements>", "cause": "a switch"},
+    "/expectations/{expectation_id}/gaps/{gap_id}/recovery-plan": {
         "steps": [{"action": "replace", "owner": "am", "due_on": "2027-02-01"}],
         "agreed_with": "dm", "revised_target": "98"},
-    "/expectations/{id}/gaps/{gap_id}/steps": {"step": 1, "note": "replaced"},
+    "/expectations/{expectation_id}/gaps/{gap_id}/steps": {"step": 1, "note": "replaced"},
     "/contracts/{contract_id}/prioritizations": {"method": "borda",
                                                  "closes_at": "2027-01-31T10:00:00Z"},
     "/prioritizations/{prioritization_id}/votes": {"ranking": ["<expectations>"]},
@@ -211,7 +214,7 @@ async def real_ids(services: Services) -> dict[str, list[str]]:
 
 
 def post_routes(services: Services) -> list[str]:
-    """Every POST route of every service, as mounted (`/elicitation/contracts/{id}/...`)."""
+    """Every POST route of every service, as mounted (`/elicitation/contracts/{contract_id}/...`)."""
     return [
         f"/{process.value}{route.path}"
         for process in SERVICES

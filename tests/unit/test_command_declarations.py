@@ -8,6 +8,7 @@ from graphql import GraphQLInputObjectType, GraphQLNonNull, get_named_type
 from starlette.routing import Route
 from strawberry.utils.str_converters import to_camel_case
 
+from services.elicitation.api import ROUTES as ELICITATION_ROUTES
 from services.gateway.schema import schema
 from services.notifications.api import ROUTES as NOTIFICATIONS_ROUTES
 from services.ranking.api import ROUTES as RANKING_ROUTES
@@ -15,7 +16,11 @@ from shared.commands.catalogue import COMMANDS, GUIDE, guide_with_table
 from shared.commands.declaration import Body, Command
 from shared.contracts.registry import registry
 
-ROUTES = {"ranking": RANKING_ROUTES, "notifications": NOTIFICATIONS_ROUTES}
+ROUTES = {
+    "elicitation": ELICITATION_ROUTES,
+    "ranking": RANKING_ROUTES,
+    "notifications": NOTIFICATIONS_ROUTES,
+}
 
 
 def named(declared: Command[Body]) -> str:

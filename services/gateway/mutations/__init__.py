@@ -11,5 +11,5 @@ from services.gateway.notifications import NotificationMutations
 
 
 @strawberry.type
-class Mutation(ElicitationMutations, RankingMutations, NotificationMutations):  # type: ignore[misc]
+class Mutation(ElicitationMutations, RankingMutations, NotificationMutations):
     pass

@@ -67,12 +67,12 @@ async def gateway(database_url: str) -> AsyncIterator[Gateway]:
 async def test_a_mutation_reaches_its_service_with_no_server_listening(gateway: Gateway) -> None:
     opened = await gateway.ask("am", f"""mutation {{ openContract(input: {{
         clientOrganisation: "Northwind", providerOrganisation: "Contoso", title: "Operations",
-        startsOn: "2027-01-01", name: "Ann", role: "provider_account_manager"}}) {{
+        startsOn: "2027-01-01", name: "Ann", role: PROVIDER_ACCOUNT_MANAGER}}) {{
         ... on ContractChanged {{ created consistent }} {REFUSAL} }} }}""")  # fmt: skip
     contract = opened["openContract"]["created"]
     assert opened["openContract"]["consistent"] is True
     await gateway.ask("am", f"""mutation {{ joinContract(input: {{contractId: "{contract}",
-        personId: "cfo", name: "Chris", role: "client_decision_maker"}}) {{
+        personId: "cfo", name: "Chris", role: CLIENT_DECISION_MAKER}}) {{
         ... on ContractChanged {{ version }} {REFUSAL} }} }}""")  # fmt: skip
 
     proposed = await gateway.ask("cfo", f"""mutation {{ proposeExpectation(input: {{
@@ -88,7 +88,7 @@ async def test_a_mutation_reaches_its_service_with_no_server_listening(gateway: 
 async def test_a_service_refusal_comes_back_typed_as_over_the_network(gateway: Gateway) -> None:
     opened = await gateway.ask("am", f"""mutation {{ openContract(input: {{
         clientOrganisation: "Northwind", providerOrganisation: "Contoso", title: "Operations",
-        startsOn: "2027-01-01", name: "Ann", role: "provider_account_manager"}}) {{
+        startsOn: "2027-01-01", name: "Ann", role: PROVIDER_ACCOUNT_MANAGER}}) {{
         ... on ContractChanged {{ created }} {REFUSAL} }} }}""")  # fmt: skip
     contract = opened["openContract"]["created"]
 
