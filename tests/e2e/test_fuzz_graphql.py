@@ -140,8 +140,16 @@ def _scalars(seeded: SeededContract) -> dict[str, st.SearchStrategy[graphql.Valu
     ).map(datetime.isoformat) | st.sampled_from(INSTANTS)
     day = _mostly(st.dates(date(2000, 1, 1), date(2100, 1, 1)), st.dates()).map(str)
     day |= st.sampled_from(DATES)
+    # Targets and measured values: mostly numbers as text, now and then what is not one.
+    number = _mostly(
+        st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10**6,
+                    max_value=10**6).map(str).map(nodes.String),
+        st.sampled_from(["1e400", "NaN", "-0", "0.0000001", "1e15", "x"]).map(nodes.String)
+        | st.integers().map(nodes.Int)
+        | st.floats(allow_nan=False, allow_infinity=False).map(nodes.Float),
+    )  # fmt: skip
     return {"ID": identifier, "String": string, "Date": day.map(nodes.String),
-            "DateTime": instant.map(nodes.String),
+            "DateTime": instant.map(nodes.String), "Decimal": number,
             "JSON": _json_values(len(seeded.ids.get("expectation", [])))}  # fmt: skip
 
 
