@@ -477,7 +477,15 @@ async def seed(stage: Stage, target: Target, contract: str, events: int) -> int:
             )
             if response.status_code != 200:
                 raise RuntimeError(f"seeding: {response.status_code} {response.text}")
-            version = int(response.json()["version"])
+            grown, version = int(response.json()["version"]), version
+            if grown <= version:
+                # Since questions became aggregates of their own, asking one no longer grows
+                # the contract: fail plainly rather than seed forever.
+                raise RuntimeError(
+                    f"seeding: a question left the contract at version {version}; --history"
+                    " needs a command that adds to the contract's own history"
+                )
+            version = grown
             if time.monotonic() - last_said > 30:
                 last_said = time.monotonic()
                 print(
