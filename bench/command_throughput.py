@@ -460,39 +460,37 @@ def report(results: Results, rows: list[Row], counts: list[int]) -> None:
 
 
 async def seed(stage: Stage, target: Target, contract: str, events: int) -> int:
-    """Ask questions of the contract, one after another, until it holds `events` events."""
+    """Grow the contract's history until `events` events are stored about it: a question asked
+    (an aggregate of its own) and a delivery lead joining and leaving again (two events on the
+    contract's own stream), over and over; answers the events stored."""
     async with http_client(1) as http:
         headers = stage.headers["am"]
         base = f"{target.elicitation}/contracts/{contract}"
-        version = int((await http.get(base, headers=headers)).json()["version"])
-        started, last_said = time.monotonic(), time.monotonic()
-        while version < events:
-            body = {
-                "asked_of": "dm1",
-                "business_area": "operations",
-                "text": f"Question {version}?",
-            }
+        stored = int((await http.get(base, headers=headers)).json()["version"])
+        started, last_said, n = time.monotonic(), time.monotonic(), 0
+        steps = [
+            ("questions", lambda n: {"asked_of": "dm1", "business_area": "operations",
+                                     "text": f"Question {n}?"}),
+            ("participants", lambda n: {"person_id": "seed-lead", "name": "Seed Lead",
+                                        "role": "provider_delivery_lead"}),
+            ("participants/leave", lambda n: {"person_id": "seed-lead", "reason": f"round {n}"}),
+        ]  # fmt: skip
+        while stored < events:
+            path, body = steps[n % len(steps)]
             response = await http.post(
-                f"{base}/questions", content=orjson.dumps(body), headers=headers
+                f"{base}/{path}", content=orjson.dumps(body(n)), headers=headers
             )
             if response.status_code != 200:
                 raise RuntimeError(f"seeding: {response.status_code} {response.text}")
-            grown, version = int(response.json()["version"]), version
-            if grown <= version:
-                # Since questions became aggregates of their own, asking one no longer grows
-                # the contract: fail plainly rather than seed forever.
-                raise RuntimeError(
-                    f"seeding: a question left the contract at version {version}; --history"
-                    " needs a command that adds to the contract's own history"
-                )
-            version = grown
+            stored += len(response.json()["positions"])
+            n += 1
             if time.monotonic() - last_said > 30:
                 last_said = time.monotonic()
                 print(
-                    f"  seeding: {version}/{events} events after {last_said - started:.0f} s",
+                    f"  seeding: {stored}/{events} events after {last_said - started:.0f} s",
                     flush=True,
                 )
-        return version
+        return stored
 
 
 async def history(
