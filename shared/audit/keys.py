@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -41,8 +42,9 @@ def signing_key(settings: Settings, *, generate: bool = True) -> Ed25519PrivateK
     # Readable by its owner only, created so from the start (never briefly wider), written
     # whole under another name and then linked: processes starting together (the services of
     # `accord serve` on one data folder) all end up with the one key linked first.
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # mkstemp: a name of its own for each caller (threads of one process too), mode 0600.
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    draft = Path(name)
     with os.fdopen(descriptor, "wb") as file:
         file.write(
             key.private_bytes(
