@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     graphql_engine: Literal["accord", "stock"] = "accord"
     # How long a mutation waits for the read model to show its own change.
     read_your_writes_seconds: float = 3.0
+    # Signing a baseline needs a fresh authentication: a token issued at most this long ago
+    # (21 CFR Part 11 11.200: the signer proves who they are at the moment of signing).
+    signature_max_age_seconds: int = Field(default=300, ge=1)
     # Subjects (token `sub`) who may appoint and remove anyone on any contract, an auditor at
     # once included: comma-separated, e.g. `ACCORD_ADMINISTRATORS=it-admin,compliance-admin`.
     administrators: Annotated[frozenset[str], NoDecode] = frozenset()

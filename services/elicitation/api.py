@@ -9,6 +9,7 @@ wait until its read model has caught up.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,11 +17,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from services.elicitation import agreed_set_view
+from services.elicitation.agreed_set_view import Listed
 from services.elicitation.application import Expectations
+from services.elicitation.baseline import authenticated_at
+from services.elicitation.baseline_errors import AgreedSetCatchingUp
 from services.elicitation.delivery import PlannedStep
 from shared.auth import Actor
 from shared.bus import Bus
-from shared.commands import elicitation
+from shared.commands import baselines, elicitation
+from shared.commands.baselines import ProposeBaseline, RevokeBaseline, SignBaseline
 from shared.commands.elicitation import (
     AcceptObligation,
     AcknowledgeGap,
@@ -53,7 +59,7 @@ from shared.commands.elicitation import (
 from shared.commands.result import CommandResult
 from shared.http import query, route
 from shared.runtime import ServiceRuntime
-from shared.service_app import runtime_of, service_app
+from shared.service_app import View, pool_of, runtime_of, service_app
 from shared.settings import Settings
 
 SERVICE = elicitation.SERVICE
@@ -338,6 +344,79 @@ async def complete_recovery_step(
     ))  # fmt: skip
 
 
+# Baselines
+
+
+async def _agreed_set(request: Request, contract_id: UUID) -> Listed:
+    """What the service's view holds for the contract, once it has applied every event stored
+    before this request (AGREED_SET_CATCHING_UP if it has not within the wait)."""
+    runtime = _runtime(request)
+    stored: int | None = await runtime.executor.run(runtime.app.recorder.max_notification_id)
+    pool = pool_of(request)
+    wait = request.app.state.agreed_set_wait_seconds
+    if not await agreed_set_view.wait_until_applied(pool, stored or 0, wait):
+        raise AgreedSetCatchingUp(stored or 0)
+    return await agreed_set_view.listed(pool, contract_id)
+
+
+async def propose_baseline(actor: Actor, body: ProposeBaseline, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    listed = await _agreed_set(request, contract_id)
+    return await _run(actor, request, lambda app: app.propose_baseline(
+        contract_id, by=actor.subject, title=body.title, listed=listed,
+    ))  # fmt: skip
+
+
+async def sign_baseline(actor: Actor, body: SignBaseline, request: Request) -> Reply:
+    baseline_id = _id(request, "baseline_id")
+    state = request.app.state
+    now: datetime = state.clock()
+    max_age: timedelta = state.signature_max_age
+    return await _run(actor, request, lambda app: app.sign_baseline(
+        baseline_id, by=actor.subject, meaning=body.meaning,
+        authenticated_at=authenticated_at(actor.issued_at), now=now, max_age=max_age,
+    ))  # fmt: skip
+
+
+async def revoke_baseline(actor: Actor, body: RevokeBaseline, request: Request) -> Reply:
+    baseline_id = _id(request, "baseline_id")
+    return await _run(actor, request, lambda app: app.revoke_baseline(
+        baseline_id, by=actor.subject, reason=body.reason,
+    ))  # fmt: skip
+
+
+async def show_baseline(actor: Actor, request: Request) -> dict[str, Any]:
+    """The baseline as the service holds it, for its contract's participants."""
+    runtime = _runtime(request)
+    baseline = await runtime.executor.run(
+        runtime.app.baseline_for, request.path_params["id"], actor.subject
+    )
+    return {
+        "id": str(baseline.id),
+        "version": baseline.version,
+        "contract_id": str(baseline.contract_id),
+        "title": baseline.title,
+        "status": baseline.status.value,
+        "complete": baseline.complete,
+        "content": baseline.content,
+        "content_hash": baseline.content_hash,
+        "required_roles": [role.value for role in baseline.required_roles],
+        "signatures": [
+            {
+                "signer": s.signer,
+                "printed_name": s.printed_name,
+                "role": s.role.value,
+                "meaning": s.meaning.value,
+                "signed_at": s.signed_at.isoformat(),
+                "authenticated_at": s.authenticated_at.isoformat(),
+                "content_hash": s.content_hash,
+            }
+            for s in baseline.signatures
+        ],
+        "revocation_reason": baseline.revocation_reason,
+    }
+
+
 async def show_contract(actor: Actor, request: Request) -> dict[str, Any]:
     """The contract as the service holds it, for its participants (auditors included)."""
     runtime = _runtime(request)
@@ -406,12 +485,37 @@ ROUTES: list[BaseRoute] = [
     route(elicitation.ACKNOWLEDGE_GAP, acknowledge_gap),
     route(elicitation.AGREE_RECOVERY_PLAN, agree_recovery_plan),
     route(elicitation.COMPLETE_RECOVERY_STEP, complete_recovery_step),
+    route(baselines.PROPOSE_BASELINE, propose_baseline),
+    route(baselines.SIGN_BASELINE, sign_baseline),
+    route(baselines.REVOKE_BASELINE, revoke_baseline),
     query("/contracts/{id}", show_contract),
+    query("/baselines/{id}", show_baseline),
     query("/expectations/{id}", show_expectation),
 ]
 
 
-def create_app(settings: Settings, bus: Bus) -> Starlette:
-    app = service_app(SERVICE, Expectations, settings, bus, ROUTES)
+AGREED_SET_VIEW = View(
+    "agreed-set", agreed_set_view.TOPICS, agreed_set_view.SCHEMA, agreed_set_view.apply,
+    agreed_set_view.BATCHING,
+)  # fmt: skip
+
+# How long a proposal waits at least for the agreed set's view to catch up with the store.
+AGREED_SET_WAIT_SECONDS = 10.0
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings, bus: Bus, *, clock: Callable[[], datetime] = now_utc
+) -> Starlette:
+    """The service's app; `clock` tells the instant a signature is made (tests move it)."""
+    app = service_app(SERVICE, Expectations, settings, bus, ROUTES, views=[AGREED_SET_VIEW])
     app.state.administrators = settings.administrators
+    app.state.clock = clock
+    app.state.signature_max_age = timedelta(seconds=settings.signature_max_age_seconds)
+    app.state.agreed_set_wait_seconds = max(
+        AGREED_SET_WAIT_SECONDS, settings.read_your_writes_seconds
+    )
     return app

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
@@ -27,6 +27,9 @@ from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from services.elicitation import inputs
+from services.elicitation.agreed_set_view import Listed
+from services.elicitation.baseline import Baseline, freeze
+from services.elicitation.baseline_errors import UnknownBaseline
 from services.elicitation.contract import Contract, participant
 from services.elicitation.delivery import PlannedStep
 from services.elicitation.errors import (
@@ -47,6 +50,7 @@ from services.elicitation.question import Asked, Question, check_cited
 from services.elicitation.risk import Risk
 from services.elicitation.snapshots import SNAPSHOT_EVERY
 from services.elicitation.terms import MeasurableTerms
+from shared.commands.baselines import Meaning
 from shared.commands.elicitation import Feasibility, Importance, RiskKind, Role, Side
 from shared.commands.result import CommandResult, command_result
 from shared.eventstore import AccordAggregate, DateAsISO
@@ -633,6 +637,64 @@ class Expectations(Application[UUID]):
         expectation.complete_recovery_step(gap_id=gap, step=step, note=note, by=by)
         return self._store(expectation, role=acting_role(contract, by))
 
+    # Baselines
+
+    def propose_baseline(
+        self, contract_id: inputs.Id, *, by: str, title: str, listed: Listed
+    ) -> CommandResult:
+        """Freeze the agreed set: `listed` names the contract's expectations, obligations and
+        risks and its published ranking (the service's view); each is loaded at its version."""
+        contract = self._contract(contract_id)
+        content = freeze(
+            contract,
+            [self._expectation(e) for e in listed.expectations],
+            [self._obligation(o) for o in listed.obligations],
+            [self._risk(r) for r in listed.risks],
+            listed.ranking,
+        )
+        baseline = Baseline.propose(
+            baseline_id=uuid4(), contract=contract, title=title, content=content, by=by
+        )
+        return self._store(baseline, role=acting_role(contract, by))
+
+    def sign_baseline(
+        self,
+        baseline_id: inputs.Id,
+        *,
+        by: str,
+        meaning: Meaning | str,
+        authenticated_at: datetime,
+        now: datetime,
+        max_age: timedelta,
+    ) -> CommandResult:
+        """`by` signs, `authenticated_at` being when their token was issued."""
+        baseline = self._baseline(baseline_id)
+        contract = self._contract(baseline.contract_id)
+        baseline.sign(
+            contract=contract,
+            by=by,
+            meaning=meaning,
+            authenticated_at=authenticated_at,
+            now=now,
+            max_age=max_age,
+        )
+        return self._store(baseline, role=acting_role(contract, by))
+
+    def revoke_baseline(self, baseline_id: inputs.Id, *, by: str, reason: str) -> CommandResult:
+        baseline = self._baseline(baseline_id)
+        contract = self._contract(baseline.contract_id)
+        baseline.revoke(contract=contract, by=by, reason=reason)
+        return self._store(baseline, role=acting_role(contract, by))
+
+    def get_baseline(self, baseline_id: inputs.Id) -> Baseline:
+        return self._baseline(baseline_id)
+
+    def baseline_for(self, baseline_id: inputs.Id, person: str) -> Baseline:
+        """The baseline, for its contract's participants (auditors included) only."""
+        baseline = self._baseline(baseline_id)
+        self._contract(baseline.contract_id).participant(person)
+        return baseline
+
     # Queries
 
     def get_contract(self, contract_id: inputs.Id) -> Contract:
@@ -707,6 +769,9 @@ class Expectations(Application[UUID]):
 
     def _lesson(self, lesson_id: inputs.Id, expected_version: int | None = None) -> Lesson:
         return self._load(lesson_id, Lesson, UnknownLesson, expected_version)
+
+    def _baseline(self, baseline_id: inputs.Id) -> Baseline:
+        return self._load(baseline_id, Baseline, UnknownBaseline, None)
 
     def _load(
         self,

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from shared.commands import elicitation, notifications, ranking
+from shared.commands import baselines, elicitation, notifications, ranking
 from shared.commands.declaration import Body, Command
 
 COMMANDS: tuple[Command[Body], ...] = (
     *elicitation.COMMANDS,
+    *baselines.COMMANDS,
     *ranking.COMMANDS,
     *notifications.COMMANDS,
 )

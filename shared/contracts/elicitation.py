@@ -7,13 +7,14 @@ The `*_by` fields name the person on the contract who acted (their subject).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.baseline_content import BaselineContent, content_hash
 from shared.contracts.registry import EventContract, contract
 
 SERVICE = "elicitation"
@@ -781,3 +782,131 @@ class RecoveryStepCompletedV1(EventContract):
     step: int = Field(ge=1)
     note: str
     completed_by: str
+
+
+# Baselines: the agreed set frozen, signed, revoked (never edited)
+
+_BASELINE = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+_BASELINE_CONTENT = {
+    "contract": {
+        "contract_id": _CONTRACT,
+        "version": 4,
+        "title": "Managed IT service desk and infrastructure, 2025-2028",
+        "client_organisation": "Harbour Logistics plc",
+        "provider_organisation": "Northgate IT Services",
+        "starts_on": "2025-04-01",
+    },
+    "participants": [
+        {
+            "person_id": "amira.khan@northgate.example",
+            "name": "Amira Khan",
+            "role": "provider_account_manager",
+            "side": "provider",
+        },
+        {
+            "person_id": "li.wei@harbour.example",
+            "name": "Li Wei",
+            "role": "client_sponsor",
+            "side": "client",
+        },
+    ],
+    "expectations": [
+        {
+            "expectation_id": _EXPECTATION,
+            "version": 3,
+            "revision": 2,
+            "text": "Priority-one incidents are resolved within four hours",
+            "business_area": "Operations",
+            "terms": _TERMS_EXAMPLE,
+        }
+    ],
+    "obligations": [],
+    "risks": [],
+    "ranking": {
+        "ranking": [_EXPECTATION],
+        "method": "schulze",
+        "published_at": "2025-05-02T09:30:00Z",
+        "event_id": "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e",
+    },
+}
+_BASELINE_HASH = content_hash(_BASELINE_CONTENT)
+BaselineMeaning = Literal["approved", "reviewed", "responsible"]
+
+
+@contract(
+    SERVICE,
+    "BaselineProposed",
+    example={
+        "contract_id": _CONTRACT,
+        "baseline_id": _BASELINE,
+        "title": "Agreed scope for the first quarterly review",
+        "content": _BASELINE_CONTENT,
+        "content_hash": _BASELINE_HASH,
+        "required_roles": ["client_sponsor", "provider_account_manager"],
+        "proposed_by": "amira.khan@northgate.example",
+    },
+)
+class BaselineProposedV1(EventContract):
+    """The agreed set frozen at its current versions: read-only from now on. `content_hash` is
+    SHA-256 over the content's canonical JSON (keys sorted, no whitespace, UTF-8)."""
+
+    contract_id: UUID
+    baseline_id: UUID
+    title: str
+    content: BaselineContent
+    content_hash: str
+    # Roles of which someone must sign before the baseline is complete.
+    required_roles: list[Role]
+    proposed_by: str
+
+
+@contract(
+    SERVICE,
+    "BaselineSigned",
+    example={
+        "contract_id": _CONTRACT,
+        "baseline_id": _BASELINE,
+        "signer": "li.wei@harbour.example",
+        "printed_name": "Li Wei",
+        "role": "client_sponsor",
+        "meaning": "approved",
+        "signed_at": "2025-05-03T10:15:00Z",
+        "authenticated_at": "2025-05-03T10:12:41Z",
+        "content_hash": _BASELINE_HASH,
+        "complete": False,
+    },
+)
+class BaselineSignedV1(EventContract):
+    """A signature (21 CFR Part 11 11.50, 11.70): who, their printed name, when, what it means,
+    and the content hash it is bound to; `complete` once every required role has signed."""
+
+    contract_id: UUID
+    baseline_id: UUID
+    signer: str
+    printed_name: str
+    role: Role
+    meaning: BaselineMeaning
+    signed_at: datetime
+    # When the signer last authenticated (their token's issue time).
+    authenticated_at: datetime
+    content_hash: str
+    complete: bool
+
+
+@contract(
+    SERVICE,
+    "BaselineRevoked",
+    example={
+        "contract_id": _CONTRACT,
+        "baseline_id": _BASELINE,
+        "reason": "Superseded: the response time target was renegotiated",
+        "revoked_by": "amira.khan@northgate.example",
+    },
+)
+class BaselineRevokedV1(EventContract):
+    """A baseline no longer stands; it stays on record with its signatures."""
+
+    contract_id: UUID
+    baseline_id: UUID
+    reason: str
+    revoked_by: str
