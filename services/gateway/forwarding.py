@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
+from strawberry.utils.str_converters import to_camel_case
 
 from services.gateway.context import GatewayContext
 from services.gateway.outcomes import Refusal, Unavailable, code_for, refusal, refusal_for
@@ -51,7 +53,39 @@ async def forward(
         refused = ServiceRefusal.model_validate_json(response.content)
     except ValidationError:
         return _unreadable(service, status)
-    return refusal_for(status, refused.code, refused.message, refused.details)
+    message, details = in_schema_names(refused.message, refused.details)
+    return refusal_for(status, refused.code, message, details)
+
+
+def schema_field(path: str) -> str:
+    """A body field as the schema names it: `steps.0.dueOn` for the service's `steps.0.due_on`."""
+    return ".".join(to_camel_case(part) for part in path.split("."))
+
+
+def in_schema_names(message: str, details: Any) -> tuple[str, Any]:
+    """A service's refusal with the fields it names as the schema names them: the details'
+    keys, the fields they name (`field`, each of `problems`), and those fields in the message.
+    Other values (an id, a value given) stay as they are."""
+    if not isinstance(details, dict):
+        return message, details
+    named: list[str] = []
+
+    def renamed(entry: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key, value in entry.items():
+            if key == "field" and isinstance(value, str):
+                named.append(value)
+                value = schema_field(value)
+            out[to_camel_case(key)] = value
+        return out
+
+    converted = renamed(details)
+    problems = converted.get("problems")
+    if isinstance(problems, list):
+        converted["problems"] = [renamed(p) if isinstance(p, dict) else p for p in problems]
+    for field in sorted(set(named), key=len, reverse=True):
+        message = re.sub(rf"(?<![\w.]){re.escape(field)}(?![\w])", schema_field(field), message)
+    return message, converted
 
 
 def _unreadable(service: str, status: int) -> Refusal:

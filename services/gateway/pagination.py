@@ -1,4 +1,13 @@
-"""Keyset cursors: stable as events arrive (list offsets would shift under the reader)."""
+"""Relay connections paged by keyset cursors: stable as events arrive (list offsets would
+shift under the reader).
+
+The connections follow the Relay Cursor Connections spec (`edges { cursor node }`, `pageInfo`
+with strawberry.relay's own PageInfo), but not strawberry.relay's Connection and Node: its
+Connection takes only `relay.Node` types, and a relay.Node's `id` is its global id. Every
+object's `id` here is the UUID the mutations take (a global id there is refused as ID_INVALID),
+so the global id is a field of its own (`globalId`, read back by `node(id:)`); and its
+ListConnection pages by offset into the list, whose cursors shift as events arrive.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.relay import PageInfo
 
 from services.gateway.ids import text_argument, utc
 from services.gateway.protection import MAX_PAGE, Refused
@@ -33,19 +43,27 @@ def page_size(first: int) -> int:
     return first
 
 
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
+@strawberry.type(description="An item of a connection, and the cursor to read on after it.")
 class Edge(Generic[T]):
-    cursor: str
+    cursor: str = strawberry.field(description="Pass it as `after` to read the items after this.")
     node: T
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list, oldest first (a Relay connection).")
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+
+    @staticmethod
+    def page(edges: list[Edge[T]], *, more: bool, after: str | None) -> Connection[T]:
+        """The page of `edges` read after the cursor `after`; `more` if others follow."""
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=more,
+                # Keyset pages only read forwards: a cursor given out had items up to it.
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import base64
-from asyncio import Future
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar
 
-import asyncpg
 import strawberry
 from graphql import FieldNode
 from strawberry.types import Info
@@ -18,10 +16,10 @@ from services.gateway import reads
 from services.gateway.access import actor_of, role_on, sees
 from services.gateway.context import GatewayContext
 from services.gateway.ids import id_argument, instant, text_argument
+from services.gateway.loading import Batch, Loaded, load
 from services.gateway.pagination import (
     Connection,
     Edge,
-    PageInfo,
     decode_cursor,
     encode_cursor,
     page_size,
@@ -32,9 +30,11 @@ from services.gateway.types import (
     Expectation,
     ExpectationVersion,
     GapEntry,
+    Lesson,
     Obligation,
     Participant,
     Prioritization,
+    Question,
     Risk,
     diff,
     jsonb,
@@ -46,22 +46,6 @@ T = TypeVar("T")
 
 def _ctx(info: Info[GatewayContext, None]) -> GatewayContext:
     return info.context
-
-
-Batch = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[list[list[T]]]]
-
-
-# A relation: loading, or loaded already.
-Loaded = Awaitable[list[T]] | list[T]
-
-
-def _load(info: Info[GatewayContext, None], batch: Batch[T], contract_id: str) -> Loaded[T]:
-    """Through the operation's DataLoader for this relation: one query for every contract.
-    A relation loaded already (see `prefetch`) is answered as it is."""
-    loading = info.context.loader(batch).load(contract_id)
-    if isinstance(loading, Future) and loading.done() and not loading.cancelled():
-        return loading if loading.exception() else cast("list[T]", loading.result())
-    return loading
 
 
 def _plain_fields(nodes: Sequence[FieldNode]) -> list[FieldNode]:
@@ -106,9 +90,9 @@ async def prefetch(ctx: GatewayContext, contract_ids: Sequence[str], relations: 
             loaded = await batch(ctx.pool, list(contract_ids))
             loader.prime_many(dict(zip(contract_ids, loaded, strict=True)))
         return
-    for load in [loader.load_many(contract_ids) for _, loader in missing]:
+    for pending in [loader.load_many(contract_ids) for _, loader in missing]:
         with suppress(Exception):
-            await load
+            await pending
 
 
 @strawberry.type
@@ -127,28 +111,42 @@ class Contract:
 
     @strawberry.field(graphql_type=list[Participant])
     def participants(self, info: Info[GatewayContext, None]) -> Loaded[Participant]:
-        return _load(info, reads.participants_of, str(self.id))
+        return load(info, reads.participants_of, str(self.id))
 
     @strawberry.field(graphql_type=list[Expectation])
     def expectations(self, info: Info[GatewayContext, None]) -> Loaded[Expectation]:
         """In corporate priority order, then as proposed."""
-        return _load(info, reads.expectations_of, str(self.id))
+        return load(info, reads.expectations_of, str(self.id))
 
     @strawberry.field(graphql_type=list[Obligation])
     def obligations(self, info: Info[GatewayContext, None]) -> Loaded[Obligation]:
-        return _load(info, reads.obligations_of, str(self.id))
+        return load(info, reads.obligations_of, str(self.id))
 
     @strawberry.field(graphql_type=list[Risk])
     def risks(self, info: Info[GatewayContext, None]) -> Loaded[Risk]:
-        return _load(info, reads.risks_of, str(self.id))
+        return load(info, reads.risks_of, str(self.id))
 
     @strawberry.field(graphql_type=list[Prioritization])
     def prioritizations(self, info: Info[GatewayContext, None]) -> Loaded[Prioritization]:
-        return _load(info, reads.prioritizations_of, str(self.id))
+        return load(info, reads.prioritizations_of, str(self.id))
 
     @strawberry.field(graphql_type=list[GapEntry])
     def gap_analysis(self, info: Info[GatewayContext, None]) -> Loaded[GapEntry]:
-        return _load(info, reads.gap_analyses, str(self.id))
+        return load(info, reads.gap_analyses, str(self.id))
+
+    @strawberry.field(
+        graphql_type=list[Question],
+        description="The probing questions asked, as asked, with their answers.",
+    )
+    def questions(self, info: Info[GatewayContext, None]) -> Loaded[Question]:
+        return load(info, reads.questions_of, str(self.id))
+
+    @strawberry.field(
+        graphql_type=list[Lesson],
+        description="The lessons learned, as learned, with the preventive work planned from each.",
+    )
+    def lessons(self, info: Info[GatewayContext, None]) -> Loaded[Lesson]:
+        return load(info, reads.lessons_of, str(self.id))
 
 
 RELATIONS: dict[str, Batch[Any]] = {
@@ -158,6 +156,8 @@ RELATIONS: dict[str, Batch[Any]] = {
     "risks": reads.risks_of,
     "prioritizations": reads.prioritizations_of,
     "gapAnalysis": reads.gap_analyses,
+    "questions": reads.questions_of,
+    "lessons": reads.lessons_of,
 }
 
 # What a Contract is built from.
@@ -266,12 +266,7 @@ class Query:
         ]
         relations = selected_relations(info, "edges", "node")
         await prefetch(ctx, [str(edge.node.id) for edge in edges], relations)
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None
-            ),
-        )
+        return Connection.page(edges, more=len(rows) > limit, after=after)
 
     @strawberry.field(description="A contract, expectation or prioritization by its `globalId`.")
     async def node(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Node | None:
@@ -391,9 +386,4 @@ class Query:
             )
             for r in rows[:limit]
         ]
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None
-            ),
-        )
+        return Connection.page(edges, more=len(rows) > limit, after=after)

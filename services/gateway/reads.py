@@ -9,18 +9,26 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from services.gateway.closed_sets import ObligationStatus, PrioritizationStatus, RiskStatus
 from services.gateway.types import (
     Ballot,
+    DotsGiven,
     Expectation,
     GapEntry,
+    Lesson,
     Obligation,
     Participant,
+    PreventiveAction,
     Prioritization,
+    Question,
     RemedialAction,
     Risk,
+    RiskAcknowledgement,
     jsonb,
     ranking_of,
 )
+from shared.commands.elicitation import RiskKind, Role, Side
+from shared.commands.ranking import Method
 
 T = TypeVar("T")
 
@@ -91,7 +99,7 @@ async def participants_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[P
 
 def participant(r: Any) -> Participant:
     return Participant(
-        person_id=r["person_id"], name=r["name"], side=r["side"], role=r["role"],
+        person_id=r["person_id"], name=r["name"], side=Side(r["side"]), role=Role(r["role"]),
         email=r["email"], active=r["active"],
     )  # fmt: skip
 
@@ -100,7 +108,8 @@ def _obligation(r: Any) -> Obligation:
     return Obligation(
         id=r["obligation_id"], contract_id=r["contract_id"], what=r["what"],
         needed_from=r["needed_from"], due_on=r["due_on"], depends_on=list(r["depends_on"]),
-        status=r["status"], decided_by=r["decided_by"], decline_reason=r["decline_reason"],
+        status=ObligationStatus(r["status"]), decided_by=r["decided_by"],
+        decline_reason=r["decline_reason"],
         version=r["version"],
     )  # fmt: skip
 
@@ -124,17 +133,27 @@ async def risks_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Risk]]:
         " WHERE contract_id = ANY($1::text[]) ORDER BY created_at, action_id",
         list(ids),
     )
+    acknowledged = await pool.fetch(
+        "SELECT risk_id, acknowledged_by, created_at FROM risk_acknowledgements"
+        " WHERE risk_id = ANY($1::text[]) ORDER BY created_at, acknowledged_by",
+        [r["risk_id"] for r in rows],
+    )
     by_risk: dict[str, list[RemedialAction]] = {}
     for a in actions:
         by_risk.setdefault(a["risk_id"], []).append(
             RemedialAction(action=a["action"], taken_by=a["taken_by"], at=a["created_at"])
+        )
+    acknowledgements: dict[str, list[RiskAcknowledgement]] = {}
+    for a in acknowledged:
+        acknowledgements.setdefault(a["risk_id"], []).append(
+            RiskAcknowledgement(person_id=a["acknowledged_by"], at=a["created_at"])
         )
 
     def risk(r: Any) -> Risk:
         return Risk(
             id=r["risk_id"],
             contract_id=r["contract_id"],
-            kind=r["kind"],
+            kind=RiskKind(r["kind"]),
             title=r["title"],
             description=r["description"],
             likelihood=r["likelihood"],
@@ -143,10 +162,15 @@ async def risks_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Risk]]:
             affected_expectations=list(r["affected_expectations"]),
             prepare_for=r["prepare_for"],
             acknowledged=r["acknowledged"],
-            status=r["status"],
+            status=RiskStatus(r["status"]),
             resolution=r["resolution"],
             version=r["version"],
             remedial_actions=by_risk.get(r["risk_id"], []),
+            disclosed_by=r["disclosed_by"],
+            disclosed_at=r["created_at"],
+            acknowledgements=acknowledgements.get(r["risk_id"], []),
+            resolved_by=r["resolved_by"],
+            resolved_at=r["resolved_at"],
         )
 
     return _grouped(ids, rows, risk)
@@ -182,6 +206,76 @@ async def gap_analyses(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[GapE
     return _grouped(ids, rows, _gap)
 
 
+async def questions_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Question]]:
+    """Each contract's questions as asked, each with the expectations its answer led to."""
+    rows = await pool.fetch(
+        "SELECT * FROM questions WHERE contract_id = ANY($1::text[])"
+        " ORDER BY created_at, question_id",
+        list(ids),
+    )
+    led_to = await pool.fetch(
+        "SELECT DISTINCT ON (v.expectation_id) v.expectation_id, v.version, v.state,"
+        " p.position, e.from_answers, e.created_at"
+        " FROM expectations e JOIN expectation_versions v USING (expectation_id)"
+        " LEFT JOIN corporate_priorities p ON p.expectation_id = e.expectation_id"
+        " WHERE e.from_answers && $1::text[]"
+        " ORDER BY v.expectation_id, v.version DESC",
+        [r["question_id"] for r in rows],
+    )
+    by_question: dict[str, list[tuple[Any, Expectation]]] = {}
+    for e in led_to:
+        found = Expectation.of(jsonb(e["state"]), e["version"], e["position"])
+        for question_id in e["from_answers"]:
+            by_question.setdefault(question_id, []).append((e["created_at"], found))
+
+    def question(r: Any) -> Question:
+        proposed = sorted(by_question.get(r["question_id"], []), key=lambda e: (e[0], e[1].id))
+        return Question(
+            id=r["question_id"], contract_id=r["contract_id"], asked_of=r["asked_of"],
+            business_area=r["business_area"], text=r["text"], asked_by=r["asked_by"],
+            asked_at=r["created_at"], answer=r["answer"], answered_by=r["answered_by"],
+            recorded_by=r["recorded_by"], answered_at=r["answered_at"],
+            expectations=[found for _, found in proposed],
+        )  # fmt: skip
+
+    return _grouped(ids, rows, question)
+
+
+async def lessons_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Lesson]]:
+    """Each contract's lessons as learned, each with the preventive work planned from it."""
+    rows = await pool.fetch(
+        "SELECT * FROM lessons WHERE contract_id = ANY($1::text[]) ORDER BY created_at, lesson_id",
+        list(ids),
+    )
+    actions = await pool.fetch(
+        "SELECT * FROM preventive_actions WHERE lesson_id = ANY($1::text[])"
+        " ORDER BY due_on, created_at, action_id",
+        [r["lesson_id"] for r in rows],
+    )
+    by_lesson: dict[str, list[PreventiveAction]] = {}
+    for a in actions:
+        by_lesson.setdefault(a["lesson_id"], []).append(
+            PreventiveAction(
+                id=a["action_id"],
+                action=a["action"],
+                owner=a["owner"],
+                due_on=a["due_on"],
+                planned_by=a["planned_by"],
+                planned_at=a["created_at"],
+            )
+        )
+
+    def lesson(r: Any) -> Lesson:
+        return Lesson(
+            id=r["lesson_id"], contract_id=r["contract_id"], lesson=r["lesson"],
+            risk_ids=list(r["risk_ids"]), expectation_ids=list(r["expectation_ids"]),
+            learned_by=r["learned_by"], learned_at=r["created_at"],
+            preventive_actions=by_lesson.get(r["lesson_id"], []),
+        )  # fmt: skip
+
+    return _grouped(ids, rows, lesson)
+
+
 async def prioritization(pool: asyncpg.Pool, session_id: str) -> Prioritization | None:
     row = await pool.fetchrow("SELECT * FROM prioritizations WHERE session_id = $1", session_id)
     if row is None:
@@ -210,15 +304,15 @@ async def _sessions(pool: asyncpg.Pool, rows: Sequence[Any]) -> list[Prioritizat
     by_session: dict[str, list[Ballot]] = {}
     for b in ballots:
         by_session.setdefault(b["session_id"], []).append(
-            Ballot(voter=b["voter"], ranking=b["ranking"], dots=jsonb(b["dots"]))
+            Ballot(voter=b["voter"], ranking=b["ranking"], dots=DotsGiven.of(jsonb(b["dots"])))
         )
     ranked = {r["session_id"]: ranking_of(r) for r in rankings}
     return [
         Prioritization(
             id=r["session_id"],
             contract_id=r["contract_id"],
-            method=r["method"],
-            status=r["status"],
+            method=Method(r["method"]),
+            status=PrioritizationStatus(r["status"]),
             expectations=list(r["expectations"]),
             voters=list(r["voters"]),
             closes_at=r["closes_at"],

@@ -4,11 +4,34 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from services.gateway import delivery
+from services.gateway.closed_sets import (
+    ExpectationStatus,
+    ObligationStatus,
+    PrioritizationStatus,
+    RiskStatus,
+    TieRule,
+)
+from services.gateway.context import GatewayContext
+from services.gateway.delivery import Gap, Measurement
+from services.gateway.loading import Loaded, load
+from shared.commands.elicitation import (
+    Comparison,
+    Feasibility,
+    Importance,
+    Recurrence,
+    RiskKind,
+    Role,
+    Side,
+)
+from shared.commands.ranking import Method
 
 
 def relay_id(kind: str, key: str) -> strawberry.ID:
@@ -24,12 +47,12 @@ def jsonb(value: Any) -> Any:
 @strawberry.type(description="What makes an expectation measurable.")
 class Terms:
     metric: str | None
-    comparison: str | None
+    comparison: Comparison | None
     target: str | None
     target_upper: str | None
     unit: str | None
     deadline: str | None
-    recurrence: str | None
+    recurrence: Recurrence | None
     measurement_method: str | None
     measured_by: str | None
 
@@ -37,18 +60,65 @@ class Terms:
     def of(terms: dict[str, Any] | None) -> Terms | None:
         if not terms:
             return None
-        names = Terms.__annotations__
-        return Terms(**{k: None if terms.get(k) is None else str(terms[k]) for k in names})
+        found = {k: None if terms.get(k) is None else str(terms[k]) for k in TERM_NAMES}
+        comparison, recurrence = found.pop("comparison"), found.pop("recurrence")
+        return Terms(
+            comparison=None if comparison is None else Comparison(comparison),
+            recurrence=None if recurrence is None else Recurrence(recurrence),
+            **found,
+        )
+
+
+# The terms an expectation states, as the events name them.
+TERM_NAMES = (
+    "metric", "comparison", "target", "target_upper", "unit", "deadline", "recurrence",
+    "measurement_method", "measured_by",
+)  # fmt: skip
 
 
 @strawberry.type(description="The provider's expert view; shown beside priorities, never counted.")
 class Advice:
     revision: int
-    importance: str | None
-    feasibility: str | None
+    importance: Importance | None
+    feasibility: Feasibility | None
     advice: str
     by: str
     at: str
+
+    @staticmethod
+    def of(a: dict[str, Any]) -> Advice:
+        importance, feasibility = a.get("importance"), a.get("feasibility")
+        return Advice(
+            revision=a["revision"],
+            importance=None if importance is None else Importance(importance),
+            feasibility=None if feasibility is None else Feasibility(feasibility),
+            advice=a["advice"],
+            by=a["by"],
+            at=a["at"],
+        )
+
+
+@strawberry.type(description="The provider's commitment to meet one revision of an expectation.")
+class Commitment:
+    revision: int = strawberry.field(description="The revision committed to.")
+    note: str
+    by: str = strawberry.field(description="Who committed, for the provider.")
+    at: datetime
+
+
+@strawberry.type(description="The provider's refusal of one revision of an expectation, and why.")
+class Decline:
+    revision: int = strawberry.field(description="The revision declined.")
+    reason: str
+    by: str = strawberry.field(description="Who declined, for the provider.")
+    at: datetime
+
+
+@strawberry.type(description="Why an expectation was withdrawn, by whom and when.")
+class Withdrawal:
+    reason: str
+    by: str
+    at: datetime
 
 
 @strawberry.type
@@ -62,12 +132,20 @@ class Expectation:
     why_it_matters: str
     measurable: bool
     missing_for_measurable: list[str] | None
-    status: str
+    status: ExpectationStatus
     proposers: list[str]
     merged_into: str | None
     merged_from: list[str]
-    commitment: JSON | None
-    decline: JSON | None
+    from_answers: list[str] = strawberry.field(
+        description="The questions whose answers it came from (their ids)."
+    )
+    commitment: Commitment | None = strawberry.field(
+        description="The provider's commitment, while it stands (a refinement reopens it)."
+    )
+    decline: Decline | None = strawberry.field(
+        description="The provider's refusal, while it stands (a refinement reopens it)."
+    )
+    withdrawal: Withdrawal | None
     corporate_priority: int | None
     # The whole state as stored: the nested parts are built only when a query asks for them.
     state: strawberry.Private[dict[str, Any]]
@@ -82,7 +160,22 @@ class Expectation:
 
     @strawberry.field
     def advice(self) -> list[Advice]:
-        return [Advice(**a) for a in self.state.get("advice", [])]
+        return [Advice.of(a) for a in self.state.get("advice", [])]
+
+    @strawberry.field(
+        graphql_type=list[Measurement],
+        description="Every value measured against it, newest period first.",
+    )
+    def measurements(self, info: Info[GatewayContext, None]) -> Loaded[Measurement]:
+        return load(info, delivery.measurements_of, str(self.id))
+
+    @strawberry.field(
+        graphql_type=list[Gap],
+        description="Every shortfall the provider acknowledged, with its recovery plan, oldest"
+        " first.",
+    )
+    def gaps(self, info: Info[GatewayContext, None]) -> Loaded[Gap]:
+        return load(info, delivery.gaps_of, str(self.id))
 
     @staticmethod
     def of(state: dict[str, Any], version: int, priority: int | None) -> Expectation:
@@ -96,22 +189,49 @@ class Expectation:
             why_it_matters=state["why_it_matters"],
             measurable=state["measurable"],
             missing_for_measurable=state.get("missing_for_measurable"),
-            status=state["status"],
+            status=ExpectationStatus(state["status"]),
             proposers=state["proposers"],
             merged_into=state.get("merged_into"),
             merged_from=state.get("merged_from", []),
-            commitment=state.get("commitment"),
-            decline=state.get("decline"),
+            from_answers=list(state.get("from_answers", [])),
+            commitment=_decision(Commitment, state.get("commitment")),
+            decline=_decision(Decline, state.get("decline")),
+            withdrawal=_decision(Withdrawal, state.get("withdrawal")),
             corporate_priority=priority,
             state=state,
         )
 
 
-@strawberry.type(description="One field that changed between two versions.")
+Decision = TypeVar("Decision", Commitment, Decline, Withdrawal)
+
+
+def _decision(kind: type[Decision], found: dict[str, Any] | None) -> Decision | None:
+    """A decision kept in an expectation's state (its moment as ISO text) as its type."""
+    if found is None:
+        return None
+    return kind(**{**found, "at": datetime.fromisoformat(found["at"])})
+
+
+@strawberry.type(
+    description="One value that changed between two versions: a field, a term (`terms.target`),"
+    " a part of a decision (`commitment.note`) or of one piece of advice (`advice.2.importance`)."
+)
 class FieldChange:
-    field: str
-    old: JSON | None
-    new: JSON | None
+    field: str = strawberry.field(
+        description="Its path, in the schema's names: fields joined by dots, list entries by"
+        " their number from 1."
+    )
+    old: str | None = strawberry.field(
+        description="The value before, as written (a number in its own digits, true or false);"
+        " null if there was none or it is a list (see oldItems)."
+    )
+    new: str | None = strawberry.field(description="The value after, as `old`.")
+    old_items: list[str] | None = strawberry.field(
+        description="For a list of ids or names (proposers, mergedFrom...): its items before."
+    )
+    new_items: list[str] | None = strawberry.field(
+        description="For a list of ids or names: its items after."
+    )
 
 
 @strawberry.type(description="One version of an expectation: what changed, who, when, why.")
@@ -124,31 +244,74 @@ class ExpectationVersion:
     actor_role: str
     reason: str
     changes: list[FieldChange]
-    state: JSON
+    state: Expectation = strawberry.field(
+        description="The expectation as it stood after this version (its corporatePriority,"
+        " measurements and gaps are today's: they are not versions of it)."
+    )
+
+
+def camel(name: str) -> str:
+    """A field's name as the schema spells it (`target_upper` is `targetUpper`)."""
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+def _leaves(value: Any, path: str) -> dict[str, Any]:
+    """Every value below `path`: a part of a document or of a list of documents by its own
+    path; text, numbers, flags and lists of them are leaves."""
+    if isinstance(value, dict):
+        return {
+            k: v for key in value for k, v in _leaves(value[key], f"{path}.{camel(key)}").items()
+        }
+    if value == []:
+        return {}  # an empty list is as no value: none before, or none left
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return {
+            k: v for n, item in enumerate(value, 1) for k, v in _leaves(item, f"{path}.{n}").items()
+        }
+    return {path: value}
+
+
+def _written(value: Any) -> str | None:
+    if value is None or isinstance(value, list):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _items(value: Any) -> list[str] | None:
+    return [str(item) for item in value] if isinstance(value, list) else None
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[FieldChange]:
-    """Fields changed from one version's state to the next (terms field by field)."""
-    before = before or {}
-    changes: list[FieldChange] = []
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key), after.get(key)
-        if key == "terms" and isinstance(new, dict):
-            for term in sorted(set(old or {}) | set(new)):
-                was = (old or {}).get(term)
-                if was != new.get(term):
-                    changes.append(FieldChange(field=f"terms.{term}", old=was, new=new.get(term)))
-        elif old != new:
-            changes.append(FieldChange(field=key, old=old, new=new))
-    return changes
+    """Values changed from one version's state to the next, each by its own path."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for key in after.keys() | (before or {}).keys():
+        if before is not None and key in before:
+            old.update(_leaves(before[key], camel(key)))
+        if key in after:
+            new.update(_leaves(after[key], camel(key)))
+    return [
+        FieldChange(
+            field=path,
+            old=_written(old.get(path)),
+            new=_written(new.get(path)),
+            old_items=_items(old.get(path)),
+            new_items=_items(new.get(path)),
+        )
+        for path in sorted(old.keys() | new.keys())
+        if old.get(path) != new.get(path)
+    ]
 
 
 @strawberry.type
 class Participant:
     person_id: str
     name: str
-    side: str
-    role: str
+    side: Side
+    role: Role
     email: str
     active: bool
 
@@ -161,10 +324,16 @@ class Obligation:
     needed_from: str
     due_on: date
     depends_on: list[str]
-    status: str
+    status: ObligationStatus
     decided_by: str | None
     decline_reason: str | None
     version: int
+
+
+@strawberry.type(description="A client decision maker confirmed they were told of a risk.")
+class RiskAcknowledgement:
+    person_id: str
+    at: datetime
 
 
 @strawberry.type
@@ -178,7 +347,7 @@ class RemedialAction:
 class Risk:
     id: strawberry.ID
     contract_id: str
-    kind: str
+    kind: RiskKind
     title: str
     description: str
     likelihood: int
@@ -186,11 +355,21 @@ class Risk:
     exposure: int
     affected_expectations: list[str]
     prepare_for: str
-    acknowledged: bool
-    status: str
+    acknowledged: bool = strawberry.field(
+        description="True once a client decision maker confirmed they were told: only then"
+        " does the disclosure count."
+    )
+    status: RiskStatus
     resolution: str | None
     version: int
     remedial_actions: list[RemedialAction]
+    disclosed_by: str
+    disclosed_at: datetime
+    acknowledgements: list[RiskAcknowledgement] = strawberry.field(
+        description="Who confirmed they were told, and when, first first."
+    )
+    resolved_by: str | None
+    resolved_at: datetime | None
 
 
 @strawberry.type(description="One expectation's delivery against its target, in priority order.")
@@ -211,11 +390,72 @@ class GapEntry:
     recovery_steps_completed: int
 
 
+@strawberry.type(description="A probing question asked of a decision maker, and its answer.")
+class Question:
+    id: strawberry.ID
+    contract_id: str
+    asked_of: str
+    business_area: str
+    text: str
+    asked_by: str
+    asked_at: datetime
+    answer: str | None = strawberry.field(description="Null until an answer is recorded.")
+    answered_by: str | None
+    recorded_by: str | None = strawberry.field(
+        description="Who recorded the answer (it may be someone else than who gave it)."
+    )
+    answered_at: datetime | None
+    expectations: list[Expectation] = strawberry.field(
+        description="The expectations proposed from its answer, as proposed."
+    )
+
+
+@strawberry.type(description="Preventive work planned from a lesson: what, who, by when.")
+class PreventiveAction:
+    id: strawberry.ID
+    action: str
+    owner: str
+    due_on: date
+    planned_by: str
+    planned_at: datetime
+
+
+@strawberry.type(description="A lesson learned, linked to the risks and expectations it is about.")
+class Lesson:
+    id: strawberry.ID
+    contract_id: str
+    lesson: str
+    risk_ids: list[str]
+    expectation_ids: list[str]
+    learned_by: str
+    learned_at: datetime
+    preventive_actions: list[PreventiveAction] = strawberry.field(
+        description="The preventive work planned from it, by due date."
+    )
+
+
 @strawberry.type
 class Ballot:
     voter: str
-    ranking: list[str] | None
-    dots: JSON | None
+    ranking: list[str] | None = strawberry.field(
+        description="The expectations in the voter's order, first first; null with dots."
+    )
+    dots: list[DotsGiven] | None = strawberry.field(
+        description="With the dots method: the dots put on each expectation, most first."
+    )
+
+
+@strawberry.type(description="Dots a voter put on one expectation.")
+class DotsGiven:
+    expectation_id: str
+    dots: int
+
+    @staticmethod
+    def of(dots: dict[str, int] | None) -> list[DotsGiven] | None:
+        if dots is None:
+            return None
+        ordered = sorted(dots.items(), key=lambda given: (-given[1], given[0]))
+        return [DotsGiven(expectation_id=e, dots=n) for e, n in ordered]
 
 
 @strawberry.type
@@ -233,15 +473,50 @@ class RankedExpectation:
     advice: list[str]
 
 
+@strawberry.type(description="One step of breaking a tie, so that a facilitator can explain it.")
+class TieBreak:
+    position: int = strawberry.field(
+        description="The first place (1 for the top) the tied expectations competed for."
+    )
+    candidates: list[str] = strawberry.field(description="The expectations that were level.")
+    rule: TieRule
+    values: list[TieValue] = strawberry.field(
+        description="Each candidate's value under the rule; empty for EXPECTATION_ID."
+    )
+    order: list[list[str]] = strawberry.field(
+        description="The groups the rule made, best first; a group of several is broken by a"
+        " later step."
+    )
+
+
+@strawberry.type(description="An expectation's value under a tie rule.")
+class TieValue:
+    expectation_id: str
+    value: int
+
+
+@strawberry.type(description="How many voters put one expectation above another.")
+class PairwiseCount:
+    above: str = strawberry.field(description="The expectation put above.")
+    below: str = strawberry.field(description="The expectation put below.")
+    voters: int = strawberry.field(
+        description="How many voters put `above` above `below` (with dots: gave it more dots)."
+    )
+
+
 @strawberry.type(description="The published corporate ranking and how far the group agreed.")
 class Ranking:
-    method: str
+    method: Method
     entries: list[RankedExpectation]
     concordance: float
     distances: list[VoterDistance]
     most_contested: list[str]
-    ties: JSON
-    pairwise: JSON
+    ties: list[TieBreak] = strawberry.field(
+        description="Every step that broke a tie, in the order taken; empty if none."
+    )
+    pairwise: list[PairwiseCount] = strawberry.field(
+        description="The head-to-head counts behind the ranking, for every ordered pair."
+    )
     voted: int
     eligible: int
 
@@ -250,8 +525,8 @@ class Ranking:
 class Prioritization:
     id: strawberry.ID
     contract_id: str
-    method: str
-    status: str
+    method: Method
+    status: PrioritizationStatus
     expectations: list[str]
     voters: list[str]
     closes_at: datetime | None
@@ -268,7 +543,7 @@ def ranking_of(row: Any) -> Ranking:
     result, agreement, advice = jsonb(row["result"]), jsonb(row["agreement"]), jsonb(row["advice"])
     furthest = set(agreement["furthest"])
     return Ranking(
-        method=row["method"],
+        method=Method(row["method"]),
         entries=[
             RankedExpectation(
                 position=n, expectation_id=e, score=result["scores"][e], advice=advice.get(e, [])
@@ -281,8 +556,21 @@ def ranking_of(row: Any) -> Ranking:
             for v, d in sorted(agreement["distances"].items())
         ],
         most_contested=list(agreement["most_contested"]),
-        ties=result["ties"],
-        pairwise=result["pairwise"],
+        ties=[
+            TieBreak(
+                position=t["position"],
+                candidates=list(t["candidates"]),
+                rule=TieRule(t["rule"]),
+                values=[TieValue(expectation_id=e, value=v) for e, v in t["values"].items()],
+                order=[list(group) for group in t["order"]],
+            )
+            for t in result["ties"]
+        ],
+        pairwise=[
+            PairwiseCount(above=a, below=b, voters=n)
+            for a, row in sorted(result["pairwise"].items())
+            for b, n in sorted(row.items())
+        ],
         voted=row["turnout_voted"],
         eligible=row["turnout_eligible"],
     )
@@ -299,4 +587,7 @@ class AuditEntry:
     sequence: int
     correlation_id: str
     causation_id: str
-    data: JSON
+    data: JSON = strawberry.field(
+        description="The event's data as published (snake_case, as in the event catalogue):"
+        " open, because each of the event types has its own shape, documented in AsyncAPI."
+    )

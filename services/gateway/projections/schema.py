@@ -7,7 +7,7 @@ indexed with its parent, for keyset pagination on (created_at, id).
 
 from __future__ import annotations
 
-from services.gateway.projections import audit
+from services.gateway.projections import audit, baselines
 from shared.database import Connection
 
 # The schema the projector writes and the gateway reads.
@@ -111,6 +111,8 @@ CREATE INDEX IF NOT EXISTS expectations_keyset
     ON expectations (contract_id, created_at, expectation_id);
 CREATE INDEX IF NOT EXISTS expectations_by_priority
     ON expectations (contract_id, corporate_priority);
+-- "which expectations came from this answer": a question's read
+CREATE INDEX IF NOT EXISTS expectations_by_answer ON expectations USING gin (from_answers);
 
 CREATE TABLE IF NOT EXISTS expectation_versions (
     expectation_id text NOT NULL,
@@ -259,8 +261,12 @@ CREATE TABLE IF NOT EXISTS measurements (
     met boolean NOT NULL,
     shortfall numeric NOT NULL,
     recorded_by text NOT NULL,
-    created_at timestamptz NOT NULL
+    created_at timestamptz NOT NULL,
+    -- as the elicitation service judged it; null when the event did not carry it (older ones)
+    relative_shortfall numeric
 );
+-- read models created before the column was
+ALTER TABLE measurements ADD COLUMN IF NOT EXISTS relative_shortfall numeric;
 CREATE INDEX IF NOT EXISTS measurements_keyset
     ON measurements (contract_id, created_at, measurement_id);
 CREATE INDEX IF NOT EXISTS measurements_by_expectation ON measurements (expectation_id, period_end);
@@ -385,8 +391,11 @@ CREATE INDEX IF NOT EXISTS audit_log_by_actor ON audit_log (actor_id, occurred_a
 """
 
 # Views derive, they store nothing: the gap analysis follows the latest ranking at once.
+# They are dropped and made again, so that a read model made before a column changed follows.
 VIEWS = """
-CREATE OR REPLACE VIEW measurement_gaps AS
+DROP VIEW IF EXISTS expectation_gaps;
+DROP VIEW IF EXISTS measurement_gaps;
+CREATE VIEW measurement_gaps AS
 SELECT m.measurement_id, m.contract_id, m.expectation_id, m.revision, m.comparison, m.target,
        m.target_upper, m.period_start, m.period_end, m.value, m.unit, m.met, m.shortfall,
        m.created_at,
@@ -394,18 +403,22 @@ SELECT m.measurement_id, m.contract_id, m.expectation_id, m.revision, m.comparis
        coalesce(p.position <= 2, false) AS top_two,
        -- a shortfall on the top two expectations is what loses a contract: flagged loudest
        (NOT m.met AND coalesce(p.position <= 2, false)) AS flagged,
-       CASE WHEN m.target IS NULL OR m.target = 0 THEN NULL
-            ELSE m.shortfall / abs(m.target) END AS shortfall_ratio,
-       CASE WHEN m.target IS NULL OR m.target = 0 OR p.weight IS NULL THEN NULL
-            ELSE p.weight * m.shortfall / abs(m.target) END AS weighted_shortfall,
+       r.relative_shortfall,
+       p.weight * r.relative_shortfall AS weighted_shortfall,
        g.gap_id
 FROM measurements m
+CROSS JOIN LATERAL (SELECT coalesce(m.relative_shortfall,
+       -- The one place old measurements are upcast: recorded before the elicitation service
+       -- judged the relative shortfall itself, they read as the gateway reckoned them then
+       -- (the shortfall over the target, none for a zero target), so old data reads the same.
+       CASE WHEN m.target IS NULL OR m.target = 0 THEN NULL
+            ELSE trim_scale(round(m.shortfall / abs(m.target), 6)) END) AS relative_shortfall) r
 LEFT JOIN corporate_priorities p
        ON p.contract_id = m.contract_id AND p.expectation_id = m.expectation_id
 LEFT JOIN gaps g ON g.measurement_id = m.measurement_id;
 
 -- Each expectation's gap now: its latest measured period.
-CREATE OR REPLACE VIEW expectation_gaps AS
+CREATE VIEW expectation_gaps AS
 SELECT DISTINCT ON (expectation_id) *
 FROM measurement_gaps
 ORDER BY expectation_id, period_end DESC, period_start DESC, created_at DESC, measurement_id DESC;
@@ -413,7 +426,7 @@ ORDER BY expectation_id, period_end DESC, period_start DESC, created_at DESC, me
 
 DDL = "\n".join(
     [audit.SCHEMA, AUDIT_INDEXES, CONTRACTS, EXPECTATIONS, OBLIGATIONS, RISKS, DELIVERY,
-     PRIORITIZATIONS, VIEWS]
+     PRIORITIZATIONS, baselines.SCHEMA, VIEWS]
 )  # fmt: skip
 
 # Every read-model table, in a fixed order (a rebuild is compared with the live one by these).
@@ -437,6 +450,7 @@ READ_MODEL_TABLES = (
     "ballots",
     "rankings",
     "corporate_priorities",
+    *baselines.TABLES,
 )
 
 # The projection runner's own tables (offsets, applied event ids, dead letters).

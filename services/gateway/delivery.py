@@ -1,0 +1,164 @@
+"""Delivery against an expectation: its measurements, the gaps acknowledged, and their recovery
+plans with each step; read a whole answer's expectations at a time (one query per relation)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import strawberry
+
+from shared.commands.elicitation import Comparison
+
+
+@strawberry.type(description="One value measured for a period, judged against the terms then.")
+class Measurement:
+    id: strawberry.ID
+    expectation_id: str
+    revision: int = strawberry.field(
+        description="The expectation's revision whose terms judged it."
+    )
+    comparison: Comparison | None = strawberry.field(description="That revision's comparison.")
+    target: Decimal | None = strawberry.field(description="That revision's target.")
+    target_upper: Decimal | None = strawberry.field(
+        description="That revision's upper bound, for a range."
+    )
+    period_start: date
+    period_end: date
+    value: Decimal
+    unit: str
+    source: str = strawberry.field(description="Where the value comes from (a report...).")
+    met: bool = strawberry.field(description="Whether the value met the target.")
+    shortfall: Decimal = strawberry.field(
+        description="How far it fell short, as the elicitation service computed it (0 if met)."
+    )
+    recorded_by: str
+    recorded_at: datetime
+    gap_id: str | None = strawberry.field(
+        description="The gap acknowledged for this shortfall; null while none is."
+    )
+
+
+@strawberry.type(
+    description="One step of a recovery plan: what, who owns it, by when, done or not."
+)
+class RecoveryStep:
+    step: int = strawberry.field(description="Its number in the plan, from 1.")
+    action: str
+    owner: str
+    due_on: date
+    completed: bool
+    note: str | None = strawberry.field(description="What the person said on completing it.")
+    completed_by: str | None
+    completed_at: datetime | None
+
+
+@strawberry.type(description="The recovery plan agreed with the client for a gap.")
+class RecoveryPlan:
+    agreed_with: str = strawberry.field(
+        description="The client decision maker the plan was agreed with."
+    )
+    agreed_by: str
+    agreed_at: datetime
+    revised_target: Decimal | None = strawberry.field(
+        description="The target both sides agreed to instead; null if it stays."
+    )
+    revised_target_upper: Decimal | None
+    revision: int | None = strawberry.field(
+        description="The expectation's revision that carries the revised target."
+    )
+    steps: list[RecoveryStep]
+    steps_completed: int
+    recovered: bool = strawberry.field(description="True once every step is completed.")
+
+
+@strawberry.type(description="A shortfall the provider acknowledged, its cause and its recovery.")
+class Gap:
+    id: strawberry.ID
+    expectation_id: str
+    measurement_id: str = strawberry.field(description="The measurement that fell short.")
+    shortfall: Decimal
+    unit: str
+    cause: str
+    acknowledged_by: str
+    acknowledged_at: datetime
+    recovery_plan: RecoveryPlan | None = strawberry.field(description="Null until one is agreed.")
+
+
+def _grouped(keys: Sequence[str], rows: Sequence[Any], build: Any) -> list[list[Any]]:
+    by_expectation: dict[str, list[Any]] = {key: [] for key in keys}
+    for row in rows:
+        by_expectation[row["expectation_id"]].append(build(row))
+    return [by_expectation[key] for key in keys]
+
+
+def _measurement(r: Any) -> Measurement:
+    comparison = r["comparison"]
+    return Measurement(
+        id=strawberry.ID(r["measurement_id"]), expectation_id=r["expectation_id"],
+        revision=r["revision"], comparison=None if comparison is None else Comparison(comparison),
+        target=r["target"], target_upper=r["target_upper"], period_start=r["period_start"],
+        period_end=r["period_end"], value=r["value"], unit=r["unit"], source=r["source"],
+        met=r["met"], shortfall=r["shortfall"], recorded_by=r["recorded_by"],
+        recorded_at=r["created_at"], gap_id=r["gap_id"],
+    )  # fmt: skip
+
+
+async def measurements_of(pool: asyncpg.Pool, keys: Sequence[str]) -> list[list[Measurement]]:
+    """Each expectation's measurements, newest period first."""
+    rows = await pool.fetch(
+        "SELECT m.*, g.gap_id FROM measurements m"
+        " LEFT JOIN gaps g ON g.measurement_id = m.measurement_id"
+        " WHERE m.expectation_id = ANY($1::text[])"
+        " ORDER BY m.period_end DESC, m.period_start DESC, m.created_at DESC, m.measurement_id",
+        list(keys),
+    )
+    return _grouped(keys, rows, _measurement)
+
+
+async def gaps_of(pool: asyncpg.Pool, keys: Sequence[str]) -> list[list[Gap]]:
+    """Each expectation's acknowledged gaps, oldest first, with their plans and steps."""
+    rows = await pool.fetch(
+        "SELECT * FROM gaps WHERE expectation_id = ANY($1::text[]) ORDER BY created_at, gap_id",
+        list(keys),
+    )
+    steps = await pool.fetch(
+        "SELECT * FROM recovery_steps WHERE gap_id = ANY($1::text[]) ORDER BY gap_id, step",
+        [r["gap_id"] for r in rows],
+    )
+    by_gap: dict[str, list[RecoveryStep]] = {}
+    for s in steps:
+        by_gap.setdefault(s["gap_id"], []).append(
+            RecoveryStep(
+                step=s["step"],
+                action=s["action"],
+                owner=s["owner"],
+                due_on=s["due_on"],
+                completed=s["completed"],
+                note=s["note"],
+                completed_by=s["completed_by"],
+                completed_at=s["completed_at"],
+            )
+        )
+
+    def gap(r: Any) -> Gap:
+        plan = None
+        if r["plan_agreed_at"] is not None:
+            plan = RecoveryPlan(
+                agreed_with=r["agreed_with"], agreed_by=r["agreed_by"],
+                agreed_at=r["plan_agreed_at"], revised_target=r["revised_target"],
+                revised_target_upper=r["revised_target_upper"], revision=r["plan_revision"],
+                steps=by_gap.get(r["gap_id"], []), steps_completed=r["steps_completed"],
+                recovered=r["recovered"],
+            )  # fmt: skip
+        return Gap(
+            id=strawberry.ID(r["gap_id"]), expectation_id=r["expectation_id"],
+            measurement_id=r["measurement_id"], shortfall=r["shortfall"], unit=r["unit"],
+            cause=r["cause"], acknowledged_by=r["acknowledged_by"],
+            acknowledged_at=r["created_at"], recovery_plan=plan,
+        )  # fmt: skip
+
+    return _grouped(keys, rows, gap)
