@@ -57,6 +57,10 @@ async def forward(
     return refusal_for(status, refused.code, message, details)
 
 
+# The keys of a refusal's details whose values name the command's fields.
+FIELD_NAMES = frozenset({"field", "missing"})
+
+
 def schema_field(path: str) -> str:
     """A body field as the schema names it: `steps.0.dueOn` for the service's `steps.0.due_on`."""
     return ".".join(to_camel_case(part) for part in path.split("."))
@@ -64,7 +68,8 @@ def schema_field(path: str) -> str:
 
 def in_schema_names(message: str, details: Any) -> tuple[str, Any]:
     """A service's refusal with the fields it names as the schema names them: the details'
-    keys, the fields they name (`field`, each of `problems`), and those fields in the message.
+    keys, the fields they name (`field`, `missing`, each of `problems`), and those fields in the
+    message.
     Other values (an id, a value given) stay as they are."""
     if not isinstance(details, dict):
         return message, details
@@ -73,9 +78,12 @@ def in_schema_names(message: str, details: Any) -> tuple[str, Any]:
     def renamed(entry: dict[str, Any]) -> dict[str, Any]:
         out = {}
         for key, value in entry.items():
-            if key == "field" and isinstance(value, str):
+            if key in FIELD_NAMES and isinstance(value, str):
                 named.append(value)
                 value = schema_field(value)
+            elif key in FIELD_NAMES and isinstance(value, list):
+                named.extend(v for v in value if isinstance(v, str))
+                value = [schema_field(v) if isinstance(v, str) else v for v in value]
             out[to_camel_case(key)] = value
         return out
 
