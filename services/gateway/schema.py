@@ -17,6 +17,7 @@ from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 from strawberry.tools import merge_types
 from strawberry.types.arguments import StrawberryArgument
 
+from services.gateway.baselines import BaselineQueries
 from services.gateway.execution import AccordExecutor
 from services.gateway.mutations import Mutation
 from services.gateway.notifications import (
@@ -52,7 +53,7 @@ def accord_version() -> str:
 
 
 @strawberry.type
-class Query(Reads, NotificationQueries):
+class Query(Reads, NotificationQueries, BaselineQueries):
     @strawberry.field(description="'ok' while the gateway can answer (needs no token).")
     def health(self) -> str:
         return "ok"

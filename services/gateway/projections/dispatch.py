@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from services.gateway.projections import (
     audit,
+    baselines,
     contracts,
     delivery,
     expectations,
@@ -26,6 +27,7 @@ AREAS: tuple[Callable[[Statements, Envelope], Awaitable[None]], ...] = (
     obligations.apply,
     risks.apply,
     prioritizations.apply,
+    baselines.apply,
 )
 # Whether each of AREAS has anything to do for an event of a contract.
 _HANDLES: tuple[Callable[[ContractSpec], bool], ...] = (
@@ -35,6 +37,7 @@ _HANDLES: tuple[Callable[[ContractSpec], bool], ...] = (
     obligations.apply.handles,
     risks.apply.handles,
     prioritizations.apply.handles,
+    baselines.apply.handles,
 )
 
 
