@@ -74,9 +74,10 @@ def test_a_baseline_freezes_only_the_agreed_set_each_at_its_version(story: Story
     baseline = story.app.get_baseline(propose(story, listed))
     content = baseline.content
     assert [e["expectation_id"] for e in content["expectations"]] == [str(listed.expectations[0])]
-    assert content["expectations"][0]["version"] == story.app.get_expectation(
-        listed.expectations[0]
-    ).version
+    assert (
+        content["expectations"][0]["version"]
+        == story.app.get_expectation(listed.expectations[0]).version
+    )
     assert content["expectations"][0]["terms"]["target"] == "95"
     assert [o["obligation_id"] for o in content["obligations"]] == [str(listed.obligations[0])]
     assert [r["risk_id"] for r in content["risks"]] == [str(listed.risks[0])]
