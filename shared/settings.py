@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     # How often each service's log is signed into a checkpoint and published on accord.audit.v1
     # when it moved (shared/audit/schedule.py); 0 turns the schedule off.
     audit_checkpoint_minutes: float = Field(default=15.0, ge=0)
+    # Deadline warnings (shared/deadlines) for a contract that set no policy of its own: the
+    # thresholds, in percent of each promise's time (JSON, e.g. `[50, 75]`), and how long a
+    # disclosed risk may wait for a client's acknowledgement.
+    deadline_thresholds: list[Annotated[int, Field(gt=0, lt=100)]] = [50, 75]
+    risk_acknowledgement_hours: float = Field(default=72.0, gt=0)
     # Accord's own log lines (refusals are one line at INFO); other libraries log warnings only.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -22,6 +22,7 @@ from services.elicitation.agreed_set_view import Listed
 from services.elicitation.application import Expectations
 from services.elicitation.baseline import authenticated_at
 from services.elicitation.baseline_errors import AgreedSetCatchingUp
+from services.elicitation.deadlines import DeadlineView, policy_defaults
 from services.elicitation.delivery import PlannedStep
 from shared.auth import Actor
 from shared.bus import Bus
@@ -510,8 +511,14 @@ def now_utc() -> datetime:
 def create_app(
     settings: Settings, bus: Bus, *, clock: Callable[[], datetime] = now_utc
 ) -> Starlette:
-    """The service's app; `clock` tells the instant a signature is made (tests move it)."""
-    app = service_app(SERVICE, Expectations, settings, bus, ROUTES, views=[AGREED_SET_VIEW])
+    """The service's app; `clock` tells the instant a signature is made and a deadline
+    warning falls due (tests move it)."""
+    # Deadline warnings fall due by the same clock.
+    timers = DeadlineView(policy_defaults(settings), clock)
+    app = service_app(
+        SERVICE, Expectations, settings, bus, ROUTES,
+        views=[AGREED_SET_VIEW, timers.view], workers=[timers.worker],
+    )  # fmt: skip
     app.state.administrators = settings.administrators
     app.state.clock = clock
     app.state.signature_max_age = timedelta(seconds=settings.signature_max_age_seconds)
