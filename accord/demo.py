@@ -254,6 +254,33 @@ def build(demo: Demo) -> dict[str, Any]:
         "ranking": ranking,
         "notices": notices(demo, contract),
         "recovery": recovery,
+        "baseline": sign_baseline(demo, contract),
+    }
+
+
+BASELINES = """query($c: ID!) { baselines(contractId: $c) { id complete contentHash
+  content signatures { printedName meaning } } }"""
+
+
+def sign_baseline(demo: Demo, contract: str) -> dict[str, Any]:
+    """The agreed set frozen as a baseline once the ranking is published, signed by the
+    client's sponsor and the provider's account manager (each with a fresh login)."""
+    b = "BaselineChanged"
+    baseline = demo.command("am", "proposeBaseline", {
+        "contractId": contract, "title": "Agreed scope after the first vote",
+    }, b)  # fmt: skip
+    demo.command(SPONSOR[0], "signBaseline", {"baselineId": baseline, "meaning": "approved"}, b)
+    demo.command("am", "signBaseline", {"baselineId": baseline, "meaning": "responsible"}, b)
+    [shown] = [
+        x for x in demo.graphql("am", BASELINES, c=contract)["baselines"] if x["id"] == baseline
+    ]
+    return {
+        "id": baseline,
+        "complete": shown["complete"],
+        "content_hash": shown["contentHash"],
+        "expectations": len(shown["content"]["expectations"]),
+        "ranked": shown["content"]["ranking"] is not None,
+        "signatures": len(shown["signatures"]),
     }
 
 
@@ -333,6 +360,8 @@ def run(base_url: str, settings: Settings) -> dict[str, Any]:
     console.print(
         f"demo contract {summary['contract_id']}: {summary['expectations']} expectations, "
         f"corporate ranking published, a missed target recovered in"
-        f" {summary['recovery']['steps']} steps, {summary['notices']} notices sent"
+        f" {summary['recovery']['steps']} steps, {summary['notices']} notices sent, a baseline"
+        f" signed by {summary['baseline']['signatures']}"
+        f" ({'complete' if summary['baseline']['complete'] else 'incomplete'})"
     )
     return summary

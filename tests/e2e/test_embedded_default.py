@@ -54,6 +54,9 @@ def test_accord_demo_loads_a_prioritized_contract_that_survives_a_restart(tmp_pa
         contract = summary["contract_id"]
         assert summary["expectations"] == 12 and len(summary["ranking"]) == 12
         assert summary["notices"] > 0
+        baseline = summary["baseline"]
+        assert baseline["complete"] and baseline["signatures"] == 2
+        assert baseline["expectations"] == 6 and baseline["ranked"]
         ballot = _get(base, f"/ranking/contracts/{contract}/ballot")
         assert len(ballot["expectations"]) == 12 and len(ballot["voters"]) == 5
         people = _get(base, f"/elicitation/contracts/{contract}")["participants"]
