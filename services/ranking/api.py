@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -143,8 +145,17 @@ CONTRACT_VIEW = View(
 DEADLINES = View("deadlines", deadlines.TOPICS, deadlines.SCHEMA, deadlines.apply)
 
 
-def create_app(settings: Settings, bus: Bus) -> Starlette:
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings, bus: Bus, *, clock: Callable[[], datetime] = now_utc
+) -> Starlette:
+    """The service's app; `clock` tells when a deadline warning falls due (tests move it)."""
+    warnings = deadlines.WarningView(settings, clock)
     return service_app(
         SERVICE, Prioritizations, settings, bus, ROUTES,
-        views=[CONTRACT_VIEW, DEADLINES], workers=[deadlines.close_when_due],
+        views=[CONTRACT_VIEW, DEADLINES, warnings.view],
+        workers=[deadlines.close_when_due, warnings.worker],
     )  # fmt: skip

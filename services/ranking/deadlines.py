@@ -1,5 +1,8 @@
 """Sessions that close on time: a view of ranking's own events keeps each open session's closing
 time, and a worker closes every session whose time has come, publishing its corporate ranking.
+Before that, a second view keeps each session's deadline timer (shared/deadlines), and its
+worker warns the session's owner at the contract's thresholds (DeadlineApproaching), and
+once more if the closing time passed with the session still open (DeadlineMissed).
 
 The view is kept by the kernel's projection runner, so a deadline is recorded exactly once and
 survives restarts; the close is an ordinary command (optimistic concurrency), so replicas may
@@ -9,19 +12,26 @@ all run the worker and a session still closes once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+from pydantic import TypeAdapter
 
 from services.ranking.closing import close_session
 from services.ranking.errors import VotingError
 from services.ranking.session_errors import VersionConflict
 from shared.batches import BatchLoop
 from shared.database import Connection
+from shared.deadlines import timers as deadline_timers
+from shared.deadlines.timers import DeadlinePolicy, Timers
+from shared.deadlines.timing import MISSED, DeadlineKind
+from shared.deadlines.worker import Clock, warn_when_due
 from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime
+from shared.service_app import View
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -89,3 +99,58 @@ async def close_one(runtime: ServiceRuntime[Any], pool: asyncpg.Pool, session_id
         # Nothing to count (no votes): it stays closed to votes, with no ranking to publish.
         log.warning("session %s passed its closing time unclosed: %s", session_id, refused)
         await pool.execute("DELETE FROM session_deadlines WHERE session_id = $1", session_id)
+
+
+# The timers learn each contract's deadline policy from elicitation, which declares it.
+WARNING_TOPICS = ("accord.ranking.v1", "accord.elicitation.v1")
+# The acknowledgement window travels as an ISO 8601 duration.
+_DURATION = TypeAdapter(timedelta)
+
+
+class WarningView:
+    """Each session's deadline timer and the worker that warns of it, by `clock`."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.timers = Timers(
+            DeadlinePolicy(
+                tuple(settings.deadline_thresholds),
+                timedelta(hours=settings.risk_acknowledgement_hours),
+            )
+        )
+        self.clock = clock
+
+    @property
+    def view(self) -> View:
+        return View("deadline-warnings", WARNING_TOPICS, deadline_timers.SCHEMA, self.apply)
+
+    async def apply(self, conn: Connection, envelope: Envelope) -> None:
+        name, data = envelope.spec.name, envelope.data
+        service = envelope.type.split(".")[1]
+        if service == "elicitation":
+            if name == "DeadlinePolicySet":
+                window = _DURATION.validate_python(data["acknowledgement_window"])
+                await self.timers.set_policy(
+                    conn, UUID(str(data["contract_id"])), data["thresholds"], window
+                )
+            return
+        if name == "PrioritizationOpened" and data.get("closes_at"):
+            session = UUID(envelope.subject)
+            await self.timers.track(
+                conn, kind=DeadlineKind.PRIORITIZATION, item_id=session,
+                contract_id=UUID(str(data["contract_id"])), aggregate_id=session,
+                owner=str(data["opened_by"]), starts_at=envelope.time,
+                due_at=datetime.fromisoformat(str(data["closes_at"])),
+            )  # fmt: skip
+        elif name == "PrioritizationClosed":
+            await self.timers.stop(conn, UUID(envelope.subject), "closed")
+        elif name in ("DeadlineApproaching", "DeadlineMissed"):
+            threshold = int(data.get("threshold") or MISSED)
+            await self.timers.passed(conn, UUID(str(data["item_id"])), 0, threshold)
+
+    async def still_open(self, runtime: ServiceRuntime[Any], row: asyncpg.Record) -> bool:
+        session = await runtime.executor.run(runtime.app.session, row["aggregate_id"])
+        return not session.closed
+
+    async def worker(self, runtime: ServiceRuntime[Any], pool: asyncpg.Pool) -> None:
+        """Until cancelled: warn of each session's closing time when a threshold comes."""
+        await warn_when_due(runtime, pool, self.timers, self.still_open, self.clock)
