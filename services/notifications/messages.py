@@ -152,6 +152,41 @@ def _measurement_missed(source: SourceEvent, snapshot: ContractSnapshot) -> Mess
     )
 
 
+# What each kind of dated promise is called in a notice.
+_PROMISES = {
+    "obligation": "Obligation",
+    "recovery_step": "Recovery step",
+    "expectation": "Expectation deadline",
+    "risk_acknowledgement": "Risk awaiting acknowledgement",
+    "prioritization": "Prioritization closing",
+}
+
+
+def _deadline(source: SourceEvent, snapshot: ContractSnapshot) -> Message:
+    d = source.data
+    promise = _PROMISES.get(str(d["kind"]), "A dated promise")
+    step = f" (step {d['step']})" if d.get("step") else ""
+    due = str(d["due_at"])
+    if source.name == "DeadlineMissed":
+        subject = f"Deadline missed: {promise.lower()}{step}"
+        text = f"{promise}{step} was due at {due} and is still open."
+    else:
+        subject = f"{d['threshold']}% of the time used: {promise.lower()}{step}"
+        text = f"{promise}{step} is due at {due}; {d['threshold']}% of its time has passed."
+    owner = f" Owner: {snapshot.name_of(str(d['owner']))}." if d.get("owner") else ""
+    return Message(
+        subject,
+        text + owner,
+        {
+            "kind": d["kind"],
+            "item_id": str(d["item_id"]),
+            "step": d.get("step"),
+            "threshold": d.get("threshold"),
+            "due_at": due,
+        },
+    )
+
+
 def _period(start: date | str, end: date | str) -> str:
     return f"From {start} to {end}"
 
@@ -165,4 +200,6 @@ _RENDERERS: dict[Trigger, Callable[[SourceEvent, ContractSnapshot], Message]] = 
     Trigger.OBLIGATION_DECIDED: _obligation_decided,
     Trigger.RISK_DISCLOSED: _risk_disclosed,
     Trigger.MEASUREMENT_MISSED: _measurement_missed,
+    Trigger.DEADLINE_APPROACHING: _deadline,
+    Trigger.DEADLINE_MISSED: _deadline,
 }

@@ -27,6 +27,9 @@ EVENT_TRIGGERS: Mapping[str, Trigger] = {
     "ObligationDeclined": Trigger.OBLIGATION_DECIDED,
     "RiskDisclosed": Trigger.RISK_DISCLOSED,
     "MeasurementRecorded": Trigger.MEASUREMENT_MISSED,
+    # Raised by the service that owns the dated promise (elicitation, ranking).
+    "DeadlineApproaching": Trigger.DEADLINE_APPROACHING,
+    "DeadlineMissed": Trigger.DEADLINE_MISSED,
     # Our own: a reminder that came due is the source of its notices.
     "ReminderFired": Trigger.OBLIGATION_REMINDER,
 }
@@ -94,6 +97,8 @@ def recipients(
             chosen.extend(_proposers(trigger, source, snapshot))
         elif selector == "needed_from":
             chosen.extend(_needed_from(source, snapshot))
+        elif selector == "owner":
+            chosen.extend([str(source.data["owner"])] if source.data.get("owner") else [])
         else:
             chosen.extend(snapshot.in_role(selector))
     # Only people on the contract now: someone who left hears no more of it.

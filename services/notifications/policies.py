@@ -37,6 +37,12 @@ def default_policies(
             urgent=True,
             top=2,
         ),
+        Trigger.DEADLINE_APPROACHING: Policy(
+            recipients=[Recipient.OWNER, Recipient.PROVIDER_ACCOUNT_MANAGER]
+        ),
+        Trigger.DEADLINE_MISSED: Policy(
+            recipients=[Recipient.OWNER, Recipient.PROVIDER_ACCOUNT_MANAGER], urgent=True
+        ),
     }
 
 

@@ -23,6 +23,9 @@ class Trigger(StrEnum):
     OBLIGATION_DECIDED = "obligation_decided"
     RISK_DISCLOSED = "risk_disclosed"
     MEASUREMENT_MISSED = "measurement_missed"
+    # A dated promise passed a threshold of its time, or its deadline, still open.
+    DEADLINE_APPROACHING = "deadline_approaching"
+    DEADLINE_MISSED = "deadline_missed"
     # Not a policy of its own: reminders go to whom obligation_proposed names, on its cadence.
     OBLIGATION_REMINDER = "obligation_reminder"
 
@@ -31,7 +34,7 @@ class Recipient(StrEnum):
     """Whom a policy notifies. A role names everyone on the contract in it; PROPOSERS names who
     proposed the thing concerned (the expectation, the obligation; for a risk, the expectations
     it affects, and every decision maker when it names none); NEEDED_FROM the client person an
-    obligation is needed from."""
+    obligation is needed from; OWNER who owns the dated promise a deadline warning is about."""
 
     CLIENT_DECISION_MAKER = "client_decision_maker"
     CLIENT_SPONSOR = "client_sponsor"
@@ -40,6 +43,7 @@ class Recipient(StrEnum):
     AUDITOR = "auditor"
     PROPOSERS = "proposers"
     NEEDED_FROM = "needed_from"
+    OWNER = "owner"
 
 
 class Channel(StrEnum):
