@@ -12,7 +12,12 @@ from strawberry.scalars import JSON
 class Refusal:
     code: str
     message: str
-    details: JSON | None = None
+    details: JSON | None = strawberry.field(
+        default=None,
+        description="What the refusal is about, as its code says (`field` and `value`, the"
+        " `problems` of an input, `expectedVersion` and `version`...), fields named as this"
+        " schema names them: open, because each code carries its own.",
+    )
 
 
 @strawberry.type(description="The input breaks a rule (empty text, inverted target...).")

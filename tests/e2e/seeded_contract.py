@@ -118,7 +118,7 @@ def seed_contract(url: str) -> SeededContract:
         url, "am", "query($c: ID!) { contract(id: $c) { participants { personId role active } } }",
         c=contract,
     )["data"]["contract"]["participants"]  # fmt: skip
-    seeded.people = {p["personId"]: p["role"] for p in participants if p["active"]}
+    seeded.people = {p["personId"]: p["role"].lower() for p in participants if p["active"]}
     c = f'contractId: "{contract}"'
 
     asked = step(

@@ -60,9 +60,10 @@ def bearer(person: str) -> dict[str, str]:
 
 
 def people(url: str, contract: str) -> dict[str, str]:
-    """Who takes part, as GraphQL shows it (a mutation answers once its change is shown)."""
+    """Who takes part, as GraphQL shows it (a mutation answers once its change is shown): each
+    role's enum name in lower case, as roles are written here."""
     answer = ask(url, "am", PEOPLE, c=contract)
-    return {p["personId"]: p["role"] for p in answer["data"]["contract"]["participants"]}
+    return {p["personId"]: p["role"].lower() for p in answer["data"]["contract"]["participants"]}
 
 
 @pytest.fixture

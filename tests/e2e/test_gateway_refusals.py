@@ -169,7 +169,7 @@ def test_an_id_that_reads_as_a_path_is_refused_and_changes_nothing(url: str, sto
     assert closed["__typename"] == "BadInput" and closed["code"] == "ID_INVALID"
     after = ask(url, "cso", STATE, c=story.contract, p=story.prioritization)["data"]
     assert after == before
-    assert after["contract"]["obligations"] == [{"id": story.obligation, "status": "accepted"}]
+    assert after["contract"]["obligations"] == [{"id": story.obligation, "status": "ACCEPTED"}]
     assert after["prioritization"]["ballots"] == [{"voter": "cso"}]
 
 

@@ -314,7 +314,7 @@ async def test_both_engines_give_the_same_answers_to_the_same_requests(
             assert [status for status, _ in answers["accord"]].count(400) == 2
             data = [body.get("data") for _, body in answers["accord"]]
             assert {"contract": {"title": "Kept", "participants": [
-                {"personId": "am", "role": "provider_account_manager"}
+                {"personId": "am", "role": "PROVIDER_ACCOUNT_MANAGER"}
             ], "expectations": []}} in data  # fmt: skip
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

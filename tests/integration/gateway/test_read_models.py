@@ -13,6 +13,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from services.gateway import delivery, reads
 from services.gateway.projections.schema import create_tables
 from shared.bus_kafka import KafkaPublisher
 from shared.contracts.registry import topic_for
@@ -282,3 +283,56 @@ async def test_the_audit_log_holds_every_event_with_its_actor(projected: Project
     # None of them was refused along the way.
     refused = "SELECT count(*) FROM dead_letters WHERE ce_id = ANY($1)"
     assert await pool.fetchval(refused, [e.id for e in published]) == 0
+
+
+async def test_the_gateway_reads_a_question_with_the_expectations_its_answer_led_to(
+    projected: Projected,
+) -> None:
+    pool, ids = projected.pool, projected.story.ids
+    [[question]] = await reads.questions_of(pool, [ids.contract])
+    assert (question.id, question.asked_of, question.answered_by) == (ids.question, LI, LI)
+    assert (question.asked_by, question.recorded_by) == (AMIRA, AMIRA)
+    assert question.answered_at is not None and question.answered_at > question.asked_at
+    led_to = {e.id: e.status for e in question.expectations}
+    assert set(led_to) == {ids.scanners, ids.report, ids.duplicate, ids.network, ids.trucks}
+    assert (led_to[ids.duplicate], led_to[ids.network]) == ("merged", "withdrawn")
+
+
+async def test_the_gateway_reads_who_acknowledged_a_risk_and_the_lessons_planned_from_it(
+    projected: Projected,
+) -> None:
+    pool, ids = projected.pool, projected.story.ids
+    [risks] = await reads.risks_of(pool, [ids.contract])
+    firmware = next(r for r in risks if r.id == ids.firmware)
+    assert [a.person_id for a in firmware.acknowledgements] == [LI, TOM]
+    assert firmware.acknowledgements[0].at < firmware.acknowledgements[1].at
+    assert (firmware.status, firmware.resolved_by) == ("resolved", AMIRA)
+    assert firmware.resolved_at is not None and firmware.disclosed_at < firmware.resolved_at
+    outage = next(r for r in risks if r.id == ids.outage)
+    assert outage.acknowledgements == [] and outage.resolved_at is None
+    [[lesson]] = await reads.lessons_of(pool, [ids.contract])
+    assert (lesson.id, lesson.risk_ids, lesson.expectation_ids) == (
+        ids.lesson, [ids.firmware], [ids.scanners],
+    )  # fmt: skip
+    [action] = lesson.preventive_actions
+    assert (action.id, action.owner, action.due_on) == (ids.preventive, SAM, date(2025, 9, 30))
+
+
+async def test_the_gateway_reads_an_expectations_measurements_gaps_and_recovery_steps(
+    projected: Projected,
+) -> None:
+    pool, ids = projected.pool, projected.story.ids
+    [measured, none] = await delivery.measurements_of(pool, [ids.scanners, ids.duplicate])
+    assert none == []
+    assert [(m.id, m.revision, m.target, m.gap_id) for m in measured] == [
+        (ids.june, 3, Decimal(92), None), (ids.may, 2, Decimal(95), ids.gap),
+    ]  # fmt: skip
+    [[gap]] = await delivery.gaps_of(pool, [ids.scanners])
+    assert (gap.id, gap.measurement_id, gap.shortfall) == (ids.gap, ids.may, Decimal("3.5"))
+    plan = gap.recovery_plan
+    assert plan is not None
+    assert (plan.agreed_with, plan.revised_target, plan.revision) == (LI, Decimal(92), 3)
+    assert (plan.steps_completed, plan.recovered) == (1, False)
+    assert [(s.step, s.owner, s.completed, s.note) for s in plan.steps] == [
+        (1, SAM, True, "Both started on 14 July"), (2, LI, False, None),
+    ]  # fmt: skip
