@@ -1,16 +1,18 @@
 """Every elicitation event, relayed from the outbox, is published as its registered contract."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jsonschema
 
+from services.elicitation.agreed_set_view import Listed
 from services.elicitation.application import Expectations
 from shared.bus_memory import InProcessBus
 from shared.contracts import registry
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
-from tests.unit.elicitation.story import AMIRA, LI, MEASURABLE, OLIVE, ROLES, SAM, TOM
+from tests.unit.elicitation.story import AMIRA, GRACE, LI, MEASURABLE, OLIVE, ROLES, SAM, TOM
 
 TOPIC = "accord.elicitation.v1"
 
@@ -29,7 +31,7 @@ class Meeting:
 
 
 async def every_kind_of_event(do: Meeting) -> str:
-    """One contract's life, touching each of the 28 published event types; its id."""
+    """One contract's life, touching each of the 31 published event types; its id."""
     app = do.app
     contract = (
         await do(
@@ -165,7 +167,23 @@ async def every_kind_of_event(do: Meeting) -> str:
         revised_target="92",
     )
     await do(app.complete_recovery_step, expectation, gap, 1, by=SAM)
+    await baselined(do, contract, [expectation])
     return str(contract)
+
+
+async def baselined(do: Meeting, contract: Any, expectations: list[Any]) -> None:
+    """A baseline proposed, signed by both required roles, then revoked."""
+    app = do.app
+    await do(app.join_contract, contract, by=LI, person_id=GRACE, name="Grace", role=ROLES[GRACE])
+    listed = Listed(expectations=expectations)
+    baseline = (await do(app.propose_baseline, contract, by=AMIRA, title="Scope", listed=listed)).id
+    now = datetime.now(UTC)
+    for signer in (GRACE, AMIRA):
+        await do(
+            app.sign_baseline, baseline, by=signer, meaning="approved", authenticated_at=now,
+            now=now, max_age=timedelta(minutes=5),
+        )  # fmt: skip
+    await do(app.revoke_baseline, baseline, by=GRACE, reason="Renegotiated")
 
 
 async def test_every_event_type_is_published_as_its_registered_contract() -> None:
@@ -182,7 +200,7 @@ async def test_every_event_type_is_published_as_its_registered_contract() -> Non
     published = {envelope.type for envelope in envelopes}
     registered = {spec.ce_type for spec in registry.for_service("elicitation")}
     assert published == registered
-    assert len(registered) == 28
+    assert len(registered) == 31
     for envelope in envelopes:
         spec = registry.lookup(envelope.type)
         jsonschema.validate(envelope.data, spec.json_schema())
