@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from shared.contracts import registry
+from shared.contracts.baseline_content import content_hash
 from shared.envelope import Envelope
 from shared.relay import event_id
 
@@ -74,6 +75,7 @@ class Ids:
     gap: str = field(default_factory=lambda: str(uuid4()))
     first_session: str = field(default_factory=lambda: str(uuid4()))
     second_session: str = field(default_factory=lambda: str(uuid4()))
+    baseline: str = field(default_factory=lambda: str(uuid4()))
 
 
 class Story:
@@ -299,7 +301,46 @@ def elicitation_story(story: Story) -> Story:
         unit="percent of incidents", source="Ticket export, June", met=False, shortfall="2",
         recorded_by=SAM,
     )  # fmt: skip
+    baselined(story)
     return story
+
+
+def baselined(story: Story) -> None:
+    """A baseline of the agreed set, signed by two, then revoked."""
+    i = story.ids
+    content = {
+        "contract": {
+            "contract_id": i.contract, "version": 9, "title": "Managed service desk, 2025-2028",
+            "client_organisation": "Harbour Logistics plc",
+            "provider_organisation": "Northgate IT Services", "starts_on": "2025-04-01",
+        },
+        "participants": [
+            {"person_id": AMIRA, "name": "Amira Khan", "role": ROLES[AMIRA], "side": "provider"},
+            {"person_id": LI, "name": "Li Wei", "role": ROLES[LI], "side": "client"},
+        ],
+        "expectations": [{
+            "expectation_id": i.scanners, "version": 4, "revision": 2, "text": "Scanners fixed",
+            "business_area": "Warehouse", "terms": SCANNER_TERMS,
+        }],
+        "obligations": [], "risks": [], "ranking": None,
+    }  # fmt: skip
+    digest = content_hash(content)
+    story.elicit(
+        "BaselineProposed", i.baseline, AMIRA, baseline_id=i.baseline, title="Scope",
+        content=content, content_hash=digest,
+        required_roles=["client_sponsor", "provider_account_manager"], proposed_by=AMIRA,
+    )  # fmt: skip
+    for signer, name, meaning in [(LI, "Li Wei", "reviewed"), (AMIRA, "Amira Khan", "approved")]:
+        story.elicit(
+            "BaselineSigned", i.baseline, signer, baseline_id=i.baseline, signer=signer,
+            printed_name=name, role=ROLES[signer], meaning=meaning,
+            signed_at=story.clock.isoformat(), authenticated_at=story.clock.isoformat(),
+            content_hash=digest, complete=False,
+        )  # fmt: skip
+    story.elicit(
+        "BaselineRevoked", i.baseline, AMIRA, baseline_id=i.baseline, reason="Renegotiated",
+        revoked_by=AMIRA,
+    )  # fmt: skip
 
 
 def _published(

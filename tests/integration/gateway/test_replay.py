@@ -69,7 +69,10 @@ async def test_a_rebuild_from_kafka_equals_the_live_read_models_row_for_row(
         await publisher.publish(topic_for("elicitation"), second.elicitation)
         await wait_until_read(pool, settings.kafka_bootstrap)
         live = await every_table(pool, schema, leave_out=BUS_POSITION)
-        assert all(live[t] for t in ("expectation_versions", "corporate_priorities", "gaps"))
+        assert all(
+            live[t]
+            for t in ("expectation_versions", "corporate_priorities", "gaps", "baseline_signatures")
+        )
 
         progress = Progress()
         # The live projector keeps running while the rebuild reads and swaps.
