@@ -16,8 +16,8 @@ from shared.commands.elicitation import Comparison
 
 @strawberry.type(description="One value measured for a period, judged against the terms then.")
 class Measurement:
-    id: strawberry.ID
-    expectation_id: str
+    id: strawberry.ID = strawberry.field(description="What acknowledgeGap takes.")
+    expectation_id: str = strawberry.field(description="The expectation measured.")
     revision: int = strawberry.field(
         description="The expectation's revision whose terms judged it."
     )
@@ -26,17 +26,17 @@ class Measurement:
     target_upper: Decimal | None = strawberry.field(
         description="That revision's upper bound, for a range."
     )
-    period_start: date
-    period_end: date
-    value: Decimal
-    unit: str
+    period_start: date = strawberry.field(description="The period measured, from.")
+    period_end: date = strawberry.field(description="The period measured, to.")
+    value: Decimal = strawberry.field(description="The value measured, as written.")
+    unit: str = strawberry.field(description="The unit of value, target and shortfall.")
     source: str = strawberry.field(description="Where the value comes from (a report...).")
     met: bool = strawberry.field(description="Whether the value met the target.")
     shortfall: Decimal = strawberry.field(
         description="How far it fell short, as the elicitation service computed it (0 if met)."
     )
-    recorded_by: str
-    recorded_at: datetime
+    recorded_by: str = strawberry.field(description="Who recorded it.")
+    recorded_at: datetime = strawberry.field(description="When it was recorded.")
     gap_id: str | None = strawberry.field(
         description="The gap acknowledged for this shortfall; null while none is."
     )
@@ -47,13 +47,15 @@ class Measurement:
 )
 class RecoveryStep:
     step: int = strawberry.field(description="Its number in the plan, from 1.")
-    action: str
-    owner: str
-    due_on: date
-    completed: bool
+    action: str = strawberry.field(description="What will be done.")
+    owner: str = strawberry.field(description="The participant who carries it out.")
+    due_on: date = strawberry.field(description="By when.")
+    completed: bool = strawberry.field(description="Whether it is done.")
     note: str | None = strawberry.field(description="What the person said on completing it.")
-    completed_by: str | None
-    completed_at: datetime | None
+    completed_by: str | None = strawberry.field(description="Who completed it; null until then.")
+    completed_at: datetime | None = strawberry.field(
+        description="When it was completed; null until then."
+    )
 
 
 @strawberry.type(description="The recovery plan agreed with the client for a gap.")
@@ -61,30 +63,36 @@ class RecoveryPlan:
     agreed_with: str = strawberry.field(
         description="The client decision maker the plan was agreed with."
     )
-    agreed_by: str
-    agreed_at: datetime
+    agreed_by: str = strawberry.field(description="Who agreed it, for the provider.")
+    agreed_at: datetime = strawberry.field(description="When it was agreed.")
     revised_target: Decimal | None = strawberry.field(
         description="The target both sides agreed to instead; null if it stays."
     )
-    revised_target_upper: Decimal | None
+    revised_target_upper: Decimal | None = strawberry.field(
+        description="The revised upper bound, for a range; null otherwise."
+    )
     revision: int | None = strawberry.field(
         description="The expectation's revision that carries the revised target."
     )
-    steps: list[RecoveryStep]
-    steps_completed: int
+    steps: list[RecoveryStep] = strawberry.field(description="Its steps, in order.")
+    steps_completed: int = strawberry.field(description="How many of its steps are completed.")
     recovered: bool = strawberry.field(description="True once every step is completed.")
 
 
 @strawberry.type(description="A shortfall the provider acknowledged, its cause and its recovery.")
 class Gap:
-    id: strawberry.ID
-    expectation_id: str
+    id: strawberry.ID = strawberry.field(
+        description="What agreeRecoveryPlan and completeRecoveryStep take."
+    )
+    expectation_id: str = strawberry.field(description="The expectation that fell short.")
     measurement_id: str = strawberry.field(description="The measurement that fell short.")
-    shortfall: Decimal
-    unit: str
-    cause: str
-    acknowledged_by: str
-    acknowledged_at: datetime
+    shortfall: Decimal = strawberry.field(
+        description="How far the measurement fell short, in the unit."
+    )
+    unit: str = strawberry.field(description="The unit of the shortfall.")
+    cause: str = strawberry.field(description="The cause the provider gave.")
+    acknowledged_by: str = strawberry.field(description="Who acknowledged it, for the provider.")
+    acknowledged_at: datetime = strawberry.field(description="When it was acknowledged.")
     recovery_plan: RecoveryPlan | None = strawberry.field(description="Null until one is agreed.")
 
 

@@ -101,24 +101,24 @@ class Advice:
 @strawberry.type(description="The provider's commitment to meet one revision of an expectation.")
 class Commitment:
     revision: int = strawberry.field(description="The revision committed to.")
-    note: str
+    note: str = strawberry.field(description="What the provider said on committing.")
     by: str = strawberry.field(description="Who committed, for the provider.")
-    at: datetime
+    at: datetime = strawberry.field(description="When it committed.")
 
 
 @strawberry.type(description="The provider's refusal of one revision of an expectation, and why.")
 class Decline:
     revision: int = strawberry.field(description="The revision declined.")
-    reason: str
+    reason: str = strawberry.field(description="Why the provider declined.")
     by: str = strawberry.field(description="Who declined, for the provider.")
-    at: datetime
+    at: datetime = strawberry.field(description="When it declined.")
 
 
 @strawberry.type(description="Why an expectation was withdrawn, by whom and when.")
 class Withdrawal:
-    reason: str
-    by: str
-    at: datetime
+    reason: str = strawberry.field(description="Why it was withdrawn.")
+    by: str = strawberry.field(description="Who withdrew it.")
+    at: datetime = strawberry.field(description="When it was withdrawn.")
 
 
 @strawberry.type
@@ -145,7 +145,9 @@ class Expectation:
     decline: Decline | None = strawberry.field(
         description="The provider's refusal, while it stands (a refinement reopens it)."
     )
-    withdrawal: Withdrawal | None
+    withdrawal: Withdrawal | None = strawberry.field(
+        description="Why it was withdrawn, by whom and when; null unless it was."
+    )
     corporate_priority: int | None
     # The whole state as stored: the nested parts are built only when a query asks for them.
     state: strawberry.Private[dict[str, Any]]
@@ -238,10 +240,14 @@ class FieldChange:
 class ExpectationVersion:
     version: int
     revision: int
-    event_type: str
+    event_type: str = strawberry.field(
+        description="The event that made this version (ExpectationRefined...)."
+    )
     changed_at: datetime
-    changed_by: str
-    actor_role: str
+    changed_by: str = strawberry.field(description="The person the event names as acting.")
+    actor_role: str = strawberry.field(
+        description="The role the event's envelope names for who acted: text, as it was then."
+    )
     reason: str
     changes: list[FieldChange]
     state: Expectation = strawberry.field(
@@ -332,8 +338,8 @@ class Obligation:
 
 @strawberry.type(description="A client decision maker confirmed they were told of a risk.")
 class RiskAcknowledgement:
-    person_id: str
-    at: datetime
+    person_id: str = strawberry.field(description="The client decision maker who confirmed.")
+    at: datetime = strawberry.field(description="When they confirmed.")
 
 
 @strawberry.type
@@ -363,13 +369,17 @@ class Risk:
     resolution: str | None
     version: int
     remedial_actions: list[RemedialAction]
-    disclosed_by: str
-    disclosed_at: datetime
+    disclosed_by: str = strawberry.field(description="Who disclosed it, for the provider.")
+    disclosed_at: datetime = strawberry.field(description="When it was disclosed.")
     acknowledgements: list[RiskAcknowledgement] = strawberry.field(
         description="Who confirmed they were told, and when, first first."
     )
-    resolved_by: str | None
-    resolved_at: datetime | None
+    resolved_by: str | None = strawberry.field(
+        description="Who resolved it; null while it is open."
+    )
+    resolved_at: datetime | None = strawberry.field(
+        description="When it was resolved; null while it is open."
+    )
 
 
 @strawberry.type(description="One expectation's delivery against its target, in priority order.")
@@ -392,19 +402,23 @@ class GapEntry:
 
 @strawberry.type(description="A probing question asked of a decision maker, and its answer.")
 class Question:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="What answerQuestion takes.")
     contract_id: str
-    asked_of: str
-    business_area: str
-    text: str
-    asked_by: str
-    asked_at: datetime
+    asked_of: str = strawberry.field(description="The client decision maker asked.")
+    business_area: str = strawberry.field(description="The business area it probes.")
+    text: str = strawberry.field(description="The question as asked.")
+    asked_by: str = strawberry.field(description="Who asked it.")
+    asked_at: datetime = strawberry.field(description="When it was asked.")
     answer: str | None = strawberry.field(description="Null until an answer is recorded.")
-    answered_by: str | None
+    answered_by: str | None = strawberry.field(
+        description="Who gave the answer; null until one is recorded."
+    )
     recorded_by: str | None = strawberry.field(
         description="Who recorded the answer (it may be someone else than who gave it)."
     )
-    answered_at: datetime | None
+    answered_at: datetime | None = strawberry.field(
+        description="When the answer was recorded; null until then."
+    )
     expectations: list[Expectation] = strawberry.field(
         description="The expectations proposed from its answer, as proposed."
     )
@@ -413,22 +427,22 @@ class Question:
 @strawberry.type(description="Preventive work planned from a lesson: what, who, by when.")
 class PreventiveAction:
     id: strawberry.ID
-    action: str
-    owner: str
-    due_on: date
-    planned_by: str
-    planned_at: datetime
+    action: str = strawberry.field(description="What will be done.")
+    owner: str = strawberry.field(description="The participant who carries it out.")
+    due_on: date = strawberry.field(description="By when.")
+    planned_by: str = strawberry.field(description="Who planned it.")
+    planned_at: datetime = strawberry.field(description="When it was planned.")
 
 
 @strawberry.type(description="A lesson learned, linked to the risks and expectations it is about.")
 class Lesson:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="What planPreventiveAction takes.")
     contract_id: str
-    lesson: str
-    risk_ids: list[str]
-    expectation_ids: list[str]
-    learned_by: str
-    learned_at: datetime
+    lesson: str = strawberry.field(description="What was learned.")
+    risk_ids: list[str] = strawberry.field(description="The risks it is about.")
+    expectation_ids: list[str] = strawberry.field(description="The expectations it is about.")
+    learned_by: str = strawberry.field(description="Who recorded it.")
+    learned_at: datetime = strawberry.field(description="When it was recorded.")
     preventive_actions: list[PreventiveAction] = strawberry.field(
         description="The preventive work planned from it, by due date."
     )
@@ -447,8 +461,8 @@ class Ballot:
 
 @strawberry.type(description="Dots a voter put on one expectation.")
 class DotsGiven:
-    expectation_id: str
-    dots: int
+    expectation_id: str = strawberry.field(description="The expectation the dots are on.")
+    dots: int = strawberry.field(description="How many dots.")
 
     @staticmethod
     def of(dots: dict[str, int] | None) -> list[DotsGiven] | None:
@@ -491,8 +505,10 @@ class TieBreak:
 
 @strawberry.type(description="An expectation's value under a tie rule.")
 class TieValue:
-    expectation_id: str
-    value: int
+    expectation_id: str = strawberry.field(description="One of the tied expectations.")
+    value: int = strawberry.field(
+        description="Its head-to-head wins among the tied, or its first places, as the rule counts."
+    )
 
 
 @strawberry.type(description="How many voters put one expectation above another.")
@@ -582,7 +598,9 @@ class AuditEntry:
     event_type: str
     occurred_at: datetime
     actor_id: str
-    actor_role: str
+    actor_role: str = strawberry.field(
+        description="The role the event's envelope names for who acted: text, as it was then."
+    )
     subject: str
     sequence: int
     correlation_id: str
