@@ -387,7 +387,8 @@ class Expectation(AccordAggregate):
         if end < start:
             raise PeriodInverted(start, end)
         measured = inputs.number("value", value)
-        judgement = self.terms.judge(measured)
+        terms = self.terms
+        judgement = terms.judge(measured)
         self._measurement_recorded(
             contract_id=self.contract_id,
             expectation_id=self.id,
@@ -396,11 +397,17 @@ class Expectation(AccordAggregate):
             period_start=start,
             period_end=end,
             value=measured,
-            unit=self.terms.unit,
+            unit=terms.unit,
             source=inputs.text("source", source),
             met=judgement.met,
             shortfall=judgement.shortfall,
             recorded_by=by,
+            # The judgement and the terms it was made on travel with the fact, so that read
+            # models show them and never judge again.
+            relative_shortfall=judgement.relative_shortfall,
+            comparison=None if terms.comparison is None else terms.comparison.value,
+            target=terms.target,
+            target_upper=terms.target_upper,
         )
         return self.measurements[measurement_id]
 
@@ -419,6 +426,11 @@ class Expectation(AccordAggregate):
         met: bool,
         shortfall: Decimal,
         recorded_by: str,
+        # Absent from measurements stored before they were recorded with the event.
+        relative_shortfall: Decimal | None = None,
+        comparison: str | None = None,
+        target: Decimal | None = None,
+        target_upper: Decimal | None = None,
     ) -> None:
         self.measurements[measurement_id] = Measurement(
             measurement_id,

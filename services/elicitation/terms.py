@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from services.elicitation import inputs
@@ -19,14 +19,33 @@ from services.elicitation.errors import (
 )
 from shared.commands.elicitation import Comparison, Recurrence
 
+# Relative shortfalls are kept to a millionth, as every amount a read model holds.
+MILLIONTH = Decimal("0.000001")
+
 
 @dataclass(frozen=True)
 class Judgement:
     """A measured value against the terms: met, and if not, by how much it fell short."""
 
     met: bool
-    # In the terms' unit; zero when met.
+    # In the terms' unit, from the bound the value missed (the nearer one of a range);
+    # zero when met.
     shortfall: Decimal
+    # The shortfall as a share of the size of that bound, so that shortfalls in different
+    # units compare: 0.5 is half the bound again. See relative_shortfall().
+    relative_shortfall: Decimal
+
+
+def relative_shortfall(shortfall: Decimal, bound: Decimal) -> Decimal:
+    """`shortfall` divided by the size of the bound it is measured from, to a millionth and
+    written without an exponent. A bound of zero has no size to share: one unit stands for it,
+    so "at most 0 incidents" missed by 3 is a relative shortfall of 3."""
+    scale = abs(bound) or Decimal(1)
+    # Wide enough for any amount over a millionth (a quotient below 10^22, six places).
+    with localcontext(prec=40):
+        share = (shortfall / scale).quantize(MILLIONTH).normalize()
+    # 0.500000 is 0.5 and 10.000000 is 10 (normalize alone would write 1E+1).
+    return Decimal(format(share, "f"))
 
 
 @dataclass(frozen=True)
@@ -124,9 +143,11 @@ class MeasurableTerms:
             raise DeadlineBeforeContractStart(self.deadline, contract_starts_on)
 
     def judge(self, value: Decimal) -> Judgement:
-        """Whether `value` meets the target; only for measurable terms."""
+        """Whether `value` meets the target, and by how much it falls short (the formulas are
+        in docs/graphql.md, "Gap analysis"); only for measurable terms."""
         target = self.target
         assert target is not None and self.comparison is not None, "judged unmeasurable terms"
+        bound = target
         if self.comparison is Comparison.AT_LEAST:
             shortfall = max(target - value, Decimal(0))
         elif self.comparison is Comparison.AT_MOST:
@@ -136,8 +157,15 @@ class MeasurableTerms:
         else:
             upper = self.target_upper
             assert upper is not None
+            # Measured from the nearer bound: above the range, from its upper bound.
+            if value > upper:
+                bound = upper
             shortfall = max(target - value, value - upper, Decimal(0))
-        return Judgement(met=shortfall == 0, shortfall=shortfall)
+        return Judgement(
+            met=shortfall == 0,
+            shortfall=shortfall,
+            relative_shortfall=relative_shortfall(shortfall, bound),
+        )
 
     def with_target(self, target: Decimal, target_upper: Decimal | None) -> MeasurableTerms:
         """The same terms with a revised target (as agreed in a recovery plan)."""

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from services.gateway import reads
 from services.gateway.access import actor_of, role_on, sees
 from services.gateway.context import GatewayContext
+from services.gateway.gap_analysis import GapEntry, gap_analyses
 from services.gateway.ids import id_argument, instant, text_argument
 from services.gateway.loading import Batch, Loaded, load
 from services.gateway.pagination import (
@@ -29,7 +30,6 @@ from services.gateway.types import (
     AuditEntry,
     Expectation,
     ExpectationVersion,
-    GapEntry,
     Lesson,
     Obligation,
     Participant,
@@ -130,9 +130,12 @@ class Contract:
     def prioritizations(self, info: Info[GatewayContext, None]) -> Loaded[Prioritization]:
         return load(info, reads.prioritizations_of, str(self.id))
 
-    @strawberry.field(graphql_type=list[GapEntry])
+    @strawberry.field(
+        graphql_type=list[GapEntry],
+        description="Delivery against each open expectation's terms, in corporate priority order.",
+    )
     def gap_analysis(self, info: Info[GatewayContext, None]) -> Loaded[GapEntry]:
-        return load(info, reads.gap_analyses, str(self.id))
+        return load(info, gap_analyses, str(self.id))
 
     @strawberry.field(
         graphql_type=list[Question],
@@ -155,7 +158,7 @@ RELATIONS: dict[str, Batch[Any]] = {
     "obligations": reads.obligations_of,
     "risks": reads.risks_of,
     "prioritizations": reads.prioritizations_of,
-    "gapAnalysis": reads.gap_analyses,
+    "gapAnalysis": gap_analyses,
     "questions": reads.questions_of,
     "lessons": reads.lessons_of,
 }
@@ -324,13 +327,16 @@ class Query:
             before = state
         return history
 
-    @strawberry.field(description="Delivery against targets, in corporate priority order.")
+    @strawberry.field(
+        description="Delivery against each open expectation's terms, in corporate priority order:"
+        " the latest measured period of each, weighted, the top two flagged when they fall short."
+    )
     async def gap_analysis(
         self, info: Info[GatewayContext, None], contract_id: strawberry.ID
     ) -> list[GapEntry]:
         contract = id_argument(contract_id, "contractId")
         await role_on(_ctx(info), contract)
-        return (await reads.gap_analyses(_ctx(info).pool, [contract]))[0]
+        return (await gap_analyses(_ctx(info).pool, [contract]))[0]
 
     @strawberry.field
     async def prioritization(

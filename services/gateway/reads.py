@@ -14,7 +14,6 @@ from services.gateway.types import (
     Ballot,
     DotsGiven,
     Expectation,
-    GapEntry,
     Lesson,
     Obligation,
     Participant,
@@ -31,10 +30,6 @@ from shared.commands.elicitation import RiskKind, Role, Side
 from shared.commands.ranking import Method
 
 T = TypeVar("T")
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def _grouped(ids: Sequence[str], rows: Sequence[Any], build: Callable[[Any], T]) -> list[list[T]]:
@@ -174,36 +169,6 @@ async def risks_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Risk]]:
         )
 
     return _grouped(ids, rows, risk)
-
-
-def _gap(r: Any) -> GapEntry:
-    weighted = r["weighted_shortfall"]
-    return GapEntry(
-        expectation_id=r["expectation_id"], text=r["text"], priority=r["position"],
-        weight=r["weight"], flagged=bool(r["flagged"]), met=r["met"], target=_text(r["target"]),
-        value=_text(r["value"]), unit=r["unit"], shortfall=_text(r["shortfall"]),
-        weighted_shortfall=None if weighted is None else float(weighted),
-        gap_acknowledged=r["gap_id"] is not None,
-        recovery_steps_total=r["steps_total"], recovery_steps_completed=r["steps_completed"],
-    )  # fmt: skip
-
-
-async def gap_analyses(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[GapEntry]]:
-    """Each expectation's latest gap, in corporate priority order, the top two flagged."""
-    rows = await pool.fetch(
-        "SELECT e.contract_id, e.expectation_id, e.text, g.weight, g.flagged, g.met, g.target,"
-        " g.value, g.unit, g.shortfall, g.weighted_shortfall, g.gap_id,"
-        " coalesce(gp.steps_total, 0) AS steps_total,"
-        " coalesce(gp.steps_completed, 0) AS steps_completed, p.position"
-        " FROM expectations e"
-        " LEFT JOIN expectation_gaps g ON g.expectation_id = e.expectation_id"
-        " LEFT JOIN gaps gp ON gp.gap_id = g.gap_id"
-        " LEFT JOIN corporate_priorities p ON p.expectation_id = e.expectation_id"
-        " WHERE e.contract_id = ANY($1::text[]) AND e.status NOT IN ('withdrawn', 'merged')"
-        " ORDER BY p.position NULLS LAST, e.created_at, e.expectation_id",
-        list(ids),
-    )
-    return _grouped(ids, rows, _gap)
 
 
 async def questions_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Question]]:

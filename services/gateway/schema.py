@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -25,6 +26,7 @@ from services.gateway.notifications import (
     NotificationQueries,
     NotificationSubscriptions,
 )
+from services.gateway.numbers import DECIMAL
 from services.gateway.pipeline import AccordSchema, StockSchema
 from services.gateway.protection import extensions, stock_extensions
 from services.gateway.queries import Query as Reads
@@ -36,10 +38,12 @@ Engine = Literal["accord", "stock"]
 # one that is not a UUID (ID_INVALID) with the rest of the input's problems.
 # An instant must carry its offset (AwareDatetime): GraphQL's DateTime.
 # A duration (a reminder's interval) is ISO 8601 text; the body model parses it.
+# A decimal is written out in full (40000, not 4E+4), whatever exponent it was read with.
 SCALARS: dict[object, Any] = {
     UUID: DEFAULT_SCALAR_REGISTRY[strawberry.ID],
     AwareDatetime: DEFAULT_SCALAR_REGISTRY[datetime],
     timedelta: DURATION,
+    Decimal: DECIMAL,
 }
 
 SDL_FILE = Path(__file__).resolve().parents[2] / "docs" / "schema.graphql"

@@ -382,24 +382,6 @@ class Risk:
     )
 
 
-@strawberry.type(description="One expectation's delivery against its target, in priority order.")
-class GapEntry:
-    expectation_id: str
-    text: str
-    priority: int | None
-    weight: int | None
-    flagged: bool
-    met: bool | None
-    target: str | None
-    value: str | None
-    unit: str | None
-    shortfall: str | None
-    weighted_shortfall: float | None
-    gap_acknowledged: bool
-    recovery_steps_total: int
-    recovery_steps_completed: int
-
-
 @strawberry.type(description="A probing question asked of a decision maker, and its answer.")
 class Question:
     id: strawberry.ID = strawberry.field(description="What answerQuestion takes.")

@@ -669,10 +669,15 @@ class PreventiveActionPlannedV1(EventContract):
         "met": False,
         "shortfall": "3.5",
         "recorded_by": "sam.osei@northgate.example",
+        "relative_shortfall": "0.036842",
+        "comparison": "at_least",
+        "target": "95",
+        "target_upper": None,
     },
 )
 class MeasurementRecordedV1(EventContract):
-    """A value measured for an expectation in a period; met and shortfall follow from its terms."""
+    """A value measured for an expectation in a period, judged against the terms of its
+    revision: met, shortfall and relative shortfall as the elicitation service computed them."""
 
     contract_id: UUID
     expectation_id: UUID
@@ -685,9 +690,21 @@ class MeasurementRecordedV1(EventContract):
     unit: str
     source: str
     met: bool
-    # How far from the target, in the unit; zero when met.
+    # How far from the target, in the unit, from the bound missed (the nearer bound of a
+    # range); zero when met.
     shortfall: Decimal
     recorded_by: str
+    # Null in measurements recorded before the event carried them (a consumer that needs them
+    # then reads the terms of `revision` from ExpectationRefined or RecoveryPlanAgreed).
+    # The shortfall divided by the size of the bound missed, to a millionth (a bound of zero
+    # counts as one unit): comparable across units.
+    relative_shortfall: Decimal | None = None
+    # The terms the value was judged against (those of `revision`).
+    comparison: Comparison | None = None
+    # The target, or the lower bound of a range.
+    target: Decimal | None = None
+    # The upper bound, for within_range only.
+    target_upper: Decimal | None = None
 
 
 @contract(

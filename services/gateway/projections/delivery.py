@@ -14,18 +14,24 @@ SERVICE = "elicitation"
 
 
 async def _measured(conn: Statements, e: Envelope) -> None:
+    """The measurement as judged by the elicitation service: the event carries the judgement
+    and the terms it was made on (an older one only the judgement: its terms are those of
+    its revision, and the gap views upcast its relative shortfall)."""
     d = e.data
-    terms = await expectations.terms_at(conn, d["expectation_id"], d["revision"])
+    terms = d
+    if d.get("comparison") is None:
+        terms = await expectations.terms_at(conn, d["expectation_id"], d["revision"])
     await conn.execute(
         "INSERT INTO measurements (measurement_id, contract_id, expectation_id, revision,"
         " comparison, target, target_upper, period_start, period_end, value, unit, source, met,"
-        " shortfall, recorded_by, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        " shortfall, recorded_by, created_at, relative_shortfall)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         " ON CONFLICT (measurement_id) DO NOTHING",
         d["measurement_id"], d["contract_id"], d["expectation_id"], d["revision"],
         terms.get("comparison"), number(terms.get("target")), number(terms.get("target_upper")),
         day(d["period_start"]), day(d["period_end"]), number(d["value"]), d["unit"],
         d["source"], d["met"], number(d["shortfall"]), d["recorded_by"], e.time,
+        number(d.get("relative_shortfall")),
     )  # fmt: skip
 
 

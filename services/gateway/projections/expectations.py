@@ -186,7 +186,8 @@ async def prepare(writes: PendingWrites, envelopes: Sequence[Envelope]) -> None:
             streams.add(_stream_of(name, envelope))
         except UnplaceableEvent:
             continue  # dead-lettered when applied
-        if name == "MeasurementRecorded":
+        # Only a measurement recorded before the event carried its terms needs them looked up.
+        if name == "MeasurementRecorded" and envelope.data.get("comparison") is None:
             judged.add((str(envelope.data["expectation_id"]), int(envelope.data["revision"])))
     latest: dict[str, Latest] = writes.memo.setdefault(LATEST, {})
     latest.update(dict.fromkeys(streams))
@@ -212,7 +213,8 @@ async def prepare(writes: PendingWrites, envelopes: Sequence[Envelope]) -> None:
 
 async def terms_at(conn: Statements, expectation_id: str, revision: int) -> dict[str, Any]:
     """The terms of the first version with `revision` (empty if it stated none): what a
-    measurement on the same stream, so applied after that version, is judged against."""
+    measurement on the same stream, so applied after that version, was judged against. Only
+    for measurements recorded before MeasurementRecorded carried its terms."""
     first = _memo(conn, FIRST_TERMS)
     if first is not None and (expectation_id, revision) in first:
         return first[(expectation_id, revision)] or {}

@@ -404,7 +404,8 @@ SELECT m.measurement_id, m.contract_id, m.expectation_id, m.revision, m.comparis
        -- a shortfall on the top two expectations is what loses a contract: flagged loudest
        (NOT m.met AND coalesce(p.position <= 2, false)) AS flagged,
        r.relative_shortfall,
-       p.weight * r.relative_shortfall AS weighted_shortfall,
+       -- as a person writes it: 4 x 0.5 is 2, not 2.0
+       trim_scale(p.weight * r.relative_shortfall) AS weighted_shortfall,
        g.gap_id
 FROM measurements m
 CROSS JOIN LATERAL (SELECT coalesce(m.relative_shortfall,
