@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import orjson
@@ -22,6 +23,7 @@ from services.gateway.closed_sets import (
 from services.gateway.context import GatewayContext
 from services.gateway.delivery import Gap, Measurement
 from services.gateway.loading import Loaded, load
+from services.gateway.numbers import written
 from shared.commands.elicitation import (
     Comparison,
     Feasibility,
@@ -61,6 +63,9 @@ class Terms:
         if not terms:
             return None
         found = {k: None if terms.get(k) is None else str(terms[k]) for k in TERM_NAMES}
+        for bound in ("target", "target_upper"):  # as a person writes it: 40000, never 4E+4
+            if (value := found[bound]) is not None:
+                found[bound] = written(Decimal(value))
         comparison, recurrence = found.pop("comparison"), found.pop("recurrence")
         return Terms(
             comparison=None if comparison is None else Comparison(comparison),

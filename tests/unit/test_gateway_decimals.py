@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from services.gateway.numbers import DECIMAL, written
 from services.gateway.schema import SCALARS
+from services.gateway.types import Terms
 
 # As PostgreSQL's numeric comes back through asyncpg: any exponent, positive ones included.
 READ_BACK = st.decimals(allow_nan=False, allow_infinity=False) | st.builds(
@@ -35,3 +36,8 @@ def test_the_schema_writes_its_decimals_with_the_gateway_scalar() -> None:
     assert SCALARS[Decimal] is DECIMAL
     assert DECIMAL.serialize(Decimal("4E+4")) == "40000"
     assert DECIMAL.parse_value("40000") == Decimal(40000)
+
+
+def test_an_expectations_terms_show_their_bounds_written_out() -> None:
+    shown = Terms.of({"comparison": "within_range", "target": "4E+4", "target_upper": "5E+4"})
+    assert shown is not None and (shown.target, shown.target_upper) == ("40000", "50000")
