@@ -1,4 +1,5 @@
-"""`accord audit`: verify every service's log, sign and keep a checkpoint, prove an event."""
+"""`accord audit`: verify every service's log, sign and keep a checkpoint, prove an event,
+write a contract's evidence pack."""
 
 from __future__ import annotations
 
@@ -170,6 +171,37 @@ def prove_event(
             return
     typer.echo(f"{EventNotCovered.code}: no checkpoint covers event {event_id}", err=True)
     raise typer.Exit(1)
+
+
+@app.command()
+def pack(
+    contract_id: Annotated[str, typer.Argument(help="The contract's id.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Where to write the HTML page.")
+    ] = Path("evidence-pack.html"),
+    against: AgainstOption = None,
+) -> None:
+    """Write one self-contained HTML page of a contract's evidence: its timeline, each
+    expectation's versions and what changed, baselines and signatures, prioritizations with
+    their ballots and agreement, and what verifying its events found. Exits 1 on any finding
+    (the page is written all the same: it shows them)."""
+    from accord import evidence_html, evidence_pack
+
+    settings = get_settings()
+    kept = _read_kept(against)
+    try:
+        contract = evidence_pack.contract_id_of(contract_id)
+        with _connected(settings) as conn:
+            gathered = evidence_pack.gather(conn, contract, _trusted(settings, kept), kept)
+    except (evidence_pack.InvalidContractId, evidence_pack.UnknownContract) as refused:
+        typer.echo(f"{refused.code}: {refused}", err=True)
+        raise typer.Exit(1) from None
+    output.write_text(evidence_html.render(gathered), encoding="utf-8")
+    found = gathered.verification.findings
+    typer.echo(f"wrote {output}: {'verified' if not found else f'{found} finding(s)'}")
+    if found:
+        typer.echo(f"TAMPERED: {found} finding(s)", err=True)
+        raise typer.Exit(1)
 
 
 @contextlib.contextmanager
