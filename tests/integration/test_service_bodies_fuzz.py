@@ -247,7 +247,9 @@ def requests(draw: st.DrawFn, routes: list[str], ids: dict[str, list[str]]) -> t
         if segment.startswith("{"):
             name = segment.strip("{}")
             kind = segments[at - 1] if name != "gap_id" else name
-            known = ids.get(kind) or ids.get({"prioritization_id": "prioritizations"}.get(name, ""), [])
+            known = ids.get(kind) or ids.get(
+                {"prioritization_id": "prioritizations"}.get(name, ""), []
+            )
             choice = st.sampled_from(known) if known else st.uuids().map(str)
             mostly_real = st.one_of(*[choice] * 8, st.uuids().map(str), NOT_IDS)
             segments[at] = draw(mostly_real)
