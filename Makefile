@@ -29,10 +29,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## Test: lint, then the whole suite on a real PostgreSQL and a real Kafka broker started here.
+## Test: lint, then the whole suite on a real PostgreSQL and a real Kafka broker started here
+## (and Debian's chromium for the browser tests, installed when missing).
 test: lint
 	$(BIN)/python -m accord.infra.graphiql >/dev/null
 	$(BIN)/python -m accord.infra jars
+	./scripts/chromium.sh
 	$(BIN)/python -m accord.infra run -- $(BIN)/pytest -q $(PYTEST_ARGS)
 
 unit: $(STAMP)
