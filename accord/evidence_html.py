@@ -186,13 +186,13 @@ def _header(body: ET.Element, pack: Pack) -> None:
 
 
 def _verification(section: ET.Element, verification: Verification) -> None:
-    _add(
+    said = _add(
         section,
         "p",
         "Each service's stored events were recomputed (every event's hash and its stream's"
-        " chain) and checked against the signed checkpoints below, as `accord audit verify"
-        " --contract` does.",
+        " chain) and checked against the signed checkpoints below, as ",
     )
+    _add(said, "code", "accord audit verify --contract").tail = " does."
     if not verification.services:
         _add(section, "p", "No service has stored an event.", cls="muted")
     for check in verification.services:
@@ -256,7 +256,7 @@ def _baselines(section: ET.Element, pack: Pack) -> None:
 def _baseline(section: ET.Element, pack: Pack, b: Baseline) -> None:
     state = "revoked" if b.revoked_at else ("complete" if b.complete else "awaiting signatures")
     _add(section, "h3", f"{b.title} ({state})")
-    frozen = ", ".join(f"{n} {kind}" for kind, n in b.frozen.items())
+    frozen = ", ".join(f"{n} {kind if n != 1 else kind[:-1]}" for kind, n in b.frozen.items())
     ranked = "the published ranking" if b.ranked else "no published ranking"
     _add(
         section,
