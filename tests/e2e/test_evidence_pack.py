@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from uuid import uuid4
 
 import psycopg
 
@@ -56,6 +57,12 @@ def test_the_demo_contracts_pack_opens_offline_and_shows_its_whole_evidence(
         packed = accord(tmp_path, env, "audit", "pack", contract, "-o", "pack.html")
         assert packed.returncode == 0, packed.stdout + packed.stderr
         assert "wrote pack.html: verified" in packed.stdout
+
+        unknown = accord(tmp_path, env, "audit", "pack", str(uuid4()), "-o", "none.html")
+        assert unknown.returncode == 1 and unknown.stderr.startswith("UNKNOWN_CONTRACT: ")
+        not_an_id = accord(tmp_path, env, "audit", "pack", "nope", "-o", "none.html")
+        assert not_an_id.returncode == 1 and not_an_id.stderr.startswith("ID_INVALID: ")
+        assert not (tmp_path / "none.html").exists()
 
         # An event removed from the middle of an expectation's stream, behind Accord's back.
         first = demo["ranking"][0]
