@@ -26,8 +26,9 @@ from services.elicitation.deadlines import DeadlineView, policy_defaults
 from services.elicitation.delivery import PlannedStep
 from shared.auth import Actor
 from shared.bus import Bus
-from shared.commands import baselines, elicitation
+from shared.commands import baselines, deadlines, elicitation
 from shared.commands.baselines import ProposeBaseline, RevokeBaseline, SignBaseline
+from shared.commands.deadlines import SetDeadlinePolicy
 from shared.commands.elicitation import (
     AcceptObligation,
     AcknowledgeGap,
@@ -438,6 +439,14 @@ async def show_contract(actor: Actor, request: Request) -> dict[str, Any]:
     }
 
 
+async def set_deadline_policy(actor: Actor, body: SetDeadlinePolicy, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    return await _run(actor, request, lambda app: app.set_deadline_policy(
+        contract_id, by=actor.subject, thresholds=body.thresholds,
+        acknowledgement_window=body.acknowledgement_window,
+    ))  # fmt: skip
+
+
 async def show_expectation(actor: Actor, request: Request) -> dict[str, Any]:
     """The expectation now, and what it still lacks to be measurable."""
     runtime = _runtime(request)
@@ -489,6 +498,7 @@ ROUTES: list[BaseRoute] = [
     route(baselines.PROPOSE_BASELINE, propose_baseline),
     route(baselines.SIGN_BASELINE, sign_baseline),
     route(baselines.REVOKE_BASELINE, revoke_baseline),
+    route(deadlines.SET_DEADLINE_POLICY, set_deadline_policy),
     query("/contracts/{id}", show_contract),
     query("/baselines/{id}", show_baseline),
     query("/expectations/{id}", show_expectation),

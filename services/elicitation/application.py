@@ -637,6 +637,24 @@ class Expectations(Application[UUID]):
         expectation.complete_recovery_step(gap_id=gap, step=step, note=note, by=by)
         return self._store(expectation, role=acting_role(contract, by))
 
+    # Deadline warnings
+
+    def set_deadline_policy(
+        self,
+        contract_id: inputs.Id,
+        *,
+        by: str,
+        thresholds: Iterable[int],
+        acknowledgement_window: timedelta | str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """The contract's deadline policy; the services' timers move with it."""
+        contract = self._contract(contract_id, expected_version)
+        contract.set_deadline_policy(
+            thresholds=thresholds, acknowledgement_window=acknowledgement_window, by=by
+        )
+        return self._store(contract, role=acting_role(contract, by))
+
     # Baselines
 
     def propose_baseline(

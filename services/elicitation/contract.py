@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import event
+from pydantic import TypeAdapter
 
 from services.elicitation import inputs
 from services.elicitation.errors import (
@@ -37,6 +38,7 @@ from services.elicitation.errors import (
     NotYourSide,
     RoleNotOnSide,
     UnknownQuestion,
+    ValueOutOfRange,
     WrongRole,
 )
 from services.elicitation.participants import APPOINTING, SIDES_OF, Act, Participant
@@ -44,6 +46,10 @@ from services.elicitation.question import check_answer
 from services.elicitation.snapshots import StateSnapshot
 from shared.commands.elicitation import Role, Side
 from shared.eventstore import AccordAggregate
+from shared.values import check_duration
+
+# A duration travels as ISO 8601 text (P2D, PT12H).
+DURATION = TypeAdapter(timedelta)
 
 
 @dataclass(frozen=True)
@@ -296,6 +302,35 @@ class Contract(AccordAggregate):
         self, contract_id: UUID, person_id: str, reason: str, removed_by: str
     ) -> None:
         del self.participants[person_id]
+
+    # Deadline warnings (issue 16)
+
+    def set_deadline_policy(
+        self, *, thresholds: Iterable[int], acknowledgement_window: timedelta | str, by: str
+    ) -> None:
+        """When the contract's dated promises warn (percent of their time, each once) and how
+        long a disclosed risk may wait for acknowledgement; the provider's account manager
+        sets it."""
+        self.authorise(by, Act.SET_DEADLINE_POLICY)
+        chosen = sorted({inputs.score("thresholds", t, low=1, high=99) for t in thresholds})
+        try:
+            window = check_duration(DURATION.validate_python(acknowledgement_window))
+        except ValueError as problem:  # a pydantic ValidationError is one too
+            raise ValueOutOfRange(
+                "acknowledgement_window", acknowledgement_window, str(problem)
+            ) from None
+        self._deadline_policy_set(
+            contract_id=self.id,
+            thresholds=chosen,
+            acknowledgement_window=DURATION.dump_python(window, mode="json"),
+            set_by=by,
+        )
+
+    @event("DeadlinePolicySet")
+    def _deadline_policy_set(
+        self, contract_id: UUID, thresholds: list[int], acknowledgement_window: str, set_by: str
+    ) -> None:
+        """The contract keeps nothing of it: the services' deadline views apply the policy."""
 
     # Questions recorded on the contract's stream before each had its own aggregate: their
     # events still replay here, and their answers are still recorded here.

@@ -53,6 +53,7 @@ class Act(StrEnum):
     RECORD_MEASUREMENT = "record measurements"
     MANAGE_GAP = "acknowledge gaps and agree recovery plans"
     COMPLETE_RECOVERY_STEP = "complete recovery steps owned by others"
+    SET_DEADLINE_POLICY = "set the contract's deadline policy"
 
 
 # The rules of issue 3: the client decides scope and accepts what the provider needs; the
@@ -80,6 +81,8 @@ MAY: Mapping[Act, frozenset[Role]] = {
     Act.RECORD_MEASUREMENT: PROVIDER_TEAM,
     Act.MANAGE_GAP: PROVIDER_TEAM,
     Act.COMPLETE_RECOVERY_STEP: PROVIDER_TEAM,
+    # The provider answers for warning before its promises slip: its account manager says when.
+    Act.SET_DEADLINE_POLICY: frozenset({Role.PROVIDER_ACCOUNT_MANAGER}),
 }
 
 

@@ -9,7 +9,7 @@ so a promise kept after the view last looked is not warned about.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 # Whether the promise a timer row watches is still open, asked of its aggregate.
 StillOpen = Callable[[ServiceRuntime[Any], asyncpg.Record], Awaitable[bool]]
+# A timer: a row of deadline_timers, or a mapping with its columns.
+Timer = asyncpg.Record | Mapping[str, Any]
 
 # Who the audit trail shows raising a warning.
 SCHEDULER = "accord-scheduler"
@@ -77,29 +79,27 @@ async def _raise_one(
         async with pool.acquire() as conn:
             await timers.stop(conn, row["item_id"], "closed", row["step"])
         return
-    raised = await runtime.execute(
-        _store_warning, runtime.app, row, threshold,
-        actor_id=SCHEDULER, actor_role=SCHEDULER_ROLE,
-    )  # fmt: skip
+    raised = await raise_warning(runtime, row, threshold)
     if not raised:
         log.info("deadline warning %s of %s was raised already", threshold, row["item_id"])
     async with pool.acquire() as conn:
         await timers.passed(conn, row["item_id"], row["step"], threshold)
 
 
-def _store_warning(app: Any, row: asyncpg.Record, threshold: int) -> bool:
-    """Store the warning; False when another process (or an earlier run) stored it first."""
+def store_warning(app: Any, timer: Timer, threshold: int) -> bool:
+    """Store the warning of `threshold` (MISSED: the deadline) for a timer; False when another
+    process (or an earlier run) stored it first."""
     # asyncpg's own UUID type is not one the event store knows how to store.
-    item_id, contract_id = UUID(str(row["item_id"])), UUID(str(row["contract_id"]))
+    item_id, contract_id = UUID(str(timer["item_id"])), UUID(str(timer["contract_id"]))
     fields: dict[str, Any] = {
-        "warning_id": warning_id(row["kind"], item_id, row["step"], row["due_at"], threshold),
+        "warning_id": warning_id(timer["kind"], item_id, timer["step"], timer["due_at"], threshold),
         "contract_id": contract_id,
-        "kind": row["kind"],
+        "kind": timer["kind"],
         "item_id": item_id,
-        "step": row["step"] or None,
-        "starts_at": row["starts_at"],
-        "due_at": row["due_at"],
-        "owner": row["owner"],
+        "step": timer["step"] or None,
+        "starts_at": timer["starts_at"],
+        "due_at": timer["due_at"],
+        "owner": timer["owner"],
     }
     warning: ApproachingWarning | MissedWarning
     if threshold >= MISSED:
@@ -111,6 +111,15 @@ def _store_warning(app: Any, row: asyncpg.Record, threshold: int) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+async def raise_warning(runtime: ServiceRuntime[Any], timer: Timer, threshold: int) -> bool:
+    """Store one warning as the scheduler, off the event loop; False if it was raised before."""
+    raised: bool = await runtime.execute(
+        store_warning, runtime.app, timer, threshold,
+        actor_id=SCHEDULER, actor_role=SCHEDULER_ROLE,
+    )  # fmt: skip
+    return raised
 
 
 async def warn_when_due(

@@ -1,7 +1,7 @@
 """Every elicitation event, relayed from the outbox, is published as its registered contract."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jsonschema
@@ -10,6 +10,8 @@ from services.elicitation.agreed_set_view import Listed
 from services.elicitation.application import Expectations
 from shared.bus_memory import InProcessBus
 from shared.contracts import registry
+from shared.deadlines.timing import MISSED, due_at_end_of, due_warning, instant
+from shared.deadlines.worker import raise_warning
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
 from tests.unit.elicitation.story import AMIRA, GRACE, LI, MEASURABLE, OLIVE, ROLES, SAM, TOM
@@ -31,7 +33,7 @@ class Meeting:
 
 
 async def every_kind_of_event(do: Meeting) -> str:
-    """One contract's life, touching each of the 31 published event types; its id."""
+    """One contract's life, touching each of the 34 published event types; its id."""
     app = do.app
     contract = (
         await do(
@@ -168,7 +170,30 @@ async def every_kind_of_event(do: Meeting) -> str:
     )
     await do(app.complete_recovery_step, expectation, gap, 1, by=SAM)
     await baselined(do, contract, [expectation])
+    await warned_of_deadlines(do, contract, obligations[1])
     return str(contract)
+
+
+async def warned_of_deadlines(do: Meeting, contract: Any, obligation: Any) -> None:
+    """The account manager sets the contract's deadline policy; the scheduler warns of an
+    accepted obligation past three quarters of its time, then past its due date, by a clock
+    the story moves."""
+    await do(
+        do.app.set_deadline_policy, contract, by=AMIRA, thresholds=[75, 50, 90],
+        acknowledgement_window="P2D",
+    )  # fmt: skip
+    starts, due = datetime(2025, 3, 1, tzinfo=UTC), due_at_end_of(date(2025, 3, 15))
+    timer = {
+        "kind": "obligation", "item_id": obligation, "step": 0, "contract_id": contract,
+        "starts_at": starts, "due_at": due, "owner": LI,
+    }  # fmt: skip
+    passed: list[int] = []
+    for now in (instant(starts, due, 80), due + timedelta(seconds=1)):
+        threshold = due_warning(starts, due, (50, 75, 90), passed, now)
+        assert threshold is not None
+        assert await raise_warning(do.runtime, timer, threshold)
+        passed.append(threshold)
+    assert passed == [75, MISSED]
 
 
 async def baselined(do: Meeting, contract: Any, expectations: list[Any]) -> None:
@@ -200,7 +225,7 @@ async def test_every_event_type_is_published_as_its_registered_contract() -> Non
     published = {envelope.type for envelope in envelopes}
     registered = {spec.ce_type for spec in registry.for_service("elicitation")}
     assert published == registered
-    assert len(registered) == 31
+    assert len(registered) == 34
     for envelope in envelopes:
         spec = registry.lookup(envelope.type)
         jsonschema.validate(envelope.data, spec.json_schema())
