@@ -17,16 +17,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from services.elicitation import agreed_set_view
+from services.elicitation import agreed_set_view, suspect_view
 from services.elicitation.agreed_set_view import Listed
 from services.elicitation.application import Expectations
 from services.elicitation.baseline import authenticated_at
 from services.elicitation.baseline_errors import AgreedSetCatchingUp
 from services.elicitation.deadlines import DeadlineView, policy_defaults
 from services.elicitation.delivery import PlannedStep
+from services.elicitation.suspect_link import SuspectLinksCatchingUp
 from shared.auth import Actor
 from shared.bus import Bus
-from shared.commands import baselines, deadlines, elicitation
+from shared.commands import baselines, deadlines, elicitation, suspects
 from shared.commands.baselines import ProposeBaseline, RevokeBaseline, SignBaseline
 from shared.commands.deadlines import SetDeadlinePolicy
 from shared.commands.elicitation import (
@@ -59,6 +60,7 @@ from shared.commands.elicitation import (
     WithdrawExpectation,
 )
 from shared.commands.result import CommandResult
+from shared.commands.suspects import ReviewSuspect
 from shared.http import query, route
 from shared.runtime import ServiceRuntime
 from shared.service_app import View, pool_of, runtime_of, service_app
@@ -165,9 +167,11 @@ async def propose_expectation(actor: Actor, body: ProposeExpectation, request: R
 
 async def refine_expectation(actor: Actor, body: RefineExpectation, request: Request) -> Reply:
     expectation_id = _id(request, "expectation_id")
+    await _suspects_caught_up(request)
+    candidates = await suspect_view.candidates(pool_of(request), expectation_id)
     return await _run(actor, request, lambda app: app.refine_expectation(
         expectation_id, by=actor.subject, text=body.text, terms=body.terms.model_dump(),
-        reason=body.reason, expected_version=body.expected_version,
+        reason=body.reason, expected_version=body.expected_version, candidates=candidates,
     ))  # fmt: skip
 
 
@@ -346,6 +350,28 @@ async def complete_recovery_step(
     ))  # fmt: skip
 
 
+# Suspect links
+
+
+async def _suspects_caught_up(request: Request) -> None:
+    """Wait until the suspect links' view has applied every event stored before this request
+    (SUSPECT_LINKS_CATCHING_UP if it has not within the wait): a flag is never missed."""
+    runtime = _runtime(request)
+    stored: int | None = await runtime.executor.run(runtime.app.recorder.max_notification_id)
+    wait = request.app.state.agreed_set_wait_seconds
+    if not await suspect_view.wait_until_applied(pool_of(request), stored or 0, wait):
+        raise SuspectLinksCatchingUp(stored or 0)
+
+
+async def review_suspect(actor: Actor, body: ReviewSuspect, request: Request) -> Reply:
+    item_id = _id(request, "item_id")
+    await _suspects_caught_up(request)
+    flags = await suspect_view.open_flags(pool_of(request), item_id)
+    return await _run(actor, request, lambda app: app.review_suspect(
+        item_id, by=actor.subject, outcome=body.outcome, reason=body.reason, flags=flags,
+    ))  # fmt: skip
+
+
 # Baselines
 
 
@@ -498,6 +524,7 @@ ROUTES: list[BaseRoute] = [
     route(baselines.PROPOSE_BASELINE, propose_baseline),
     route(baselines.SIGN_BASELINE, sign_baseline),
     route(baselines.REVOKE_BASELINE, revoke_baseline),
+    route(suspects.REVIEW_SUSPECT, review_suspect),
     route(deadlines.SET_DEADLINE_POLICY, set_deadline_policy),
     query("/contracts/{id}", show_contract),
     query("/baselines/{id}", show_baseline),
@@ -509,6 +536,8 @@ AGREED_SET_VIEW = View(
     "agreed-set", agreed_set_view.TOPICS, agreed_set_view.SCHEMA, agreed_set_view.apply,
     agreed_set_view.BATCHING,
 )  # fmt: skip
+
+SUSPECT_VIEW = View("suspect-links", suspect_view.TOPICS, suspect_view.SCHEMA, suspect_view.apply)
 
 # How long a proposal waits at least for the agreed set's view to catch up with the store.
 AGREED_SET_WAIT_SECONDS = 10.0
@@ -527,7 +556,7 @@ def create_app(
     timers = DeadlineView(policy_defaults(settings), clock)
     app = service_app(
         SERVICE, Expectations, settings, bus, ROUTES,
-        views=[AGREED_SET_VIEW, timers.view], workers=[timers.worker],
+        views=[AGREED_SET_VIEW, SUSPECT_VIEW, timers.view], workers=[timers.worker],
     )  # fmt: skip
     app.state.administrators = settings.administrators
     app.state.clock = clock

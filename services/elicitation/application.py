@@ -49,14 +49,20 @@ from services.elicitation.participants import CLIENT_PEOPLE, DECISION_MAKERS, Ac
 from services.elicitation.question import Asked, Question, check_cited
 from services.elicitation.risk import Risk
 from services.elicitation.snapshots import SNAPSHOT_EVERY
+from services.elicitation.suspect_link import SuspectLink, UnknownSuspect
+from services.elicitation.suspect_rule import suspects
+from services.elicitation.suspect_view import Candidates
 from services.elicitation.terms import MeasurableTerms
 from shared.commands.baselines import Meaning
 from shared.commands.elicitation import Feasibility, Importance, RiskKind, Role, Side
 from shared.commands.result import CommandResult, command_result
+from shared.commands.suspects import ReviewOutcome
 from shared.eventstore import AccordAggregate, DateAsISO
 from shared.provenance import acting_as, current_provenance
 
 T = TypeVar("T", bound=AccordAggregate)
+# A refinement told of nothing that rests on it flags only what it holds itself (a commitment).
+NO_CANDIDATES = Candidates()
 log = logging.getLogger(__name__)
 
 
@@ -247,13 +253,17 @@ class Expectations(Application[UUID]):
         terms: MeasurableTerms | Mapping[str, Any],
         reason: str,
         expected_version: int | None = None,
+        candidates: Candidates = NO_CANDIDATES,
     ) -> CommandResult:
         """A new revision: reworded text and the complete measurable terms as they now stand
-        (a MeasurableTerms, or its fields as typed in: metric, comparison, target, ...)."""
+        (a MeasurableTerms, or its fields as typed in: metric, comparison, target, ...).
+        What rested on the earlier revision is flagged suspect in the same transaction;
+        `candidates` names what may rest on it (the service's view, suspect_view.py)."""
         expectation = self._expectation(expectation_id, expected_version)
         contract = self._contract(expectation.contract_id)
         contract.authorise(by, Act.REFINE_EXPECTATION)
         parsed = terms if isinstance(terms, MeasurableTerms) else MeasurableTerms.parse(terms)
+        before, status_before = expectation.revisions[-1], expectation.status
         expectation.refine(
             text=text,
             terms=parsed,
@@ -261,7 +271,18 @@ class Expectations(Application[UUID]):
             by=by,
             contract_starts_on=contract.starts_on,
         )
-        return self._store(expectation, role=acting_role(contract, by))
+        flags = suspects(
+            before,
+            status_before,
+            expectation,
+            obligations=[self._obligation(o) for o in candidates.obligations],
+            risks=[self._risk(r) for r in candidates.risks],
+            baselines=[self._baseline(b) for b in candidates.baselines],
+            ranking=candidates.ranking,
+        )
+        # The flags go first: once the refinement is in a read model, so are they.
+        links = [SuspectLink.raise_flag(flag, by=by) for flag in flags]
+        return self._store(*links, expectation, role=acting_role(contract, by), answer=expectation)
 
     def withdraw_expectation(
         self,
@@ -704,6 +725,32 @@ class Expectations(Application[UUID]):
         baseline.revoke(contract=contract, by=by, reason=reason)
         return self._store(baseline, role=acting_role(contract, by))
 
+    # Suspect links
+
+    def review_suspect(
+        self,
+        item_id: inputs.Id,
+        *,
+        by: str,
+        outcome: ReviewOutcome | str,
+        reason: str,
+        flags: Sequence[UUID],
+    ) -> CommandResult:
+        """`by` reviews an item flagged suspect, clearing each of its open `flags` (the service's
+        view names them); the answer is the first flag reviewed."""
+        item = inputs.an_id("item_id", item_id)
+        found = [self._load(f, SuspectLink, UnknownSuspect, None) for f in flags]
+        links = [link for link in found if link.item_id == item and link.open]
+        if not links:
+            raise UnknownSuspect(item)
+        contract = self._contract(links[0].contract_id)
+        for link in links:
+            link.review(contract=contract, outcome=outcome, reason=reason, by=by)
+        return self._store(*links, role=acting_role(contract, by))
+
+    def get_suspect(self, flag_id: inputs.Id) -> SuspectLink:
+        return self._load(flag_id, SuspectLink, UnknownSuspect, None)
+
     def get_baseline(self, baseline_id: inputs.Id) -> Baseline:
         return self._baseline(baseline_id)
 
@@ -825,11 +872,16 @@ class Expectations(Application[UUID]):
         return linked
 
     def _store(
-        self, *aggregates: AccordAggregate, role: str, created: UUID | None = None
+        self,
+        *aggregates: AccordAggregate,
+        role: str,
+        created: UUID | None = None,
+        answer: AccordAggregate | None = None,
     ) -> CommandResult:
         """Save the aggregates' new events in one transaction, stamped with the actor's `role`;
-        the first one is the answer. `created` names what the command created inside it (a
-        question, a measurement, a gap, a preventive action), when it created one."""
+        the first one is the answer, unless `answer` names another (the result then counts
+        only its events). `created` names what the command created inside it (a question, a
+        measurement, a gap, a preventive action), when it created one."""
         stamped = current_provenance()
         try:
             with acting_as(
@@ -843,7 +895,10 @@ class Expectations(Application[UUID]):
         except IntegrityError:
             # Another command stored the same version first; nothing of this one was stored.
             raise VersionConflict(aggregates[0].id, None, None) from None
-        return command_result(aggregates[0].id, aggregates[0].version, recordings, created)
+        if answer is None:
+            return command_result(aggregates[0].id, aggregates[0].version, recordings, created)
+        own = [r for r in recordings if r.domain_event.originator_id == answer.id]
+        return command_result(answer.id, answer.version, own, created)
 
 
 def expect_version(aggregate: AccordAggregate, expected_version: int | None) -> None:

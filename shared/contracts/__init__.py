@@ -16,4 +16,5 @@ import shared.contracts.audit
 import shared.contracts.deadlines
 import shared.contracts.elicitation
 import shared.contracts.notifications
-import shared.contracts.ranking  # noqa: F401
+import shared.contracts.ranking
+import shared.contracts.suspects  # noqa: F401

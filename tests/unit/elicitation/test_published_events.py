@@ -8,6 +8,7 @@ import jsonschema
 
 from services.elicitation.agreed_set_view import Listed
 from services.elicitation.application import Expectations
+from services.elicitation.suspect_rule import flag_id
 from shared.bus_memory import InProcessBus
 from shared.contracts import registry
 from shared.deadlines.timing import MISSED, due_at_end_of, due_warning, instant
@@ -171,7 +172,23 @@ async def every_kind_of_event(do: Meeting) -> str:
     await do(app.complete_recovery_step, expectation, gap, 1, by=SAM)
     await baselined(do, contract, [expectation])
     await warned_of_deadlines(do, contract, obligations[1])
+    await suspected(do, expectation)
     return str(contract)
+
+
+async def suspected(do: Meeting, expectation: Any) -> None:
+    """The committed expectation is reworded (its target kept): its commitment is flagged
+    suspect, and the account manager reviews it."""
+    app = do.app
+    text = "Scanner faults are fixed within the shift"
+    await do(
+        app.refine_expectation, expectation, by=AMIRA, text=text, terms=MEASURABLE,
+        reason="Reworded",
+    )  # fmt: skip
+    await do(
+        app.review_suspect, expectation, by=AMIRA, outcome="still_valid", reason="Same promise",
+        flags=[flag_id(expectation, expectation, app.get_expectation(expectation).revision)],
+    )  # fmt: skip
 
 
 async def warned_of_deadlines(do: Meeting, contract: Any, obligation: Any) -> None:
@@ -225,7 +242,7 @@ async def test_every_event_type_is_published_as_its_registered_contract() -> Non
     published = {envelope.type for envelope in envelopes}
     registered = {spec.ce_type for spec in registry.for_service("elicitation")}
     assert published == registered
-    assert len(registered) == 34
+    assert len(registered) == 36
     for envelope in envelopes:
         spec = registry.lookup(envelope.type)
         jsonschema.validate(envelope.data, spec.json_schema())
