@@ -239,6 +239,19 @@ async def baselines_of(pool: asyncpg.Pool, contract_id: str) -> list[Baseline]:
     return await _with_signatures(pool, rows)
 
 
+async def baselines_by_contract(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Baseline]]:
+    """Each contract's baselines, oldest first, as a DataLoader takes them (two queries)."""
+    rows = await pool.fetch(
+        "SELECT * FROM baselines WHERE contract_id = ANY($1::text[])"
+        " ORDER BY proposed_at, baseline_id",
+        list(ids),
+    )
+    by_contract: dict[str, list[Baseline]] = {contract_id: [] for contract_id in ids}
+    for found in await _with_signatures(pool, rows):
+        by_contract[str(found.contract_id)].append(found)
+    return [by_contract[contract_id] for contract_id in ids]
+
+
 async def visible_baseline(ctx: GatewayContext, baseline_id: str) -> Baseline | None:
     """The baseline, if the caller has a role on its contract; None otherwise, as for an id
     that names none."""

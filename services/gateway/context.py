@@ -31,6 +31,9 @@ class GatewayContext:
     # The projector's NOTIFY, shared by the process's live subscriptions.
     changes: ReadModelChanges | None = None
     loaders: dict[Any, DataLoader[str, Any]] = field(default_factory=dict)
+    # The DataLoaders of each top-level field answered as of an instant, by its response key:
+    # what loads below it is read from its rebuild (services/gateway/time_travel.py).
+    scopes: dict[str, dict[Any, DataLoader[str, Any]]] = field(default_factory=dict)
     # graphql-transport-ws: the connection_init payload, where a subscriber's token arrives.
     connection_params: dict[str, Any] | None = None
 

@@ -12,11 +12,12 @@ import strawberry
 from graphql import FieldNode
 from strawberry.types import Info
 
-from services.gateway import reads
+from services.gateway import reads, time_travel
 from services.gateway.access import actor_of, role_on, sees
+from services.gateway.baselines import Baseline, baselines_by_contract
 from services.gateway.context import GatewayContext
 from services.gateway.gap_analysis import GapEntry, gap_analyses
-from services.gateway.ids import id_argument, instant, text_argument
+from services.gateway.ids import id_argument, instant, text_argument, utc
 from services.gateway.loading import Batch, Loaded, load
 from services.gateway.pagination import (
     Connection,
@@ -151,6 +152,13 @@ class Contract:
     def lessons(self, info: Info[GatewayContext, None]) -> Loaded[Lesson]:
         return load(info, reads.lessons_of, str(self.id))
 
+    @strawberry.field(
+        graphql_type=list[Baseline],
+        description="The baselines of its agreed set, oldest first, with their signatures.",
+    )
+    def baselines(self, info: Info[GatewayContext, None]) -> Loaded[Baseline]:
+        return load(info, baselines_by_contract, str(self.id))
+
 
 RELATIONS: dict[str, Batch[Any]] = {
     "participants": reads.participants_of,
@@ -161,6 +169,7 @@ RELATIONS: dict[str, Batch[Any]] = {
     "gapAnalysis": gap_analyses,
     "questions": reads.questions_of,
     "lessons": reads.lessons_of,
+    "baselines": baselines_by_contract,
 }
 
 # What a Contract is built from.
@@ -206,14 +215,47 @@ async def visible_contract(
     return None if rows[0]["title"] is None else contract_of(rows[0])
 
 
+async def contract_as_of(
+    info: Info[GatewayContext, None], key: str, as_of: datetime
+) -> Contract | None:
+    """The contract as it stood at `as_of`, rebuilt from its events up to then (see
+    time_travel.py), every field below it too; to anyone without a role on it now, refused."""
+    ctx = _ctx(info)
+    await visible_contract(ctx, key)
+    snapshot = await time_travel.rebuilt(ctx.pool, key, as_of, list(RELATIONS.values()))
+    time_travel.scope(info, snapshot)
+    return None if snapshot.contract is None else contract_of(snapshot.contract)
+
+
 async def visible_expectation(
-    ctx: GatewayContext, key: str, *, version: int | None = None, as_of: datetime | None = None
+    ctx: GatewayContext, key: str, *, version: int | None = None
 ) -> Expectation | None:
     """The expectation, if the caller has a role on its contract: to anyone else it is as
     absent as one that does not exist (null), so an id reveals nothing."""
-    found = await reads.expectation(ctx.pool, key, version=version, as_of=instant(as_of))
+    found = await reads.expectation(ctx.pool, key, version=version)
     if found is None or not await sees(ctx, "contract_id", found.contract_id):
         return None
+    return found
+
+
+async def expectation_as_of(
+    info: Info[GatewayContext, None], key: str, as_of: datetime, version: int | None
+) -> Expectation | None:
+    """The expectation as it stood at `as_of` (at `version`, if it had reached it then),
+    read from its contract's rebuild as `contract(asOf:)` reads it; null to an outsider."""
+    ctx = _ctx(info)
+    contract = await ctx.pool.fetchval(
+        "SELECT contract_id FROM expectations WHERE expectation_id = $1", key
+    )
+    if contract is None or not await sees(ctx, "contract_id", contract):
+        return None
+
+    async def read(source: Any) -> Expectation | None:
+        return await reads.expectation(source, key, version=version)
+
+    snapshot = await time_travel.rebuilt(ctx.pool, contract, as_of, (), read=read)
+    time_travel.scope(info, snapshot)
+    found: Expectation | None = snapshot.found
     return found
 
 
@@ -230,12 +272,18 @@ Node = Annotated[Contract | Expectation | Prioritization, strawberry.union("Node
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A contract the caller has a role on.")
+    @strawberry.field(
+        description="A contract the caller has a role on, now or as it stood at `asOf`: then"
+        " every field below it is as of that instant, rebuilt from the events recorded up to"
+        " it (null if the contract was not opened yet)."
+    )
     async def contract(
-        self, info: Info[GatewayContext, None], id: strawberry.ID
+        self, info: Info[GatewayContext, None], id: strawberry.ID, as_of: datetime | None = None
     ) -> Contract | None:
         ctx, relations = _ctx(info), selected_relations(info)
         key = id_argument(id)
+        if as_of is not None:
+            return await contract_as_of(info, key, utc(as_of))
         found = await visible_contract(ctx, key, with_people="participants" in relations)
         if found is not None:
             await prefetch(ctx, [str(found.id)], relations)
@@ -286,7 +334,10 @@ class Query:
             return await visible_prioritization(ctx, key)
         raise Refused("BAD_USER_INPUT", f"no objects of kind {kind!r}")
 
-    @strawberry.field(description="The expectation now, at a version, or as it stood at a moment.")
+    @strawberry.field(
+        description="The expectation now, at a version, or as it stood at a moment (rebuilt"
+        " from its contract's events up to then, as `contract(asOf:)` is)."
+    )
     async def expectation(
         self,
         info: Info[GatewayContext, None],
@@ -294,7 +345,10 @@ class Query:
         as_of: datetime | None = None,
         version: int | None = None,
     ) -> Expectation | None:
-        return await visible_expectation(_ctx(info), id_argument(id), version=version, as_of=as_of)
+        key = id_argument(id)
+        if as_of is not None:
+            return await expectation_as_of(info, key, utc(as_of), version)
+        return await visible_expectation(_ctx(info), key, version=version)
 
     @strawberry.field(description="Every version, each with its diff against the one before.")
     async def expectation_history(

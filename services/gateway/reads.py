@@ -4,7 +4,6 @@ relation costs one SQL query per operation, however many contracts and items it 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -45,16 +44,15 @@ async def expectation(
     expectation_id: str,
     *,
     version: int | None = None,
-    as_of: datetime | None = None,
 ) -> Expectation | None:
-    """The expectation now, at a version, or as it stood at a moment."""
+    """The expectation now or at a version (as of a moment: read from a rebuild, see
+    time_travel.py, for its priority then)."""
     row = await pool.fetchrow(
         "SELECT v.version, v.state, p.position FROM expectation_versions v"
         " LEFT JOIN corporate_priorities p ON p.expectation_id = v.expectation_id"
         " WHERE v.expectation_id = $1 AND ($2::int IS NULL OR v.version = $2)"
-        " AND ($3::timestamptz IS NULL OR v.changed_at <= $3)"
         " ORDER BY v.version DESC LIMIT 1",
-        expectation_id, version, as_of,
+        expectation_id, version,
     )  # fmt: skip
     if row is None:
         return None
