@@ -17,6 +17,8 @@ CONTRACT_OF = {
     "lesson_id": "SELECT contract_id FROM lessons WHERE lesson_id = $1",
     "prioritization_id": "SELECT contract_id FROM prioritizations WHERE session_id = $1",
     "baseline_id": "SELECT contract_id FROM baselines WHERE baseline_id = $1",
+    # A suspect item (a commitment, an obligation, a risk, a baseline, a ranking) by its flags.
+    "item_id": "SELECT contract_id FROM suspect_links WHERE item_id = $1 LIMIT 1",
     # A notice's contract, from the event that queued it (one notice each before v2, a set since).
     "notice_id": "SELECT data->>'contract_id' FROM audit_log"
     " WHERE event_type LIKE 'accord.notifications.NotificationQueued.%'"

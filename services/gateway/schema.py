@@ -31,6 +31,7 @@ from services.gateway.pipeline import AccordSchema, StockSchema
 from services.gateway.protection import extensions, stock_extensions
 from services.gateway.queries import Query as Reads
 from services.gateway.subscriptions import Subscription
+from services.gateway.suspects import SuspectQueries
 
 Engine = Literal["accord", "stock"]
 
@@ -57,7 +58,7 @@ def accord_version() -> str:
 
 
 @strawberry.type
-class Query(Reads, NotificationQueries, BaselineQueries):
+class Query(Reads, NotificationQueries, BaselineQueries, SuspectQueries):
     @strawberry.field(description="'ok' while the gateway can answer (needs no token).")
     def health(self) -> str:
         return "ok"

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from shared.commands import baselines, deadlines, elicitation, notifications, ranking
+from shared.commands import baselines, deadlines, elicitation, notifications, ranking, suspects
 from shared.commands.declaration import Body, Command
 
 COMMANDS: tuple[Command[Body], ...] = (
     *elicitation.COMMANDS,
     *baselines.COMMANDS,
+    *suspects.COMMANDS,
     *deadlines.COMMANDS,
     *ranking.COMMANDS,
     *notifications.COMMANDS,

@@ -10,6 +10,7 @@ from services.gateway.deadlines import DeadlineMutations
 from services.gateway.mutations.elicitation import ElicitationMutations
 from services.gateway.mutations.ranking import RankingMutations
 from services.gateway.notifications import NotificationMutations
+from services.gateway.suspects import SuspectMutations
 
 
 @strawberry.type
@@ -19,5 +20,6 @@ class Mutation(
     NotificationMutations,
     BaselineMutations,
     DeadlineMutations,
+    SuspectMutations,
 ):
     pass

@@ -13,6 +13,7 @@ from services.gateway.projections import (
     obligations,
     prioritizations,
     risks,
+    suspects,
 )
 from shared.contracts.registry import ContractSpec
 from shared.envelope import Envelope
@@ -28,6 +29,7 @@ AREAS: tuple[Callable[[Statements, Envelope], Awaitable[None]], ...] = (
     risks.apply,
     prioritizations.apply,
     baselines.apply,
+    suspects.apply,
 )
 # Whether each of AREAS has anything to do for an event of a contract.
 _HANDLES: tuple[Callable[[ContractSpec], bool], ...] = (
@@ -38,6 +40,7 @@ _HANDLES: tuple[Callable[[ContractSpec], bool], ...] = (
     risks.apply.handles,
     prioritizations.apply.handles,
     baselines.apply.handles,
+    suspects.apply.handles,
 )
 
 
