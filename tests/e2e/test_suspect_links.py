@@ -1,0 +1,72 @@
+"""Suspect links through GraphQL over HTTP on a real `accord dev`: refining a committed
+expectation that an obligation depends on and a risk names flags three items (the commitment,
+the obligation, the risk), each with the diff that raised it; reviewing one clears it, and
+someone who may not decide it is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.accord_process import accord_dev
+from tests.e2e.test_baselines import REFUSAL, fresh, mutate, post, refine_and_commit
+
+FLAGS = """query($c: ID!) { suspects(contractId: $c) { itemId kind expectationId fromRevision
+    revision changes { field before after } reviewers open } }"""
+REVIEW = f"""mutation($i: ID!, $o: ReviewOutcome!) {{ reviewSuspect(input: {{itemId: $i,
+    outcome: $o, reason: "The same access is still needed"}}) {{ __typename {REFUSAL}
+    ... on SuspectItem {{ itemId suspect flags {{ outcome reviewedBy }} }} }} }}"""
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with accord_dev(tmp_path_factory.mktemp("suspects")) as (url, _):
+        yield url
+
+
+def test_a_refinement_flags_what_rested_on_the_earlier_terms_until_reviewed(url: str) -> None:
+    contract = mutate(url, "am", f"""mutation {{ openContract(input: {{clientOrganisation: "N",
+        providerOrganisation: "C", title: "Stores IT", startsOn: "2027-01-01", name: "Ann",
+        role: PROVIDER_ACCOUNT_MANAGER}}) {{ __typename {REFUSAL}
+        ... on ContractChanged {{ created }} }} }}""", "ContractChanged")["created"]  # fmt: skip
+    join = f"""mutation($c: ID!, $p: String!, $n: String!, $r: Role!) {{ joinContract(input: {{
+        contractId: $c, personId: $p, name: $n, role: $r}}) {{ __typename {REFUSAL} }} }}"""
+    mutate(url, "am", join, "ContractChanged", c=contract, p="sponsor", n="Sam",
+           r="CLIENT_SPONSOR")  # fmt: skip
+    mutate(url, "sponsor", join, "ContractChanged", c=contract, p="cfo", n="Chris",
+           r="CLIENT_DECISION_MAKER")  # fmt: skip
+    expectation = mutate(url, "cfo", f"""mutation($c: ID!) {{ proposeExpectation(input: {{
+        contractId: $c, text: "Tills work", businessArea: "stores"}}) {{ __typename {REFUSAL}
+        ... on ExpectationChanged {{ created }} }} }}""", "ExpectationChanged",
+        c=contract)["created"]  # fmt: skip
+    refine_and_commit(url, expectation, "99.5")
+    obligation = mutate(url, "am", f"""mutation($c: ID!, $e: ID!) {{ proposeObligation(input: {{
+        contractId: $c, what: "Monitoring access", neededFrom: "cfo", dueOn: "2027-01-15",
+        dependsOn: [$e]}}) {{ __typename {REFUSAL} ... on ObligationChanged {{ created }} }} }}""",
+        "ObligationChanged", c=contract, e=expectation)["created"]  # fmt: skip
+    risk = mutate(url, "am", f"""mutation($c: ID!, $e: ID!) {{ discloseRisk(input: {{
+        contractId: $c, kind: PROBLEM, title: "Peak load", description: "December doubles",
+        likelihood: 3, impact: 4, affectedExpectations: [$e]}}) {{ __typename {REFUSAL}
+        ... on RiskChanged {{ created }} }} }}""", "RiskChanged", c=contract,
+        e=expectation)["created"]  # fmt: skip
+
+    refine_and_commit(url, expectation, "99.9")
+
+    flags = post(url, fresh("cfo"), FLAGS, c=contract)["suspects"]
+    assert {(f["itemId"], f["kind"]) for f in flags} == {
+        (expectation, "COMMITMENT"), (obligation, "OBLIGATION"), (risk, "RISK"),
+    }  # fmt: skip
+    for flag in flags:
+        assert flag["open"] and flag["expectationId"] == expectation
+        assert (flag["fromRevision"], flag["revision"]) == (2, 3)
+        assert flag["changes"] == [{"field": "terms.target", "before": "99.5", "after": "99.9"}]
+
+    [refused] = post(url, fresh("sponsor"), REVIEW, i=obligation, o="STILL_VALID").values()
+    assert (refused["__typename"], refused["code"]) == ("Forbidden", "NOT_PERMITTED")
+    reviewed = mutate(url, "cfo", REVIEW, "SuspectItem", i=obligation, o="STILL_VALID")
+    assert reviewed["suspect"] is False
+    assert reviewed["flags"] == [{"outcome": "STILL_VALID", "reviewedBy": "cfo"}]
+
+    still = post(url, fresh("am"), FLAGS, c=contract)["suspects"]
+    assert {f["kind"] for f in still} == {"COMMITMENT", "RISK"}
