@@ -10,8 +10,12 @@ from typing import Any
 
 import asyncpg
 import strawberry
+from strawberry.types import Info
 
+from services.gateway import deadlines
+from services.gateway.context import GatewayContext
 from shared.commands.elicitation import Comparison
+from shared.deadlines.timing import DeadlineKind
 
 
 @strawberry.type(description="One value measured for a period, judged against the terms then.")
@@ -56,6 +60,15 @@ class RecoveryStep:
     completed_at: datetime | None = strawberry.field(
         description="When it was completed; null until then."
     )
+    # The gap whose plan holds it: its deadline's warnings name the gap and the step.
+    gap_id: strawberry.Private[str] = ""
+
+    @strawberry.field(description=deadlines.DESCRIPTION)
+    async def deadline(self, info: Info[GatewayContext, None]) -> deadlines.Deadline | None:
+        return await deadlines.deadline(
+            info, DeadlineKind.RECOVERY_STEP, self.gap_id, deadlines.end_of(self.due_on),
+            open=not self.completed, step=self.step,
+        )  # fmt: skip
 
 
 @strawberry.type(description="The recovery plan agreed with the client for a gap.")
@@ -149,6 +162,7 @@ async def gaps_of(pool: asyncpg.Pool, keys: Sequence[str]) -> list[list[Gap]]:
                 note=s["note"],
                 completed_by=s["completed_by"],
                 completed_at=s["completed_at"],
+                gap_id=s["gap_id"],
             )
         )
 

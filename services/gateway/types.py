@@ -12,7 +12,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from services.gateway import delivery
+from services.gateway import deadlines, delivery
 from services.gateway.closed_sets import (
     ExpectationStatus,
     ObligationStatus,
@@ -34,6 +34,7 @@ from shared.commands.elicitation import (
     Side,
 )
 from shared.commands.ranking import Method
+from shared.deadlines.timing import DeadlineKind
 
 
 def relay_id(kind: str, key: str) -> strawberry.ID:
@@ -164,6 +165,15 @@ class Expectation:
     @strawberry.field
     def terms(self) -> Terms | None:
         return Terms.of(self.state.get("terms"))
+
+    @strawberry.field(description=deadlines.DESCRIPTION)
+    async def deadline(self, info: Info[GatewayContext, None]) -> deadlines.Deadline | None:
+        # Its deadline runs once the provider commits; until then it is only proposed.
+        due = deadlines.end_of((self.state.get("terms") or {}).get("deadline"))
+        open = self.status in (ExpectationStatus.PROPOSED, ExpectationStatus.COMMITTED)
+        return await deadlines.deadline(
+            info, DeadlineKind.EXPECTATION, str(self.id), due, open=open
+        )
 
     @strawberry.field
     def advice(self) -> list[Advice]:
@@ -340,6 +350,13 @@ class Obligation:
     decline_reason: str | None
     version: int
 
+    @strawberry.field(description=deadlines.DESCRIPTION)
+    async def deadline(self, info: Info[GatewayContext, None]) -> deadlines.Deadline | None:
+        open = self.status in (ObligationStatus.PROPOSED, ObligationStatus.ACCEPTED)
+        return await deadlines.deadline(
+            info, DeadlineKind.OBLIGATION, str(self.id), deadlines.end_of(self.due_on), open=open
+        )
+
 
 @strawberry.type(description="A client decision maker confirmed they were told of a risk.")
 class RiskAcknowledgement:
@@ -385,6 +402,17 @@ class Risk:
     resolved_at: datetime | None = strawberry.field(
         description="When it was resolved; null while it is open."
     )
+
+    @strawberry.field(
+        description="Its acknowledgement's deadline (the contract's acknowledgement window"
+        " from its disclosure): the time left and where it stands."
+    )
+    async def deadline(self, info: Info[GatewayContext, None]) -> deadlines.Deadline | None:
+        due = await deadlines.acknowledgement_due(info, self.contract_id, self.disclosed_at)
+        open = not self.acknowledged and self.status is RiskStatus.OPEN
+        return await deadlines.deadline(
+            info, DeadlineKind.RISK_ACKNOWLEDGEMENT, str(self.id), due, open=open
+        )
 
 
 @strawberry.type(description="A probing question asked of a decision maker, and its answer.")
@@ -536,6 +564,13 @@ class Prioritization:
     version: int
     ballots: list[Ballot]
     ranking: Ranking | None
+
+    @strawberry.field(description="Its closing time's deadline: the time left and where it stands.")
+    async def deadline(self, info: Info[GatewayContext, None]) -> deadlines.Deadline | None:
+        open = self.status is PrioritizationStatus.OPEN
+        return await deadlines.deadline(
+            info, DeadlineKind.PRIORITIZATION, str(self.id), self.closes_at, open=open
+        )
 
     @strawberry.field(description="Its Relay global id, for `node(id:)`.")
     def global_id(self) -> strawberry.ID:

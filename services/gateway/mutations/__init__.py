@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from services.gateway.baselines import BaselineMutations
-from services.gateway.deadlines import DeadlineMutations
+from services.gateway.mutations.deadlines import DeadlineMutations
 from services.gateway.mutations.elicitation import ElicitationMutations
 from services.gateway.mutations.ranking import RankingMutations
 from services.gateway.notifications import NotificationMutations

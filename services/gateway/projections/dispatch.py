@@ -8,6 +8,7 @@ from services.gateway.projections import (
     audit,
     baselines,
     contracts,
+    deadlines,
     delivery,
     expectations,
     obligations,
@@ -30,6 +31,7 @@ AREAS: tuple[Callable[[Statements, Envelope], Awaitable[None]], ...] = (
     prioritizations.apply,
     baselines.apply,
     suspects.apply,
+    deadlines.apply,
 )
 # Whether each of AREAS has anything to do for an event of a contract.
 _HANDLES: tuple[Callable[[ContractSpec], bool], ...] = (
@@ -41,6 +43,7 @@ _HANDLES: tuple[Callable[[ContractSpec], bool], ...] = (
     prioritizations.apply.handles,
     baselines.apply.handles,
     suspects.apply.handles,
+    deadlines.handles,
 )
 
 

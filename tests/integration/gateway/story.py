@@ -18,6 +18,7 @@ SAM = "sam.osei@northgate.example"  # provider delivery lead
 LI = "li.wei@harbour.example"  # client decision maker, warehouse
 TOM = "tom.okafor@harbour.example"  # client decision maker, transport
 OLIVE = "olive.berg@harbour.example"  # auditor, who later leaves
+SCHEDULER = "accord-scheduler"  # raises deadline warnings
 
 ROLES = {
     AMIRA: "provider_account_manager",
@@ -25,6 +26,7 @@ ROLES = {
     LI: "client_decision_maker",
     TOM: "client_decision_maker",
     OLIVE: "auditor",
+    SCHEDULER: "scheduler",
 }
 
 SCANNER_TERMS = {
@@ -302,7 +304,24 @@ def elicitation_story(story: Story) -> Story:
         recorded_by=SAM,
     )  # fmt: skip
     baselined(story)
+    deadlines_warned(story)
     return story
+
+
+def deadlines_warned(story: Story) -> None:
+    """The account manager sets the contract's deadline policy; the scheduler warns of the
+    accepted access obligation at 75% of its time, then of its missed due date."""
+    i = story.ids
+    story.elicit(
+        "DeadlinePolicySet", i.contract, AMIRA, thresholds=[50, 75], acknowledgement_window="P2D",
+        set_by=AMIRA,
+    )  # fmt: skip
+    warned = {
+        "kind": "obligation", "item_id": i.access, "step": None, "owner": LI,
+        "starts_at": "2025-04-02T09:00:00+00:00", "due_at": "2025-04-16T00:00:00+00:00",
+    }  # fmt: skip
+    story.elicit("DeadlineApproaching", str(uuid4()), SCHEDULER, threshold=75, **warned)
+    story.elicit("DeadlineMissed", str(uuid4()), SCHEDULER, **warned)
 
 
 def baselined(story: Story) -> None:

@@ -71,7 +71,14 @@ async def test_a_rebuild_from_kafka_equals_the_live_read_models_row_for_row(
         live = await every_table(pool, schema, leave_out=BUS_POSITION)
         assert all(
             live[t]
-            for t in ("expectation_versions", "corporate_priorities", "gaps", "baseline_signatures")
+            for t in (
+                "expectation_versions",
+                "corporate_priorities",
+                "gaps",
+                "baseline_signatures",
+                "deadline_warnings",
+                "deadline_policies",
+            )
         )
 
         progress = Progress()
