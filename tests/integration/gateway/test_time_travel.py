@@ -45,6 +45,11 @@ from tests.integration.gateway.story import AMIRA, OLIVE, Story, whole_story
 Answer = dict[str, Any] | None
 
 
+# A deadline's time left counts from the moment of the read, and the warnings are not yet kept
+# per instant: under `asOf` the field answers null (docs/graphql.md), so it is left out here.
+NOT_TIME_TRAVELLED = {"Deadline"}
+
+
 def every_field(type_: Any, depth: int, seen: frozenset[str] = frozenset()) -> str:
     """A selection of every field of `type_` that needs no argument, `depth` objects deep,
     never entering a type already on the way down (a cycle)."""
@@ -60,6 +65,8 @@ def every_field(type_: Any, depth: int, seen: frozenset[str] = frozenset()) -> s
         if any(isinstance(arg.type, GraphQLNonNull) for arg in field.args.values()):
             continue
         inner = get_named_type(field.type)
+        if inner.name in NOT_TIME_TRAVELLED:
+            continue
         if is_leaf_type(inner):
             chosen.append(name)
         elif depth > 0 and inner.name not in seen:
