@@ -74,6 +74,7 @@ class SuspectLink(AccordAggregate):
             changes=[dict(c) for c in flag.changes],
             refined_by=by,
             reviewers=flag.reviewers,
+            owner=flag.owner,
         )
 
     @event("LinkSuspected")
@@ -89,6 +90,8 @@ class SuspectLink(AccordAggregate):
         changes: list[dict[str, Any]],
         refined_by: str,
         reviewers: list[str],
+        # Absent from flags stored before it was carried.
+        owner: str = "",
     ) -> None:
         self._contract_id = contract_id
         self.item_id = item_id

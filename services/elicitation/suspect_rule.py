@@ -69,6 +69,8 @@ class Flag:
     from_revision: int
     revision: int
     changes: tuple[Mapping[str, str | None], ...]
+    # Who put the item on record: told of the flag (empty when no one person owns it).
+    owner: str = ""
 
     @property
     def id(self) -> UUID:
@@ -122,7 +124,7 @@ def suspects(
         return []
     expectation = refined.id
 
-    def flag(item_id: UUID, kind: SuspectKind) -> Flag:
+    def flag(item_id: UUID, kind: SuspectKind, owner: str = "") -> Flag:
         return Flag(
             item_id=item_id,
             kind=kind,
@@ -131,23 +133,24 @@ def suspects(
             from_revision=before.number,
             revision=refined.revision,
             changes=tuple(changed),
+            owner=owner,
         )
 
     flags: list[Flag] = []
     if status_before is ExpectationStatus.COMMITTED:
         flags.append(flag(expectation, SuspectKind.COMMITMENT))
     flags += [
-        flag(o.id, SuspectKind.OBLIGATION)
+        flag(o.id, SuspectKind.OBLIGATION, o.proposed_by)
         for o in obligations
         if expectation in o.depends_on and o.status in OPEN_OBLIGATIONS
     ]
     flags += [
-        flag(r.id, SuspectKind.RISK)
+        flag(r.id, SuspectKind.RISK, r.disclosed_by)
         for r in risks
         if expectation in r.affected_expectations and not r.resolved
     ]
     flags += [
-        flag(b.id, SuspectKind.BASELINE)
+        flag(b.id, SuspectKind.BASELINE, b.proposed_by)
         for b in baselines
         if not b.revoked and _holds(b.content.get("expectations", ()), expectation)
     ]

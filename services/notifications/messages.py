@@ -187,6 +187,39 @@ def _deadline(source: SourceEvent, snapshot: ContractSnapshot) -> Message:
     )
 
 
+# What each kind of suspect item is called in a notice.
+_SUSPECTS = {
+    "commitment": "The provider's commitment",
+    "obligation": "An obligation",
+    "risk": "A risk",
+    "baseline": "A signed baseline",
+    "ranking": "The published corporate ranking",
+}
+
+
+def _link_suspected(source: SourceEvent, snapshot: ContractSnapshot) -> Message:
+    d = source.data
+    expectation_id = str(d["expectation_id"])
+    item = _SUSPECTS.get(str(d["kind"]), "An item")
+    diff = "; ".join(
+        f"{c['field']}: {c['before'] or 'empty'} \u2192 {c['after'] or 'empty'}"
+        for c in d["changes"]
+    )
+    return Message(
+        f"Review needed: {item.lower()} rests on changed terms",
+        f"{snapshot.name_of(str(d['refined_by']))} refined \u201c{snapshot.text_of(expectation_id)}"
+        f"\u201d (revision {d['from_revision']} to {d['revision']}): {diff}. {item} rested on "
+        "the earlier terms and is suspect until someone who may decide it reviews it.",
+        {
+            "kind": d["kind"],
+            "item_id": str(d["item_id"]),
+            "expectation_id": expectation_id,
+            "revision": d["revision"],
+            "changes": [dict(c) for c in d["changes"]],
+        },
+    )
+
+
 def _period(start: date | str, end: date | str) -> str:
     return f"From {start} to {end}"
 
@@ -202,4 +235,5 @@ _RENDERERS: dict[Trigger, Callable[[SourceEvent, ContractSnapshot], Message]] = 
     Trigger.MEASUREMENT_MISSED: _measurement_missed,
     Trigger.DEADLINE_APPROACHING: _deadline,
     Trigger.DEADLINE_MISSED: _deadline,
+    Trigger.LINK_SUSPECTED: _link_suspected,
 }

@@ -30,6 +30,8 @@ EVENT_TRIGGERS: Mapping[str, Trigger] = {
     # Raised by the service that owns the dated promise (elicitation, ranking).
     "DeadlineApproaching": Trigger.DEADLINE_APPROACHING,
     "DeadlineMissed": Trigger.DEADLINE_MISSED,
+    # Elicitation flags what rested on an expectation's earlier terms.
+    "LinkSuspected": Trigger.LINK_SUSPECTED,
     # Our own: a reminder that came due is the source of its notices.
     "ReminderFired": Trigger.OBLIGATION_REMINDER,
 }

@@ -43,6 +43,9 @@ def default_policies(
         Trigger.DEADLINE_MISSED: Policy(
             recipients=[Recipient.OWNER, Recipient.PROVIDER_ACCOUNT_MANAGER], urgent=True
         ),
+        Trigger.LINK_SUSPECTED: Policy(
+            recipients=[Recipient.OWNER, Recipient.PROVIDER_ACCOUNT_MANAGER]
+        ),
     }
 
 

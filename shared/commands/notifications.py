@@ -26,6 +26,8 @@ class Trigger(StrEnum):
     # A dated promise passed a threshold of its time, or its deadline, still open.
     DEADLINE_APPROACHING = "deadline_approaching"
     DEADLINE_MISSED = "deadline_missed"
+    # A refinement made an item that rested on the earlier terms suspect until reviewed.
+    LINK_SUSPECTED = "link_suspected"
     # Not a policy of its own: reminders go to whom obligation_proposed names, on its cadence.
     OBLIGATION_REMINDER = "obligation_reminder"
 
@@ -34,7 +36,8 @@ class Recipient(StrEnum):
     """Whom a policy notifies. A role names everyone on the contract in it; PROPOSERS names who
     proposed the thing concerned (the expectation, the obligation; for a risk, the expectations
     it affects, and every decision maker when it names none); NEEDED_FROM the client person an
-    obligation is needed from; OWNER who owns the dated promise a deadline warning is about."""
+    obligation is needed from; OWNER who owns the dated promise a deadline warning is about, or
+    who put a suspect item on record."""
 
     CLIENT_DECISION_MAKER = "client_decision_maker"
     CLIENT_SPONSOR = "client_sponsor"

@@ -50,6 +50,7 @@ class TermChange(BaseModel):
         "changes": [{"field": "terms.target", "before": "99.5", "after": "99.9"}],
         "refined_by": "sam.ortiz@northgate.example",
         "reviewers": ["provider_account_manager", "provider_delivery_lead"],
+        "owner": "sam.ortiz@northgate.example",
     },
 )
 class LinkSuspectedV1(EventContract):
@@ -66,6 +67,10 @@ class LinkSuspectedV1(EventContract):
     changes: list[TermChange]
     refined_by: str
     reviewers: list[str]
+    # Who put the item on record (an obligation's or a baseline's proposer, a risk's discloser),
+    # told of the flag; empty for a commitment and a ranking, which no one person owns, and in
+    # flags raised before it was carried.
+    owner: str = ""
 
 
 @contract(

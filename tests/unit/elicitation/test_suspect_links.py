@@ -112,6 +112,25 @@ def test_each_flag_is_published_as_its_contract_says(story: Story) -> None:
     ]
 
 
+def test_each_flag_names_who_put_its_item_on_record_as_its_owner(story: Story) -> None:
+    expectation = story.committed()
+    obligation = depending_obligation(story, expectation)
+    risk = naming_risk(story, expectation)
+    refine(story, expectation, Candidates(obligations=[obligation], risks=[risk]), target="99")
+    owners = {}
+    for item in (expectation, obligation, risk):
+        [stored] = story.app.events.get(flag_id(item, expectation, 3))  # type: ignore[attr-defined]
+        owners[item] = stored.owner
+    # The obligation's proposer, the risk's discloser; the commitment is no one person's.
+    assert owners == {expectation: "", obligation: AMIRA, risk: SAM}
+
+
+def test_a_flag_published_before_owners_were_carried_still_reads() -> None:
+    spec = registry.latest("elicitation", "LinkSuspected")
+    old = {k: v for k, v in dict(spec.example or {}).items() if k != "owner"}
+    assert spec.to_data(old)["owner"] == ""
+
+
 def test_a_refinement_that_changes_nothing_flags_nothing(story: Story) -> None:
     expectation = story.committed()
     obligation = depending_obligation(story, expectation)
