@@ -17,22 +17,16 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from shared.commands.notifications import Trigger
 from shared.contracts.registry import EventContract, contract
 
 SERVICE = "notifications"
+# Triggers: the service's closed set (shared/commands/notifications.py), one list for the
+# commands, the events and the schema, so a new trigger can never be stored and then refused
+# by its own event's contract.
 
 Channel = Literal["email", "webhook", "in_app"]
 Cadence = Literal["immediate", "daily_digest"]
-Trigger = Literal[
-    "expectation_proposed",
-    "expectation_refined",
-    "priorities_published",
-    "obligation_proposed",
-    "obligation_decided",
-    "risk_disclosed",
-    "measurement_missed",
-    "obligation_reminder",
-]
 ReminderKind = Literal["every", "before_due"]
 
 # Ids shared by the examples, so they read as one story.
