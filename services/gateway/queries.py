@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from services.gateway.access import actor_of, role_on, sees
 from services.gateway.baselines import Baseline, baselines_by_contract
 from services.gateway.context import GatewayContext
 from services.gateway.gap_analysis import GapEntry, gap_analyses
+from services.gateway.health import ContractHealth, health_of, health_rows_of
 from services.gateway.ids import id_argument, instant, text_argument, utc
 from services.gateway.loading import Batch, Loaded, load
 from services.gateway.pagination import (
@@ -26,7 +28,9 @@ from services.gateway.pagination import (
     encode_cursor,
     page_size,
 )
+from services.gateway.projections import audit
 from services.gateway.protection import Refused
+from services.gateway.raid import Raid, raid_rows_of
 from services.gateway.types import (
     AuditEntry,
     Expectation,
@@ -105,6 +109,8 @@ class Contract:
     starts_on: date
     version: int
     created_at: datetime
+    # The instant it was rebuilt as of (contract(id, asOf:)); None for the present.
+    as_of: strawberry.Private[datetime | None] = None
 
     @strawberry.field(description="Its Relay global id, for `node(id:)`.")
     def global_id(self) -> strawberry.ID:
@@ -159,6 +165,17 @@ class Contract:
     def baselines(self, info: Info[GatewayContext, None]) -> Loaded[Baseline]:
         return load(info, baselines_by_contract, str(self.id))
 
+    @strawberry.field(
+        description="Its health: a score from 0 to 100 and each part beside it (what it counts"
+        " and the points it cost), now or as of the contract's `asOf`."
+    )
+    async def health(self, info: Info[GatewayContext, None]) -> ContractHealth:
+        return await health_of(info, str(self.id), self.as_of)
+
+    @strawberry.field(description="Its RAID view: risks, assumptions, issues, dependencies.")
+    def raid(self) -> Raid:
+        return Raid(contract_id=str(self.id))
+
 
 RELATIONS: dict[str, Batch[Any]] = {
     "participants": reads.participants_of,
@@ -170,6 +187,8 @@ RELATIONS: dict[str, Batch[Any]] = {
     "questions": reads.questions_of,
     "lessons": reads.lessons_of,
     "baselines": baselines_by_contract,
+    "health": health_rows_of,
+    "raid": raid_rows_of,
 }
 
 # What a Contract is built from.
@@ -224,7 +243,9 @@ async def contract_as_of(
     await visible_contract(ctx, key)
     snapshot = await time_travel.rebuilt(ctx.pool, key, as_of, list(RELATIONS.values()))
     time_travel.scope(info, snapshot)
-    return None if snapshot.contract is None else contract_of(snapshot.contract)
+    if snapshot.contract is None:
+        return None
+    return dataclasses.replace(contract_of(snapshot.contract), as_of=as_of)
 
 
 async def visible_expectation(
@@ -424,8 +445,11 @@ class Query:
             " AND ($3::text IS NULL OR actor_id = $3)"
             " AND ($4::timestamptz IS NULL OR occurred_at >= $4)"
             " AND ($5::timestamptz IS NULL OR occurred_at < $5)"
-            " AND ($6::timestamptz IS NULL OR (occurred_at, event_id) > ($6, $7))"
-            " ORDER BY occurred_at, event_id LIMIT $8",
+            # After the cursor's event in the log's one order (audit.ORDER_BY), found by its id.
+            " AND ($6::timestamptz IS NULL OR (occurred_at, source, log_position, event_id) >"
+            " (SELECT a.occurred_at, a.source, a.log_position, a.event_id FROM audit_log a"
+            " WHERE a.event_id = $7))"
+            f" ORDER BY {audit.ORDER_BY} LIMIT $8",
             contract, event_type, actor_id, instant(since), instant(until), at, key, limit + 1,
         )  # fmt: skip
         edges = [

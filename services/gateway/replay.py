@@ -63,6 +63,7 @@ REPLAY_BATCH_SIZE = 5_000
 # queries read, never a handler: a rebuild drops them from its staging schema while it loads.
 LOADED_WITHOUT = (
     "audit_log_by_contract",
+    "audit_log_in_order",
     "audit_log_keyset",
     "audit_log_by_type",
     "audit_log_by_actor",
@@ -512,6 +513,6 @@ def _message_of(service: str, row: asyncpg.Record, decode: Decode) -> Message:
     topic, offset = topic_for(service), row["notification_id"]
     envelope = stored_envelope(
         service, row["originator_id"], row["originator_version"], row["topic"], row["state"],
-        at=(topic, STORE_PARTITION, offset), decode=decode,
+        at=(topic, STORE_PARTITION, offset), decode=decode, position=offset,
     )  # fmt: skip
     return StoredMessage(topic, STORE_PARTITION, offset, envelope.key.encode(), None, (), envelope)

@@ -114,9 +114,11 @@ def stored_envelope(
     *,
     at: tuple[str, int, int] = ("", 0, -1),
     decode: Decode = "accord",
+    position: int = 0,
 ) -> Envelope:
     """The envelope the outbox relay publishes for one stored event (see shared.relay), made
-    without the service's classes: its fields are the stored JSON state."""
+    without the service's classes: its fields are the stored JSON state; `position` is its
+    notification id (its place in the service's log), as the relay publishes it."""
     fields = fields_of(state, decode)
     meta: dict[str, Any] = fields.get("_meta") or {}
     spec = _spec(service, topic, fields.get("class_version", 1))
@@ -139,6 +141,7 @@ def stored_envelope(
         causation_id=meta.get("causation_id", ""),
         traceparent=meta.get("traceparent", ""),
         sequence=originator_version,
+        position=position,
         topic=at[0],
         partition=at[1],
         offset=at[2],

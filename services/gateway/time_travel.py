@@ -27,7 +27,7 @@ from strawberry.types import Info
 
 from services.gateway import delivery
 from services.gateway.context import GatewayContext
-from services.gateway.projections import dispatch
+from services.gateway.projections import audit, dispatch
 from services.gateway.projections.schema import DDL
 from services.gateway.types import jsonb
 from shared.database import Connection
@@ -40,9 +40,11 @@ Batch = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[list[list[Any]]]]
 # The relations read by expectation id (an expectation's own fields that load).
 BY_EXPECTATION: tuple[Batch, ...] = (delivery.measurements_of, delivery.gaps_of)
 
-# A contract's events recorded up to an instant, in the order the projector applied them.
+# A contract's events recorded up to an instant, in the audit log's one order: the same live
+# and after any replay (arrival order is not), so a rebuild as of an instant is too.
 EVENTS_UP_TO = (
-    "SELECT * FROM audit_log WHERE contract_id = $1 AND occurred_at <= $2 ORDER BY position"
+    "SELECT * FROM audit_log WHERE contract_id = $1 AND occurred_at <= $2"
+    f" ORDER BY {audit.ORDER_BY}"
 )
 
 
@@ -54,7 +56,7 @@ def envelope_of(row: Any) -> Envelope:
         data=jsonb(row["data"]), actor_id=row["actor_id"], actor_role=row["actor_role"],
         correlation_id=row["correlation_id"], causation_id=row["causation_id"],
         sequence=row["sequence"], topic=row["topic"], partition=row["partition"],
-        offset=row["offset"],
+        offset=row["offset"], position=row["log_position"],
     )  # fmt: skip
 
 
