@@ -1,11 +1,14 @@
 """Suspect links through GraphQL over HTTP on a real `accord dev`: refining a committed
 expectation that an obligation depends on and a risk names flags three items (the commitment,
 the obligation, the risk), each with the diff that raised it; reviewing one clears it, and
-someone who may not decide it is refused."""
+someone who may not decide it is refused; the risk's discloser and the account manager are
+told, each with a notice naming the item and the diff."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,7 @@ FLAGS = """query($c: ID!) { suspects(contractId: $c) { itemId kind expectationId
 REVIEW = f"""mutation($i: ID!, $o: ReviewOutcome!) {{ reviewSuspect(input: {{itemId: $i,
     outcome: $o, reason: "The same access is still needed"}}) {{ __typename {REFUSAL}
     ... on SuspectItem {{ itemId suspect flags {{ outcome reviewedBy }} }} }} }}"""
+NOTICES = "query($c: ID) { notifications(contractId: $c) { trigger subject data } }"
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +40,8 @@ def test_a_refinement_flags_what_rested_on_the_earlier_terms_until_reviewed(url:
            r="CLIENT_SPONSOR")  # fmt: skip
     mutate(url, "sponsor", join, "ContractChanged", c=contract, p="cfo", n="Chris",
            r="CLIENT_DECISION_MAKER")  # fmt: skip
+    mutate(url, "am", join, "ContractChanged", c=contract, p="lead", n="Lee",
+           r="PROVIDER_DELIVERY_LEAD")  # fmt: skip
     expectation = mutate(url, "cfo", f"""mutation($c: ID!) {{ proposeExpectation(input: {{
         contractId: $c, text: "Tills work", businessArea: "stores"}}) {{ __typename {REFUSAL}
         ... on ExpectationChanged {{ created }} }} }}""", "ExpectationChanged",
@@ -45,7 +51,7 @@ def test_a_refinement_flags_what_rested_on_the_earlier_terms_until_reviewed(url:
         contractId: $c, what: "Monitoring access", neededFrom: "cfo", dueOn: "2027-01-15",
         dependsOn: [$e]}}) {{ __typename {REFUSAL} ... on ObligationChanged {{ created }} }} }}""",
         "ObligationChanged", c=contract, e=expectation)["created"]  # fmt: skip
-    risk = mutate(url, "am", f"""mutation($c: ID!, $e: ID!) {{ discloseRisk(input: {{
+    risk = mutate(url, "lead", f"""mutation($c: ID!, $e: ID!) {{ discloseRisk(input: {{
         contractId: $c, kind: PROBLEM, title: "Peak load", description: "December doubles",
         likelihood: 3, impact: 4, affectedExpectations: [$e]}}) {{ __typename {REFUSAL}
         ... on RiskChanged {{ created }} }} }}""", "RiskChanged", c=contract,
@@ -70,3 +76,27 @@ def test_a_refinement_flags_what_rested_on_the_earlier_terms_until_reviewed(url:
 
     still = post(url, fresh("am"), FLAGS, c=contract)["suspects"]
     assert {f["kind"] for f in still} == {"COMMITMENT", "RISK"}
+
+    # The risk's discloser hears of its flag; the account manager of all three.
+    [told] = suspect_notices(url, "lead", contract, 1)
+    assert told["subject"] == "Review needed: a risk rests on changed terms"
+    assert (told["data"]["item_id"], told["data"]["kind"]) == (risk, "risk")
+    assert told["data"]["changes"] == [{"field": "terms.target", "before": "99.5",
+                                        "after": "99.9"}]  # fmt: skip
+    am = suspect_notices(url, "am", contract, 3)
+    assert {n["data"]["item_id"] for n in am} == {expectation, obligation, risk}
+    # The client's people own none of the three: by default they are not told (their notices
+    # would have been queued with the account manager's, from the same events).
+    assert suspect_notices(url, "cfo", contract, 0) == []
+
+
+def suspect_notices(url: str, person: str, contract: str, expected: int) -> list[Any]:
+    """The person's suspect-link notices, once `expected` of them arrived (notices are queued a
+    moment after the events that cause them) or after a while."""
+    deadline = time.monotonic() + 20
+    while True:
+        notices = post(url, fresh(person), NOTICES, c=contract)["notifications"]
+        found = [n for n in notices if n["trigger"] == "LINK_SUSPECTED"]
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
