@@ -78,3 +78,14 @@ def test_an_unacknowledged_risk_misses_its_deadline_in_graphql(url: str, contrac
     assert deadline["state"] == "MISSED", deadline
     assert deadline["owner"] == "am"
     assert deadline["timeLeft"] in ("PT0S", "P0D", "0:00:00"), deadline
+
+    # The owner (here also the account manager) hears of it, in the app by default.
+    heard: list[str] = []
+    for _ in range(100):
+        body = ask(url, "am", "{ notifications { trigger subject } }")
+        assert "errors" not in body, body
+        heard = [n["trigger"] for n in body["data"]["notifications"]]
+        if "DEADLINE_MISSED" in heard:
+            break
+        time.sleep(0.1)
+    assert "DEADLINE_MISSED" in heard, heard
