@@ -27,7 +27,8 @@ from services.elicitation.delivery import PlannedStep
 from services.elicitation.suspect_link import SuspectLinksCatchingUp
 from shared.auth import Actor
 from shared.bus import Bus
-from shared.commands import baselines, deadlines, elicitation, suspects
+from shared.commands import assumptions, baselines, deadlines, elicitation, suspects
+from shared.commands.assumptions import RecordAssumption
 from shared.commands.baselines import ProposeBaseline, RevokeBaseline, SignBaseline
 from shared.commands.deadlines import SetDeadlinePolicy
 from shared.commands.elicitation import (
@@ -300,6 +301,13 @@ async def record_lesson_learned(actor: Actor, body: RecordLessonLearned, request
     ))  # fmt: skip
 
 
+async def record_assumption(actor: Actor, body: RecordAssumption, request: Request) -> Reply:
+    contract_id = _id(request, "contract_id")
+    return await _run(actor, request, lambda app: app.record_assumption(
+        contract_id, by=actor.subject, text=body.text, why=body.why,
+    ))  # fmt: skip
+
+
 async def plan_preventive_action(
     actor: Actor, body: PlanPreventiveAction, request: Request
 ) -> Reply:
@@ -526,6 +534,7 @@ ROUTES: list[BaseRoute] = [
     route(baselines.REVOKE_BASELINE, revoke_baseline),
     route(suspects.REVIEW_SUSPECT, review_suspect),
     route(deadlines.SET_DEADLINE_POLICY, set_deadline_policy),
+    route(assumptions.RECORD_ASSUMPTION, record_assumption),
     query("/contracts/{id}", show_contract),
     query("/baselines/{id}", show_baseline),
     query("/expectations/{id}", show_expectation),

@@ -28,6 +28,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from services.elicitation import inputs
 from services.elicitation.agreed_set_view import Listed
+from services.elicitation.assumption import Assumption
 from services.elicitation.baseline import Baseline, freeze
 from services.elicitation.baseline_errors import UnknownBaseline
 from services.elicitation.contract import Contract, participant
@@ -536,6 +537,17 @@ class Expectations(Application[UUID]):
             by=by,
         )
         return self._store(learned, role=acting_role(contract, by))
+
+    def record_assumption(
+        self, contract_id: inputs.Id, *, by: str, text: str, why: str
+    ) -> CommandResult:
+        """`by` (the provider's team) records what delivery assumes on the contract, and why."""
+        contract = self._contract(contract_id)
+        contract.authorise(by, Act.RECORD_ASSUMPTION)
+        recorded = Assumption.record(
+            assumption_id=uuid4(), contract_id=contract.id, text=text, why=why, by=by
+        )
+        return self._store(recorded, role=acting_role(contract, by))
 
     def plan_preventive_action(
         self,

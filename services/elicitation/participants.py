@@ -54,6 +54,7 @@ class Act(StrEnum):
     MANAGE_GAP = "acknowledge gaps and agree recovery plans"
     COMPLETE_RECOVERY_STEP = "complete recovery steps owned by others"
     SET_DEADLINE_POLICY = "set the contract's deadline policy"
+    RECORD_ASSUMPTION = "record assumptions"
 
 
 # The rules of issue 3: the client decides scope and accepts what the provider needs; the
@@ -83,6 +84,7 @@ MAY: Mapping[Act, frozenset[Role]] = {
     Act.COMPLETE_RECOVERY_STEP: PROVIDER_TEAM,
     # The provider answers for warning before its promises slip: its account manager says when.
     Act.SET_DEADLINE_POLICY: frozenset({Role.PROVIDER_ACCOUNT_MANAGER}),
+    Act.RECORD_ASSUMPTION: PROVIDER_TEAM,
 }
 
 

@@ -20,6 +20,7 @@ from strawberry.types.arguments import StrawberryArgument
 
 from services.gateway.baselines import BaselineQueries
 from services.gateway.execution import AccordExecutor
+from services.gateway.health import HealthQueries
 from services.gateway.mutations import Mutation
 from services.gateway.notifications import (
     DURATION,
@@ -58,7 +59,7 @@ def accord_version() -> str:
 
 
 @strawberry.type
-class Query(Reads, NotificationQueries, BaselineQueries, SuspectQueries):
+class Query(Reads, NotificationQueries, BaselineQueries, SuspectQueries, HealthQueries):
     @strawberry.field(description="'ok' while the gateway can answer (needs no token).")
     def health(self) -> str:
         return "ok"

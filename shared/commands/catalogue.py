@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from shared.commands import baselines, deadlines, elicitation, notifications, ranking, suspects
+from shared.commands import (
+    assumptions,
+    baselines,
+    deadlines,
+    elicitation,
+    notifications,
+    ranking,
+    suspects,
+)
 from shared.commands.declaration import Body, Command
 
 COMMANDS: tuple[Command[Body], ...] = (
@@ -14,6 +22,7 @@ COMMANDS: tuple[Command[Body], ...] = (
     *baselines.COMMANDS,
     *suspects.COMMANDS,
     *deadlines.COMMANDS,
+    *assumptions.COMMANDS,
     *ranking.COMMANDS,
     *notifications.COMMANDS,
 )

@@ -12,6 +12,7 @@ __all__ = ["ContractSpec", "EventContract", "UnknownEventType", "contract", "reg
 
 # Registering every service's contracts: importing the package is enough to know them all.
 # They import the registry above, so these imports come after it.
+import shared.contracts.assumptions
 import shared.contracts.audit
 import shared.contracts.deadlines
 import shared.contracts.elicitation

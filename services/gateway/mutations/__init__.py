@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from services.gateway.baselines import BaselineMutations
+from services.gateway.mutations.assumptions import AssumptionMutations
 from services.gateway.mutations.deadlines import DeadlineMutations
 from services.gateway.mutations.elicitation import ElicitationMutations
 from services.gateway.mutations.ranking import RankingMutations
@@ -21,5 +22,6 @@ class Mutation(
     BaselineMutations,
     DeadlineMutations,
     SuspectMutations,
+    AssumptionMutations,
 ):
     pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from services.gateway.projections import (
+    assumptions,
     audit,
     baselines,
     contracts,
@@ -32,6 +33,7 @@ AREAS: tuple[Callable[[Statements, Envelope], Awaitable[None]], ...] = (
     baselines.apply,
     suspects.apply,
     deadlines.apply,
+    assumptions.apply,
 )
 # Whether each of AREAS has anything to do for an event of a contract.
 _HANDLES: tuple[Callable[[ContractSpec], bool], ...] = (
@@ -44,6 +46,7 @@ _HANDLES: tuple[Callable[[ContractSpec], bool], ...] = (
     baselines.apply.handles,
     suspects.apply.handles,
     deadlines.handles,
+    assumptions.apply.handles,
 )
 
 

@@ -7,7 +7,7 @@ indexed with its parent, for keyset pagination on (created_at, id).
 
 from __future__ import annotations
 
-from services.gateway.projections import audit, baselines, deadlines, suspects
+from services.gateway.projections import assumptions, audit, baselines, deadlines, suspects
 from shared.database import Connection
 
 # The schema the projector writes and the gateway reads.
@@ -427,7 +427,8 @@ ORDER BY expectation_id, period_end DESC, period_start DESC, created_at DESC, me
 
 DDL = "\n".join(
     [audit.SCHEMA, AUDIT_INDEXES, CONTRACTS, EXPECTATIONS, OBLIGATIONS, RISKS, DELIVERY,
-     PRIORITIZATIONS, baselines.SCHEMA, deadlines.SCHEMA, suspects.SCHEMA, VIEWS]
+     PRIORITIZATIONS, baselines.SCHEMA, deadlines.SCHEMA, suspects.SCHEMA, assumptions.SCHEMA,
+     VIEWS]
 )  # fmt: skip
 
 # Every read-model table, in a fixed order (a rebuild is compared with the live one by these).
@@ -454,6 +455,7 @@ READ_MODEL_TABLES = (
     *baselines.TABLES,
     *deadlines.TABLES,
     *suspects.TABLES,
+    *assumptions.TABLES,
 )
 
 # The projection runner's own tables (offsets, applied event ids, dead letters).
