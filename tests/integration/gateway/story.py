@@ -305,7 +305,17 @@ def elicitation_story(story: Story) -> Story:
     )  # fmt: skip
     baselined(story)
     deadlines_warned(story)
+    assumed(story)
     return story
+
+
+def assumed(story: Story) -> None:
+    """The delivery lead records an assumption the scanners' target rests on."""
+    assumption = str(uuid4())
+    story.elicit(
+        "AssumptionRecorded", assumption, SAM, assumption_id=assumption, text="The scanners stay on firmware 4",
+        why="The resolution target was costed on it", recorded_by=SAM,
+    )  # fmt: skip
 
 
 def deadlines_warned(story: Story) -> None:
