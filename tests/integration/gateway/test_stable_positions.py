@@ -5,12 +5,14 @@ cover), and the log is ordered by the recorded instant, the service, then that p
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
 from services.elicitation.application import Expectations
-from services.gateway.projections import audit
+from services.gateway.projections import audit, dispatch
+from services.gateway.projections.schema import create_tables
 from services.gateway.replay import rebuild
 from services.ranking.application import Prioritizations
 from shared.bus_kafka import KafkaPublisher
@@ -18,6 +20,7 @@ from shared.relay import event_id
 from shared.runtime import build_runtime
 from shared.settings import Settings
 from tests.integration.gateway.projecting import project_everything
+from tests.integration.gateway.story import whole_story
 from tests.integration.gateway.test_replay import (
     Progress,
     a_delivered_contract,
@@ -73,3 +76,24 @@ async def test_a_replay_from_the_stores_or_from_kafka_gives_every_event_its_live
     finally:
         await elicitation.stop()
         await ranking.stop()
+
+
+async def test_a_read_model_made_before_the_log_position_column_gains_it(
+    pool: asyncpg.Pool,
+) -> None:
+    story = whole_story()
+    older, newer = story.elicitation[:3], story.elicitation[3]
+    async with pool.acquire() as conn:
+        for envelope in older:
+            async with conn.transaction():
+                await dispatch.apply(conn, replace(envelope, position=0))
+        # As a read model made before: no column, so no index over it either.
+        await conn.execute("ALTER TABLE audit_log DROP COLUMN log_position CASCADE")
+        await create_tables(conn)
+        async with conn.transaction():
+            await dispatch.apply(conn, replace(newer, position=41))
+    places = dict(
+        await pool.fetch("SELECT event_id, log_position FROM audit_log WHERE source <> ''")
+    )
+    # Not known for the older events until a replay: the event id settles their order.
+    assert places == {**{e.id: 0 for e in older}, newer.id: 41}
