@@ -17,6 +17,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
+from services.gateway import suspects
 from services.gateway.access import role_on, sees
 from services.gateway.commands import Done, run
 from services.gateway.context import GatewayContext
@@ -96,6 +97,13 @@ class Baseline:
     revoked_at: datetime | None
     version: int
     signatures: list[Signature]
+
+    @strawberry.field(
+        description="Whether it is suspect: an expectation it holds was refined since."
+        + suspects.OPEN_FLAGS
+    )
+    async def suspect(self, info: Info[GatewayContext, None]) -> suspects.SuspectStatus | None:
+        return await suspects.suspect_status(info, str(self.id))
 
 
 @strawberry.type(description="One field that differs between two baselines.")

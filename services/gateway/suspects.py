@@ -1,15 +1,18 @@
 """Suspect links in GraphQL: each flag a refinement raised, with the diff of the terms that
-raised it, the contract's list of them, and the command that reviews an item (declared in
+raised it, the contract's list of them, each item's own (`suspect` on an expectation, an
+obligation, a risk, a baseline), and the command that reviews an item (declared in
 shared/commands/suspects.py). The read model takes what LinkSuspected and SuspectReviewed
 carry; whether an item is suspect is elicitation's rule."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 import asyncpg
+import orjson
 import strawberry
 import strawberry.experimental.pydantic
 from strawberry.types import Info
@@ -18,8 +21,8 @@ from services.gateway.access import role_on, sees
 from services.gateway.commands import Done, run
 from services.gateway.context import GatewayContext
 from services.gateway.ids import id_argument
+from services.gateway.loading import load
 from services.gateway.outcomes import Refusals
-from services.gateway.types import jsonb
 from shared.commands import suspects
 from shared.commands.elicitation import Role
 from shared.commands.suspects import ReviewOutcome
@@ -72,7 +75,9 @@ class SuspectFlag:
 
 
 def _flag(row: asyncpg.Record) -> SuspectFlag:
-    changes: list[dict[str, Any]] = jsonb(row["changes"])
+    # jsonb arrives as text, as types.jsonb reads it (types shows flags: no import of it here).
+    raw = row["changes"]
+    changes: list[dict[str, Any]] = orjson.loads(raw) if isinstance(raw, str) else raw
     return SuspectFlag(
         id=strawberry.ID(row["flag_id"]),
         item_id=strawberry.ID(row["item_id"]),
@@ -111,6 +116,46 @@ async def flags_of_item(pool: asyncpg.Pool, item_id: str) -> list[SuspectFlag]:
         "SELECT * FROM suspect_links WHERE item_id = $1 ORDER BY suspected_at, flag_id", item_id
     )
     return [_flag(r) for r in rows]
+
+
+async def open_flags_of(pool: asyncpg.Pool, keys: Sequence[str]) -> list[list[SuspectFlag]]:
+    """The flags still open on each item, oldest first."""
+    rows = await pool.fetch(
+        "SELECT * FROM suspect_links WHERE item_id = ANY($1::text[]) AND outcome IS NULL"
+        " ORDER BY suspected_at, flag_id",
+        list(keys),
+    )
+    found: dict[str, list[SuspectFlag]] = {key: [] for key in keys}
+    for row in rows:
+        found[row["item_id"]].append(_flag(row))
+    return [found[key] for key in keys]
+
+
+@strawberry.type(
+    description="Whether an item rests on an expectation's earlier terms: suspect while a flag"
+    " on it is open, until someone who may decide it reviews it (reviewSuspect)."
+)
+class SuspectStatus:
+    open: bool = strawberry.field(description="True while a flag on the item is still open.")
+    flags: list[SuspectFlag] = strawberry.field(
+        description="Its open flags, oldest first, each with the diff that raised it."
+    )
+
+
+OPEN_FLAGS = (
+    " Its open flags carry the diffs that raised them; null in an answer as of a past instant."
+)
+SUSPECT = "Whether it is suspect: an expectation it rests on was refined since." + OPEN_FLAGS
+
+
+async def suspect_status(info: Info[GatewayContext, None], item_id: str) -> SuspectStatus | None:
+    """The item's open flags, read with every other item's of the answer in one query."""
+    try:
+        loading = load(info, open_flags_of, item_id)
+        flags = loading if isinstance(loading, list) else await loading
+    except LookupError:  # an answer as of a past instant: flags are shown only as they are now
+        return None
+    return SuspectStatus(open=bool(flags), flags=flags)
 
 
 @strawberry.type

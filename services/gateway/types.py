@@ -12,7 +12,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from services.gateway import deadlines, delivery
+from services.gateway import deadlines, delivery, suspects
 from services.gateway.closed_sets import (
     ExpectationStatus,
     ObligationStatus,
@@ -174,6 +174,13 @@ class Expectation:
         return await deadlines.deadline(
             info, DeadlineKind.EXPECTATION, str(self.id), due, open=open
         )
+
+    @strawberry.field(
+        description="Whether the provider's commitment to it is suspect: the revision it was"
+        " committed on was refined since." + suspects.OPEN_FLAGS
+    )
+    async def suspect(self, info: Info[GatewayContext, None]) -> suspects.SuspectStatus | None:
+        return await suspects.suspect_status(info, str(self.id))
 
     @strawberry.field
     def advice(self) -> list[Advice]:
@@ -357,6 +364,10 @@ class Obligation:
             info, DeadlineKind.OBLIGATION, str(self.id), deadlines.end_of(self.due_on), open=open
         )
 
+    @strawberry.field(description=suspects.SUSPECT)
+    async def suspect(self, info: Info[GatewayContext, None]) -> suspects.SuspectStatus | None:
+        return await suspects.suspect_status(info, str(self.id))
+
 
 @strawberry.type(description="A client decision maker confirmed they were told of a risk.")
 class RiskAcknowledgement:
@@ -413,6 +424,10 @@ class Risk:
         return await deadlines.deadline(
             info, DeadlineKind.RISK_ACKNOWLEDGEMENT, str(self.id), due, open=open
         )
+
+    @strawberry.field(description=suspects.SUSPECT)
+    async def suspect(self, info: Info[GatewayContext, None]) -> suspects.SuspectStatus | None:
+        return await suspects.suspect_status(info, str(self.id))
 
 
 @strawberry.type(description="A probing question asked of a decision maker, and its answer.")

@@ -20,6 +20,10 @@ FLAGS = """query($c: ID!) { suspects(contractId: $c) { itemId kind expectationId
 REVIEW = f"""mutation($i: ID!, $o: ReviewOutcome!) {{ reviewSuspect(input: {{itemId: $i,
     outcome: $o, reason: "The same access is still needed"}}) {{ __typename {REFUSAL}
     ... on SuspectItem {{ itemId suspect flags {{ outcome reviewedBy }} }} }} }}"""
+ITEMS = """query($c: ID!) { contract(id: $c) {
+    expectations { id suspect { open flags { kind changes { field before after } } } }
+    obligations { id suspect { open flags { kind revision } } }
+    risks { id suspect { open flags { kind changes { after } } } } } }"""
 NOTICES = "query($c: ID) { notifications(contractId: $c) { trigger subject data } }"
 
 
@@ -68,6 +72,18 @@ def test_a_refinement_flags_what_rested_on_the_earlier_terms_until_reviewed(url:
         assert (flag["fromRevision"], flag["revision"]) == (2, 3)
         assert flag["changes"] == [{"field": "terms.target", "before": "99.5", "after": "99.9"}]
 
+    # Each item shows its own flags, with the diff that raised them.
+    items = post(url, fresh("cfo"), ITEMS, c=contract)["contract"]
+    [shown] = [e["suspect"] for e in items["expectations"] if e["id"] == expectation]
+    assert shown == {"open": True, "flags": [{"kind": "COMMITMENT", "changes": [
+        {"field": "terms.target", "before": "99.5", "after": "99.9"}]}]}  # fmt: skip
+    assert items["obligations"][0]["suspect"] == {
+        "open": True, "flags": [{"kind": "OBLIGATION", "revision": 3}]
+    }  # fmt: skip
+    assert items["risks"][0]["suspect"]["flags"] == [
+        {"kind": "RISK", "changes": [{"after": "99.9"}]}
+    ]
+
     [refused] = post(url, fresh("sponsor"), REVIEW, i=obligation, o="STILL_VALID").values()
     assert (refused["__typename"], refused["code"]) == ("Forbidden", "NOT_PERMITTED")
     reviewed = mutate(url, "cfo", REVIEW, "SuspectItem", i=obligation, o="STILL_VALID")
@@ -76,6 +92,9 @@ def test_a_refinement_flags_what_rested_on_the_earlier_terms_until_reviewed(url:
 
     still = post(url, fresh("am"), FLAGS, c=contract)["suspects"]
     assert {f["kind"] for f in still} == {"COMMITMENT", "RISK"}
+    items = post(url, fresh("am"), ITEMS, c=contract)["contract"]
+    assert items["obligations"][0]["suspect"] == {"open": False, "flags": []}
+    assert items["risks"][0]["suspect"]["open"] is True
 
     # The risk's discloser hears of its flag; the account manager of all three.
     [told] = suspect_notices(url, "lead", contract, 1)
