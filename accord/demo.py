@@ -148,8 +148,10 @@ class Demo:
 
 
 def build(demo: Demo) -> dict[str, Any]:
-    """The whole story: meeting, refinement, advice, obligations, risk, delivery and the
-    recovery of a missed target, prioritization."""
+    """The whole story: meeting, refinement, advice, obligations, an assumption, risk, delivery
+    and the recovery of a missed target (the contract's health moving with it),
+    prioritization, a baseline, a refinement that flags what rested on the old terms, and a
+    risk left unacknowledged until its deadline warns."""
     e = "ExpectationChanged"
     contract = demo.command("am", "openContract", {
         "clientOrganisation": "Northwind Retail", "providerOrganisation": "Contoso Managed Services",
@@ -241,6 +243,10 @@ def build(demo: Demo) -> dict[str, Any]:
         "prepareFor": "slower till start-up on December Saturdays; a spare till per store is on standby",
     }, "RiskChanged")  # fmt: skip
     demo.command("cso", "acknowledgeRisk", {"riskId": risk}, "RiskChanged")
+    demo.command("lead", "recordAssumption", {
+        "contractId": contract, "text": "Stores keep their current tills until 2028",
+        "why": "The till availability target was costed on the present fleet",
+    })  # fmt: skip
 
     measured = {}
     for index, value in [(4, "99.7"), (8, "99.1"), (2, "25")]:
@@ -248,7 +254,9 @@ def build(demo: Demo) -> dict[str, Any]:
             "expectationId": expectations[index][0], "periodStart": "2027-01-01",
             "periodEnd": "2027-01-31", "value": value, "source": "January service report",
         }, e)  # fmt: skip
+    health = {"before_recovery": health_score(demo, contract)}
     recovery = close_the_gap(demo, expectations[8][0], measured[8])
+    health["after_recovery"] = health_score(demo, contract)
 
     ranking = prioritize(demo, contract, [e for e, _ in expectations], dict(expectations))
     return {
@@ -258,7 +266,62 @@ def build(demo: Demo) -> dict[str, Any]:
         "notices": notices(demo, contract),
         "recovery": recovery,
         "baseline": sign_baseline(demo, contract),
+        "suspects": refine_after_signing(demo, contract, expectations[5][0]),
+        "warning": warn_of_a_risk(demo, contract),
+        "health": {**health, "now": health_score(demo, contract)},
     }
+
+
+HEALTH = "query($c: ID!) { contract(id: $c) { health { score } } }"
+
+
+def health_score(demo: Demo, contract: str) -> int:
+    score: int = demo.graphql("am", HEALTH, c=contract)["contract"]["health"]["score"]
+    return score
+
+
+SUSPECTS = (
+    "query($c: ID!) { suspects(contractId: $c) { kind itemId changes { field before after } } }"
+)
+
+
+def refine_after_signing(demo: Demo, contract: str, expectation: str) -> list[str]:
+    """The client asks for faster fixes after the baseline was signed: the provider's
+    commitment, the obligation that depends on the expectation and the baseline that holds it
+    become suspect until reviewed. The kinds flagged."""
+    demo.command("am", "refineExpectation", {
+        "expectationId": expectation, "text": "Incidents are fixed fast",
+        "terms": _terms("priority 1 resolution time", "at_most", "3", "hours", "ticket system report"),
+        "reason": "the client's new stores trade longer hours",
+    }, "ExpectationChanged")  # fmt: skip
+    flags = demo.graphql("am", SUSPECTS, c=contract)["suspects"]
+    return sorted(flag["kind"] for flag in flags)
+
+
+RISK_DEADLINES = "query($c: ID!) { contract(id: $c) { risks { id deadline { state threshold } } } }"
+
+
+def warn_of_a_risk(demo: Demo, contract: str) -> dict[str, Any]:
+    """A risk the client has not acknowledged yet warns before its acknowledgement is due: the
+    account manager sets a short acknowledgement window (so that the warning comes while the
+    demo runs; a real contract would say days), and the deadline worker raises the warning."""
+    demo.command("am", "setDeadlinePolicy", {
+        "contractId": contract, "thresholds": [50, 75], "acknowledgementWindow": "PT4S",
+    })  # fmt: skip
+    risk = demo.command("am", "discloseRisk", {
+        "contractId": contract, "kind": "problem", "title": "Till vendor ends firmware support",
+        "description": "The till vendor stops firmware updates in March.",
+        "likelihood": 4, "impact": 3, "prepareFor": "a firmware freeze from March",
+    }, "RiskChanged")  # fmt: skip
+    deadline = time.monotonic() + 20
+    state: dict[str, Any] = {"state": "ON_TRACK", "threshold": None}
+    while time.monotonic() < deadline:
+        risks = demo.graphql("am", RISK_DEADLINES, c=contract)["contract"]["risks"]
+        state = next(r["deadline"] for r in risks if r["id"] == risk)
+        if state["state"] != "ON_TRACK":
+            break
+        time.sleep(0.2)
+    return {"risk_id": risk, "state": state["state"], "threshold": state["threshold"]}
 
 
 BASELINES = """query($c: ID!) { baselines(contractId: $c) { id complete contentHash
@@ -367,6 +430,12 @@ def run(base_url: str, settings: Settings) -> dict[str, Any]:
         f" {summary['recovery']['steps']} steps, {summary['notices']} notices sent, a baseline"
         f" signed by {summary['baseline']['signatures']}"
         f" ({'complete' if summary['baseline']['complete'] else 'incomplete'})"
+    )
+    health, warning = summary["health"], summary["warning"]
+    console.print(
+        f"health {health['before_recovery']} before the gap's recovery, {health['after_recovery']}"
+        f" after, {health['now']} now; suspect after the refinement:"
+        f" {', '.join(summary['suspects'])}; the unacknowledged risk's deadline: {warning['state']}"
     )
     console.print(summary["verification"]["said"], highlight=False, soft_wrap=True)
     return summary

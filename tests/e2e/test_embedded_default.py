@@ -57,6 +57,13 @@ def test_accord_demo_loads_a_prioritized_contract_that_survives_a_restart(tmp_pa
         baseline = summary["baseline"]
         assert baseline["complete"] and baseline["signatures"] == 2
         assert baseline["expectations"] == 6 and baseline["ranked"]
+        # a warning while the demo ran, a suspect link after a refinement, and a health score
+        # that moved when the missed till target got its recovery plan
+        assert summary["warning"]["state"] in ("APPROACHING", "MISSED"), summary["warning"]
+        assert summary["suspects"] == ["BASELINE", "COMMITMENT", "OBLIGATION"]
+        health = summary["health"]
+        assert health["after_recovery"] - health["before_recovery"] == 10, health
+        assert health["now"] < health["after_recovery"], health
         ballot = _get(base, f"/ranking/contracts/{contract}/ballot")
         assert len(ballot["expectations"]) == 12 and len(ballot["voters"]) == 5
         people = _get(base, f"/elicitation/contracts/{contract}")["participants"]
