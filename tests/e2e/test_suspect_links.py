@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from tests.e2e.accord_process import accord_dev
-from tests.e2e.test_baselines import REFUSAL, fresh, mutate, post, refine_and_commit
+from tests.e2e.test_baselines import (
+    REFUSAL,
+    agreed,  # noqa: F401 (the agreed set this module's baseline test freezes)
+    fresh,
+    mutate,
+    post,
+    propose,
+    refine_and_commit,
+)
 
 FLAGS = """query($c: ID!) { suspects(contractId: $c) { itemId kind expectationId fromRevision
     revision changes { field before after } reviewers open } }"""
@@ -119,3 +127,51 @@ def suspect_notices(url: str, person: str, contract: str, expected: int) -> list
         if len(found) >= expected or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
+
+
+BASELINES = """query($c: ID!) { contract(id: $c) { baselines { id suspect { open
+    flags { kind changes { field before after } } } } } }"""
+
+
+@pytest.fixture
+def baselined(request: pytest.FixtureRequest, url: str) -> tuple[str, str, str]:
+    """A contract whose committed expectation was ranked and frozen in a baseline."""
+    contract, expectation = request.getfixturevalue("agreed")
+    return contract, expectation, propose(url, contract, "Scope at signature")["created"]
+
+
+def test_rewording_flags_the_baseline_that_holds_it_and_the_published_ranking(
+    url: str, baselined: tuple[str, str, str]
+) -> None:
+    contract, expectation, baseline = baselined
+    assert post(url, fresh("am"), BASELINES, c=contract)["contract"]["baselines"][0]["suspect"] == {
+        "open": False, "flags": []
+    }  # fmt: skip
+
+    mutate(url, "am", f"""mutation($e: ID!) {{ refineExpectation(input: {{expectationId: $e,
+        text: "Tills are available in all opening hours", reason: "Sunday opening",
+        terms: {{metric: "till availability", comparison: AT_LEAST, target: "99.5",
+        unit: "percent", recurrence: MONTHLY, measurementMethod: "monitoring",
+        measuredBy: "provider"}}}}) {{ __typename {REFUSAL} }} }}""",
+        "ExpectationChanged", e=expectation)  # fmt: skip
+
+    [frozen] = post(url, fresh("sponsor"), BASELINES, c=contract)["contract"]["baselines"]
+    assert frozen["id"] == baseline
+    diff = [{"field": "text", "before": "Tills are available in business hours",
+             "after": "Tills are available in all opening hours"}]  # fmt: skip
+    assert frozen["suspect"] == {"open": True, "flags": [{"kind": "BASELINE", "changes": diff}]}
+    flags = post(url, fresh("cfo"), FLAGS, c=contract)["suspects"]
+    assert {(f["itemId"], f["kind"]) for f in flags} == {
+        (expectation, "COMMITMENT"), (baseline, "BASELINE"), (contract, "RANKING"),
+    }  # fmt: skip
+
+    # A baseline is reviewed by whoever must sign one; the ranking by the client's people.
+    cleared = mutate(url, "sponsor", REVIEW, "SuspectItem", i=baseline, o="NEEDS_CHANGE")
+    assert cleared["suspect"] is False
+    [refused] = post(url, fresh("am"), REVIEW, i=contract, o="STILL_VALID").values()
+    assert refused["code"] == "NOT_PERMITTED"
+    assert (
+        mutate(url, "cfo", REVIEW, "SuspectItem", i=contract, o="STILL_VALID")["suspect"] is False
+    )
+    [after] = post(url, fresh("am"), BASELINES, c=contract)["contract"]["baselines"]
+    assert after["suspect"] == {"open": False, "flags": []}
