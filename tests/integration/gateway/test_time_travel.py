@@ -50,11 +50,6 @@ Answer = dict[str, Any] | None
 # so are an item's suspect flags, shown only as they are now.
 NOT_TIME_TRAVELLED = {"Deadline", "SuspectStatus"}
 
-# A contract's health is judged at the instant it is for (what is overdue, and its asOf), and
-# the story's live answers were read at the wall clock, not at the story's instants: its past
-# is checked on accord dev instead (tests/e2e/test_contract_health.py).
-NOT_TIME_TRAVELLED.add("ContractHealth")
-
 
 def every_field(type_: Any, depth: int, seen: frozenset[str] = frozenset()) -> str:
     """A selection of every field of `type_` that needs no argument, `depth` objects deep,
