@@ -46,8 +46,9 @@ Answer = dict[str, Any] | None
 
 
 # A deadline's time left counts from the moment of the read, and the warnings are not yet kept
-# per instant: under `asOf` the field answers null (docs/graphql.md), so it is left out here.
-NOT_TIME_TRAVELLED = {"Deadline"}
+# per instant: under `asOf` the field answers null (docs/graphql.md), so it is left out here;
+# so are an item's suspect flags, shown only as they are now.
+NOT_TIME_TRAVELLED = {"Deadline", "SuspectStatus"}
 
 # A contract's health is judged at the instant it is for (what is overdue, and its asOf), and
 # the story's live answers were read at the wall clock, not at the story's instants: its past
