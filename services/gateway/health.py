@@ -118,9 +118,7 @@ async def health_rows_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[He
     return [
         [
             HealthRows(
-                measured=tuple(
-                    Measured(r["item"], r["weight"], r["met"]) for r in measured[key]
-                ),
+                measured=tuple(Measured(r["item"], r["weight"], r["met"]) for r in measured[key]),
                 gaps_without_plan=tuple(r["item"] for r in measured[key] if r["without_plan"]),
                 dated=tuple((r["item"], r["due_on"]) for r in dated[key]),
                 unacknowledged_risks=tuple(r["item"] for r in risks[key]),
@@ -195,8 +193,15 @@ async def health_of(
 
 def period_ends(now: datetime, periods: int, every: timedelta) -> list[datetime]:
     """The end of each of the last `periods` periods of length `every`, oldest first, the
-    last one `now`."""
-    return [now - every * back for back in range(periods - 1, -1, -1)]
+    last one `now`; an end before the first instant a datetime holds is left out (nothing
+    was recorded then)."""
+    ends = []
+    for back in range(periods - 1, -1, -1):
+        try:
+            ends.append(now - every * back)
+        except OverflowError:
+            continue
+    return ends
 
 
 @strawberry.type

@@ -4,11 +4,13 @@ more of anything wrong, never lower for more delivered; each part shows what it 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.gateway.health import period_ends
 from services.gateway.health_score import (
     ATTAINMENT_POINTS,
     POINTS_EACH,
@@ -91,3 +93,11 @@ def test_a_gap_given_a_recovery_plan_gives_back_its_points() -> None:
     after = health(Facts(measured=missed))
     assert after.score - before.score == POINTS_EACH[HealthPartName.GAPS_WITHOUT_PLAN]
     assert before.score == 100 - ATTAINMENT_POINTS - 10
+
+
+def test_a_trend_reaching_before_any_instant_keeps_only_the_periods_that_exist() -> None:
+    now = datetime(2027, 3, 1, tzinfo=UTC)
+    assert period_ends(now, 3, timedelta(days=7)) == [
+        now - timedelta(days=14), now - timedelta(days=7), now,
+    ]  # fmt: skip
+    assert period_ends(now, 3, timedelta(days=999_999_999)) == [now]
