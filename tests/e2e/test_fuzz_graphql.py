@@ -148,8 +148,15 @@ def _scalars(seeded: SeededContract) -> dict[str, st.SearchStrategy[graphql.Valu
         | st.integers().map(nodes.Int)
         | st.floats(allow_nan=False, allow_infinity=False).map(nodes.Float),
     )  # fmt: skip
+    # Durations (a health trend's period, an acknowledgement window): ISO 8601, now and then
+    # none, negative, or past what a date can hold.
+    duration = _mostly(
+        st.integers(0, 10**7).map(lambda seconds: f"PT{seconds}S") | st.sampled_from(["P7D", "P1M"]),
+        st.sampled_from(["", "x", "-P1D", "PT0S", "P999999999D", "7 days"]),
+    )  # fmt: skip
     return {"ID": identifier, "String": string, "Date": day.map(nodes.String),
             "DateTime": instant.map(nodes.String), "Decimal": number,
+            "Duration": duration.map(nodes.String),
             "JSON": _json_values(len(seeded.ids.get("expectation", [])))}  # fmt: skip
 
 
