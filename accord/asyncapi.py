@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from shared.contracts import registry
-from shared.contracts.registry import ContractSpec, topic_for
 from shared.envelope import CONTENT_TYPE, SPEC_VERSION
+from shared.schemas import registry
+from shared.schemas.registry import ContractSpec, topic_for
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -22,7 +22,7 @@ DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.yaml"
 HEADERS_SCHEMA = "CloudEventsHeaders"
 
 _PREAMBLE = (
-    "# Accord's event catalogue (AsyncAPI 3.0), generated from shared/contracts.\n"
+    "# Accord's event catalogue (AsyncAPI 3.0), generated from shared/schemas.\n"
     "# Do not edit by hand: run `accord asyncapi --write`.\n"
 )
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from services.gateway.projections.schema import SCHEMA_NAME
 from shared.audit import store
 from shared.audit.checkpoint import KeptCheckpoint
-from shared.contracts.baseline_content import content_hash
+from shared.schemas.baseline_content import content_hash
 
 # A row as psycopg's dict_row answers it.
 Row = dict[str, Any]

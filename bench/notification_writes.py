@@ -27,7 +27,7 @@ from typing import Any
 import asyncpg
 
 from accord.infra import postgres
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation as ElicitationApp
 from services.notifications.api import create_app
 from services.notifications.settings import NotifySettings
 from shared.bus_memory import InProcessBus
@@ -100,7 +100,7 @@ async def measure(server_url: str, name: str, each_notice: bool, proposals: int)
     bus = InProcessBus()
     app = create_app(settings, bus, notify)
     elicitation_runtime = await build_runtime(
-        "elicitation", Expectations, settings, bus.publisher("elicitation")
+        "elicitation", ElicitationApp, settings, bus.publisher("elicitation")
     )
     await elicitation_runtime.start()
     elicitation = Elicitation(elicitation_runtime)

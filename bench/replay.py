@@ -36,19 +36,19 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, StoredEvent
 
 from accord import embedded
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.gateway.replay import STORE_SERVICES, rebuild, stored_envelope
 from services.notifications.application import Notifications
 from services.ranking.application import Prioritizations
 from shared.bus_kafka import KafkaPublisher
-from shared.contracts.registry import topic_for
 from shared.eventstore import build_application
+from shared.schemas.registry import topic_for
 from shared.settings import Settings
 from tests.e2e.accord_process import accord_dev
 
 GOAL = 17_000  # events/s: 1,000,000 events in under a minute on a 2-core machine
 APPLICATIONS: dict[str, type[Application[UUID]]] = {
-    "elicitation": Expectations,
+    "elicitation": Elicitation,
     "ranking": Prioritizations,
     "notifications": Notifications,
 }

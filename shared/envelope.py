@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.contracts import registry
-from shared.contracts.registry import ContractSpec
+from shared.schemas import registry
+from shared.schemas.registry import ContractSpec
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"

@@ -15,10 +15,10 @@ from datetime import timedelta
 import asyncpg
 
 from shared.bus import Consumer, Message, Partition
-from shared.contracts.registry import ContractViolation, UnknownEventType
 from shared.database import Connection
 from shared.envelope import Envelope, UndecodableMessage, to_kafka
 from shared.pending_writes import PendingWrites, Statements
+from shared.schemas.registry import ContractViolation, UnknownEventType
 from shared.telemetry import continue_trace
 
 log = logging.getLogger(__name__)

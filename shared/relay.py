@@ -15,11 +15,11 @@ from eventsourcing.persistence import Notification
 from shared.audit.chain import GENESIS
 from shared.batches import BatchLoop
 from shared.bus import Publisher
-from shared.contracts import registry
-from shared.contracts.registry import topic_for
 from shared.envelope import Envelope
 from shared.eventstore import StoreExecutor
 from shared.provenance import provenance_of
+from shared.schemas import registry
+from shared.schemas.registry import topic_for
 
 log = logging.getLogger(__name__)
 

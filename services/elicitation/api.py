@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute
 
 from services.elicitation import agreed_set_view, suspect_view
 from services.elicitation.agreed_set_view import Listed
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.elicitation.baseline import authenticated_at
 from services.elicitation.baseline_errors import AgreedSetCatchingUp
 from services.elicitation.deadlines import DeadlineView, policy_defaults
@@ -74,8 +74,8 @@ ROLE_FROM_THE_CONTRACT = ""
 Reply = dict[str, Any]
 
 
-def _runtime(request: Request) -> ServiceRuntime[Expectations]:
-    runtime: ServiceRuntime[Expectations] = runtime_of(request)
+def _runtime(request: Request) -> ServiceRuntime[Elicitation]:
+    runtime: ServiceRuntime[Elicitation] = runtime_of(request)
     return runtime
 
 
@@ -91,7 +91,7 @@ def _administrator(actor: Actor, request: Request) -> bool:
 
 
 async def _run(
-    actor: Actor, request: Request, command: Callable[[Expectations], CommandResult]
+    actor: Actor, request: Request, command: Callable[[Elicitation], CommandResult]
 ) -> Reply:
     """Run `command` on the application as the caller, off the event loop."""
     runtime = _runtime(request)
@@ -564,7 +564,7 @@ def create_app(
     # Deadline warnings fall due by the same clock.
     timers = DeadlineView(policy_defaults(settings), clock)
     app = service_app(
-        SERVICE, Expectations, settings, bus, ROUTES,
+        SERVICE, Elicitation, settings, bus, ROUTES,
         views=[AGREED_SET_VIEW, SUSPECT_VIEW, timers.view], workers=[timers.worker],
     )  # fmt: skip
     app.state.administrators = settings.administrators

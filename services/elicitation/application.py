@@ -67,7 +67,7 @@ NO_CANDIDATES = Candidates()
 log = logging.getLogger(__name__)
 
 
-class Expectations(Application[UUID]):
+class Elicitation(Application[UUID]):
     """Contracts, their expectations, obligations, risks and lessons, and delivery against them."""
 
     name = "elicitation"

@@ -35,8 +35,8 @@ from services.elicitation.obligation import Obligation, ObligationStatus
 from services.elicitation.risk import Risk
 from shared.commands.baselines import Meaning
 from shared.commands.elicitation import Role
-from shared.contracts.baseline_content import canonical, content_hash
 from shared.eventstore import AccordAggregate
+from shared.schemas.baseline_content import canonical, content_hash
 
 # Someone in each of these roles must sign before a baseline is complete.
 REQUIRED_ROLES: tuple[Role, ...] = (Role.CLIENT_SPONSOR, Role.PROVIDER_ACCOUNT_MANAGER)

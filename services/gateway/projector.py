@@ -8,8 +8,8 @@ import asyncpg
 
 from services.gateway.projections import dispatch
 from shared.bus import Bus
-from shared.contracts.registry import topic_for
 from shared.projection import ProjectionRunner
+from shared.schemas.registry import topic_for
 from shared.settings import Settings
 
 PROJECTION = "gateway-readmodel"

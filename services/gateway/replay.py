@@ -32,10 +32,10 @@ from services.gateway.projector import NOTIFY_CHANNEL, PROJECTION, TOPICS
 from services.gateway.stored_events import Decode, stored_envelope
 from shared.bus import Consumer, Message, OnAssigned, Partition
 from shared.bus_kafka import KafkaAccess, access
-from shared.contracts.registry import topic_for
 from shared.database import create_pool
 from shared.envelope import Envelope
 from shared.projection import ProjectionRunner
+from shared.schemas.registry import topic_for
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import orjson
 
-from shared.contracts import registry
-from shared.contracts.registry import ContractSpec
 from shared.envelope import Envelope
 from shared.eventstore import stored_event_transcoder
 from shared.relay import event_id
+from shared.schemas import registry
+from shared.schemas.registry import ContractSpec
 
 Decode = Literal["accord", "stock"]
 

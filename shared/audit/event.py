@@ -5,9 +5,9 @@ from __future__ import annotations
 from uuid import NAMESPACE_URL, uuid5
 
 from shared.audit.checkpoint import Checkpoint, KeptCheckpoint
-from shared.contracts import registry
-from shared.contracts.registry import ContractSpec
 from shared.envelope import Envelope
+from shared.schemas import registry
+from shared.schemas.registry import ContractSpec
 
 _CHECKPOINT_IDS = uuid5(NAMESPACE_URL, "urn:accord:checkpoint")
 

@@ -22,7 +22,7 @@ from shared.audit import event, log, store
 from shared.audit.checkpoint import KeptCheckpoint
 from shared.audit.keys import signing_key
 from shared.bus import Publisher
-from shared.contracts.registry import topic_for
+from shared.schemas.registry import topic_for
 from shared.settings import Settings
 from shared.shutdown import within
 

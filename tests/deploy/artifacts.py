@@ -21,8 +21,8 @@ from pydantic_settings import BaseSettings
 
 import accord.cli
 from accord.processes import Process
-from shared.contracts import registry
-from shared.contracts.registry import ContractSpec
+from shared.schemas import registry
+from shared.schemas.registry import ContractSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"

@@ -18,8 +18,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012
 
 from accord.asyncapi import DOCUMENT, build_document, payload_schema, render
-from shared.contracts.registry import ContractSpec, EventContract
 from shared.envelope import Envelope, to_kafka
+from shared.schemas.registry import ContractSpec, EventContract
 from tests.deploy.artifacts import ROOT, published_contracts
 
 # The official JSON Schema of AsyncAPI 3.0.0 (npm package @asyncapi/specs 6.11.1,

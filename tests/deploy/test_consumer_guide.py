@@ -7,9 +7,9 @@ import re
 from datetime import UTC, datetime
 
 from accord.processes import Process
-from shared.contracts import registry
-from shared.contracts.registry import topic_for
 from shared.envelope import Envelope, to_kafka
+from shared.schemas import registry
+from shared.schemas.registry import topic_for
 from tests.deploy.artifacts import ROOT
 
 GUIDE = (ROOT / "docs" / "consumers.md").read_text()

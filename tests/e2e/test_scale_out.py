@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.gateway.projector import GROUP
 from shared.bus_kafka import KafkaBus
 from shared.runtime import build_runtime
@@ -47,7 +47,7 @@ async def group_members(bootstrap: str) -> int:
 async def propose(settings: Settings, contracts: int, per_contract: int) -> list[str]:
     """Real elicitation commands; answers the expectation ids, each with 2 versions."""
     runtime = await build_runtime(
-        "elicitation", Expectations, settings, KafkaBus(settings.kafka_bootstrap).publisher("scale")
+        "elicitation", Elicitation, settings, KafkaBus(settings.kafka_bootstrap).publisher("scale")
     )
     await runtime.start()
     ids = []

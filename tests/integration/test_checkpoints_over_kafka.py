@@ -16,9 +16,9 @@ from shared.audit.consumer import checkpoint_problem
 from shared.audit.keys import published, signing_key
 from shared.audit.schedule import TOPIC, CheckpointSchedule
 from shared.bus_kafka import KafkaPublisher
-from shared.contracts import registry
-from shared.contracts.registry import ContractSpec, topic_for
 from shared.runtime import build_runtime
+from shared.schemas import registry
+from shared.schemas.registry import ContractSpec, topic_for
 from shared.settings import Settings
 from tests.integration.kafka_tools import read_topic
 from tests.support.notes import Notes

@@ -8,8 +8,8 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import event
 
-from shared.contracts import EventContract, contract
 from shared.eventstore import AccordAggregate
+from shared.schemas import EventContract, contract
 
 SERVICE = "testkit"
 

@@ -14,7 +14,7 @@ from services.notifications.api import ROUTES as NOTIFICATIONS_ROUTES
 from services.ranking.api import ROUTES as RANKING_ROUTES
 from shared.commands.catalogue import COMMANDS, GUIDE, guide_with_table
 from shared.commands.declaration import Body, Command
-from shared.contracts.registry import registry
+from shared.schemas.registry import registry
 
 ROUTES = {
     "elicitation": ELICITATION_ROUTES,

@@ -4,8 +4,8 @@ import jsonschema
 import pytest
 
 import tests.support.notes  # noqa: F401 - registers the test service's contracts
-from shared.contracts import UnknownEventType, registry
-from shared.contracts.registry import ContractViolation
+from shared.schemas import UnknownEventType, registry
+from shared.schemas.registry import ContractViolation
 
 SPECS = list(registry)
 

@@ -6,8 +6,8 @@ from uuid import uuid4
 import pytest
 
 import tests.support.notes  # noqa: F401 - registers the test contracts
-from shared.contracts import UnknownEventType
 from shared.envelope import Envelope, UndecodableMessage, from_kafka, to_kafka
+from shared.schemas import UnknownEventType
 
 
 def an_envelope() -> Envelope:

@@ -6,9 +6,9 @@ applied in any order, or twice, leave the same rows."""
 from __future__ import annotations
 
 from services.gateway.projections.values import moment
-from shared.contracts.registry import ContractSpec
 from shared.envelope import Envelope
 from shared.pending_writes import Statements
+from shared.schemas.registry import ContractSpec
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deadline_warnings (

@@ -17,10 +17,10 @@ from services.gateway.projections import (
     risks,
     suspects,
 )
-from shared.contracts.registry import ContractSpec
 from shared.envelope import Envelope
 from shared.pending_writes import PendingWrites, Statements
 from shared.projection import Batching
+from shared.schemas.registry import ContractSpec
 
 # Expectations come before delivery: a measurement reads the terms its revision recorded.
 AREAS: tuple[Callable[[Statements, Envelope], Awaitable[None]], ...] = (

@@ -16,9 +16,9 @@ import orjson
 
 from services.gateway.projections.errors import UnplaceableEvent
 from services.gateway.projections.values import day, document, iso, moment, number
-from shared.contracts.registry import ContractSpec
 from shared.envelope import Envelope
 from shared.pending_writes import PendingWrites, Statements
+from shared.schemas.registry import ContractSpec
 
 SERVICE = "elicitation"
 State = dict[str, Any]

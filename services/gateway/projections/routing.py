@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from shared.contracts.registry import ContractSpec
 from shared.envelope import Envelope
 from shared.pending_writes import Statements
+from shared.schemas.registry import ContractSpec
 
 Handler = Callable[[Statements, Envelope], Awaitable[None]]
 

@@ -13,7 +13,7 @@ import pytest
 from services.elicitation.api import create_app
 from shared.auth import mint_token
 from shared.bus_kafka import KafkaBus
-from shared.contracts import registry
+from shared.schemas import registry
 from shared.settings import Settings
 from tests.integration.http_server import serving
 from tests.integration.kafka_tools import read_topic

@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.elicitation.deadlines import DeadlineView, policy_defaults
 from shared.bus_memory import InProcessBus
 from shared.database import create_pool
@@ -33,7 +33,7 @@ SERVICE = "elicitation"
 class Worker:
     """One elicitation process: its runtime, its pool and its deadline view."""
 
-    runtime: ServiceRuntime[Expectations]
+    runtime: ServiceRuntime[Elicitation]
     pool: asyncpg.Pool
     view: DeadlineView
     seen: int = 0
@@ -72,7 +72,7 @@ async def start_worker(database_url: str) -> AsyncIterator[Any]:
 
     async def start() -> Worker:
         runtime = await build_runtime(
-            SERVICE, Expectations, settings, InProcessBus().publisher(SERVICE)
+            SERVICE, Elicitation, settings, InProcessBus().publisher(SERVICE)
         )
         pool = await create_pool(database_url, SERVICE)
         view = DeadlineView(policy_defaults(settings), lambda: datetime.now(UTC))

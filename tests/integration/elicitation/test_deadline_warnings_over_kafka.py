@@ -9,14 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import jsonschema
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.elicitation.deadlines import DeadlineView, policy_defaults
 from shared.bus_kafka import KafkaBus
-from shared.contracts.registry import registry
 from shared.database import create_pool
 from shared.deadlines.timing import due_at_end_of, instant
 from shared.envelope import Envelope
 from shared.runtime import build_runtime
+from shared.schemas.registry import registry
 from shared.settings import Settings
 from tests.integration.elicitation.test_deadline_warnings import (
     SERVICE,
@@ -45,7 +45,7 @@ async def test_a_consumer_receives_each_warning_once_valid_against_its_contract(
     settings = Settings(database_url=database_url, kafka_bootstrap=kafka_bootstrap)
     publisher = KafkaBus(kafka_bootstrap).publisher(SERVICE)
     await publisher.start()
-    runtime = await build_runtime(SERVICE, Expectations, settings, publisher)
+    runtime = await build_runtime(SERVICE, Elicitation, settings, publisher)
     pool = await create_pool(database_url, SERVICE)
     view = DeadlineView(policy_defaults(settings), lambda: datetime.now(UTC))
     await pool.execute(view.view.schema)

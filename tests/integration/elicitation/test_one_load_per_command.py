@@ -14,7 +14,7 @@ import pytest
 from eventsourcing.application import Repository
 
 from services.elicitation.api import create_app
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from shared.auth import mint_token
 from shared.bus_memory import InProcessBus
 from shared.provenance import provenance_of
@@ -28,7 +28,7 @@ ADMIN = "root@accord.example"
 class Api:
     """The service's HTTP API, and a count of the aggregates each request loads."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: Settings, app: Expectations) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings, app: Elicitation) -> None:
         self.http = http
         self.settings = settings
         self.app = app
@@ -65,7 +65,7 @@ async def api(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://svc") as http,
     ):
-        runtime: ServiceRuntime[Expectations] = app.state.runtime
+        runtime: ServiceRuntime[Elicitation] = app.state.runtime
         counted = Api(http, settings, runtime.app)
         get = Repository.get
 

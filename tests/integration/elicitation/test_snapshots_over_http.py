@@ -15,7 +15,7 @@ import pytest
 from eventsourcing.application import project_aggregate
 
 from services.elicitation.api import create_app
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.elicitation.snapshots import SNAPSHOT_EVERY
 from shared.auth import mint_token
 from shared.bus_memory import InProcessBus
@@ -28,7 +28,7 @@ TOPIC = "accord.elicitation.v1"
 
 class Service:
     def __init__(
-        self, http: httpx.AsyncClient, settings: Settings, bus: InProcessBus, app: Expectations
+        self, http: httpx.AsyncClient, settings: Settings, bus: InProcessBus, app: Elicitation
     ) -> None:
         self.http, self.settings, self.bus, self.app = http, settings, bus, app
 
@@ -54,7 +54,7 @@ async def service(database_url: str) -> AsyncIterator[Service]:
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://svc") as http,
     ):
-        runtime: ServiceRuntime[Expectations] = app.state.runtime
+        runtime: ServiceRuntime[Elicitation] = app.state.runtime
         yield Service(http, settings, bus, runtime.app)
 
 

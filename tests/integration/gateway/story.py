@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from shared.contracts import registry
-from shared.contracts.baseline_content import content_hash
 from shared.envelope import Envelope
 from shared.relay import event_id
+from shared.schemas import registry
+from shared.schemas.baseline_content import content_hash
 
 AMIRA = "amira.khan@northgate.example"  # provider account manager
 SAM = "sam.osei@northgate.example"  # provider delivery lead

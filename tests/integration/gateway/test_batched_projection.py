@@ -15,10 +15,10 @@ from services.gateway.projections.schema import create_tables
 from services.gateway.projector import PROJECTION
 from shared.bus import Message
 from shared.bus_kafka import KafkaConsumer
-from shared.contracts.registry import topic_for
 from shared.database import create_pool
 from shared.envelope import Envelope, to_kafka
 from shared.projection import BatchResult, ProjectionRunner
+from shared.schemas.registry import topic_for
 from tests.integration.gateway.projecting import every_table
 from tests.integration.gateway.story import Story, elicitation_story, ranking_story, whole_story
 

@@ -10,7 +10,7 @@ import httpx
 from services.gateway.projector import NOTIFY_CHANNEL, PROJECTION
 from services.gateway.projector_app import create_app
 from shared.bus_kafka import KafkaPublisher
-from shared.contracts.registry import topic_for
+from shared.schemas.registry import topic_for
 from shared.settings import Settings
 from tests.integration.gateway.projecting import OwnGroupBus
 from tests.integration.gateway.story import Story, elicitation_story

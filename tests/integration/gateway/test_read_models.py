@@ -16,8 +16,8 @@ import pytest
 from services.gateway import delivery, reads
 from services.gateway.projections.schema import create_tables
 from shared.bus_kafka import KafkaPublisher
-from shared.contracts.registry import topic_for
 from shared.database import create_pool
+from shared.schemas.registry import topic_for
 from shared.settings import Settings
 from tests.integration.gateway.projecting import project_everything
 from tests.integration.gateway.story import AMIRA, LI, SAM, TOM, Story, whole_story

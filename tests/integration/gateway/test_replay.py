@@ -10,18 +10,18 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.gateway.projector import PROJECTION
 from services.gateway.replay import rebuild, stored_envelope
 from services.gateway.stored_events import Decode
 from services.ranking.application import Prioritizations
 from services.ranking.result import Method
 from shared.bus_kafka import KafkaPublisher
-from shared.contracts.registry import topic_for
 from shared.envelope import Envelope
 from shared.provenance import acting_as
 from shared.relay import envelope_of
 from shared.runtime import build_runtime
+from shared.schemas.registry import topic_for
 from shared.settings import Settings
 from tests.integration.gateway.projecting import (
     every_table,
@@ -115,7 +115,7 @@ async def test_a_rebuild_from_kafka_without_a_live_schema_creates_it(
     await pool.execute(f'DROP SCHEMA "{fresh}" CASCADE')
 
 
-def a_delivered_contract(app: Expectations) -> tuple[UUID, list[str]]:
+def a_delivered_contract(app: Elicitation) -> tuple[UUID, list[str]]:
     """Through the elicitation service's own application: a contract delivered and measured;
     answers its id and its two measurable expectations."""
     story = meeting.Story(app)
@@ -177,7 +177,7 @@ async def test_a_rebuild_from_the_event_stores_equals_the_live_read_models(
     # stored events decoded by orjson, or by the library's transcoder.
     settings = settings.model_copy(update={"projection_batched": batched, "replay_decode": decode})
     elicitation = await build_runtime(
-        "elicitation", Expectations, settings, KafkaPublisher(settings.kafka_bootstrap, "e")
+        "elicitation", Elicitation, settings, KafkaPublisher(settings.kafka_bootstrap, "e")
     )
     ranking = await build_runtime(
         "ranking", Prioritizations, settings, KafkaPublisher(settings.kafka_bootstrap, "r")

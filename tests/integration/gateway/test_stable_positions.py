@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.gateway.projections import audit, dispatch
 from services.gateway.projections.schema import create_tables
 from services.gateway.replay import rebuild
@@ -47,7 +47,7 @@ async def test_a_replay_from_the_stores_or_from_kafka_gives_every_event_its_live
     settings: Settings, pool: asyncpg.Pool, schema: str
 ) -> None:
     elicitation = await build_runtime(
-        "elicitation", Expectations, settings, KafkaPublisher(settings.kafka_bootstrap, "e")
+        "elicitation", Elicitation, settings, KafkaPublisher(settings.kafka_bootstrap, "e")
     )
     ranking = await build_runtime(
         "ranking", Prioritizations, settings, KafkaPublisher(settings.kafka_bootstrap, "r")

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import httpx
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation as ElicitationApp
 from shared.auth import mint_token
 from shared.bus_kafka import KafkaBus
 from shared.runtime import ServiceRuntime, build_runtime
@@ -21,7 +21,7 @@ from shared.settings import Settings
 async def elicitation_on_kafka(settings: Settings) -> AsyncIterator[Elicitation]:
     """The elicitation service's application, publishing to the Kafka `settings` name."""
     bus = KafkaBus(settings.kafka_bootstrap)
-    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher("elicit"))
+    runtime = await build_runtime("elicitation", ElicitationApp, settings, bus.publisher("elicit"))
     await runtime.start()
     try:
         yield Elicitation(runtime)
@@ -32,7 +32,7 @@ async def elicitation_on_kafka(settings: Settings) -> AsyncIterator[Elicitation]
 class Elicitation:
     """Runs elicitation commands as a given person."""
 
-    def __init__(self, runtime: ServiceRuntime[Expectations]) -> None:
+    def __init__(self, runtime: ServiceRuntime[ElicitationApp]) -> None:
         self.runtime = runtime
         self.app = runtime.app
 

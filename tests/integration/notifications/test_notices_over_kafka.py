@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from services.notifications.ledger import Ledger
-from shared.contracts import registry
+from shared.schemas import registry
 from tests.integration.kafka_tools import read_topic
 from tests.integration.notifications.contract_story import (
     Elicitation,

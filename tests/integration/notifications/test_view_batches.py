@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation as ElicitationApp
 from services.notifications import tables
 from services.notifications.contract_view import TOPICS, batching, handler
 from services.notifications.settings import NotifySettings
@@ -39,7 +39,7 @@ def settings(database_url: str) -> Settings:
 async def story(settings: Settings, bus: InProcessBus) -> None:
     """Two contracts told at once: people join and one leaves, expectations are proposed,
     refined and merged, an obligation is proposed and accepted, a risk disclosed."""
-    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher("e"))
+    runtime = await build_runtime("elicitation", ElicitationApp, settings, bus.publisher("e"))
     await runtime.start()
     elicitation = Elicitation(runtime)
     try:

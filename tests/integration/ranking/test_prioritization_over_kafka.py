@@ -14,13 +14,13 @@ import jsonschema
 import pytest
 from starlette.applications import Starlette
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.ranking.api import create_app
 from shared.auth import mint_token
 from shared.bus_kafka import KafkaBus
-from shared.contracts import registry
 from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime, build_runtime
+from shared.schemas import registry
 from shared.settings import Settings
 from tests.integration.kafka_tools import read_topic
 
@@ -37,9 +37,9 @@ def settings(database_url: str, kafka_bootstrap: str) -> Settings:
 
 
 @pytest.fixture
-async def elicitation(settings: Settings) -> AsyncIterator[ServiceRuntime[Expectations]]:
+async def elicitation(settings: Settings) -> AsyncIterator[ServiceRuntime[Elicitation]]:
     bus = KafkaBus(settings.kafka_bootstrap)
-    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher("elicit"))
+    runtime = await build_runtime("elicitation", Elicitation, settings, bus.publisher("elicit"))
     await runtime.start()
     yield runtime
     await runtime.stop()
@@ -55,7 +55,7 @@ async def ranking(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def a_contract_with_measurable_expectations(
-    elicitation: ServiceRuntime[Expectations],
+    elicitation: ServiceRuntime[Elicitation],
 ) -> tuple[str, list[str]]:
     app = elicitation.app
 
@@ -137,7 +137,7 @@ async def until_published(settings: Settings, contract_id: str) -> list[Envelope
 
 
 async def test_votes_on_a_contracts_expectations_publish_its_corporate_ranking(
-    settings: Settings, elicitation: ServiceRuntime[Expectations], ranking: httpx.AsyncClient
+    settings: Settings, elicitation: ServiceRuntime[Elicitation], ranking: httpx.AsyncClient
 ) -> None:
     contract_id, (desk, availability, report) = await a_contract_with_measurable_expectations(
         elicitation
@@ -187,7 +187,7 @@ async def test_votes_on_a_contracts_expectations_publish_its_corporate_ranking(
 
 
 async def test_a_session_closes_at_its_closing_time_even_across_a_restart(
-    settings: Settings, elicitation: ServiceRuntime[Expectations]
+    settings: Settings, elicitation: ServiceRuntime[Elicitation]
 ) -> None:
     contract_id, (desk, availability, report) = await a_contract_with_measurable_expectations(
         elicitation

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 
 ASKED_TOPIC = "services.elicitation.contract:Contract.QuestionAsked"
 ANSWERED_TOPIC = "services.elicitation.contract:Contract.QuestionAnswered"
@@ -41,7 +41,7 @@ def _stored(contract_id: UUID, version: int, topic: str, fields: dict[str, Any])
 
 
 def asked_the_old_way(
-    app: Expectations,
+    app: Elicitation,
     contract_id: UUID,
     *,
     asked_of: str,

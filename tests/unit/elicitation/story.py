@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.elicitation.errors import ElicitationError
 from shared.commands.result import CommandResult
 from shared.provenance import acting_as
@@ -49,8 +49,8 @@ MEASURABLE = {
 class Story:
     """One contract with every kind of participant on it, on in-memory persistence."""
 
-    def __init__(self, app: Expectations | None = None) -> None:
-        self.app = app or Expectations(env=POPO)
+    def __init__(self, app: Elicitation | None = None) -> None:
+        self.app = app or Elicitation(env=POPO)
         self.contract_id = self.do(
             self.app.open_contract,
             by=AMIRA,

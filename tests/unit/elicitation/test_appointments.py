@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.elicitation.errors import ElicitationError
 from shared.commands.result import CommandResult
 from shared.provenance import acting_as
@@ -76,7 +76,7 @@ class Meeting:
     """One contract on in-memory persistence, and commands run as one person."""
 
     def __init__(self) -> None:
-        self.app = Expectations(env=POPO)
+        self.app = Elicitation(env=POPO)
         self.contract_id: Any = None
 
     def do(

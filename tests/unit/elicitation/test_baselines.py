@@ -14,7 +14,7 @@ import pytest
 from services.elicitation.agreed_set_view import Listed
 from services.elicitation.baseline import BaselineStatus
 from shared.commands.baselines import Meaning
-from shared.contracts import registry
+from shared.schemas import registry
 from tests.unit.elicitation.story import AMIRA, GRACE, LI, OLIVE, SAM, STRANGER, Story
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)

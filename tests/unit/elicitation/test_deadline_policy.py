@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from tests.unit.elicitation.story import AMIRA, GRACE, LI, OLIVE, SAM, Story
 
 
@@ -16,7 +16,7 @@ def story() -> Story:
     return Story()
 
 
-def policy_events(app: Expectations) -> list[dict[str, object]]:
+def policy_events(app: Elicitation) -> list[dict[str, object]]:
     found = app.recorder.select_notifications(start=1, limit=10_000)
     return [
         app.mapper.to_domain_event(n).__dict__

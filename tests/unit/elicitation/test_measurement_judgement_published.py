@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from shared.bus_memory import InProcessBus
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
@@ -23,7 +23,7 @@ MEASURED = "accord.elicitation.MeasurementRecorded.v1"
 JUDGED = ("relative_shortfall", "comparison", "target", "target_upper")
 
 
-def measured_the_old_way(app: Expectations, expectation_id: UUID, value: str, short: str) -> UUID:
+def measured_the_old_way(app: Elicitation, expectation_id: UUID, value: str, short: str) -> UUID:
     """A May measurement stored as Accord stored it before the event carried its relative
     shortfall and terms: the stored event's topic and JSON as that code wrote them."""
     measurement_id = uuid4()
@@ -68,7 +68,7 @@ def measured_the_old_way(app: Expectations, expectation_id: UUID, value: str, sh
     return measurement_id
 
 
-async def published(runtime: ServiceRuntime[Expectations], bus: InProcessBus) -> list[Any]:
+async def published(runtime: ServiceRuntime[Elicitation], bus: InProcessBus) -> list[Any]:
     while await runtime.relay.publish_next_batch():
         pass
     envelopes = [message.envelope() for message in bus.log("accord.elicitation.v1")]
@@ -78,7 +78,7 @@ async def published(runtime: ServiceRuntime[Expectations], bus: InProcessBus) ->
 async def test_a_measurement_carries_its_judgement_and_the_terms_it_was_judged_on() -> None:
     bus = InProcessBus()
     settings = Settings(database_url="memory")
-    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher())
+    runtime = await build_runtime("elicitation", Elicitation, settings, bus.publisher())
     try:
         story = Story(runtime.app)
         expectation = story.committed(
@@ -99,7 +99,7 @@ async def test_a_measurement_carries_its_judgement_and_the_terms_it_was_judged_o
 async def test_a_measurement_stored_before_it_carried_them_loads_and_is_published_without() -> None:
     bus = InProcessBus()
     settings = Settings(database_url="memory")
-    runtime = await build_runtime("elicitation", Expectations, settings, bus.publisher())
+    runtime = await build_runtime("elicitation", Elicitation, settings, bus.publisher())
     try:
         story = Story(runtime.app)
         expectation = story.committed()  # at least 95 percent

@@ -7,13 +7,13 @@ from typing import Any
 import jsonschema
 
 from services.elicitation.agreed_set_view import Listed
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.elicitation.suspect_rule import flag_id
 from shared.bus_memory import InProcessBus
-from shared.contracts import registry
 from shared.deadlines.timing import MISSED, due_at_end_of, due_warning, instant
 from shared.deadlines.worker import raise_warning
 from shared.runtime import ServiceRuntime, build_runtime
+from shared.schemas import registry
 from shared.settings import Settings
 from tests.unit.elicitation.story import AMIRA, GRACE, LI, MEASURABLE, OLIVE, ROLES, SAM, TOM
 
@@ -23,7 +23,7 @@ TOPIC = "accord.elicitation.v1"
 class Meeting:
     """Commands through the service runtime, as the API will run them."""
 
-    def __init__(self, runtime: ServiceRuntime[Expectations]) -> None:
+    def __init__(self, runtime: ServiceRuntime[Elicitation]) -> None:
         self.runtime = runtime
         self.app = runtime.app
 
@@ -235,7 +235,7 @@ async def baselined(do: Meeting, contract: Any, expectations: list[Any]) -> None
 async def test_every_event_type_is_published_as_its_registered_contract() -> None:
     bus = InProcessBus()
     runtime = await build_runtime(
-        "elicitation", Expectations, Settings(database_url="memory"), bus.publisher()
+        "elicitation", Elicitation, Settings(database_url="memory"), bus.publisher()
     )
     contract_id = await every_kind_of_event(Meeting(runtime))
     while await runtime.relay.publish_next_batch():
@@ -260,7 +260,7 @@ async def test_every_event_type_is_published_as_its_registered_contract() -> Non
 async def test_measured_values_and_dates_keep_their_exact_text_on_the_wire() -> None:
     bus = InProcessBus()
     runtime = await build_runtime(
-        "elicitation", Expectations, Settings(database_url="memory"), bus.publisher()
+        "elicitation", Elicitation, Settings(database_url="memory"), bus.publisher()
     )
     await every_kind_of_event(Meeting(runtime))
     while await runtime.relay.publish_next_batch():

@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation
 from services.elicitation.contract import Contract
 from shared.bus_memory import InProcessBus
 from shared.runtime import build_runtime
@@ -186,7 +186,7 @@ def test_an_expectation_cannot_cite_a_question_nobody_answered(story: Story) -> 
 async def test_a_questions_events_are_published_under_the_question_keyed_by_its_contract() -> None:
     bus = InProcessBus()
     runtime = await build_runtime(
-        "elicitation", Expectations, Settings(database_url="memory"), bus.publisher()
+        "elicitation", Elicitation, Settings(database_url="memory"), bus.publisher()
     )
     story = Story(runtime.app)
     question_id = ask(story)

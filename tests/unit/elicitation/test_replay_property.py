@@ -22,7 +22,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation as ElicitationApp
 from services.elicitation.errors import ElicitationError
 from tests.unit.elicitation.story import (
     AMIRA,
@@ -81,7 +81,7 @@ ANY_TERMS = st.fixed_dictionaries(
 TERMS = st.one_of(MEASURABLE_TERMS, MEASURABLE_TERMS, ANY_TERMS)
 
 
-class RememberingExpectations(Expectations):
+class RememberingExpectations(ElicitationApp):
     """Keeps the aggregates the commands left in memory, to compare with their replay."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -109,7 +109,7 @@ class Elicitation(RuleBasedStateMachine):
         self.story = Story(RememberingExpectations(env=POPO))
         self.app = self.story.app
         self.contract = self.story.contract_id
-        self.replica = Expectations(env=POPO)
+        self.replica = ElicitationApp(env=POPO)
         self.copied = 0
 
     # Runs start from a meeting already under way, so the later commands get their turn.

@@ -11,7 +11,7 @@ from eventsourcing.application import project_aggregate
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import invariant
 
-from services.elicitation.application import Expectations
+from services.elicitation.application import Elicitation as ElicitationApp
 from services.elicitation.contract import Contract
 from services.elicitation.snapshots import (
     SNAPSHOT_EVERY,
@@ -26,7 +26,7 @@ from tests.unit.elicitation.story import AMIRA, LI, POPO, Story
 from tests.unit.elicitation.test_replay_property import Elicitation
 
 
-def through_json(app: Expectations, aggregate: Any) -> Any:
+def through_json(app: ElicitationApp, aggregate: Any) -> Any:
     """The aggregate as a snapshot stored now would give it back (through its JSON)."""
     stored = app.mapper.to_stored_event(StateSnapshot.take(aggregate))
     return app.mapper.to_domain_event(stored).mutate(None)
@@ -158,4 +158,4 @@ def test_a_snapshot_taken_before_the_roles_moved_to_the_declarations_still_loads
 
 def test_the_contract_uses_the_json_snapshot() -> None:
     assert Contract.Snapshot is StateSnapshot
-    assert Expectations(env=POPO).snapshots is not None
+    assert ElicitationApp(env=POPO).snapshots is not None

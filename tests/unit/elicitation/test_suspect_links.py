@@ -15,7 +15,7 @@ from services.elicitation.suspect_link import SuspectLink
 from services.elicitation.suspect_rule import REVIEWERS, SuspectKind, flag_id, written
 from services.elicitation.suspect_view import Candidates
 from shared.commands.elicitation import Role
-from shared.contracts import registry
+from shared.schemas import registry
 from tests.unit.elicitation.story import (
     AMIRA,
     GRACE,

@@ -12,9 +12,9 @@ from services.notifications.outcomes import NoticeRef
 from services.notifications.planner import plan
 from services.notifications.policies import Policy, Trigger
 from services.notifications.preferences import Cadence, Channel, Preference
-from shared.contracts import registry
 from shared.provenance import acting_as
 from shared.relay import envelope_of
+from shared.schemas import registry
 from tests.unit.notifications.story import (
     CONTRACT,
     LI,

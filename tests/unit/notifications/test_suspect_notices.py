@@ -8,7 +8,7 @@ from typing import Any
 
 from services.notifications.planner import EVENT_TRIGGERS, NoticePlan, plan
 from services.notifications.policies import Policy, Recipient, Trigger, policy_for
-from shared.contracts import registry
+from shared.schemas import registry
 from tests.unit.notifications.story import (
     AMIRA,
     DEFAULTS,

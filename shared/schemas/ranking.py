@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.contracts.registry import EventContract, contract
+from shared.schemas.registry import EventContract, contract
 
 SERVICE = "ranking"
 CONTRACT = "7d0b3c52-9a1e-4f7e-8c1d-2f5a6b7c8d9e"

@@ -14,8 +14,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.baseline_content import BaselineContent, content_hash
-from shared.contracts.registry import EventContract, contract
+from shared.schemas.baseline_content import BaselineContent, content_hash
+from shared.schemas.registry import EventContract, contract
 
 SERVICE = "elicitation"
 

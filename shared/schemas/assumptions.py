@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.contracts.registry import EventContract, contract
+from shared.schemas.registry import EventContract, contract
 
 
 @contract(

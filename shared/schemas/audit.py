@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from shared.contracts.registry import EventContract, contract
+from shared.schemas.registry import EventContract, contract
 
 SERVICE = "audit"
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from shared.commands.notifications import Trigger
-from shared.contracts.registry import EventContract, contract
+from shared.schemas.registry import EventContract, contract
 
 SERVICE = "notifications"
 # Triggers: the service's closed set (shared/commands/notifications.py), one list for the

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.registry import EventContract, contract
+from shared.schemas.registry import EventContract, contract
 
 SuspectKind = Literal["commitment", "obligation", "risk", "baseline", "ranking"]
 ReviewOutcome = Literal["still_valid", "needs_change"]

@@ -1,6 +1,6 @@
 """Published event contracts: names, fields, versions and JSON Schemas, one module per service."""
 
-from shared.contracts.registry import (
+from shared.schemas.registry import (
     ContractSpec,
     EventContract,
     UnknownEventType,
@@ -12,10 +12,10 @@ __all__ = ["ContractSpec", "EventContract", "UnknownEventType", "contract", "reg
 
 # Registering every service's contracts: importing the package is enough to know them all.
 # They import the registry above, so these imports come after it.
-import shared.contracts.assumptions
-import shared.contracts.audit
-import shared.contracts.deadlines
-import shared.contracts.elicitation
-import shared.contracts.notifications
-import shared.contracts.ranking
-import shared.contracts.suspects  # noqa: F401
+import shared.schemas.assumptions
+import shared.schemas.audit
+import shared.schemas.deadlines
+import shared.schemas.elicitation
+import shared.schemas.notifications
+import shared.schemas.ranking
+import shared.schemas.suspects  # noqa: F401

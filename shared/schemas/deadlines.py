@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from shared.contracts.registry import EventContract, contract
+from shared.schemas.registry import EventContract, contract
 
 Kind = Literal[
     "obligation", "recovery_step", "expectation", "risk_acknowledgement", "prioritization"
