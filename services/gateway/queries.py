@@ -445,10 +445,15 @@ class Query:
             " AND ($3::text IS NULL OR actor_id = $3)"
             " AND ($4::timestamptz IS NULL OR occurred_at >= $4)"
             " AND ($5::timestamptz IS NULL OR occurred_at < $5)"
-            # After the cursor's event in the log's one order (audit.ORDER_BY), found by its id.
-            " AND ($6::timestamptz IS NULL OR (occurred_at, source, log_position, event_id) >"
+            # After the cursor's event in the log's one order (audit.ORDER_BY), found by its id;
+            # a cursor naming no event we hold (made by hand, or its event forgotten) pages on
+            # from its instant.
+            " AND ($6::timestamptz IS NULL OR CASE WHEN EXISTS"
+            " (SELECT 1 FROM audit_log a WHERE a.event_id = $7)"
+            " THEN (occurred_at, source, log_position, event_id) >"
             " (SELECT a.occurred_at, a.source, a.log_position, a.event_id FROM audit_log a"
-            " WHERE a.event_id = $7))"
+            " WHERE a.event_id = $7)"
+            " ELSE occurred_at > $6 END)"
             f" ORDER BY {audit.ORDER_BY} LIMIT $8",
             contract, event_type, actor_id, instant(since), instant(until), at, key, limit + 1,
         )  # fmt: skip
