@@ -126,6 +126,13 @@ VALID: dict[str, dict[str, Any]] = {
     "/contracts/{contract_id}/preferences": {"channel": "webhook",
                                              "webhook_url": "https://8.8.8.8/hook"},
     "/contracts/{contract_id}/deliveries/{notice_id}/requeue": {},
+    "/contracts/{contract_id}/baselines": {"title": "Agreed for 2027"},
+    "/baselines/{baseline_id}/signatures": {"meaning": "approved"},
+    "/baselines/{baseline_id}/revoke": {"reason": "superseded"},
+    "/suspects/{item_id}/review": {"outcome": "still_valid", "reason": "checked"},
+    "/contracts/{contract_id}/deadline-policy": {"thresholds": [50, 75],
+                                                 "acknowledgement_window": "P2D"},
+    "/contracts/{contract_id}/assumptions": {"text": "Stores open at 8", "why": "rota"},
 }  # fmt: skip
 
 
@@ -310,3 +317,9 @@ async def test_no_body_to_any_service_command_is_an_internal_error(services: Ser
     assert all(u.startswith("404 POST") and "%0A" in u for u in untyped), untyped
     await services.caught_up()
     assert await services.dead_letters() == [] and services.failing() == []
+
+
+def test_every_declared_command_has_a_body_to_start_from() -> None:
+    from shared.commands.catalogue import COMMANDS
+
+    assert {c.path for c in COMMANDS} <= set(VALID), "add the new command's body to VALID"
