@@ -56,6 +56,20 @@ class ExpectationStatus(StrEnum):
     MERGED = "merged"
 
 
+def status_after_refinement(status: ExpectationStatus) -> ExpectationStatus:
+    """A decision is on a revision: new terms wait for the provider to decide again."""
+    if status in (ExpectationStatus.COMMITTED, ExpectationStatus.DECLINED):
+        return ExpectationStatus.PROPOSED
+    return status
+
+
+def decided_after_revised_target(
+    status: ExpectationStatus, decided_revision: int | None, revision: int
+) -> int | None:
+    """Both sides agreed the revised target, so a commitment carries over to it."""
+    return revision if status is ExpectationStatus.COMMITTED else decided_revision
+
+
 @dataclass(frozen=True)
 class Revision:
     """One version of the expectation's wording and terms, and why it changed."""
@@ -200,6 +214,8 @@ class Expectation(AccordAggregate):
             refined_by=by,
             measurable=terms.is_measurable,
             missing_for_measurable=terms.missing_for_measurable(),
+            # The state it leaves, so that read models take it rather than work it out again.
+            status=status_after_refinement(self.status).value,
         )
 
     @event("ExpectationRefined")
@@ -214,14 +230,14 @@ class Expectation(AccordAggregate):
         refined_by: str,
         measurable: bool,
         missing_for_measurable: list[str],
+        # None on events stored before they carried it.
+        status: str | None = None,
     ) -> None:
         revised = Revision(
             revision, text, MeasurableTerms.from_event_data(terms), reason, refined_by
         )
         self.revisions = (*self.revisions, revised)
-        # A decision is on a revision: new terms wait for the provider to decide again.
-        if self.status in (ExpectationStatus.COMMITTED, ExpectationStatus.DECLINED):
-            self.status = ExpectationStatus.PROPOSED
+        self.status = status_after_refinement(self.status)
 
     def withdraw(self, *, reason: str, by: str) -> None:
         self._check_open()
@@ -514,6 +530,14 @@ class Expectation(AccordAggregate):
             revision=self.revision + 1 if target is not None else self.revision,
             agreed_with=agreed_with,
             agreed_by=by,
+            # The revision the provider's decision stands on after the plan, for read models.
+            decided_revision=(
+                self.decided_revision
+                if target is None
+                else decided_after_revised_target(
+                    self.status, self.decided_revision, self.revision + 1
+                )
+            ),
         )
 
     def _revised_target(
@@ -546,6 +570,8 @@ class Expectation(AccordAggregate):
         revision: int,
         agreed_with: str,
         agreed_by: str,
+        # None on events stored before they carried it (and when nothing was decided).
+        decided_revision: int | None = None,
     ) -> None:
         self.gaps[gap_id] = replace(
             self.gaps[gap_id],
@@ -563,9 +589,9 @@ class Expectation(AccordAggregate):
             *self.revisions,
             Revision(revision, current.text, terms, reason, agreed_by),
         )
-        # Both sides agreed the revised target, so a commitment carries over to it.
-        if self.status is ExpectationStatus.COMMITTED:
-            self.decided_revision = revision
+        self.decided_revision = decided_after_revised_target(
+            self.status, self.decided_revision, revision
+        )
 
     def recovery_step(self, gap_id: UUID, step: int) -> RecoveryStep:
         for planned in self.gap(gap_id).steps:

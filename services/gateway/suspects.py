@@ -44,8 +44,9 @@ class TermChange:
     field: str = strawberry.field(
         description="`text`, or a term by its name in the terms: `terms.target`, `terms.unit`..."
     )
-    before: str | None = strawberry.field(description="Its value before, as text; null if empty.")
-    after: str | None = strawberry.field(description="Its value after, as `before`.")
+    # `old` and `new`, as in every other change the schema shows (FieldChange, BaselineChange).
+    old: str | None = strawberry.field(description="Its value before, as text; null if empty.")
+    new: str | None = strawberry.field(description="Its value after, as `old`.")
 
 
 @strawberry.type(
@@ -86,9 +87,7 @@ def _flag(row: asyncpg.Record) -> SuspectFlag:
         expectation_id=strawberry.ID(row["expectation_id"]),
         from_revision=row["from_revision"],
         revision=row["revision"],
-        changes=[
-            TermChange(field=c["field"], before=c["before"], after=c["after"]) for c in changes
-        ],
+        changes=[TermChange(field=c["field"], old=c["before"], new=c["after"]) for c in changes],
         refined_by=row["refined_by"],
         reviewers=[Role(r) for r in row["reviewers"]],
         suspected_at=row["suspected_at"],

@@ -296,6 +296,9 @@ class ExpectationRefinedV1(EventContract):
     # Computed from the terms: only measurable expectations go to prioritization.
     measurable: bool
     missing_for_measurable: list[str]
+    # The expectation's status after the refinement (a decision on an earlier revision is
+    # reopened); null on events stored before it was carried.
+    status: Literal["proposed"] | None = None
 
 
 @contract(
@@ -776,6 +779,10 @@ class RecoveryPlanAgreedV1(EventContract):
     # The client decision maker who agreed the plan.
     agreed_with: str
     agreed_by: str
+    # The revision the provider's decision (commitment or decline) stands on after the plan: a
+    # commitment carries over to a revised target; null when none was taken, or on events
+    # stored before it was carried.
+    decided_revision: int | None = None
 
 
 @contract(

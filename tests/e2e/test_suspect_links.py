@@ -24,14 +24,14 @@ from tests.e2e.test_baselines import (
 )
 
 FLAGS = """query($c: ID!) { suspects(contractId: $c) { itemId kind expectationId fromRevision
-    revision changes { field before after } reviewers open } }"""
+    revision changes { field old new } reviewers open } }"""
 REVIEW = f"""mutation($i: ID!, $o: ReviewOutcome!) {{ reviewSuspect(input: {{itemId: $i,
     outcome: $o, reason: "The same access is still needed"}}) {{ __typename {REFUSAL}
     ... on SuspectItem {{ itemId suspect flags {{ outcome reviewedBy }} }} }} }}"""
 ITEMS = """query($c: ID!) { contract(id: $c) {
-    expectations { id suspect { open flags { kind changes { field before after } } } }
+    expectations { id suspect { open flags { kind changes { field old new } } } }
     obligations { id suspect { open flags { kind revision } } }
-    risks { id suspect { open flags { kind changes { after } } } } } }"""
+    risks { id suspect { open flags { kind changes { new } } } } } }"""
 NOTICES = "query($c: ID) { notifications(contractId: $c) { trigger subject data } }"
 
 
@@ -78,19 +78,17 @@ def test_a_refinement_flags_what_rested_on_the_earlier_terms_until_reviewed(url:
     for flag in flags:
         assert flag["open"] and flag["expectationId"] == expectation
         assert (flag["fromRevision"], flag["revision"]) == (2, 3)
-        assert flag["changes"] == [{"field": "terms.target", "before": "99.5", "after": "99.9"}]
+        assert flag["changes"] == [{"field": "terms.target", "old": "99.5", "new": "99.9"}]
 
     # Each item shows its own flags, with the diff that raised them.
     items = post(url, fresh("cfo"), ITEMS, c=contract)["contract"]
     [shown] = [e["suspect"] for e in items["expectations"] if e["id"] == expectation]
     assert shown == {"open": True, "flags": [{"kind": "COMMITMENT", "changes": [
-        {"field": "terms.target", "before": "99.5", "after": "99.9"}]}]}  # fmt: skip
+        {"field": "terms.target", "old": "99.5", "new": "99.9"}]}]}  # fmt: skip
     assert items["obligations"][0]["suspect"] == {
         "open": True, "flags": [{"kind": "OBLIGATION", "revision": 3}]
     }  # fmt: skip
-    assert items["risks"][0]["suspect"]["flags"] == [
-        {"kind": "RISK", "changes": [{"after": "99.9"}]}
-    ]
+    assert items["risks"][0]["suspect"]["flags"] == [{"kind": "RISK", "changes": [{"new": "99.9"}]}]
 
     [refused] = post(url, fresh("sponsor"), REVIEW, i=obligation, o="STILL_VALID").values()
     assert (refused["__typename"], refused["code"]) == ("Forbidden", "NOT_PERMITTED")
@@ -130,7 +128,7 @@ def suspect_notices(url: str, person: str, contract: str, expected: int) -> list
 
 
 BASELINES = """query($c: ID!) { contract(id: $c) { baselines { id suspect { open
-    flags { kind changes { field before after } } } } } }"""
+    flags { kind changes { field old new } } } } } }"""
 
 
 @pytest.fixture
@@ -157,8 +155,8 @@ def test_rewording_flags_the_baseline_that_holds_it_and_the_published_ranking(
 
     [frozen] = post(url, fresh("sponsor"), BASELINES, c=contract)["contract"]["baselines"]
     assert frozen["id"] == baseline
-    diff = [{"field": "text", "before": "Tills are available in business hours",
-             "after": "Tills are available in all opening hours"}]  # fmt: skip
+    diff = [{"field": "text", "old": "Tills are available in business hours",
+             "new": "Tills are available in all opening hours"}]  # fmt: skip
     assert frozen["suspect"] == {"open": True, "flags": [{"kind": "BASELINE", "changes": diff}]}
     flags = post(url, fresh("cfo"), FLAGS, c=contract)["suspects"]
     assert {(f["itemId"], f["kind"]) for f in flags} == {

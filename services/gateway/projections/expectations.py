@@ -99,8 +99,11 @@ def evolve(state: State, name: str, data: dict[str, Any], subject: str, at: str)
             measurable=data["measurable"],
             missing_for_measurable=list(data["missing_for_measurable"]),
         )
-        # A decision is on a revision: new terms wait for the provider to decide again.
-        if s["status"] in ("committed", "declined"):
+        # The status the aggregate left; events stored before they carried it reopened a
+        # decision (the rule as it stood then, kept here for them only).
+        if data.get("status") is not None:
+            s["status"] = data["status"]
+        elif s["status"] in ("committed", "declined"):
             s["status"] = "proposed"
     elif name == "ExpectationWithdrawn":
         s["status"] = "withdrawn"
@@ -136,8 +139,11 @@ def evolve(state: State, name: str, data: dict[str, Any], subject: str, at: str)
             terms = dict(s["terms"] or {})
             terms.update(target=data["revised_target"], target_upper=data["revised_target_upper"])
             s.update(revision=data["revision"], terms=terms)
-            # Both sides agreed the revised target, so a commitment carries over to it.
-            if s["status"] == "committed":
+            # Where the decision stands, as the aggregate left it; events stored before they
+            # carried it: a commitment carried over (the rule then, for them only).
+            if data.get("decided_revision") is not None:
+                s["decided_revision"] = data["decided_revision"]
+            elif s["status"] == "committed":
                 s["decided_revision"] = data["revision"]
     elif name == "RecoveryStepCompleted":
         s["delivery"]["steps_completed"] += 1

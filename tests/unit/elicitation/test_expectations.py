@@ -1,12 +1,13 @@
 """Expectations: proposed by the client, refined by the provider until measurable, withdrawn,
 merged, advised on, and committed to or declined."""
 
+import json
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 
-from services.elicitation.expectation import ExpectationStatus
+from services.elicitation.expectation import ExpectationStatus, status_after_refinement
 from services.elicitation.terms import MeasurableTerms
 from shared.commands.elicitation import Comparison, Feasibility, Importance, Recurrence
 from tests.unit.elicitation.story import (
@@ -406,6 +407,22 @@ def test_refining_a_committed_expectation_waits_for_a_new_decision(story: Story)
     assert expectation.decided_revision == 2 and expectation.revision == 3
     story.do(story.app.commit_to_expectation, expectation_id, by=AMIRA)
     assert story.app.get_expectation(expectation_id).decided_revision == 3
+
+
+def test_a_refinement_carries_the_status_it_leaves_for_read_models_to_take(story: Story) -> None:
+    expectation_id = story.committed()
+    refine(story, expectation_id, {**MEASURABLE, "target": "97"})
+    [refined] = [
+        n for n in story.app.recorder.select_notifications(1, 10_000)
+        if n.originator_id == expectation_id and n.topic.endswith("ExpectationRefined")
+    ][-1:]  # fmt: skip
+    assert json.loads(refined.state)["status"] == "proposed"
+
+
+def test_a_refinement_reopens_a_decision_and_leaves_an_open_expectation_open() -> None:
+    for decided in (ExpectationStatus.COMMITTED, ExpectationStatus.DECLINED):
+        assert status_after_refinement(decided) is ExpectationStatus.PROPOSED
+    assert status_after_refinement(ExpectationStatus.PROPOSED) is ExpectationStatus.PROPOSED
 
 
 @pytest.mark.parametrize("person", [LI, GRACE, OLIVE])
