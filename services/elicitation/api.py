@@ -496,6 +496,7 @@ async def show_expectation(actor: Actor, request: Request) -> dict[str, Any]:
         "status": expectation.status.value,
         "terms": expectation.terms.as_event_data(),
         "measurable": expectation.is_measurable,
+        "decided_revision": expectation.decided_revision,
         "missing_for_measurable": expectation.missing_for_measurable(),
         "proposers": list(expectation.proposers),
     }
