@@ -281,7 +281,7 @@ def health_score(demo: Demo, contract: str) -> int:
 
 
 SUSPECTS = (
-    "query($c: ID!) { suspects(contractId: $c) { kind itemId changes { field before after } } }"
+    "query($c: ID!) { suspects(contractId: $c) { kind itemId changes { field old new } } }"
 )
 
 
