@@ -280,9 +280,7 @@ def health_score(demo: Demo, contract: str) -> int:
     return score
 
 
-SUSPECTS = (
-    "query($c: ID!) { suspects(contractId: $c) { kind itemId changes { field old new } } }"
-)
+SUSPECTS = "query($c: ID!) { suspects(contractId: $c) { kind itemId changes { field old new } } }"
 
 
 def refine_after_signing(demo: Demo, contract: str, expectation: str) -> list[str]:
