@@ -16,7 +16,7 @@ import pytest
 
 from services.elicitation.application import Elicitation
 from services.elicitation.deadlines import DeadlineView, policy_defaults
-from shared.bus_memory import InProcessBus
+from shared.bus_kafka import KafkaBus
 from shared.database import create_pool
 from shared.deadlines.timing import due_at_end_of, instant
 from shared.deadlines.worker import raise_due
@@ -66,14 +66,14 @@ class Worker:
 
 
 @pytest.fixture
-async def start_worker(database_url: str) -> AsyncIterator[Any]:
-    settings = Settings(database_url=database_url)
+async def start_worker(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Any]:
+    settings = Settings(database_url=database_url, kafka_bootstrap=kafka_bootstrap)
     started: list[Worker] = []
 
     async def start() -> Worker:
-        runtime = await build_runtime(
-            SERVICE, Elicitation, settings, InProcessBus().publisher(SERVICE)
-        )
+        publisher = KafkaBus(kafka_bootstrap).publisher(SERVICE)
+        await publisher.start()
+        runtime = await build_runtime(SERVICE, Elicitation, settings, publisher)
         pool = await create_pool(database_url, SERVICE)
         view = DeadlineView(policy_defaults(settings), lambda: datetime.now(UTC))
         await pool.execute(view.view.schema)
@@ -84,7 +84,7 @@ async def start_worker(database_url: str) -> AsyncIterator[Any]:
     yield start
     for worker in started:
         await worker.pool.close()
-        worker.runtime.app.close()
+        await worker.runtime.stop()
 
 
 def thresholds(envelopes: list[Envelope]) -> list[int | None]:

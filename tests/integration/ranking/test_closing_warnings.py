@@ -9,7 +9,7 @@ from uuid import uuid4
 from services.ranking import deadlines
 from services.ranking.application import Prioritizations
 from services.ranking.result import Method
-from shared.bus_memory import InProcessBus
+from shared.bus_kafka import KafkaBus
 from shared.database import create_pool
 from shared.deadlines.timing import instant
 from shared.deadlines.worker import raise_due
@@ -19,12 +19,12 @@ from shared.settings import Settings
 
 
 async def test_a_session_warns_its_owner_before_closing_and_stops_once_closed(
-    database_url: str,
+    database_url: str, kafka_bootstrap: str
 ) -> None:
-    settings = Settings(database_url=database_url)
-    runtime = await build_runtime(
-        "ranking", Prioritizations, settings, InProcessBus().publisher("ranking")
-    )
+    settings = Settings(database_url=database_url, kafka_bootstrap=kafka_bootstrap)
+    publisher = KafkaBus(kafka_bootstrap).publisher("ranking")
+    await publisher.start()
+    runtime = await build_runtime("ranking", Prioritizations, settings, publisher)
     pool = await create_pool(database_url, "ranking")
     view = deadlines.WarningView(settings, lambda: datetime.now(UTC))
     await pool.execute(view.view.schema)
@@ -74,4 +74,4 @@ async def test_a_session_warns_its_owner_before_closing_and_stops_once_closed(
         assert await raise_at(closes + timedelta(minutes=1)) == []
     finally:
         await pool.close()
-        runtime.app.close()
+        await runtime.stop()
