@@ -41,6 +41,8 @@ Topics keep everything (`retention.ms=-1`): a new consumer can read from the beg
 
 Tamper evidence: each record carries its hash, its predecessor's in its aggregate and its
 position in its service's log (`ce_accordhash`, `ce_accordprevhash`, `ce_accordposition`).
+A fact stored on several aggregates is one record: its other stored copies ride in
+`ce_accordcopies`, each with its own subject, sequence, position and hashes.
 `accord.audit.v1` carries each service's signed checkpoints: check the Ed25519 signature with
 the key Accord publishes (GET /audit/public-key), then the Merkle root against the records.
 
@@ -253,6 +255,16 @@ def cloudevents_headers() -> dict[str, Any]:
                 "pattern": "^[1-9][0-9]*$",
                 "description": "The event's position in its service's log (decimal): the "
                 "order of the leaves of the Merkle root a checkpoint signs.",
+            },
+            "ce_accordcopies": {
+                **text,
+                "contentMediaType": "application/json",
+                "description": "Only on a fact stored on several aggregates (today "
+                "ExpectationsMerged, stored on the kept and the merged expectation): published "
+                "once, from the first; this JSON array names each other stored copy as "
+                '{"id", "subject", "sequence", "position", "time", "hash", "prevhash"} (its '
+                "ce_id, ce_subject, ce_sequence, ce_accordposition, ce_time, ce_accordhash, "
+                "ce_accordprevhash). Check each copy's chain and checkpoint place as a record's.",
             },
             "traceparent": {
                 **text,

@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+
 from shared.schemas import registry
 from shared.schemas.registry import ContractSpec
 
@@ -19,6 +21,23 @@ Headers = Sequence[tuple[str, bytes]]
 
 class UndecodableMessage(ValueError):
     """A Kafka message that is not a CloudEvent Accord can read."""
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    """Another stored copy of a published fact (a fact stored on several aggregates): where it
+    is stored, and what the chain and the checkpoints say of it there."""
+
+    id: str
+    subject: str
+    sequence: int
+    position: int
+    time: AwareDatetime
+    hash: str = ""
+    prevhash: str = ""
+
+
+_COPIES = TypeAdapter(list[StoredCopy])
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,8 @@ class Envelope:
     # The event's position in its service's log (the notification id its hash covers): the
     # order of the leaves a signed checkpoint's Merkle root is computed over. 0: not given.
     position: int = 0
+    # The same fact's other stored copies (`accordcopies`), published with this one record.
+    copies: tuple[StoredCopy, ...] = ()
     # Where the bus delivered it from; empty until consumed.
     topic: str = ""
     partition: int = 0
@@ -57,6 +78,26 @@ class Envelope:
 
     def at(self, topic: str, partition: int, offset: int) -> Envelope:
         return replace(self, topic=topic, partition=partition, offset=offset)
+
+    def stored_events(self) -> list[Envelope]:
+        """One envelope per stored event this record carries: itself, then each copy as the
+        envelope of the event stored on that copy's aggregate."""
+        if not self.copies:
+            return [self]
+        return [replace(self, copies=())] + [
+            replace(
+                self,
+                id=c.id,
+                subject=c.subject,
+                sequence=c.sequence,
+                position=c.position,
+                time=c.time,
+                chain_hash=c.hash,
+                previous_hash=c.prevhash,
+                copies=(),
+            )
+            for c in self.copies
+        ]
 
 
 # CloudEvents attributes and extensions, each a `ce_` header (Kafka protocol binding).
@@ -91,6 +132,8 @@ def to_kafka(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]
         headers.append(("ce_accordposition", str(envelope.position).encode()))
     if envelope.traceparent:
         headers.append(("traceparent", envelope.traceparent.encode()))
+    if envelope.copies:
+        headers.append(("ce_accordcopies", _COPIES.dump_json(list(envelope.copies))))
     value = json.dumps(envelope.data, separators=(",", ":"), sort_keys=True).encode()
     return envelope.key.encode(), value, headers
 
@@ -133,10 +176,17 @@ def from_kafka(
     position = found.get("ce_accordposition", "0")
     if not position.isdigit():
         raise UndecodableMessage(f"ce_accordposition is not a number: {position!r}")
+    try:
+        copies = _COPIES.validate_json(found.get("ce_accordcopies", "[]"))
+    except ValidationError as error:
+        raise UndecodableMessage(
+            f"ce_accordcopies is not a list of stored copies: {error}"
+        ) from None
     return Envelope(
         time=time,
         sequence=int(sequence),
         position=int(position),
+        copies=tuple(copies),
         key=(key or b"").decode("utf-8", "replace"),
         data=data,
         traceparent=found.get("traceparent", ""),

@@ -235,7 +235,7 @@ class ProjectionRunner:
                     result.duplicates += 1
                     continue
                 try:
-                    fresh.append(message.envelope())
+                    fresh.extend(message.envelope().stored_events())
                 except _POISON_ON_DECODE as error:
                     raise _OneByOne(f"undecodable message: {error}") from error
                 offsets[partition] = message.offset + 1
@@ -331,16 +331,22 @@ class ProjectionRunner:
             return "dead_lettered"
         try:
             async with conn.transaction():  # a savepoint: a failed handler leaves no trace
-                first_time = await conn.fetchval(
-                    "INSERT INTO projection_applied_events (projection, event_id) VALUES ($1, $2)"
-                    " ON CONFLICT DO NOTHING RETURNING true",
-                    self.name,
-                    envelope.id,
-                )
-                if not first_time:
-                    return "duplicates"  # republished by a relay that crashed mid-batch
-                with self._trace(envelope):
-                    await self.handler(conn, envelope)
+                applied = False
+                # One record may carry a fact stored on several aggregates: each stored event.
+                for stored in envelope.stored_events():
+                    first_time = await conn.fetchval(
+                        "INSERT INTO projection_applied_events (projection, event_id)"
+                        " VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+                        self.name,
+                        stored.id,
+                    )
+                    if not first_time:
+                        continue  # republished by a relay that crashed mid-batch
+                    with self._trace(stored):
+                        await self.handler(conn, stored)
+                    applied = True
+                if not applied:
+                    return "duplicates"
         except _TRANSIENT:
             raise
         except Exception as error:

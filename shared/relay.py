@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -15,7 +17,7 @@ from eventsourcing.persistence import Notification
 from shared.audit.chain import GENESIS
 from shared.batches import BatchLoop
 from shared.bus import Publisher
-from shared.envelope import Envelope
+from shared.envelope import Envelope, StoredCopy
 from shared.eventstore import StoreExecutor
 from shared.provenance import provenance_of
 from shared.schemas import registry
@@ -75,6 +77,50 @@ def chain_of(notification: Notification) -> tuple[str, str]:
         return "", ""
     previous = getattr(notification, "previous_hash", None) or GENESIS
     return stored.hex(), previous.hex()
+
+
+def published_records(envelopes: Sequence[Envelope]) -> tuple[list[Envelope], bool]:
+    """The records to publish for stored events in log order: one per fact. A fact stored on
+    several aggregates (its contract's `stored_on`) is published once, from the stream its
+    first field names, carrying the other stored events as its copies.
+
+    Also answers whether every such fact met all its copies here (they are stored in one
+    transaction, so reading on completes them); a fact left incomplete is published as its
+    stored events were, one record each, so nothing is lost."""
+    groups: dict[tuple[str, bytes], list[Envelope]] = {}
+    for envelope in envelopes:
+        if envelope.spec.stored_on:
+            groups.setdefault((envelope.type, _canonical(envelope.data)), []).append(envelope)
+    folded: dict[str, tuple[StoredCopy, ...]] = {}
+    dropped: set[str] = set()
+    complete = True
+    for members in groups.values():
+        data, fields = members[0].data, members[0].spec.stored_on
+        by_subject = {m.subject: m for m in members}
+        if set(by_subject) != {str(data[f]) for f in fields} or len(members) != len(fields):
+            complete = False
+            continue
+        first = by_subject[str(data[fields[0]])]
+        folded[first.id] = tuple(_copy(m) for m in members if m is not first)
+        dropped.update(m.id for m in members if m is not first)
+    records = [
+        replace(e, copies=folded[e.id]) if e.id in folded else e
+        for e in envelopes
+        if e.id not in dropped
+    ]
+    return records, complete
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _copy(envelope: Envelope) -> StoredCopy:
+    return StoredCopy(
+        id=envelope.id, subject=envelope.subject, sequence=envelope.sequence,
+        position=envelope.position, time=envelope.time, hash=envelope.chain_hash,
+        prevhash=envelope.previous_hash,
+    )  # fmt: skip
 
 
 class Positions(Protocol):
@@ -169,18 +215,25 @@ class OutboxRelay:
     async def publish_next_batch(self) -> int:
         """Publish what follows the recorded position; record the new position; count it."""
         position = await self.positions.load()
-        notifications: Sequence[Notification] = await self.executor.run(
-            self.app.recorder.select_notifications,
-            position,
-            self.batch_size,
-            inclusive_of_start=False,
-        )
-        if not notifications:
-            return 0
-        envelopes = [envelope_of(self.app, self.service, n) for n in notifications]
+        limit = self.batch_size
+        while True:
+            notifications: Sequence[Notification] = await self.executor.run(
+                self.app.recorder.select_notifications,
+                position,
+                limit,
+                inclusive_of_start=False,
+            )
+            if not notifications:
+                return 0
+            envelopes = [envelope_of(self.app, self.service, n) for n in notifications]
+            records, complete = published_records(envelopes)
+            # A fact's copies are stored together: the batch may have cut between them.
+            if complete or len(notifications) < limit:
+                break
+            limit *= 2
         # A producer that cannot reach the broker may wait forever; a deadline makes it an error.
         async with asyncio.timeout(self.publish_timeout_seconds):
-            await self.publisher.publish(self.topic, envelopes)
+            await self.publisher.publish(self.topic, records)
         # A crash here republishes this batch on restart; consumers drop repeats by ce_id.
         await self.positions.save(notifications[-1].id)
         self.published += len(envelopes)

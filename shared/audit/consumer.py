@@ -1,7 +1,10 @@
 """What a Kafka consumer can check on its own: each record names its predecessor's hash
 (`accordprevhash`), so a record that does not follow from the one before it in its aggregate,
 or that says something else at a place another record holds, is not what Accord stored; and
-a signed checkpoint (accord.audit.v1) names the Merkle root of the records up to a position."""
+a signed checkpoint (accord.audit.v1) names the Merkle root of the records up to a position.
+
+A record carrying one fact stored on several aggregates names each other stored copy's place
+and hashes (`accordcopies`): each copy is checked as the stored event it stands for."""
 
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ def chain_breaks(records: Iterable[Envelope]) -> list[Break]:
     A record repeated by the relay (same id, same hash, same data) is not a break."""
     seen: dict[tuple[str, int], tuple[str, str]] = {}
     breaks: list[Break] = []
-    for record in records:
+    for record in (stored for received in records for stored in received.stored_events()):
         if not record.chain_hash:
             continue  # stored before chaining: nothing to check
         place = (record.subject, record.sequence)
@@ -81,7 +84,7 @@ def checkpoint_problem(
         return "the checkpoint is not signed by a trusted key"
     source = f"/accord/{checkpoint.service}"
     covered: dict[int, str] = {}
-    for record in records:
+    for record in (stored for received in records for stored in received.stored_events()):
         if record.source != source or not 0 < record.position <= checkpoint.last_position:
             continue
         if covered.setdefault(record.position, record.chain_hash) != record.chain_hash:

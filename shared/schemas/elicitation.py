@@ -331,9 +331,12 @@ class ExpectationWithdrawnV1(EventContract):
         "reason": "Warehouse and transport both asked for fast scanner fixes",
         "merged_by": "amira.khan@northgate.example",
     },
+    stored_on=("kept_expectation_id", "merged_expectation_id"),
 )
 class ExpectationsMergedV1(EventContract):
-    """Two duplicate expectations became one; published on both streams (see ce_subject)."""
+    """Two duplicate expectations became one. Stored on both expectations' streams, published
+    once: from the kept expectation's (ce_subject), with the merged one's stored copy in the
+    `accordcopies` extension attribute."""
 
     contract_id: UUID
     kept_expectation_id: UUID

@@ -37,6 +37,9 @@ class ContractSpec:
     description: str = ""
     # A valid instance of the data, published in the schema and checked by the tests.
     example: Mapping[str, Any] | None = None
+    # For one fact stored on several aggregates, the fields naming them: the outbox relay
+    # publishes it once, from the first one's stream, with the others as its `copies`.
+    stored_on: tuple[str, ...] = ()
 
     @property
     def ce_type(self) -> str:
@@ -116,13 +119,19 @@ C = TypeVar("C", bound=type[EventContract])
 
 
 def contract(
-    service: str, name: str, version: int = 1, *, example: Mapping[str, Any] | None = None
+    service: str,
+    name: str,
+    version: int = 1,
+    *,
+    example: Mapping[str, Any] | None = None,
+    stored_on: tuple[str, ...] = (),
 ) -> Callable[[C], C]:
     """Register the decorated model as the data of `accord.<service>.<name>.v<version>`."""
 
     def register(model: C) -> C:
         description = (model.__doc__ or "").strip()
-        registry.register(ContractSpec(service, name, version, model, description, example))
+        spec = ContractSpec(service, name, version, model, description, example, stored_on)
+        registry.register(spec)
         return model
 
     return register

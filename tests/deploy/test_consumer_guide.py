@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 
 from accord.processes import Process
-from shared.envelope import Envelope, to_kafka
+from shared.envelope import Envelope, StoredCopy, to_kafka
 from shared.schemas import registry
 from shared.schemas.registry import topic_for
 from tests.deploy.artifacts import ROOT
@@ -26,6 +26,7 @@ def published_headers() -> set[str]:
         actor_id="x", actor_role="r", correlation_id="c", causation_id="c",
         traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", sequence=1,
         chain_hash="ab" * 32, previous_hash="00" * 32, position=2199024304130,
+        copies=(StoredCopy("j", "b", 2, 2199024304131, datetime.now(UTC), "cd" * 32, "00" * 32),),
     )  # fmt: skip
     return {name for name, _ in to_kafka(envelope)[2]}
 
