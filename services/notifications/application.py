@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
+import tenacity
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from services.notifications.changes import PolicyChange, PreferenceChange
-from services.notifications.errors import UnknownNotice, UnknownReminder
+from services.notifications.errors import NoticeBusy, UnknownNotice, UnknownReminder
 from services.notifications.notice import Notice
 from services.notifications.notice_set import NoticeSet, NoticeState, by_source
 from services.notifications.outcomes import Delivered, Failed, NoticeRef, Outcome
@@ -21,8 +22,14 @@ from services.notifications.preferences import Preference
 from services.notifications.reminder import Reminder, first_reminders
 from shared.commands.result import CommandResult, command_result
 
-# How often a command is tried again on a record that changed under it.
-_CONFLICT_RETRIES = 5
+T = TypeVar("T")
+
+# How often a command is tried on a record that keeps changing under it (everyone told of one
+# event acknowledging at once, while the delivery worker records attempts on the same set),
+# and how long it pauses before each new try: a few milliseconds, at random, so that the
+# writers that collided do not collide again at once.
+_CONFLICT_ATTEMPTS = 10
+_CONFLICT_PAUSE = tenacity.wait_random_exponential(multiplier=0.005, max=0.1)
 
 
 class Notifications(Application[UUID]):
@@ -95,10 +102,14 @@ class Notifications(Application[UUID]):
         return found
 
     def _record_of(self, record_id: UUID) -> Notice | NoticeSet:
+        """The record of notices with this id; any other of the service's records (a reminder,
+        a policy or preference change) is no notice: the ids that commands take are anyone's."""
         try:
-            record: Notice | NoticeSet = self.repository.get(record_id)
+            record: object = self.repository.get(record_id)
         except AggregateNotFoundError:
             raise UnknownNotice(record_id) from None
+        if not isinstance(record, Notice | NoticeSet):
+            raise UnknownNotice(record_id)
         return record
 
     def due_notices(self, refs: Sequence[NoticeRef], now: datetime) -> list[NoticeRef]:
@@ -119,7 +130,8 @@ class Notifications(Application[UUID]):
         again and the outcomes applied again: only pending notices take one, so none twice.
         Answers how many notices had an outcome recorded.
         """
-        for attempt in range(_CONFLICT_RETRIES):
+
+        def attempt() -> int:
             ids = dict.fromkeys(o.ref.record_id for o in outcomes)
             records = {r: self._record_of(r) for r in ids}
             recorded = 0
@@ -130,14 +142,11 @@ class Notifications(Application[UUID]):
                     if isinstance(record, NoticeSet)
                     else _record_own(record, mine)
                 )
-            try:
-                self.save(*records.values())
-            except IntegrityError:
-                if attempt == _CONFLICT_RETRIES - 1:
-                    raise
-                continue
+            self.save(*records.values())
             return recorded
-        return 0  # pragma: no cover - the loop returns or raises
+
+        # Past the last try it raises: the worker's claim expires, and it tries again later.
+        return _until_saved(attempt)
 
     def record_delivered(
         self, refs: Sequence[NoticeRef], address: str, digest_key: str = ""
@@ -172,8 +181,10 @@ class Notifications(Application[UUID]):
 
     def _on_notice(self, ref: NoticeRef, change: Callable[[Any], object]) -> CommandResult:
         """A person's command on one notice; its set may have changed meanwhile (a delivery
-        recorded), so it is read again then."""
-        for attempt in range(_CONFLICT_RETRIES):
+        recorded, another of its people acknowledging), so it is read again then. A set that
+        keeps changing past every try is a CONFLICT the caller may send again, not a fault."""
+
+        def attempt() -> CommandResult:
             record = self._record_of(ref.record_id)
             if isinstance(record, NoticeSet):
                 if record.notice(ref.notice_id) is None:
@@ -181,12 +192,12 @@ class Notifications(Application[UUID]):
                 change(_OneOf(record, ref.notice_id))
             else:
                 change(record)
-            try:
-                return command_result(record.id, record.version, self.save(record))
-            except IntegrityError:
-                if attempt == _CONFLICT_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+            return command_result(record.id, record.version, self.save(record))
+
+        try:
+            return _until_saved(attempt)
+        except IntegrityError:
+            raise NoticeBusy(ref.notice_id) from None
 
     # Reminders
 
@@ -283,6 +294,18 @@ class Notifications(Application[UUID]):
             changed_by=by,
         )
         return command_result(change.id, change.version, self.save(change))
+
+
+def _until_saved(attempt: Callable[[], T]) -> T:
+    """Run `attempt` (read a record, change it, save it) again while its record changed under
+    it, after a short random pause; the last try's IntegrityError is raised."""
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(IntegrityError),
+        stop=tenacity.stop_after_attempt(_CONFLICT_ATTEMPTS),
+        wait=_CONFLICT_PAUSE,
+        reraise=True,
+    )
+    return retrying(attempt)
 
 
 def _json(policy: Policy) -> dict[str, Any]:

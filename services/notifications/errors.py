@@ -20,6 +20,21 @@ class UnknownNotice(NotificationError):
         super().__init__(f"There is no notice {notice_id}.", notice_id=str(notice_id))
 
 
+class NoticeBusy(NotificationError):
+    """Others changed the notice's record at every try of the command (its other recipients
+    acknowledging, its deliveries being recorded): nothing was changed; send it again."""
+
+    code = "CONFLICT"
+    http_status = 409
+
+    def __init__(self, notice_id: UUID) -> None:
+        super().__init__(
+            f"Notice {notice_id} was changed by others at the same time, again and again;"
+            " nothing was changed: send the command again.",
+            notice_id=str(notice_id),
+        )
+
+
 class UnknownReminder(NotificationError):
     code = "UNKNOWN_REMINDER"
 
