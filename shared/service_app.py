@@ -13,6 +13,7 @@ import asyncpg
 from eventsourcing.application import Application
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -21,8 +22,9 @@ from shared.auth import TokenVerifier
 from shared.bus import Bus
 from shared.database import create_pool
 from shared.errors import MethodNotAllowed, NotFound
+from shared.faults import LoggedFaults
 from shared.health import Check, health_routes
-from shared.http import answer, refused
+from shared.http import refused
 from shared.projection import Batching, Handler, ProjectionRunner
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
@@ -126,7 +128,8 @@ def service_app(
     app = Starlette(
         routes=[*health_routes(ready), *routes],
         lifespan=lifespan,
-        exception_handlers={HTTPException: no_such_endpoint, Exception: internal_error},
+        middleware=[Middleware(LoggedFaults)],
+        exception_handlers={HTTPException: no_such_endpoint},
     )
     app.state.token_verifier = TokenVerifier(settings)
     app.state.max_body_bytes = settings.service_max_body_bytes
@@ -141,11 +144,3 @@ async def no_such_endpoint(request: Request, error: Exception) -> Response:
             request, MethodNotAllowed(f"{request.url.path} does not serve {request.method}")
         )
     return refused(request, NotFound(f"no endpoint {request.method} {request.url.path}"))
-
-
-async def internal_error(request: Request, error: Exception) -> Response:
-    """A real fault, in JSON for callers that parse every answer; the server still logs its
-    traceback (Starlette re-raises it after this answer)."""
-    return answer(
-        {"code": "INTERNAL", "message": "an internal error; it was logged", "details": {}}, 500
-    )
