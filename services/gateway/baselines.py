@@ -38,17 +38,17 @@ KEYED_LISTS = {
 }
 
 
+@strawberry.enum(
+    description=("Where a baseline stands: awaiting required signatures, complete, or revoked.")
+)
 class BaselineStatus(StrEnum):
-    """Where a baseline stands: awaiting required signatures, complete, or revoked."""
-
     PROPOSED = "proposed"
     COMPLETE = "complete"
     REVOKED = "revoked"
 
 
+@strawberry.enum(description=("How a field differs from one baseline to the other."))
 class ChangeKind(StrEnum):
-    """How a field differs from one baseline to the other."""
-
     ADDED = "added"
     REMOVED = "removed"
     CHANGED = "changed"

@@ -21,10 +21,13 @@ from services.gateway.loading import Loaded, load
 from services.gateway.types import Obligation, Risk
 
 
+@strawberry.enum(
+    description=(
+        "An issue is an expectation whose latest measurement missed its terms (GAP), or a"
+        " dated promise whose deadline passed while it was open (MISSED_DEADLINE)."
+    )
+)
 class RaidIssueKind(StrEnum):
-    """An issue is an expectation whose latest measurement missed its terms (GAP), or a dated
-    promise whose deadline passed while it was open (MISSED_DEADLINE)."""
-
     GAP = "gap"
     MISSED_DEADLINE = "missed_deadline"
 

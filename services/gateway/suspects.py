@@ -28,10 +28,13 @@ from shared.commands.elicitation import Role
 from shared.commands.suspects import ReviewOutcome
 
 
+@strawberry.enum(
+    description=(
+        "What a flag is on: the provider's commitment to an expectation, an obligation, a"
+        " risk, a baseline, or the contract's published ranking."
+    )
+)
 class SuspectKind(StrEnum):
-    """What a flag is on: the provider's commitment to an expectation, an obligation, a risk,
-    a baseline, or the contract's published ranking."""
-
     COMMITMENT = "commitment"
     OBLIGATION = "obligation"
     RISK = "risk"
