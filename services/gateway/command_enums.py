@@ -6,23 +6,10 @@ from __future__ import annotations
 
 import inspect
 from enum import Enum
-from types import ModuleType
 
 import strawberry
 
-from shared.commands import (
-    assumptions,
-    baselines,
-    deadlines,
-    elicitation,
-    notifications,
-    ranking,
-    suspects,
-)
-
-DECLARING: tuple[ModuleType, ...] = (
-    assumptions, baselines, deadlines, elicitation, notifications, ranking, suspects,
-)  # fmt: skip
+from shared.commands.catalogue import DECLARING
 
 
 def described_enums() -> list[type[Enum]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import ModuleType
 
 from shared.commands import (
     assumptions,
@@ -17,14 +18,13 @@ from shared.commands import (
 )
 from shared.commands.declaration import Body, Command
 
-COMMANDS: tuple[Command[Body], ...] = (
-    *elicitation.COMMANDS,
-    *baselines.COMMANDS,
-    *suspects.COMMANDS,
-    *deadlines.COMMANDS,
-    *assumptions.COMMANDS,
-    *ranking.COMMANDS,
-    *notifications.COMMANDS,
+# The modules that declare commands (and the closed sets their bodies take), in table order.
+DECLARING: tuple[ModuleType, ...] = (
+    elicitation, baselines, suspects, deadlines, assumptions, ranking, notifications,
+)  # fmt: skip
+
+COMMANDS: tuple[Command[Body], ...] = tuple(
+    command for module in DECLARING for command in module.COMMANDS
 )
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "graphql.md"

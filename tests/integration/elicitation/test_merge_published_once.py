@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -33,6 +34,18 @@ from tests.unit.elicitation.story import AMIRA, LI, TOM, Story
 
 TOPIC = "accord.elicitation.v1"
 MERGED = "accord.elicitation.ExpectationsMerged.v1"
+
+
+async def own_settings(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path, **more: Any
+) -> Settings:
+    """A database of the test's own (its store and checkpoints hold only its contract)."""
+    return Settings(
+        database_url=await own_database(database_url),
+        kafka_bootstrap=kafka_bootstrap,
+        data_dir=tmp_path,
+        **more,
+    )
 
 
 async def merged_on_the_broker(
@@ -64,11 +77,7 @@ async def merged_on_the_broker(
 async def test_a_merge_is_one_record_that_still_proves_both_stored_events(
     database_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        database_url=await own_database(database_url),
-        kafka_bootstrap=kafka_bootstrap,
-        data_dir=tmp_path,
-    )
+    settings = await own_settings(database_url, kafka_bootstrap, tmp_path)
     _, kept, duplicate, messages = await merged_on_the_broker(settings, tmp_path)
     records = [m.envelope() for m in messages]
 
@@ -111,12 +120,8 @@ async def test_a_merge_is_one_record_that_still_proves_both_stored_events(
 async def test_the_read_models_fed_the_one_record_show_both_sides_of_the_merge(
     database_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        database_url=await own_database(database_url),
-        kafka_bootstrap=kafka_bootstrap,
-        data_dir=tmp_path,
-        relay_batch_size=1,  # the relay reads on past a batch that cuts a fact's copies apart
-    )
+    # The relay reads on past a batch that cuts a fact's copies apart.
+    settings = await own_settings(database_url, kafka_bootstrap, tmp_path, relay_batch_size=1)
     story, kept, duplicate, messages = await merged_on_the_broker(settings, tmp_path)
     pool: asyncpg.Pool = await create_pool(settings.database_url, "readmodel")
     try:
