@@ -54,7 +54,7 @@ class Terms:
     target: str | None
     target_upper: str | None
     unit: str | None
-    deadline: str | None
+    deadline: date | None = strawberry.field(description="Met once, by this day.")
     recurrence: Recurrence | None
     measurement_method: str | None
     measured_by: str | None
@@ -68,9 +68,11 @@ class Terms:
             if (value := found[bound]) is not None:
                 found[bound] = written(Decimal(value))
         comparison, recurrence = found.pop("comparison"), found.pop("recurrence")
+        deadline = found.pop("deadline")
         return Terms(
             comparison=None if comparison is None else Comparison(comparison),
             recurrence=None if recurrence is None else Recurrence(recurrence),
+            deadline=None if deadline is None else date.fromisoformat(deadline),
             **found,
         )
 

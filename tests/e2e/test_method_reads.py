@@ -81,12 +81,15 @@ def story(url: str) -> Story:
                 "businessArea": "stores", "fromAnswers": answers}, "ExpectationChanged")
         for text, answers in [("Tills work", [question]), ("Spares on site", [question])]
     ]  # fmt: skip
-    for expectation in expectations:
+    # The first is met month by month; the second once, by a day.
+    for expectation, when in zip(
+        expectations, [{"recurrence": "MONTHLY"}, {"deadline": "2027-06-30"}], strict=True
+    ):
         created(url, "am", "refineExpectation", {"expectationId": expectation,
                 "text": "Tills are available", "reason": "made measurable", "terms": {
                 "metric": "availability", "comparison": "AT_LEAST", "target": "99.5",
-                "unit": "percent", "recurrence": "MONTHLY", "measurementMethod": "monitoring",
-                    "measuredBy": "provider"}}, "ExpectationChanged")  # fmt: skip
+                "unit": "percent", "measurementMethod": "monitoring",
+                    "measuredBy": "provider", **when}}, "ExpectationChanged")  # fmt: skip
     first = expectations[0]
     created(url, "am", "commitToExpectation", {"expectationId": first, "note": "we can"},
             "ExpectationChanged")  # fmt: skip
@@ -253,6 +256,21 @@ def test_a_published_ranking_explains_its_ties_and_head_to_head_counts(
     assert {(p["above"], p["below"]) for p in ranking["pairwise"]} == {
         (a, b) for a in story.expectations for b in story.expectations if a != b}  # fmt: skip
     assert all(p["voters"] == 0 for p in ranking["pairwise"])  # level dots: nobody prefers one
+
+
+def test_terms_met_by_a_day_read_the_day_as_a_date(url: str, story: Story) -> None:
+    by_day, monthly = (
+        read(url, "cfo", "query($e: ID!) { expectation(id: $e) { terms { deadline recurrence } } }",
+             e=expectation)["expectation"]["terms"]
+        for expectation in (story.expectations[1], story.expectations[0])
+    )  # fmt: skip
+    assert by_day == {"deadline": "2027-06-30", "recurrence": None}
+    assert monthly == {"deadline": None, "recurrence": "MONTHLY"}
+    [field] = [
+        f for f in read(url, "cfo", '{ __type(name: "Terms") { fields { name type { name } } } }')[
+            "__type"]["fields"] if f["name"] == "deadline"
+    ]  # fmt: skip
+    assert field["type"]["name"] == "Date"
 
 
 def test_a_service_refusal_names_fields_as_the_schema_does(url: str, story: Story) -> None:
