@@ -6,7 +6,9 @@ Run: `.venv/bin/python -m bench.time_travel [--contracts 20] [--reads 30]`. Star
 PostgreSQL in a scratch folder, projects the gateway story (tests/integration/gateway/story.py,
 about 75 events) of `--contracts` contracts through the projector's handler, then times
 `--reads` reads of one contract each way and prints milliseconds per read, the ratio as-of /
-live, and how much of the as-of read the rebuild itself took.
+live, and how much of the as-of read the rebuild itself took; then healthTrend's path (the
+contract at 24 instants of its life: one rebuild read at each instant) against a rebuild for
+each instant, in alternating rounds, and the ratio.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ import asyncpg
 
 from accord.infra import postgres
 from services.gateway.context import GatewayContext
+from services.gateway.health import MOST_PERIODS as TREND
+from services.gateway.health import health_rows_of
 from services.gateway.projections import dispatch
 from services.gateway.projections.schema import create_tables
 from services.gateway.schema import schema
-from services.gateway.time_travel import rebuilt
+from services.gateway.time_travel import rebuilt, rebuilt_at_each
 from shared.auth import Actor
 from shared.database import create_pool
 from shared.settings import Settings
@@ -69,12 +73,28 @@ async def measure(database_url: str, contracts: int, reads: int) -> None:
         rebuild = statistics.median(
             [(await rebuilt(pool, contract, events[-1].time, ())).seconds for _ in range(reads)]
         )
+        # healthTrend's 24 periods: one rebuild read at each instant, against a rebuild each.
+        first, last = events[0].time, events[-1].time
+        instants = [first + (last - first) * n / (TREND - 1) for n in range(TREND)]
+        one, each = [], []
+        for _ in range(max(1, reads // 5)):  # alternating, so a noisy neighbour hits both alike
+            started = time.perf_counter()
+            await rebuilt_at_each(pool, contract, instants, [health_rows_of])
+            one.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            for at_instant in instants:
+                await rebuilt(pool, contract, at_instant, [health_rows_of])
+            each.append(time.perf_counter() - started)
     finally:
         await pool.close()
     print(f"{contracts} contracts in the read models, {len(events)} events in the one read")
     print(f"  contract(id)        {live * 1000:8.1f} ms")
     print(f"  contract(id, asOf)  {as_of * 1000:8.1f} ms   ratio {as_of / live:.1f}x")
     print(f"  of which the rebuild {rebuild * 1000:7.1f} ms ({rebuild / as_of:.0%})")
+    once, apart = statistics.median(one), statistics.median(each)
+    print(f"  {TREND} instants, one rebuild read at each  {once * 1000:8.1f} ms")
+    print(f"  {TREND} instants, a rebuild for each        {apart * 1000:8.1f} ms"
+          f"   one rebuild is {apart / once:.1f}x as fast (healthTrend)")  # fmt: skip
 
 
 async def main(contracts: int, reads: int) -> None:

@@ -232,10 +232,11 @@ class HealthQueries:
             )
         await role_on(ctx, key)
         trend: list[ContractHealth] = []
-        for at in period_ends(datetime.now(UTC), periods, step):
-            snapshot = await time_travel.rebuilt(ctx.pool, key, at, [health_rows_of])
+        ends = period_ends(datetime.now(UTC), periods, step)
+        # One rebuild, read at each period's end in turn (not one rebuild per period).
+        for snapshot in await time_travel.rebuilt_at_each(ctx.pool, key, ends, [health_rows_of]):
             if snapshot.contract is None:
                 continue
             [rows] = snapshot.relations[health_rows_of][key]
-            trend.append(contract_health(rows, at))
+            trend.append(contract_health(rows, snapshot.as_of))
         return trend

@@ -14,6 +14,7 @@ response key): an expectation, a measurement, a gap below `contract(asOf:)` is a
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -104,35 +105,74 @@ async def rebuilt(
     """The contract as of `as_of`: its events up to then projected into a scratch schema,
     `relations` read from it for the contract and BY_EXPECTATION for each of its expectations
     (and `read`'s answer, kept as `found`), then everything rolled back."""
+    [snapshot] = await rebuilt_at_each(pool, contract_id, [as_of], relations, read=read)
+    return snapshot
+
+
+async def rebuilt_at_each(
+    pool: asyncpg.Pool,
+    contract_id: str,
+    instants: Sequence[datetime],
+    relations: Sequence[Batch],
+    *,
+    read: Callable[[asyncpg.Pool], Awaitable[Any]] | None = None,
+) -> list[Snapshot]:
+    """The contract as of each instant (oldest first), from one scratch schema: its events
+    projected up to the first instant and read as `rebuilt` reads them, then on up to the
+    next, and so on; everything rolled back at the end. The events up to an instant are a
+    prefix of the audit log's order (it starts with the instant recorded), and the projector
+    applies a prefix in any batches alike, so each snapshot is the one `rebuilt` would make."""
     started = time.perf_counter()
+    ordered = sorted(instants)
+    snapshots: list[Snapshot] = []
+    if not ordered:
+        return snapshots
     async with pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
         try:
-            events = [envelope_of(r) for r in await conn.fetch(EVENTS_UP_TO, contract_id, as_of)]
+            rows = await conn.fetch(EVENTS_UP_TO, contract_id, ordered[-1])
+            events = [envelope_of(r) for r in rows]
             scratch = f"asof_{uuid4().hex}"
             await conn.execute(f'CREATE SCHEMA "{scratch}"')
             await conn.execute(f'SET LOCAL search_path TO "{scratch}"')
             await conn.execute(DDL)
-            await _project(conn, events)
-            # The readers only fetch, which a connection does as a pool does.
-            source = cast(asyncpg.Pool, conn)
-            row = await conn.fetchrow("SELECT * FROM contracts WHERE contract_id = $1", contract_id)
-            snapshot = Snapshot(as_of=as_of, contract=row, events=len(events))
-            for batch in relations:
-                snapshot.relations[batch] = {contract_id: (await batch(source, [contract_id]))[0]}
-            expectations = [
-                r["expectation_id"]
-                for r in await conn.fetch("SELECT expectation_id FROM expectations")
-            ]
-            for batch in BY_EXPECTATION:
-                answers = await batch(source, expectations)
-                snapshot.relations[batch] = dict(zip(expectations, answers, strict=True))
-            if read is not None:
-                snapshot.found = await read(source)
+            projected = 0
+            for as_of in ordered:
+                upto = bisect.bisect_right([e.time for e in events], as_of, lo=projected)
+                await _project(conn, events[projected:upto])
+                projected = upto
+                snapshot = await _read(conn, contract_id, as_of, relations, read)
+                snapshot.events = upto
+                snapshot.seconds = time.perf_counter() - started
+                snapshots.append(snapshot)
         finally:
             await transaction.rollback()
-    snapshot.seconds = time.perf_counter() - started
+    return snapshots
+
+
+async def _read(
+    conn: Connection,
+    contract_id: str,
+    as_of: datetime,
+    relations: Sequence[Batch],
+    read: Callable[[asyncpg.Pool], Awaitable[Any]] | None,
+) -> Snapshot:
+    """What the contract's fields can load, read from the scratch schema as it stands."""
+    # The readers only fetch, which a connection does as a pool does.
+    source = cast(asyncpg.Pool, conn)
+    row = await conn.fetchrow("SELECT * FROM contracts WHERE contract_id = $1", contract_id)
+    snapshot = Snapshot(as_of=as_of, contract=row)
+    for batch in relations:
+        snapshot.relations[batch] = {contract_id: (await batch(source, [contract_id]))[0]}
+    expectations = [
+        r["expectation_id"] for r in await conn.fetch("SELECT expectation_id FROM expectations")
+    ]
+    for batch in BY_EXPECTATION:
+        answers = await batch(source, expectations)
+        snapshot.relations[batch] = dict(zip(expectations, answers, strict=True))
+    if read is not None:
+        snapshot.found = await read(source)
     return snapshot
 
 

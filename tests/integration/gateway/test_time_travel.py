@@ -35,7 +35,7 @@ from services.gateway.context import GatewayContext
 from services.gateway.projections import dispatch
 from services.gateway.projections.schema import create_tables
 from services.gateway.schema import schema
-from services.gateway.time_travel import rebuilt
+from services.gateway.time_travel import rebuilt, rebuilt_at_each
 from shared.auth import Actor
 from shared.database import create_pool
 from shared.envelope import Envelope
@@ -213,3 +213,22 @@ async def test_the_rebuild_reads_the_contracts_events_up_to_the_instant_and_keep
     people = snapshot.relations[reads.participants_of][contract]
     left_then = [p for p in people if p.person_id == OLIVE]
     assert [p.active for p in left_then] == [False]
+
+
+async def test_one_rebuild_read_at_many_instants_equals_a_rebuild_for_each(
+    history: History,
+) -> None:
+    """healthTrend's path: one scratch schema projected on from instant to instant."""
+    contract = history.story.ids.contract
+    before = history.story.elicitation[0].time - timedelta(seconds=1)
+    instants = [before, *history.instants[::7], history.instants[-1] + timedelta(days=1)]
+    relations = [reads.participants_of, reads.risks_of, reads.expectations_of]
+    together = await rebuilt_at_each(history.pool, contract, instants[::-1], relations)
+    assert [s.as_of for s in together] == sorted(instants)  # oldest first, whatever was asked
+    for snapshot in together:
+        alone = await rebuilt(history.pool, contract, snapshot.as_of, relations)
+        assert (snapshot.contract, snapshot.events) == (alone.contract, alone.events)
+        assert snapshot.relations == alone.relations, snapshot.as_of
+    assert together[0].contract is None and together[-1].events == len(
+        [e for e in history.story.elicitation + history.story.ranking if e.key == contract]
+    )
