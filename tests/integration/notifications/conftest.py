@@ -8,8 +8,10 @@ import httpx
 import pytest
 
 from services.notifications.api import create_app
+from services.notifications.application import Notifications
 from services.notifications.settings import NotifySettings
 from shared.bus_kafka import KafkaBus
+from shared.eventstore import build_application
 from shared.settings import Settings
 from tests.integration.http_server import serving
 from tests.integration.notifications.contract_story import (
@@ -30,6 +32,16 @@ def settings(database_url: str, kafka_bootstrap: str) -> Settings:
         kafka_bootstrap=kafka_bootstrap,
         jwt_secret="notifications-integration-secret-32b",
     )
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Notifications]:
+    """The notifications application alone, on the real database."""
+    notifications = build_application(
+        Notifications, "notifications", Settings(database_url=database_url)
+    )
+    yield notifications
+    notifications.close()
 
 
 @pytest.fixture

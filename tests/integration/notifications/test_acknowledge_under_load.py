@@ -5,12 +5,10 @@ can send again, never an internal error."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-import pytest
 from eventsourcing.persistence import IntegrityError
 
 from services.notifications.application import Notifications
@@ -21,7 +19,6 @@ from services.notifications.policies import Trigger
 from services.notifications.preferences import Channel
 from shared.commands.result import CommandResult
 from shared.errors import AccordError
-from shared.eventstore import build_application
 from shared.provenance import acting_as
 from shared.settings import Settings
 
@@ -29,15 +26,6 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 PEOPLE = [f"person-{n}" for n in range(40)]
 # As many commands at once as a service runs (Settings.store_threads).
 THREADS = Settings().store_threads
-
-
-@pytest.fixture
-def app(database_url: str) -> Iterator[Notifications]:
-    notifications = build_application(
-        Notifications, "notifications", Settings(database_url=database_url)
-    )
-    yield notifications
-    notifications.close()
 
 
 def plan(contract: UUID, source: str, person: str, channel: Channel) -> NoticePlan:

@@ -9,7 +9,6 @@ object has no attribute 'person_id'), every time that id was sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -21,21 +20,10 @@ from services.notifications.idempotency import reminder_id_of
 from services.notifications.policies import Trigger, default_policies
 from services.notifications.preferences import Channel, Preference
 from services.notifications.reminder import first_reminders
-from shared.eventstore import build_application
 from shared.provenance import acting_as
-from shared.settings import Settings
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 AMIRA = "amira"
-
-
-@pytest.fixture
-def app(database_url: str) -> Iterator[Notifications]:
-    notifications = build_application(
-        Notifications, "notifications", Settings(database_url=database_url)
-    )
-    yield notifications
-    notifications.close()
 
 
 def other_records(app: Notifications) -> dict[str, UUID]:
