@@ -100,6 +100,12 @@ class Envelope:
         ]
 
 
+def data_bytes(data: dict[str, Any]) -> bytes:
+    """Event data as it goes on the wire: canonical JSON (keys sorted, no whitespace), so one
+    fact's data is the same bytes wherever it is published or compared."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+
 # CloudEvents attributes and extensions, each a `ce_` header (Kafka protocol binding).
 _ATTRIBUTES = {
     "id": "ce_id",
@@ -134,8 +140,7 @@ def to_kafka(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]
         headers.append(("traceparent", envelope.traceparent.encode()))
     if envelope.copies:
         headers.append(("ce_accordcopies", _COPIES.dump_json(list(envelope.copies))))
-    value = json.dumps(envelope.data, separators=(",", ":"), sort_keys=True).encode()
-    return envelope.key.encode(), value, headers
+    return envelope.key.encode(), data_bytes(envelope.data), headers
 
 
 def from_kafka(

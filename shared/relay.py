@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,7 +16,7 @@ from eventsourcing.persistence import Notification
 from shared.audit.chain import GENESIS
 from shared.batches import BatchLoop
 from shared.bus import Publisher
-from shared.envelope import Envelope, StoredCopy
+from shared.envelope import Envelope, StoredCopy, data_bytes
 from shared.eventstore import StoreExecutor
 from shared.provenance import provenance_of
 from shared.schemas import registry
@@ -79,6 +78,10 @@ def chain_of(notification: Notification) -> tuple[str, str]:
     return stored.hex(), previous.hex()
 
 
+# How far past its batch the relay reads for a fact's missing copies: this many batches.
+_READ_ON = 8
+
+
 def published_records(envelopes: Sequence[Envelope]) -> tuple[list[Envelope], bool]:
     """The records to publish for stored events in log order: one per fact. A fact stored on
     several aggregates (its contract's `stored_on`) is published once, from the stream its
@@ -90,7 +93,7 @@ def published_records(envelopes: Sequence[Envelope]) -> tuple[list[Envelope], bo
     groups: dict[tuple[str, bytes], list[Envelope]] = {}
     for envelope in envelopes:
         if envelope.spec.stored_on:
-            groups.setdefault((envelope.type, _canonical(envelope.data)), []).append(envelope)
+            groups.setdefault((envelope.type, data_bytes(envelope.data)), []).append(envelope)
     folded: dict[str, tuple[StoredCopy, ...]] = {}
     dropped: set[str] = set()
     complete = True
@@ -109,10 +112,6 @@ def published_records(envelopes: Sequence[Envelope]) -> tuple[list[Envelope], bo
         if e.id not in dropped
     ]
     return records, complete
-
-
-def _canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _copy(envelope: Envelope) -> StoredCopy:
@@ -227,8 +226,9 @@ class OutboxRelay:
                 return 0
             envelopes = [envelope_of(self.app, self.service, n) for n in notifications]
             records, complete = published_records(envelopes)
-            # A fact's copies are stored together: the batch may have cut between them.
-            if complete or len(notifications) < limit:
+            # A fact's copies are stored together: the batch may have cut between them. A copy
+            # missing for good (a store tampered with) is not read on for past a few batches.
+            if complete or len(notifications) < limit or limit >= _READ_ON * self.batch_size:
                 break
             limit *= 2
         # A producer that cannot reach the broker may wait forever; a deadline makes it an error.

@@ -133,13 +133,14 @@ async def rebuilt_at_each(
         try:
             rows = await conn.fetch(EVENTS_UP_TO, contract_id, ordered[-1])
             events = [envelope_of(r) for r in rows]
+            recorded = [e.time for e in events]
             scratch = f"asof_{uuid4().hex}"
             await conn.execute(f'CREATE SCHEMA "{scratch}"')
             await conn.execute(f'SET LOCAL search_path TO "{scratch}"')
             await conn.execute(DDL)
             projected = 0
             for as_of in ordered:
-                upto = bisect.bisect_right([e.time for e in events], as_of, lo=projected)
+                upto = bisect.bisect_right(recorded, as_of, lo=projected)
                 await _project(conn, events[projected:upto])
                 projected = upto
                 snapshot = await _read(conn, contract_id, as_of, relations, read)

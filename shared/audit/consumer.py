@@ -9,7 +9,6 @@ and hashes (`accordcopies`): each copy is checked as the stored event it stands 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from shared.audit import merkle
 from shared.audit.chain import GENESIS
 from shared.audit.checkpoint import Checkpoint
-from shared.envelope import Envelope
+from shared.envelope import Envelope, data_bytes
 
 
 @dataclass(frozen=True)
@@ -43,9 +42,7 @@ def chain_breaks(records: Iterable[Envelope]) -> list[Break]:
         if not record.chain_hash:
             continue  # stored before chaining: nothing to check
         place = (record.subject, record.sequence)
-        digest = hashlib.sha256(
-            json.dumps(record.data, sort_keys=True, separators=(",", ":")).encode()
-        ).hexdigest()
+        digest = hashlib.sha256(data_bytes(record.data)).hexdigest()
         reason = ""
         if place in seen and seen[place] != (record.chain_hash, digest):
             reason = f"another record holds version {record.sequence} with other contents"
