@@ -42,6 +42,8 @@ class Figures:
     # Answers that said whether they were consistent (only some rows do).
     told: int = 0
     problems: list[str] = field(default_factory=list)
+    # CPU time of the process that drove the requests (all its threads) while they ran.
+    cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -62,6 +64,7 @@ class Figures:
         self.accepted += other.accepted
         self.refused += other.refused
         self.seconds += other.seconds
+        self.cpu_seconds += other.cpu_seconds
         self.latencies.extend(other.latencies)
         self.consistent += other.consistent
         self.told += other.told
@@ -88,7 +91,7 @@ async def drive(
         raise ValueError("give seconds or requests")
     figures = Figures()
     issued = 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     deadline = start + seconds if seconds is not None else float("inf")
 
     def more() -> bool:
@@ -119,6 +122,7 @@ async def drive(
 
     await asyncio.gather(*(client() for _ in range(clients)))
     figures.seconds = time.perf_counter() - start
+    figures.cpu_seconds = time.process_time() - cpu
     return figures
 
 
