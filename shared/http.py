@@ -40,11 +40,13 @@ def error_response(error: AccordError) -> JSONResponse:
 
 
 def refused(request: Request, error: AccordError) -> JSONResponse:
-    """The refusal as JSON, logged as one line: a refusal is the caller's, not a fault."""
+    """The refusal as JSON, logged as one line with the request's id (the gateway's, when it
+    forwarded the command): a refusal is the caller's, not a fault."""
     log.info(
-        "%s %s refused: %s %s",
+        "%s %s refused, request %s: %s %s",
         request.method,
         request.url.path,
+        request.headers.get("x-correlation-id", "-"),
         error.code,
         " ".join(error.message.split()),
     )

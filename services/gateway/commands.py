@@ -109,7 +109,8 @@ async def run(
         return _refused(ctx, body)
     outcome = await forward(ctx, declared.service, declared.route(**segments), body)
     if not isinstance(outcome, Accepted):
-        return _refused(ctx, await _unseen(ctx, segments, outcome))
+        # Logged once already, by the service or by `forward`, with this request's id.
+        return cast(Refusals, await _unseen(ctx, segments, outcome))
     stored = events_of_command(outcome.id, outcome.version, len(outcome.positions))
     consistent = await caught_up(
         ctx.pool, stored, ctx.settings.read_your_writes_seconds, ctx.changes

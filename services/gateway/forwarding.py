@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -11,6 +12,8 @@ from strawberry.utils.str_converters import to_camel_case
 
 from services.gateway.context import GatewayContext
 from services.gateway.outcomes import Refusal, Unavailable, code_for, refusal, refusal_for
+
+log = logging.getLogger(__name__)
 
 
 class Accepted(BaseModel):
@@ -34,12 +37,20 @@ async def forward(
     ctx: GatewayContext, service: str, path: str, body: dict[str, Any]
 ) -> Accepted | Refusal:
     """POST the command; the service checks the rules and roles again. Whatever it answers,
-    the caller gets a typed outcome: an answer that is not the JSON expected is a refusal too."""
+    the caller gets a typed outcome: an answer that is not the JSON expected is a refusal too.
+
+    The service logs its own refusals and faults with the request's id (x-correlation-id);
+    what only the gateway sees, a service out of reach or an answer it cannot read, is logged
+    here, once."""
     url = ctx.settings.service_url(service) + path
     headers = {"authorization": ctx.authorization, "x-correlation-id": ctx.request_id}
     try:
         response = await ctx.http.post(url, json=body, headers=headers)
     except httpx.TransportError as error:
+        log.warning(
+            "the %s service could not be reached, request %s: %s",
+            service, ctx.request_id, type(error).__name__,
+        )  # fmt: skip
         return refusal_for(
             503,
             "UNAVAILABLE",
@@ -52,6 +63,10 @@ async def forward(
             return Accepted.model_validate_json(response.content)
         refused = ServiceRefusal.model_validate_json(response.content)
     except ValidationError:
+        log.warning(
+            "the %s service answered %s in a form the gateway cannot read, request %s",
+            service, status, ctx.request_id,
+        )  # fmt: skip
         return _unreadable(service, status)
     message, details = in_schema_names(refused.message, refused.details)
     return refusal_for(status, refused.code, message, details)

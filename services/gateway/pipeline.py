@@ -106,5 +106,4 @@ class StockSchema(strawberry.Schema):
         its masking extension hides internal errors, and instead of logging every error with a
         traceback)."""
         request_id = getattr(getattr(execution_context, "context", None), "request_id", "")
-        for error in errors:
-            judge(error, request_id)
+        judge(errors, request_id)

@@ -118,24 +118,35 @@ def validation_errors(
 
 
 def answerable(errors: Sequence[GraphQLError], request_id: str) -> list[GraphQLError]:
-    """The errors as a client may see them: each coded and logged once (`judge`), internal
-    errors masked."""
-    answered = []
+    """The errors as a client may see them: coded and logged (`judge`), internal errors
+    masked."""
+    judge(errors, request_id)
+    return [_masked(error) if is_internal(error) else error for error in errors]
+
+
+def _masked(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        MASKED_MESSAGE, nodes=error.nodes, source=error.source,
+        positions=error.positions, path=error.path,
+    )  # fmt: skip
+
+
+def judge(errors: Sequence[GraphQLError], request_id: str) -> None:
+    """Code each error about the request itself, and log the request's errors once: each
+    internal error with its traceback and the request id; the refusals and mistakes in the
+    request together as one line (they are the caller's, not a fault to debug)."""
+    refusals = []
     for error in errors:
-        judge(error, request_id)
+        _code(error)
         if is_internal(error):
-            error = GraphQLError(
-                MASKED_MESSAGE, nodes=error.nodes, source=error.source,
-                positions=error.positions, path=error.path,
-            )  # fmt: skip
-        answered.append(error)
-    return answered
+            log.error("internal error, request %s", request_id, exc_info=error.original_error)
+        else:
+            refusals.append(f"{(error.extensions or {}).get('code')} {error.message}")
+    if refusals:
+        log.info("refused, request %s: %s", request_id, " ".join("; ".join(refusals).split()))
 
 
-def judge(error: GraphQLError, request_id: str) -> None:
-    """Code an error about the request itself, and log the error once: an internal error with
-    its traceback and the request id, an expected refusal or a mistake in the request as one
-    line (they are the caller's, not a fault to debug)."""
+def _code(error: GraphQLError) -> None:
     if isinstance(error, GraphQLSyntaxError):
         error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
     elif error.path is None:
@@ -144,10 +155,6 @@ def judge(error: GraphQLError, request_id: str) -> None:
         extensions = error.extensions or {}
         if "code" not in extensions:
             error.extensions = {**extensions, "code": "GRAPHQL_VALIDATION_FAILED"}
-    if is_internal(error):
-        log.error("internal error, request %s", request_id, exc_info=error.original_error)
-    else:
-        log_refusal(request_id, (error.extensions or {}).get("code"), error.message)
 
 
 def is_internal(error: GraphQLError) -> bool:
@@ -161,7 +168,7 @@ def is_internal(error: GraphQLError) -> bool:
 
 def log_refusal(request_id: str, code: object, message: str) -> None:
     """One line at info: a refusal is an answer, not a fault (no traceback)."""
-    log.info("refused, request %s: %s %s", request_id, code, " ".join(message.splitlines()))
+    log.info("refused, request %s: %s %s", request_id, code, " ".join(message.split()))
 
 
 def _is_expected(original: Exception) -> bool:

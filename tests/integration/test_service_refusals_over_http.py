@@ -293,5 +293,5 @@ async def test_a_refusal_is_logged_as_one_line_at_info_with_no_traceback(
     logged = [r for r in served if path in r.getMessage()]
     assert [(r.name, r.levelno) for r in logged] == [("shared.http", logging.INFO)]
     assert logged[0].exc_info is None and "\n" not in logged[0].getMessage()
-    assert "refused: INVALID_INPUT" in logged[0].getMessage()
+    assert "refused, request -: INVALID_INPUT" in logged[0].getMessage()
     assert not [r for r in served if r.exc_info or r.levelno >= logging.ERROR]

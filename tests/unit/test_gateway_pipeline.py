@@ -121,11 +121,16 @@ async def test_a_refusal_is_one_line_at_info_and_a_fault_keeps_its_traceback(
     with caplog.at_level(logging.DEBUG):
         await schema().execute("{ refused broken }", context_value=Context("req-8"))
         await schema().execute("{ health", context_value=Context("req-9"))
+        await schema().execute("{ healht nonsense }", context_value=Context("req-10"))
     refusals = [r for r in caplog.records if r.levelno == logging.INFO]
     faults = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    # One request, one line: two mistakes in one document are said together.
     assert [(r.getMessage(), r.exc_info) for r in refusals] == [
         ("refused, request req-8: FORBIDDEN not yours", None),
         ("refused, request req-9: GRAPHQL_PARSE_FAILED Syntax Error: Expected Name, found <EOF>.", None),
+        ("refused, request req-10: GRAPHQL_VALIDATION_FAILED Cannot query field 'healht' on type"
+         " 'Query'. Did you mean 'health'?; GRAPHQL_VALIDATION_FAILED Cannot query field"
+         " 'nonsense' on type 'Query'.", None),
     ]  # fmt: skip
     [fault] = faults  # strawberry's own logger no longer logs every error with a traceback
     assert "req-8" in fault.getMessage() and fault.exc_info is not None

@@ -171,10 +171,16 @@ def test_an_answer_holding_decimals_and_dates_is_json() -> None:
 
 def test_a_refusal_is_logged_as_one_line_at_info(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="shared.http")
+    headers = {**auth(), "x-correlation-id": "req-41"}  # the id the gateway forwards with
+    limited().post(f"{NOTE}/edit", json={"text": "stale"}, headers=headers)
     limited().post(f"{NOTE}/edit", json={"text": "stale"}, headers=auth())
-    [record] = [r for r in caplog.records if r.name == "shared.http"]
-    assert record.levelno == logging.INFO and record.exc_info is None
-    assert "\n" not in record.getMessage()
-    assert record.getMessage() == (
-        f"POST {NOTE}/edit refused: CONFLICT the note changed since version 1"
+    forwarded, direct = [r for r in caplog.records if r.name == "shared.http"]
+    for record in (forwarded, direct):
+        assert record.levelno == logging.INFO and record.exc_info is None
+        assert "\n" not in record.getMessage()
+    assert forwarded.getMessage() == (
+        f"POST {NOTE}/edit refused, request req-41: CONFLICT the note changed since version 1"
+    )
+    assert direct.getMessage() == (
+        f"POST {NOTE}/edit refused, request -: CONFLICT the note changed since version 1"
     )
