@@ -139,7 +139,12 @@ class Expectation:
     business_area: str
     why_it_matters: str
     measurable: bool
-    missing_for_measurable: list[str] | None
+    missing_for_measurable: list[str] | None = strawberry.field(
+        description="The fields of its `terms` still needed before it is measurable, named as"
+        " `TermsInput` names them (`metric`, `comparison`, `target`, `targetUpper`, `unit`,"
+        " `measurementMethod`); empty once it is measurable; null while no terms were given"
+        " (before its first `refineExpectation`)."
+    )
     status: ExpectationStatus
     proposers: list[str]
     merged_into: str | None
@@ -214,7 +219,7 @@ class Expectation:
             business_area=state["business_area"],
             why_it_matters=state["why_it_matters"],
             measurable=state["measurable"],
-            missing_for_measurable=state.get("missing_for_measurable"),
+            missing_for_measurable=_term_fields(state.get("missing_for_measurable")),
             status=ExpectationStatus(state["status"]),
             proposers=state["proposers"],
             merged_into=state.get("merged_into"),
@@ -229,6 +234,11 @@ class Expectation:
 
 
 Decision = TypeVar("Decision", Commitment, Decline, Withdrawal)
+
+
+def _term_fields(missing: list[str] | None) -> list[str] | None:
+    """The service's names of term fields as `TermsInput` names them (`measurementMethod`)."""
+    return None if missing is None else [camel(name) for name in missing]
 
 
 def _decision(kind: type[Decision], found: dict[str, Any] | None) -> Decision | None:

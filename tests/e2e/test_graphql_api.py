@@ -99,6 +99,25 @@ def test_a_mutation_answers_with_its_own_change_and_time_travel_shows_the_past(a
     assert {"field": "terms.target", "old": None, "new": "99"} in second["changes"]
 
 
+def test_an_expectation_says_what_its_terms_lack_in_the_schemas_own_names(accord: Any) -> None:
+    url, demo, _ = accord
+    read = "query($e: ID!) { expectation(id: $e) { measurable missingForMeasurable } }"
+    proposed = ask(
+        url, "cso", """mutation($c: ID!) { proposeExpectation(input: {contractId: $c,
+        text: "Deliveries arrive before opening", businessArea: "stores"}) {
+        ... on ExpectationChanged { created } } }""", c=demo["contract_id"],
+    )["data"]["proposeExpectation"]["created"]  # fmt: skip
+    fresh = ask(url, "cso", read, e=proposed)["data"]["expectation"]
+    assert fresh == {"measurable": False, "missingForMeasurable": None}  # no terms given yet
+    ask(url, "am", """mutation($e: ID!) { refineExpectation(input: {expectationId: $e,
+        text: "Deliveries arrive before opening", reason: "a first measure",
+        terms: {metric: "on-time deliveries", comparison: AT_LEAST, target: "95"}}) {
+        __typename } }""", e=proposed)  # fmt: skip
+    partial = ask(url, "cso", read, e=proposed)["data"]["expectation"]
+    # The names a client sends back in TermsInput, not the service's snake_case.
+    assert partial == {"measurable": False, "missingForMeasurable": ["unit", "measurementMethod"]}
+
+
 def test_refusals_are_typed_and_outsiders_see_nothing(accord: Any) -> None:
     url, demo, _ = accord
     empty = ask(
