@@ -74,17 +74,31 @@ DUPLICATES = [
 ]
 
 
-# Input fields whose named type is an enum, and nested input types, found by introspection:
-# the story names closed sets in the services' words (`at_most`); GraphQL's enum is AT_MOST.
-INPUT_TYPES = """{ __schema { types { name kind inputFields { name type { ...Named } } } } }
-fragment Named on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"""
+# Input fields whose named type is an enum, and nested input types, read from the schema this
+# code serves (no introspection over HTTP: production turns it off, and the demo runs there
+# too): the story names closed sets in the services' words (`at_most`); GraphQL's is AT_MOST.
 ANSWER = "__typename ... on Refusal { code message }"
 
 
-def _named(kind: dict[str, Any]) -> dict[str, Any]:
-    while kind.get("ofType"):
-        kind = kind["ofType"]
-    return kind
+def input_fields() -> dict[str, dict[str, dict[str, str]]]:
+    """Each input type's fields: the kind (ENUM, INPUT_OBJECT...) and name of its named type."""
+    from graphql import GraphQLEnumType, GraphQLInputObjectType, get_named_type
+
+    from services.gateway.schema import schema
+
+    def kind_of(named: object) -> str:
+        if isinstance(named, GraphQLEnumType):
+            return "ENUM"
+        return "INPUT_OBJECT" if isinstance(named, GraphQLInputObjectType) else ""
+
+    return {
+        name: {
+            field: {"kind": kind_of(named := get_named_type(value.type)), "name": named.name}
+            for field, value in kind.fields.items()
+        }
+        for name, kind in schema._schema.type_map.items()
+        if isinstance(kind, GraphQLInputObjectType)
+    }
 
 
 @dataclass
@@ -127,12 +141,7 @@ class Demo:
     def typed(self, input_type: str, given: dict[str, Any]) -> dict[str, Any]:
         """`given` with each value of a closed set as its GraphQL enum value."""
         if not self.fields:
-            types = self.graphql("am", INPUT_TYPES)["__schema"]["types"]
-            self.fields = {
-                t["name"]: {f["name"]: _named(f["type"]) for f in t["inputFields"] or []}
-                for t in types
-                if t["kind"] == "INPUT_OBJECT"
-            }
+            self.fields = input_fields()
         kinds = self.fields.get(input_type, {})
         typed: dict[str, Any] = {}
         for name, value in given.items():

@@ -1,5 +1,5 @@
-"""`accord demo` on a real `accord dev` ends by verifying the store it loaded, as `accord audit
-verify` does, and says so; a row deleted behind Accord's back is found by the next demo. The
+"""`accord demo` on a real `accord dev` (introspection off, as in production) ends by verifying
+the store it loaded, as `accord audit verify` does, and says so; a row deleted behind Accord's back is found by the next demo. The
 demo contract's audit trail pages in the log's one order."""
 
 from __future__ import annotations
@@ -45,8 +45,11 @@ def pages(url: str, contract: str, first: int) -> list[tuple[str, str]]:
 def test_the_demo_verifies_the_store_it_loaded_and_finds_a_row_deleted_behind_its_back(
     tmp_path: Path,
 ) -> None:
-    env = accord_env(tmp_path / "data")
+    # Introspection off, as in production: the demo loads there too.
+    env = accord_env(tmp_path / "data", ACCORD_GRAPHQL_INTROSPECTION="false")
     with accord_running(tmp_path, env) as running:
+        closed = ask(running.url, "am", "{ __schema { queryType { name } } }")
+        assert "introspection has been disabled" in str(closed["errors"]), closed
         loaded, said = demo(tmp_path, env, running)
         verification = loaded["verification"]
         assert verification["verified"] is True, verification
