@@ -41,11 +41,23 @@ class Client:
 
     async def post(self, path: str, body: object, headers: dict[str, str]) -> Answer:
         payload = orjson.dumps(body)
+        sent = {**headers, "content-type": "application/json"}
+        return await self.send(self.request("POST", path, sent, payload))
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
+        return await self.send(self.request("GET", path, headers or {}))
+
+    def request(
+        self, method: str, path: str, headers: dict[str, str], payload: bytes = b""
+    ) -> bytes:
+        """A request's bytes: made once, a load generator may send them again and again."""
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        request = (
-            f"POST {self.prefix}{path} HTTP/1.1\r\nhost: {self.host}:{self.port}\r\n{head}"
-            f"content-type: application/json\r\ncontent-length: {len(payload)}\r\n\r\n"
+        return (
+            f"{method} {self.prefix}{path} HTTP/1.1\r\nhost: {self.host}:{self.port}\r\n{head}"
+            f"content-length: {len(payload)}\r\n\r\n"
         ).encode() + payload
+
+    async def send(self, request: bytes) -> Answer:
         async with self.slots:
             while self.idle:
                 reader, writer = self.idle.pop()
