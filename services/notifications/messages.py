@@ -48,7 +48,8 @@ def _expectation_refined(source: SourceEvent, snapshot: ContractSnapshot) -> Mes
     if d.get("measurable"):
         state = "It is now specific and measurable, ready to be prioritized."
     else:
-        state = "Still missing to be measurable: " + ", ".join(d["missing_for_measurable"]) + "."
+        missing = ", ".join(name.replace("_", " ") for name in d["missing_for_measurable"])
+        state = f"Still missing to be measurable: {missing}."  # plain words, not field names
     return Message(
         f"Expectation refined (revision {d['revision']}): {d['text']}",
         f"{snapshot.name_of(d['refined_by'])} refined \u201c{d['text']}\u201d: {d['reason']}. "
