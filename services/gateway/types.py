@@ -324,10 +324,18 @@ def _items(value: Any) -> list[str] | None:
     return [str(item) for item in value] if isinstance(value, list) else None
 
 
+def _as_shown(state: dict[str, Any]) -> dict[str, Any]:
+    """A version's state with its values as `Expectation` shows them (term fields named)."""
+    if "missing_for_measurable" not in state:
+        return state
+    return {**state, "missing_for_measurable": _term_fields(state["missing_for_measurable"])}
+
+
 def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[FieldChange]:
     """Values changed from one version's state to the next, each by its own path."""
     old: dict[str, Any] = {}
     new: dict[str, Any] = {}
+    before, after = None if before is None else _as_shown(before), _as_shown(after)
     for key in after.keys() | (before or {}).keys():
         if before is not None and key in before:
             old.update(_leaves(before[key], camel(key)))

@@ -116,6 +116,10 @@ def test_an_expectation_says_what_its_terms_lack_in_the_schemas_own_names(accord
     partial = ask(url, "cso", read, e=proposed)["data"]["expectation"]
     # The names a client sends back in TermsInput, not the service's snake_case.
     assert partial == {"measurable": False, "missingForMeasurable": ["unit", "measurementMethod"]}
+    history = ask(url, "cso", """query($e: ID!) { expectationHistory(id: $e) {
+        changes { field newItems } } }""", e=proposed)["data"]["expectationHistory"]  # fmt: skip
+    missing = [c for c in history[-1]["changes"] if c["field"] == "missingForMeasurable"]
+    assert missing == [{"field": "missingForMeasurable", "newItems": ["unit", "measurementMethod"]}]
 
 
 def test_refusals_are_typed_and_outsiders_see_nothing(accord: Any) -> None:
