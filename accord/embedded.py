@@ -24,6 +24,7 @@ from services.gateway import app as gateway
 from shared.audit import schedule
 from shared.audit.http import public_key_route
 from shared.bus_memory import InProcessBus
+from shared.health import health_routes
 from shared.logs import configure_logging
 from shared.service_app import no_such_endpoint
 from shared.settings import Settings
@@ -66,7 +67,16 @@ def embedded_app(settings: Settings) -> Starlette:
         if p not in (Process.gateway, Process.projector)
     ]
     key = public_key_route(settings, generate=True)
-    app.router.routes.extend([*services, key, Mount("/", app=apps[Process.gateway])])
+    # One process, one readiness: every part's checks, named by the part (`elicitation.relay`);
+    # each part's own /readyz stays under its mount.
+    checks = {
+        f"{p.value}.{name}": check
+        for p in Process
+        for name, check in apps[p].state.readiness.items()
+    }
+    app.router.routes.extend(
+        [*health_routes(checks), *services, key, Mount("/", app=apps[Process.gateway])]
+    )
     instrument_app(app)
     return app
 

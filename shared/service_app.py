@@ -131,6 +131,7 @@ def service_app(
         middleware=[Middleware(LoggedFaults)],
         exception_handlers={HTTPException: no_such_endpoint},
     )
+    app.state.readiness = ready  # what /readyz checks (the embedded default checks them all)
     app.state.token_verifier = TokenVerifier(settings)
     app.state.max_body_bytes = settings.service_max_body_bytes
     app.state.views = []

@@ -278,10 +278,11 @@ def create_app(
         return None
 
     app = Starlette(lifespan=lifespan)
+    app.state.readiness = {"database": database}  # what /readyz checks
     graphql = AccordGraphQL(app, settings)
     app.router.routes.extend(
         [
-            *health_routes({"database": database}),
+            *health_routes(app.state.readiness),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ]

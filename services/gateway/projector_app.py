@@ -50,9 +50,9 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
             return "not started"
         return runner.readiness(settings.ready_max_lag)
 
-    app = Starlette(
-        routes=health_routes({"database": database, "projector": projector}), lifespan=lifespan
-    )
+    checks = {"database": database, "projector": projector}
+    app = Starlette(routes=health_routes(checks), lifespan=lifespan)
+    app.state.readiness = checks  # what /readyz checks (the embedded default checks them all)
     app.state.pool = None
     app.state.projector = None
     return app

@@ -11,6 +11,7 @@ import httpx
 import psycopg
 
 from shared.auth import mint_token
+from shared.recorder import EVENTS_PER_TRANSACTION_BITS
 from shared.settings import Settings
 from tests.e2e.accord_process import accord_dev
 
@@ -82,3 +83,46 @@ def _get(base: str, path: str) -> dict[str, object]:
     response = httpx.get(base + path, headers={"authorization": f"Bearer {token}"}, timeout=10)
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def readiness(url: str) -> tuple[int, dict[str, str]]:
+    ready = httpx.get(url.replace("/graphql", "/readyz"), timeout=10)
+    return ready.status_code, ready.json()["checks"]
+
+
+def test_accord_devs_readiness_covers_every_part_and_names_the_one_that_fails(tmp_path) -> None:
+    with accord_dev(tmp_path) as (url, database):
+        status, checks = readiness(url)
+        assert status == 200, checks
+        assert {
+            "gateway.database", "projector.projector", "elicitation.relay", "elicitation.views",
+            "ranking.relay", "notifications.relay", "notifications.event_store",
+        } <= set(checks)  # fmt: skip
+        assert set(checks.values()) == {"ok"}
+
+        # A stored event no contract knows, written behind Accord's back: the relay cannot
+        # publish it, and says so, until it is gone.
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO elicitation.elicitation_events (originator_id, originator_version,"
+                " topic, state, notification_id) VALUES (gen_random_uuid(), 1,"
+                " 'accord.nowhere:Nothing.Happened', '{}',"
+                " (pg_current_xact_id()::text::bigint << %s) + 1)",
+                (EVENTS_PER_TRANSACTION_BITS,),
+            )
+        deadline = time.monotonic() + 30
+        while (found := readiness(url))[0] == 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status, checks = found
+        assert status == 503, checks
+        assert "Nothing.Happened" in checks["elicitation.relay"], checks
+        assert checks["gateway.database"] == "ok" and checks["ranking.relay"] == "ok"
+
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute(
+                "DELETE FROM elicitation.elicitation_events WHERE topic LIKE 'accord.nowhere:%'"
+            )
+        deadline = time.monotonic() + 30
+        while (found := readiness(url))[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert found[0] == 200, found
