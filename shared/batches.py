@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
@@ -13,6 +14,8 @@ log = logging.getLogger(__name__)
 # A failing batch is tried again after a pause that doubles from the first to the longest.
 FIRST_PAUSE = 0.2
 LONGEST_PAUSE = 5.0
+# The same failure again is logged at most this often (seconds), not at every attempt.
+REPEAT_EVERY = 60.0
 
 
 async def _nothing_to_repair() -> None:
@@ -25,7 +28,8 @@ class BatchLoop:
     After a full batch the next one runs at once; otherwise the loop waits `idle_seconds`, or
     less when woken. A step that fails is tried again after a growing pause, `on_failure`
     first (the relay recreates its producer); meanwhile `last_error` says why, for health
-    checks, and is cleared by the next step that succeeds.
+    checks, and is cleared by the next step that succeeds. A failure is logged when it starts
+    or changes, then once every REPEAT_EVERY seconds while it lasts, and the recovery once.
     """
 
     def __init__(
@@ -36,6 +40,7 @@ class BatchLoop:
         batch_size: int,
         idle_seconds: float,
         on_failure: Callable[[], Awaitable[None]] = _nothing_to_repair,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
         self.step = step
@@ -43,6 +48,9 @@ class BatchLoop:
         self.idle_seconds = idle_seconds
         self.on_failure = on_failure
         self.last_error = ""
+        self._clock = clock
+        self._failures = 0
+        self._logged_at = 0.0
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -59,14 +67,28 @@ class BatchLoop:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("%s: %s; trying again in %.1f s", self.name, self.last_error, pause)
+                self._failed(f"{type(error).__name__}: {error}", pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, LONGEST_PAUSE)
                 await self.on_failure()
                 continue
-            self.last_error = ""
+            if self._failures:
+                log.info("%s: working again after %d failed attempts", self.name, self._failures)
+            self.last_error, self._failures = "", 0
             pause = FIRST_PAUSE
             if handled < self.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+
+    def _failed(self, reason: str, pause: float) -> None:
+        self._failures += 1
+        now = self._clock()
+        if reason != self.last_error:
+            log.warning("%s: %s; trying again in %.1f s", self.name, reason, pause)
+            self._logged_at = now
+        elif now - self._logged_at >= REPEAT_EVERY:
+            log.warning(
+                "%s: still failing after %d attempts: %s", self.name, self._failures, reason
+            )
+            self._logged_at = now
+        self.last_error = reason

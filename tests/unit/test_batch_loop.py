@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -71,3 +72,49 @@ async def test_a_failing_step_is_retried_after_a_pause_and_its_reason_kept(
     assert repairs == 2
     assert seen_errors == ["ConnectionError: broker away", "ConnectionError: still"]
     assert loop.last_error == ""  # the step that succeeded cleared it
+
+
+async def test_a_lasting_failure_is_logged_when_it_starts_now_and_then_and_when_it_ends(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(batches, "FIRST_PAUSE", 0.001)
+    monkeypatch.setattr(batches, "LONGEST_PAUSE", 0.001)
+    now = 0.0
+    # Ten attempts 10 s apart by the clock fail alike, one fails otherwise, then it works.
+    outcomes: list[Exception | int] = [
+        *(RuntimeError("stored event refused") for _ in range(10)),
+        ConnectionError("database away"),
+        0,
+    ]
+
+    async def step() -> int:
+        nonlocal now
+        now += 10.0
+        outcome = outcomes.pop(0) if outcomes else 0
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    loop = BatchLoop("relay test", step, batch_size=10, idle_seconds=30, clock=lambda: now)
+    with caplog.at_level(logging.INFO, logger="shared.batches"):
+        task = asyncio.create_task(loop.run())
+        try:
+            async with asyncio.timeout(5):
+                while outcomes:
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    said = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert said == [
+        ("WARNING", "relay test: RuntimeError: stored event refused; trying again in 0.0 s"),
+        (
+            "WARNING",
+            "relay test: still failing after 7 attempts: RuntimeError: stored event refused",
+        ),
+        ("WARNING", "relay test: ConnectionError: database away; trying again in 0.0 s"),
+        ("INFO", "relay test: working again after 11 failed attempts"),
+    ]
+    assert loop.last_error == ""
