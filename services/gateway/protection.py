@@ -142,8 +142,9 @@ def judge(errors: Sequence[GraphQLError], request_id: str) -> None:
             log.error("internal error, request %s", request_id, exc_info=error.original_error)
         else:
             refusals.append(f"{(error.extensions or {}).get('code')} {error.message}")
-    if refusals:
-        log.info("refused, request %s: %s", request_id, " ".join("; ".join(refusals).split()))
+    if refusals:  # the same refusal of several fields is said once
+        said = "; ".join(dict.fromkeys(refusals))
+        log.info("refused, request %s: %s", request_id, " ".join(said.split()))
 
 
 def _code(error: GraphQLError) -> None:

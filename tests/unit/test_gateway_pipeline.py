@@ -122,6 +122,7 @@ async def test_a_refusal_is_one_line_at_info_and_a_fault_keeps_its_traceback(
         await schema().execute("{ refused broken }", context_value=Context("req-8"))
         await schema().execute("{ health", context_value=Context("req-9"))
         await schema().execute("{ healht nonsense }", context_value=Context("req-10"))
+        await schema().execute("{ refused again: refused }", context_value=Context("req-11"))
     refusals = [r for r in caplog.records if r.levelno == logging.INFO]
     faults = [r for r in caplog.records if r.levelno >= logging.WARNING]
     # One request, one line: two mistakes in one document are said together.
@@ -131,6 +132,7 @@ async def test_a_refusal_is_one_line_at_info_and_a_fault_keeps_its_traceback(
         ("refused, request req-10: GRAPHQL_VALIDATION_FAILED Cannot query field 'healht' on type"
          " 'Query'. Did you mean 'health'?; GRAPHQL_VALIDATION_FAILED Cannot query field"
          " 'nonsense' on type 'Query'.", None),
+        ("refused, request req-11: FORBIDDEN not yours", None),  # two fields, one refusal
     ]  # fmt: skip
     [fault] = faults  # strawberry's own logger no longer logs every error with a traceback
     assert "req-8" in fault.getMessage() and fault.exc_info is not None
