@@ -110,7 +110,7 @@ def accord_running(cwd: Path | None, env: dict[str, str], *args: str) -> Iterato
     finally:
         code = running.interrupt()
     if running.process.returncode != -signal.SIGKILL:
-        assert code == 0, running.output
+        assert code == 0, f"exit code {code}\n" + running.output
         assert "Accord stopped" in running.output, running.output
 
 
