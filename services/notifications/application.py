@@ -11,6 +11,7 @@ import tenacity
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
+from services.notifications.backoff import full_jitter
 from services.notifications.changes import PolicyChange, PreferenceChange
 from services.notifications.errors import NoticeBusy, UnknownNotice, UnknownReminder
 from services.notifications.notice import Notice
@@ -29,7 +30,7 @@ T = TypeVar("T")
 # and how long it pauses before each new try: a few milliseconds, at random, so that the
 # writers that collided do not collide again at once.
 _CONFLICT_ATTEMPTS = 10
-_CONFLICT_PAUSE = tenacity.wait_random_exponential(multiplier=0.005, max=0.1)
+_CONFLICT_PAUSE = full_jitter(multiplier=0.005, max=0.1)
 
 
 class Notifications(Application[UUID]):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from tenacity import RetryCallState, Retrying
 
-from services.notifications.application import Notifications
+from services.notifications.application import _CONFLICT_PAUSE, Notifications
 from services.notifications.backoff import retry_delay
 from services.notifications.errors import DeadLettered, NotDeadLettered, NotTheRecipient
 from services.notifications.notice import NoticeStatus
@@ -126,3 +128,15 @@ def test_the_backoff_doubles_with_each_attempt_plus_some_jitter(attempt: int) ->
 
 def test_the_backoff_never_exceeds_its_cap() -> None:
     assert retry_delay(30, 2.0, 60.0) == timedelta(seconds=60)
+
+
+def test_the_jitter_leaves_the_global_random_generator_alone() -> None:
+    # Another thread's generator of examples (hypothesis) must not see the service move it.
+    before = random.getstate()
+    delays = {retry_delay(3, 2.0, 1000.0) for _ in range(20)}
+    pauses = {
+        _CONFLICT_PAUSE(RetryCallState(Retrying(), fn=None, args=(), kwargs={})) for _ in range(20)
+    }
+    assert random.getstate() == before
+    assert len(delays) > 1 and len(pauses) > 1  # still at random
+    assert all(0 <= p <= 0.1 for p in pauses)
