@@ -39,6 +39,20 @@ async def test_full_batches_run_back_to_back_and_a_partial_one_waits_until_woken
             await task
 
 
+async def run_until_taken(loop: BatchLoop, outcomes: list[Exception | int]) -> None:
+    """Run the loop until its steps took every outcome, and a moment more; then stop it."""
+    task = asyncio.create_task(loop.run())
+    try:
+        async with asyncio.timeout(5):
+            while outcomes:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 async def test_a_failing_step_is_retried_after_a_pause_and_its_reason_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -59,16 +73,7 @@ async def test_a_failing_step_is_retried_after_a_pause_and_its_reason_kept(
         seen_errors.append(loop.last_error)
 
     loop = BatchLoop("test", step, batch_size=10, idle_seconds=30, on_failure=repair)
-    task = asyncio.create_task(loop.run())
-    try:
-        async with asyncio.timeout(5):
-            while outcomes:
-                await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+    await run_until_taken(loop, outcomes)
     assert repairs == 2
     assert seen_errors == ["ConnectionError: broker away", "ConnectionError: still"]
     assert loop.last_error == ""  # the step that succeeded cleared it
@@ -97,16 +102,7 @@ async def test_a_lasting_failure_is_logged_when_it_starts_now_and_then_and_when_
 
     loop = BatchLoop("relay test", step, batch_size=10, idle_seconds=30, clock=lambda: now)
     with caplog.at_level(logging.INFO, logger="shared.batches"):
-        task = asyncio.create_task(loop.run())
-        try:
-            async with asyncio.timeout(5):
-                while outcomes:
-                    await asyncio.sleep(0.01)
-            await asyncio.sleep(0.05)
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+        await run_until_taken(loop, outcomes)
     said = [(r.levelname, r.getMessage()) for r in caplog.records]
     assert said == [
         ("WARNING", "relay test: RuntimeError: stored event refused; trying again in 0.0 s"),
