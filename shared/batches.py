@@ -41,6 +41,7 @@ class BatchLoop:
         idle_seconds: float,
         on_failure: Callable[[], Awaitable[None]] = _nothing_to_repair,
         clock: Callable[[], float] = time.monotonic,
+        pauses: tuple[float, float] = (FIRST_PAUSE, LONGEST_PAUSE),
     ) -> None:
         self.name = name
         self.step = step
@@ -49,6 +50,8 @@ class BatchLoop:
         self.on_failure = on_failure
         self.last_error = ""
         self._clock = clock
+        # After a failure: the first pause, doubled after each further one up to the longest.
+        self._first_pause, self._longest_pause = pauses
         self._failures = 0
         self._logged_at = 0.0
         self._wake = asyncio.Event()
@@ -58,7 +61,7 @@ class BatchLoop:
         self._wake.set()
 
     async def run(self) -> None:
-        pause = FIRST_PAUSE
+        pause = self._first_pause
         while True:
             # Cleared before the step: a wake during it makes the next one run at once.
             self._wake.clear()
@@ -69,13 +72,13 @@ class BatchLoop:
             except Exception as error:
                 self._failed(f"{type(error).__name__}: {error}", pause)
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, LONGEST_PAUSE)
+                pause = min(pause * 2, self._longest_pause)
                 await self.on_failure()
                 continue
             if self._failures:
                 log.info("%s: working again after %d failed attempts", self.name, self._failures)
             self.last_error, self._failures = "", 0
-            pause = FIRST_PAUSE
+            pause = self._first_pause
             if handled < self.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.idle_seconds)

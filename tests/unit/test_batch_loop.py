@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from shared import batches
 from shared.batches import BatchLoop
 
 
@@ -53,10 +52,7 @@ async def run_until_taken(loop: BatchLoop, outcomes: list[Exception | int]) -> N
             await task
 
 
-async def test_a_failing_step_is_retried_after_a_pause_and_its_reason_kept(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(batches, "FIRST_PAUSE", 0.01)
+async def test_a_failing_step_is_retried_after_a_pause_and_its_reason_kept() -> None:
     outcomes: list[Exception | int] = [ConnectionError("broker away"), ConnectionError("still"), 0]
     repairs = 0
     seen_errors: list[str] = []
@@ -72,7 +68,9 @@ async def test_a_failing_step_is_retried_after_a_pause_and_its_reason_kept(
         repairs += 1
         seen_errors.append(loop.last_error)
 
-    loop = BatchLoop("test", step, batch_size=10, idle_seconds=30, on_failure=repair)
+    loop = BatchLoop(
+        "test", step, batch_size=10, idle_seconds=30, on_failure=repair, pauses=(0.01, 0.01)
+    )
     await run_until_taken(loop, outcomes)
     assert repairs == 2
     assert seen_errors == ["ConnectionError: broker away", "ConnectionError: still"]
@@ -80,10 +78,8 @@ async def test_a_failing_step_is_retried_after_a_pause_and_its_reason_kept(
 
 
 async def test_a_lasting_failure_is_logged_when_it_starts_now_and_then_and_when_it_ends(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(batches, "FIRST_PAUSE", 0.001)
-    monkeypatch.setattr(batches, "LONGEST_PAUSE", 0.001)
     now = 0.0
     # Ten attempts 10 s apart by the clock fail alike, one fails otherwise, then it works.
     outcomes: list[Exception | int] = [
@@ -100,7 +96,9 @@ async def test_a_lasting_failure_is_logged_when_it_starts_now_and_then_and_when_
             raise outcome
         return outcome
 
-    loop = BatchLoop("relay test", step, batch_size=10, idle_seconds=30, clock=lambda: now)
+    loop = BatchLoop(
+        "relay test", step, batch_size=10, idle_seconds=30, clock=lambda: now, pauses=(0, 0)
+    )
     with caplog.at_level(logging.INFO, logger="shared.batches"):
         await run_until_taken(loop, outcomes)
     said = [(r.levelname, r.getMessage()) for r in caplog.records]
