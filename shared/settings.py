@@ -69,8 +69,9 @@ class Settings(BaseSettings):
     notifications_url: str = ""
     # Development conveniences, off in production: the GraphiQL page and schema introspection.
     graphql_ide: bool = True
-    # Where GraphiQL's browser assets were fetched to (`python -m accord.infra.graphiql`).
-    graphiql_assets: Path = Path(".cache/graphiql")
+    # Where GraphiQL's browser assets were fetched to (`python -m accord.infra.graphiql`): the
+    # checkout's, wherever Accord is started from; without them the page loads them from the CDN.
+    graphiql_assets: Path = Path(__file__).resolve().parents[1] / ".cache" / "graphiql"
     graphql_introspection: bool = True
     # Who runs GraphQL operations: the gateway's own pipeline and executor (faster), or stock
     # strawberry under the same policy, which the tests and bench/gateway_throughput.py hold

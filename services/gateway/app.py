@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -37,10 +38,13 @@ from shared.health import health_routes
 from shared.settings import Settings
 from shared.shutdown import close_pool
 
+log = logging.getLogger(__name__)
+
 # Subscriptions are served over graphql-transport-ws only.
 OVER_HTTP = (OperationType.QUERY, OperationType.MUTATION)
 
-# GraphiQL's page asks a public CDN for its code; offline, the gateway serves the same files.
+# GraphiQL's page asks a public CDN for its code; the gateway serves the same files itself when
+# they were fetched (`python -m accord.infra.graphiql`, which `make run` runs), so it works offline.
 CDN = "https://unpkg.com/"
 ASSETS_PATH = "/graphiql-assets"
 
@@ -106,6 +110,7 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
         self.app = app
         self.verifier = TokenVerifier(settings)
         self.settings = settings
+        self.local_assets = settings.graphql_ide and settings.graphiql_assets.is_dir()
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
@@ -116,9 +121,12 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
 
     @property
     def graphql_ide_html(self) -> str:
-        """GraphiQL with its assets served from here (same files, same integrity hashes),
-        opening on an Accord example and a headers pane that says where the token goes."""
-        page = super().graphql_ide_html.replace(CDN, f"{ASSETS_PATH}/")
+        """GraphiQL with its assets served from here when they were fetched (same files, same
+        integrity hashes), opening on an Accord example and a headers pane that says where the
+        token goes."""
+        page = super().graphql_ide_html
+        if self.local_assets:
+            page = page.replace(CDN, f"{ASSETS_PATH}/")
         page = EXAMPLE.sub(lambda _: f"const EXAMPLE_QUERY = `{IDE_EXAMPLE}`;", page, count=1)
         return page.replace(
             "React.useState(parameters.headers)",
@@ -287,8 +295,13 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
         ]
     )
-    if settings.graphql_ide:
-        assets = StaticFiles(directory=settings.graphiql_assets, check_dir=False)
+    if graphql.local_assets:
+        assets = StaticFiles(directory=settings.graphiql_assets)
         app.router.routes.append(Mount(ASSETS_PATH, app=assets))
+    elif settings.graphql_ide:
+        log.info(
+            "GraphiQL loads its assets from %s: none were fetched to %s"
+            " (python -m accord.infra.graphiql fetches them)", CDN, settings.graphiql_assets,
+        )  # fmt: skip
     app.add_middleware(RefuseSimpleRequests)
     return app

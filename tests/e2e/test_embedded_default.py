@@ -15,7 +15,7 @@ from shared.recorder import EVENTS_PER_TRANSACTION_BITS
 from shared.settings import Settings
 from tests.e2e.accord_process import accord_dev
 
-__all__ = ["accord_dev"]  # tests/e2e/test_graphql_api.py imports it from here
+__all__ = ["accord_dev"]  # other e2e modules import it from here
 
 
 def graphql(url: str, query: str) -> dict[str, object]:
