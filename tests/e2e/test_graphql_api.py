@@ -12,18 +12,20 @@ import pytest
 
 from shared.auth import mint_token
 from shared.settings import Settings
-from tests.e2e.accord_process import ask
-from tests.e2e.test_embedded_default import accord_dev
+from tests.e2e.accord_process import accord_env, accord_running, ask
 
 
 @pytest.fixture(scope="module")
 def accord(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with accord_dev(tmp_path_factory.mktemp("gql")) as (url, database):
+    """`accord dev` started from a directory of the user's, not the checkout, with the demo."""
+    folder = tmp_path_factory.mktemp("gql")
+    with accord_running(folder, accord_env(folder / ".accord")) as running:
+        url = running.url
         loaded = subprocess.run(
             [sys.executable, "-m", "accord", "demo", "--url", url.removesuffix("/graphql")],
             capture_output=True, text=True, timeout=120, check=True,
         )  # fmt: skip
-        yield url, json.loads(loaded.stdout), database
+        yield url, json.loads(loaded.stdout), running.database
 
 
 def test_a_participant_reads_the_contract_with_its_corporate_priorities(accord: Any) -> None:
@@ -46,6 +48,19 @@ def test_a_participant_reads_the_contract_with_its_corporate_priorities(accord: 
     ]
     missed = [g for g in contract["gapAnalysis"] if g["met"] is False]
     assert missed, "the demo records a missed target"
+    # The decision makers ranked before delivery was measured: the missed till target is the
+    # corporate first priority, flagged, and its sponsor was told at once.
+    assert [(g["expectationId"], g["priority"], g["flagged"]) for g in missed] == [
+        (demo["ranking"][0], 1, True)
+    ]
+    told = ask(url, "ceo", "{ notifications { trigger subject urgent data } }")["data"]
+    missed_notices = [n for n in told["notifications"] if n["trigger"] == "MEASUREMENT_MISSED"]
+    assert [
+        (n["urgent"], n["data"]["expectation_id"], n["data"]["rank"]) for n in missed_notices
+    ] == [(True, demo["ranking"][0], 1)], told
+    assert missed_notices[0]["subject"] == (
+        "Target missed on corporate priority #1: Tills work all trading hours"
+    )
 
 
 def test_a_mutation_answers_with_its_own_change_and_time_travel_shows_the_past(accord: Any) -> None:
