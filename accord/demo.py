@@ -31,6 +31,7 @@ DECISION_MAKERS = {
     "cso": ("Sam Ode", "stores"),
 }
 SPONSOR = ("ceo", "Eve Carter")
+CLIENT, TITLE = "Northwind Retail", "Managed IT operations 2027-2029"
 
 
 def _terms(metric: str, comparison: str, target: str, unit: str, method: str) -> dict[str, Any]:
@@ -166,8 +167,8 @@ def build(demo: Demo) -> dict[str, Any]:
     its deadline warns."""
     e = "ExpectationChanged"
     contract = demo.command("am", "openContract", {
-        "clientOrganisation": "Northwind Retail", "providerOrganisation": "Contoso Managed Services",
-        "title": "Managed IT operations 2027-2029", "startsOn": "2027-01-01",
+        "clientOrganisation": CLIENT, "providerOrganisation": "Contoso Managed Services",
+        "title": TITLE, "startsOn": "2027-01-01",
         "name": PROVIDER["am"][0], "role": "provider_account_manager", "email": "ann.marsh@contoso.example",
     })  # fmt: skip
     demo.command("am", "joinContract", {
@@ -454,6 +455,18 @@ def run(base_url: str, settings: Settings) -> dict[str, Any]:
     )
     console.print(summary["verification"]["said"], highlight=False, soft_wrap=True)
     return summary
+
+
+DEMO_CONTRACTS = """query($client: String!) { contracts(first: 100, clientOrganisation: $client) {
+  edges { node { id title } } } }"""
+
+
+def already_loaded(base_url: str, settings: Settings) -> str | None:
+    """The id of a demo contract the account manager already has at base_url, if any."""
+    with httpx.Client(timeout=30) as http:
+        demo = Demo(http, settings, f"{base_url}/graphql")
+        edges = demo.graphql("am", DEMO_CONTRACTS, client=CLIENT)["contracts"]["edges"]
+    return next((e["node"]["id"] for e in edges if e["node"]["title"] == TITLE), None)
 
 
 def verify_store(settings: Settings, contract: str) -> dict[str, Any]:

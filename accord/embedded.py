@@ -153,7 +153,8 @@ def run(settings: Settings, *, demo: bool = False) -> None:
 
 
 def _load_demo(settings: Settings) -> None:
-    """Once the server answers, load `accord demo` through its public API."""
+    """Once the server answers, load `accord demo` through its public API, unless the data
+    already hold it (`make run DEMO=1` again on the same data); `accord demo` loads another."""
     from accord import demo
 
     base = f"http://{settings.host}:{settings.port}"
@@ -163,4 +164,7 @@ def _load_demo(settings: Settings) -> None:
                 break
         except httpx.TransportError:
             time.sleep(0.1)
+    if loaded := demo.already_loaded(base, settings):
+        console.print(f"demo contract {loaded} is loaded already (`accord demo` loads another)")
+        return
     demo.run(base, settings)

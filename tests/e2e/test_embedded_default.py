@@ -13,7 +13,7 @@ import psycopg
 from shared.auth import mint_token
 from shared.recorder import EVENTS_PER_TRANSACTION_BITS
 from shared.settings import Settings
-from tests.e2e.accord_process import accord_dev
+from tests.e2e.accord_process import accord_dev, accord_env, accord_running, ask
 
 __all__ = ["accord_dev"]  # other e2e modules import it from here
 
@@ -70,10 +70,16 @@ def test_accord_demo_loads_a_prioritized_contract_that_survives_a_restart(tmp_pa
         people = _get(base, f"/elicitation/contracts/{contract}")["participants"]
         assert len(people) == 8
 
-    with accord_dev(tmp_path) as (url, _):
-        base = url.removesuffix("/graphql")
+    # `make run DEMO=1` again on the same data: the demo is there already, not loaded twice.
+    with accord_running(None, accord_env(tmp_path), "--demo") as running:
+        base = running.url.removesuffix("/graphql")
+        deadline = time.monotonic() + 60
+        while "is loaded already" not in running.output and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert f"demo contract {contract} is loaded already" in running.output, running.output
+        titles = ask(running.url, "am", "{ contracts { edges { node { id title } } } }")
+        assert [e["node"]["id"] for e in titles["data"]["contracts"]["edges"]] == [contract]
         # After the restart every event is republished in process; the views stay as they were.
-        time.sleep(1)
         again = _get(base, f"/ranking/contracts/{contract}/ballot")
         assert again == ballot
 
