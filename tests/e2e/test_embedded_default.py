@@ -57,7 +57,8 @@ def test_accord_demo_loads_a_prioritized_contract_that_survives_a_restart(tmp_pa
         assert summary["notices"] > 0
         baseline = summary["baseline"]
         assert baseline["complete"] and baseline["signatures"] == 2
-        assert baseline["expectations"] == 6 and baseline["ranked"]
+        # the provider's commitments: the first six proposed, and the tills on a condition
+        assert baseline["expectations"] == 7 and baseline["ranked"]
         # a warning while the demo ran, a suspect link after a refinement, and a health score
         # that moved when the missed till target got its recovery plan
         assert summary["warning"]["state"] == "MISSED", summary["warning"]
