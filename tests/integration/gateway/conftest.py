@@ -29,9 +29,16 @@ def graphql_engine(request: pytest.FixtureRequest) -> Engine:
 
 
 @pytest.fixture
-def schema() -> str:
-    """A read-model schema of the test's own, so tests never see each other's tables."""
-    return f"readmodel_test_{uuid4().hex[:8]}"
+async def schema(database_url: str) -> AsyncIterator[str]:
+    """A read-model schema of the test's own, so tests never see each other's tables; dropped
+    once the test and the fixtures using it are done."""
+    name = f"readmodel_test_{uuid4().hex[:8]}"
+    yield name
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture
@@ -41,9 +48,6 @@ async def pool(settings: Settings, schema: str) -> AsyncIterator[asyncpg.Pool]:
         await create_tables(conn)
     yield pool
     await pool.close()
-    conn = await asyncpg.connect(settings.database_url)
-    await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    await conn.close()
 
 
 @pytest.fixture

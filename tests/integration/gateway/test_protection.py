@@ -41,11 +41,6 @@ async def gateway(
         httpx.AsyncClient(base_url=url, timeout=30) as http,
     ):
         yield http, settings
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await conn.close()
 
 
 async def ask(
