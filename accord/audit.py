@@ -13,7 +13,7 @@ import psycopg
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from accord import embedded
+from accord.database import database
 from accord.infra.pgdata import DataInUse
 from shared.audit import store
 from shared.audit.checkpoint import CheckpointFile, KeptCheckpoint
@@ -210,7 +210,7 @@ def _connected(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
     stopped here), connected."""
     try:
         with (
-            embedded.database(settings, share=True) as ready,
+            database(settings, share=True) as ready,
             psycopg.connect(ready.database_url) as conn,
         ):
             yield conn

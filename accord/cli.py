@@ -6,17 +6,15 @@ import json
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from accord import embedded
 from accord.audit import app as audit_app
 from accord.infra.__main__ import app as infra_app
-from accord.processes import Process, create_app
+from accord.process_names import Process
 from shared.auth import mint_token
-from shared.bus_kafka import KafkaAccess, KafkaBus
-from shared.logs import configure_logging
 from shared.settings import get_settings
-from shared.telemetry import configure_telemetry
+
+# The commands that run Accord import the services when they run: every service takes seconds
+# to import, which `accord token` and `accord --help` need not wait for.
 
 app = typer.Typer(help="Accord: client expectations in service contracts.", no_args_is_help=True)
 app.add_typer(infra_app, name="infra", help="Real PostgreSQL and Kafka on this machine.")
@@ -30,6 +28,8 @@ def dev(
     ] = False,
 ) -> None:
     """Run everything in one process: embedded PostgreSQL, in-process bus, GraphQL."""
+    from accord import embedded
+
     embedded.run(get_settings(), demo=demo)
 
 
@@ -39,6 +39,13 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default ACCORD_PORT).")] = None,
 ) -> None:
     """Run one process on its own, as in the full stack (Kafka and PostgreSQL named by env)."""
+    import uvicorn
+
+    from accord.processes import create_app
+    from shared.bus_kafka import KafkaAccess, KafkaBus
+    from shared.logs import configure_logging
+    from shared.telemetry import configure_telemetry
+
     settings = get_settings()
     if not settings.database_url:
         raise typer.BadParameter("set DATABASE_URL (or POSTGRES_*) to serve a single process")
@@ -127,6 +134,7 @@ def replay(
 
     from rich.progress import Progress
 
+    from accord.database import database
     from accord.infra.pgdata import DataInUse
     from services.gateway.replay import ReplayFailed, rebuild
 
@@ -135,7 +143,7 @@ def replay(
     if source not in ("kafka", "store"):
         raise typer.BadParameter("source is kafka or store")
     try:
-        with embedded.database(settings, share=True) as ready, Progress() as bar:
+        with database(settings, share=True) as ready, Progress() as bar:
             task = bar.add_task(f"rebuilding from {source}", total=None)
 
             def progress(done: int, total: int) -> None:

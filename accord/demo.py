@@ -478,8 +478,8 @@ def verify_store(settings: Settings, contract: str) -> dict[str, Any]:
     database, or the running `accord dev`'s server on the data folder). A store that does not
     hold the demo contract is not the one it loaded: then nothing is claimed, and the command
     to run there is said."""
-    from accord import embedded
     from accord.audit import AUDITED
+    from accord.database import database
     from shared.audit import store
     from shared.audit.keys import NoSigningKey, signing_key
 
@@ -493,7 +493,7 @@ def verify_store(settings: Settings, contract: str) -> dict[str, Any]:
     services: dict[str, Any] = {}
     held = 0
     with (
-        embedded.database(settings, share=True) as ready,
+        database(settings, share=True) as ready,
         psycopg.connect(ready.database_url) as conn,
     ):
         for service in AUDITED:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from accord.infra import pgdata, postgres
+from accord.database import database
+from accord.infra import pgdata
 from accord.processes import FACTORIES, STORES, Process
 from services.gateway import app as gateway
 from shared.audit import schedule
@@ -110,28 +111,6 @@ def _logging_faults(app: ASGIApp) -> ASGIApp:
             raise
 
     return logged
-
-
-@contextlib.contextmanager
-def database(settings: Settings, *, share: bool = False) -> Iterator[Settings]:
-    """The named database, or the embedded server on data_dir (started here, stopped after).
-
-    Raises pgdata.DataInUse while another Accord process runs the server on data_dir, unless
-    `share`: then that running server is used (and left running)."""
-    if settings.database_url:
-        yield settings
-        return
-    try:
-        server = postgres.start(Path(settings.data_dir) / "postgres", durable=True)
-    except pgdata.DataInUse as busy:
-        if not (share and busy.url):
-            raise
-        running = busy.url
-    else:
-        with server:
-            yield settings.model_copy(update={"database_url": server.url})
-        return
-    yield settings.model_copy(update={"database_url": running})
 
 
 def run(settings: Settings, *, demo: bool = False) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from enum import StrEnum
 from typing import Any
 
 from starlette.applications import Starlette
 
+from accord.process_names import Process
 from services.elicitation import api as elicitation
 from services.gateway import app as gateway
 from services.gateway import projector_app as projector
@@ -19,15 +19,6 @@ from shared.audit.http import public_key_route
 from shared.bus import Bus
 from shared.settings import Settings
 from shared.telemetry import instrument_app
-
-
-class Process(StrEnum):
-    elicitation = "elicitation"
-    ranking = "ranking"
-    notifications = "notifications"
-    gateway = "gateway"
-    projector = "projector"
-
 
 FACTORIES: dict[Process, Callable[[Settings, Bus], Starlette]] = {
     Process.elicitation: elicitation.create_app,

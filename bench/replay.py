@@ -35,7 +35,7 @@ import asyncpg
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, StoredEvent
 
-from accord import embedded
+from accord.database import database
 from services.elicitation.application import Elicitation
 from services.gateway.replay import STORE_SERVICES, rebuild, stored_envelope
 from services.notifications.application import Notifications
@@ -248,7 +248,7 @@ def main() -> None:
         demo_template(Path(data))
         kafka = os.environ.get("ACCORD_KAFKA_BOOTSTRAP", "")
         base = Settings(data_dir=Path(data), database_url="", kafka_bootstrap=kafka)
-        with embedded.database(base) as settings:
+        with database(base) as settings:
             generated = copy_events(settings, args.events)
             print(f"generated {generated:,} events in {time.perf_counter() - started:.1f} s")
             asyncio.run(measure(settings, args.profile, args.stock))

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
-from uuid import NAMESPACE_URL, UUID, uuid5
 
 import asyncpg
 from eventsourcing.application import Application
@@ -17,6 +16,7 @@ from shared.audit.chain import GENESIS
 from shared.batches import BatchLoop
 from shared.bus import Publisher
 from shared.envelope import Envelope, StoredCopy, data_bytes
+from shared.event_ids import event_id
 from shared.eventstore import StoreExecutor
 from shared.provenance import provenance_of
 from shared.schemas import registry
@@ -26,12 +26,6 @@ log = logging.getLogger(__name__)
 
 # Fields of every stored event that belong to the library, never to the published contract.
 _LIBRARY_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "_meta"}
-_EVENT_IDS = uuid5(NAMESPACE_URL, "urn:accord:event")
-
-
-def event_id(originator_id: UUID, originator_version: int) -> str:
-    """The event's stable id (ce_id): the same every time it is published."""
-    return str(uuid5(_EVENT_IDS, f"{originator_id}:{originator_version}"))
 
 
 def envelope_of(app: Application[Any], service: str, notification: Notification) -> Envelope:

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from services.gateway.listening import ReadModelChanges
-from shared.relay import event_id
+from shared.event_ids import event_id
 
 # Without a NOTIFY (a lost one, or no listener), look again this often.
 POLL_SECONDS = 0.2

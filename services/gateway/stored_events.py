@@ -17,13 +17,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import orjson
 
 from shared.envelope import Envelope
+from shared.event_ids import NAMESPACE, event_id
 from shared.eventstore import stored_event_transcoder
-from shared.relay import event_id
 from shared.schemas import registry
 from shared.schemas.registry import ContractSpec
 
@@ -48,8 +48,8 @@ _LIBRARY_FIELDS = frozenset(
         "_meta",
     }
 )
-# The namespace of the relay's event ids (shared.relay.event_id), as uuid5 hashes it.
-_EVENT_IDS = uuid5(NAMESPACE_URL, "urn:accord:event").bytes
+# The namespace of the relay's event ids (shared.event_ids), as uuid5 hashes it.
+_EVENT_IDS = NAMESPACE.bytes
 
 
 def fast_event_id(originator_id: UUID, originator_version: int) -> str:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from shared.audit import merkle
 from shared.audit.checkpoint import Checkpoint
 from shared.audit.log import Entry
-from shared.relay import event_id
+from shared.event_ids import event_id
 
 
 class EventNotCovered(LookupError):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from shared.relay import event_id
+from shared.event_ids import event_id
 from tests.e2e.accord_process import accord_env, accord_running, ask
 
 OPEN = """mutation { openContract(input: {clientOrganisation: "Northwind", title: "Audited",

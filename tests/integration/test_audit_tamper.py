@@ -16,9 +16,9 @@ from shared.audit.chain import event_hash
 from shared.audit.checkpoint import KeptCheckpoint, sign
 from shared.audit.proof import problem, prove
 from shared.audit.verify import Report, check_log
+from shared.event_ids import event_id
 from shared.eventstore import build_application
 from shared.provenance import acting_as
-from shared.relay import event_id
 from shared.settings import Settings
 from tests.support.notes import Notes
 

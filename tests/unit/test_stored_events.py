@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.gateway.stored_events import fast_event_id, fields_of
+from shared.event_ids import event_id
 from shared.eventstore import stored_event_transcoder
-from shared.relay import event_id
 
 _TRANSCODER = stored_event_transcoder()
 

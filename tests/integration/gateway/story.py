@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from shared.envelope import Envelope
-from shared.relay import event_id
+from shared.event_ids import event_id
 from shared.schemas import registry
 from shared.schemas.baseline_content import content_hash
 

@@ -16,7 +16,7 @@ from services.gateway.projections.schema import create_tables
 from services.gateway.replay import rebuild
 from services.ranking.application import Prioritizations
 from shared.bus_kafka import KafkaPublisher
-from shared.relay import event_id
+from shared.event_ids import event_id
 from shared.runtime import build_runtime
 from shared.settings import Settings
 from tests.integration.gateway.projecting import project_everything
