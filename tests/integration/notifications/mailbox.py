@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
 from typing import Any
@@ -23,6 +24,7 @@ class Mail:
     message_id: str
     key: str
     text: str
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class Mailbox:
