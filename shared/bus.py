@@ -21,15 +21,21 @@ class Message:
     headers: Headers
 
     def envelope(self) -> Envelope:
-        """Decode; raises UndecodableMessage, UnknownEventType or ContractViolation."""
-        return from_kafka(
-            self.key,
-            self.value,
-            self.headers,
-            topic=self.topic,
-            partition=self.partition,
-            offset=self.offset,
-        )
+        """Decode; raises UndecodableMessage, UnknownEventType or ContractViolation.
+
+        Decoded once: the in-process bus hands the same message to every consumer."""
+        decoded: Envelope | None = self.__dict__.get("_envelope")
+        if decoded is None:
+            decoded = from_kafka(
+                self.key,
+                self.value,
+                self.headers,
+                topic=self.topic,
+                partition=self.partition,
+                offset=self.offset,
+            )
+            object.__setattr__(self, "_envelope", decoded)
+        return decoded
 
 
 @dataclass(frozen=True, order=True)

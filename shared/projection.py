@@ -41,6 +41,12 @@ class Batching:
     unordered: frozenset[str] = field(default_factory=frozenset)
 
 
+def in_arrival_order(envelope: Envelope) -> str:
+    """The order key of a view whose rows events of any stream may touch: one key for all, so
+    the statements run in the order the events came (consecutive ones of one SQL grouped)."""
+    return ""
+
+
 class _OneByOne(Exception):
     """The batch could not be applied together: it is applied again, event by event."""
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from opentelemetry import propagate, trace
+from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -19,6 +19,8 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import Span, SpanKind
 
 _configured = False
+# Whether spans are recorded (an exporter sends them); without, a consumer starts none.
+_recording = False
 
 
 def configure_telemetry(service_name: str) -> None:
@@ -30,7 +32,7 @@ def configure_telemetry(service_name: str) -> None:
     instrumented; trace context still flows from requests to stored events and to the
     services, so a caller's traceparent reaches Kafka consumers either way.
     """
-    global _configured
+    global _configured, _recording
     if _configured or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return
     _configured = True
@@ -38,6 +40,7 @@ def configure_telemetry(service_name: str) -> None:
     exporters = _exporters(os.environ.get("OTEL_TRACES_EXPORTER", "none"))
     # Recording spans that no exporter sends cost the command path ~10% of its CPU.
     sampler = None if exporters else ALWAYS_OFF
+    _recording = bool(exporters)
     provider = TracerProvider(resource=resource, sampler=sampler)
     for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter))
@@ -94,9 +97,19 @@ def continue_trace(traceparent: str, name: str, **attributes: str) -> Iterator[S
     """Run a consumer's handling of one message inside the trace its producer started.
 
     The aiokafka instrumentation's receive span ends before the handler runs, so the
-    context is taken from the message's own traceparent header.
+    context is taken from the message's own traceparent header. When no span is recorded the
+    producer's context is only made current, so what the handler stores carries it on (a
+    span that nobody records cost the projections ~5% of the command path's CPU).
     """
     parent = propagate.extract({"traceparent": traceparent}) if traceparent else None
+    if not _recording:
+        token = context.attach(parent) if parent is not None else None
+        try:
+            yield trace.get_current_span()
+        finally:
+            if token is not None:
+                context.detach(token)
+        return
     with tracer().start_as_current_span(
         name, context=parent, kind=SpanKind.CONSUMER, attributes=attributes
     ) as span:

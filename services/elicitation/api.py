@@ -547,7 +547,10 @@ AGREED_SET_VIEW = View(
     agreed_set_view.BATCHING,
 )  # fmt: skip
 
-SUSPECT_VIEW = View("suspect-links", suspect_view.TOPICS, suspect_view.SCHEMA, suspect_view.apply)
+SUSPECT_VIEW = View(
+    "suspect-links", suspect_view.TOPICS, suspect_view.SCHEMA, suspect_view.apply,
+    suspect_view.BATCHING,
+)  # fmt: skip
 
 # How long a proposal waits at least for the agreed set's view to catch up with the store.
 AGREED_SET_WAIT_SECONDS = 10.0

@@ -15,11 +15,12 @@ from pydantic import TypeAdapter
 
 from services.elicitation.expectation import ExpectationStatus
 from services.elicitation.obligation import ObligationStatus
-from shared.database import Connection
 from shared.deadlines.timers import SCHEMA, DeadlinePolicy, Timers
 from shared.deadlines.timing import MISSED, DeadlineKind, due_at_end_of
 from shared.deadlines.worker import Clock, warn_when_due
 from shared.envelope import Envelope
+from shared.pending_writes import Statements
+from shared.projection import Batching, in_arrival_order
 from shared.runtime import ServiceRuntime
 from shared.service_app import View
 from shared.settings import Settings
@@ -44,7 +45,7 @@ class DeadlineView:
         self.timers = Timers(defaults)
         self.clock = clock
 
-    async def apply(self, conn: Connection, envelope: Envelope) -> None:
+    async def apply(self, conn: Statements, envelope: Envelope) -> None:
         """Start, stop or move a timer for each event that makes, keeps or drops a promise."""
         name, data, at = envelope.spec.name, envelope.data, envelope.time
         timers = self.timers
@@ -131,7 +132,7 @@ class DeadlineView:
 
     @property
     def view(self) -> View:
-        return View("deadlines", TOPICS, SCHEMA, self.apply)
+        return View("deadlines", TOPICS, SCHEMA, self.apply, Batching(self.apply, in_arrival_order))
 
     async def worker(self, runtime: ServiceRuntime[Any], pool: asyncpg.Pool) -> None:
         """Until cancelled: raise each of the service's warnings when it falls due."""

@@ -17,6 +17,7 @@ import asyncpg
 
 from shared.envelope import Envelope
 from shared.pending_writes import Statements
+from shared.projection import Batching, in_arrival_order
 
 TOPICS = ("accord.elicitation.v1",)
 
@@ -74,6 +75,9 @@ async def apply(conn: Statements, envelope: Envelope) -> None:
             " SET position = greatest(view_suspect_position.position, excluded.position)",
             envelope.position,
         )
+
+
+BATCHING = Batching(apply, in_arrival_order)
 
 
 @dataclass(frozen=True)

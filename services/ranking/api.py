@@ -142,7 +142,10 @@ CONTRACT_VIEW = View(
 )  # fmt: skip
 
 
-DEADLINES = View("deadlines", deadlines.TOPICS, deadlines.SCHEMA, deadlines.apply)
+DEADLINES = View(
+    "deadlines", deadlines.TOPICS, deadlines.SCHEMA, deadlines.apply,
+    deadlines.BATCHING,
+)  # fmt: skip
 
 
 def now_utc() -> datetime:

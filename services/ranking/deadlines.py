@@ -23,12 +23,13 @@ from services.ranking.closing import close_session
 from services.ranking.errors import VotingError
 from services.ranking.session_errors import VersionConflict
 from shared.batches import BatchLoop
-from shared.database import Connection
 from shared.deadlines import timers as deadline_timers
 from shared.deadlines.timers import DeadlinePolicy, Timers
 from shared.deadlines.timing import MISSED, DeadlineKind
 from shared.deadlines.worker import Clock, warn_when_due
 from shared.envelope import Envelope
+from shared.pending_writes import Statements
+from shared.projection import Batching, in_arrival_order
 from shared.runtime import ServiceRuntime
 from shared.service_app import View
 from shared.settings import Settings
@@ -52,7 +53,7 @@ POLL = 1.0
 BATCH = 50
 
 
-async def apply(conn: Connection, envelope: Envelope) -> None:
+async def apply(conn: Statements, envelope: Envelope) -> None:
     """Record a session's closing time when it opens; forget it once the session closed."""
     name = envelope.spec.name
     if name == "PrioritizationOpened" and envelope.data.get("closes_at"):
@@ -65,6 +66,9 @@ async def apply(conn: Connection, envelope: Envelope) -> None:
         await conn.execute(
             "DELETE FROM session_deadlines WHERE session_id = $1", UUID(envelope.subject)
         )
+
+
+BATCHING = Batching(apply, in_arrival_order)
 
 
 async def close_when_due(runtime: ServiceRuntime[Any], pool: asyncpg.Pool) -> None:
@@ -121,9 +125,12 @@ class WarningView:
 
     @property
     def view(self) -> View:
-        return View("deadline-warnings", WARNING_TOPICS, deadline_timers.SCHEMA, self.apply)
+        return View(
+            "deadline-warnings", WARNING_TOPICS, deadline_timers.SCHEMA, self.apply,
+            Batching(self.apply, in_arrival_order),
+        )  # fmt: skip
 
-    async def apply(self, conn: Connection, envelope: Envelope) -> None:
+    async def apply(self, conn: Statements, envelope: Envelope) -> None:
         name, data = envelope.spec.name, envelope.data
         service = envelope.type.split(".")[1]
         if service == "elicitation":

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from shared.database import Connection
 from shared.deadlines.timing import DEFAULT_THRESHOLDS, next_warning
+from shared.pending_writes import Statements
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deadline_timers (
@@ -57,7 +57,7 @@ class Timers:
     def __init__(self, defaults: DeadlinePolicy) -> None:
         self.defaults = defaults
 
-    async def policy(self, conn: Connection, contract_id: UUID) -> DeadlinePolicy:
+    async def policy(self, conn: Statements, contract_id: UUID) -> DeadlinePolicy:
         row = await conn.fetchrow(
             "SELECT thresholds, acknowledgement_seconds FROM deadline_policies"
             " WHERE contract_id = $1",
@@ -71,7 +71,7 @@ class Timers:
 
     async def set_policy(
         self,
-        conn: Connection,
+        conn: Statements,
         contract_id: UUID,
         thresholds: Sequence[int],
         acknowledgement_window: timedelta,
@@ -93,7 +93,7 @@ class Timers:
 
     async def track(
         self,
-        conn: Connection,
+        conn: Statements,
         *,
         kind: str,
         item_id: UUID,
@@ -117,7 +117,7 @@ class Timers:
         await self.refresh(conn, item_id, step)
 
     async def start(
-        self, conn: Connection, item_id: UUID, starts_at: datetime, owner: str = "", step: int = 0
+        self, conn: Statements, item_id: UUID, starts_at: datetime, owner: str = "", step: int = 0
     ) -> None:
         """The promise was made (accepted, committed): its time runs from now."""
         await conn.execute(
@@ -127,7 +127,7 @@ class Timers:
         )  # fmt: skip
         await self.refresh(conn, item_id, step)
 
-    async def stop(self, conn: Connection, item_id: UUID, why: str, step: int = 0) -> None:
+    async def stop(self, conn: Statements, item_id: UUID, why: str, step: int = 0) -> None:
         """The promise was kept (or withdrawn) in time: no warning after this."""
         await conn.execute(
             "UPDATE deadline_timers SET stopped = $3, next_at = NULL"
@@ -135,7 +135,7 @@ class Timers:
             item_id, step, why,
         )  # fmt: skip
 
-    async def stop_all(self, conn: Connection, item_id: UUID, why: str) -> None:
+    async def stop_all(self, conn: Statements, item_id: UUID, why: str) -> None:
         """Every timer of an item (each step of a plan) stops."""
         await conn.execute(
             "UPDATE deadline_timers SET stopped = $2, next_at = NULL"
@@ -143,12 +143,12 @@ class Timers:
             item_id, why,
         )  # fmt: skip
 
-    async def forget(self, conn: Connection, item_id: UUID, step: int = 0) -> None:
+    async def forget(self, conn: Statements, item_id: UUID, step: int = 0) -> None:
         await conn.execute(
             "DELETE FROM deadline_timers WHERE item_id = $1 AND step = $2", item_id, step
         )
 
-    async def passed(self, conn: Connection, item_id: UUID, step: int, threshold: int) -> None:
+    async def passed(self, conn: Statements, item_id: UUID, step: int, threshold: int) -> None:
         """A warning was raised (here or by another process): the next one is the one after."""
         await conn.execute(
             "UPDATE deadline_timers SET passed = greatest(passed, $3)"
@@ -157,7 +157,7 @@ class Timers:
         )  # fmt: skip
         await self.refresh(conn, item_id, step)
 
-    async def refresh(self, conn: Connection, item_id: UUID, step: int) -> None:
+    async def refresh(self, conn: Statements, item_id: UUID, step: int) -> None:
         """Set when the timer's next warning falls due, by its contract's policy."""
         row = await conn.fetchrow(
             "SELECT contract_id, starts_at, due_at, passed, stopped FROM deadline_timers"
