@@ -8,7 +8,9 @@ its own, one `accord dev` per way:
   reads each contract once per batch, the notifications ledger groups a batch's statements);
 - old: `ACCORD_NOTIFY_BATCHED=false` (notifications' view and ledger one event at a time,
   everything planning reads read again for each event, as before). Ranking's view and the
-  gateway's projector are batched in both ways, so their share is not in the ratio.
+  gateway's projector are batched in both ways, so their share is not in the ratio. `--old`
+  names other settings for it: `--old ACCORD_PROJECTION_LINGER_MS=0` measures what the
+  services' views gain by lingering for bigger batches.
 
 In alternating rounds, 16 clients post N proposals through elicitation's HTTP endpoint; the
 bench then waits until every notice of them is delivered and the process is idle, and reads
@@ -276,13 +278,22 @@ async def run(options: argparse.Namespace, server_url: str, scratch: Path) -> No
     server_pid = await postmaster_pid(server_url)
     with contextlib.ExitStack() as stack:
         ways = []
-        for name, extra in WAYS.items():
+        ways_settings = {**WAYS, "old": options.old} if options.old is not None else WAYS
+        for name, extra in ways_settings.items():
             database = await scratch_database(server_url, f"bench_downstream_{name}")
             running = stack.enter_context(accord_dev(database, scratch / name, extra))
             stage = await asyncio.to_thread(stage_of, running, settings)
             ways.append(Way(name, database, running, stage))
         await measure(ways, options.proposals, options.rounds, server_pid, options.profile)
         report(ways, options.proposals)
+
+
+def settings_of(text: str) -> dict[str, str]:
+    """`K=V,K=V` as environment variables."""
+    pairs = [pair.split("=", 1) for pair in text.split(",") if pair]
+    if any(len(pair) != 2 for pair in pairs):
+        raise argparse.ArgumentTypeError(f"expected K=V[,K=V], got {text!r}")
+    return {key: value for key, value in pairs}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -292,6 +303,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--profile", type=Path, default=None,
                         help="a folder: py-spy samples each way's rounds into it (raw stacks)")  # fmt: skip
+    parser.add_argument("--old", type=settings_of, default=None,
+                        help="the old way's settings, K=V[,K=V] (default ACCORD_NOTIFY_BATCHED=false)")  # fmt: skip
     options = parser.parse_args(argv)
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() != "true":
         print("note: OTEL_SDK_DISABLED is not true: span recording is in the figures")

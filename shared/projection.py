@@ -126,6 +126,7 @@ class ProjectionRunner:
         remember: timedelta = timedelta(days=30),
         batching: Batching | None = None,
         traced: bool = True,
+        linger: float = 0.0,
     ) -> None:
         self.name = name
         # None: each event applied on its own, in a savepoint (the stock path, and the
@@ -133,6 +134,8 @@ class ProjectionRunner:
         self.batching = batching
         # Whether applying an event continues its producer's trace (a span per event).
         self.traced = traced
+        # Seconds to wait, once a message came, for more to apply in the same batch.
+        self.linger = linger
         # How long an applied event's id is kept to drop it if it is republished.
         self.remember = remember
         self._forgotten_at = -math.inf
@@ -178,6 +181,10 @@ class ProjectionRunner:
             messages = await self.consumer.fetch(timeout=0.5, max_records=self.batch_size)
             if not messages:
                 continue
+            if self.linger and len(messages) < self.batch_size:
+                await asyncio.sleep(self.linger)
+                more = self.batch_size - len(messages)
+                messages += await self.consumer.fetch(timeout=0, max_records=more)
             try:
                 await self.apply_batch(messages)
                 self.last_error = ""

@@ -91,6 +91,7 @@ def service_app(
                     batch_size=settings.projection_batch_size,
                     remember=timedelta(days=settings.projection_dedupe_days),
                     batching=view.batching if settings.projection_batched else None,
+                    linger=settings.projection_linger_ms / 1000,
                 )  # fmt: skip
                 await runner.start()
                 runners.append(runner)

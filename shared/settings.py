@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Apply a consumed batch with grouped statements (shared/pending_writes.py); false: one event
     # at a time, each in a savepoint, the path a batch that fails together falls back on.
     projection_batched: bool = True
+    # How long a service's own view waits, once a message came, for more to apply with it:
+    # bigger batches for views nobody waits on (the gateway's read models, which commands wait
+    # for, never wait). 0: apply what came at once.
+    projection_linger_ms: int = Field(default=20, ge=0)
     # How `accord replay --source store` decodes stored events: orjson straight from the rows
     # (services/gateway/stored_events.py), or the library's transcoder, kept to compare.
     replay_decode: Literal["accord", "stock"] = "accord"

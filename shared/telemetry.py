@@ -19,8 +19,6 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import Span, SpanKind
 
 _configured = False
-# Whether spans are recorded (an exporter sends them); without, a consumer starts none.
-_recording = False
 
 
 def configure_telemetry(service_name: str) -> None:
@@ -32,7 +30,7 @@ def configure_telemetry(service_name: str) -> None:
     instrumented; trace context still flows from requests to stored events and to the
     services, so a caller's traceparent reaches Kafka consumers either way.
     """
-    global _configured, _recording
+    global _configured
     if _configured or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return
     _configured = True
@@ -40,12 +38,18 @@ def configure_telemetry(service_name: str) -> None:
     exporters = _exporters(os.environ.get("OTEL_TRACES_EXPORTER", "none"))
     # Recording spans that no exporter sends cost the command path ~10% of its CPU.
     sampler = None if exporters else ALWAYS_OFF
-    _recording = bool(exporters)
     provider = TracerProvider(resource=resource, sampler=sampler)
     for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     _instrument_libraries(database=bool(exporters))
+
+
+def _records_spans() -> bool:
+    """Whether the installed tracer provider records spans: not a no-op one, nor ours without
+    an exporter (sampled ALWAYS_OFF)."""
+    sampler = getattr(trace.get_tracer_provider(), "sampler", None)
+    return sampler is not None and sampler is not ALWAYS_OFF
 
 
 def _exporters(names: str) -> list[SpanExporter]:
@@ -102,7 +106,7 @@ def continue_trace(traceparent: str, name: str, **attributes: str) -> Iterator[S
     span that nobody records cost the projections ~5% of the command path's CPU).
     """
     parent = propagate.extract({"traceparent": traceparent}) if traceparent else None
-    if not _recording:
+    if not _records_spans():
         token = context.attach(parent) if parent is not None else None
         try:
             yield trace.get_current_span()
