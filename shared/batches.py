@@ -26,10 +26,11 @@ class BatchLoop:
     """Runs `step` (one batch; it answers how many items it handled) until cancelled.
 
     After a full batch the next one runs at once; otherwise the loop waits `idle_seconds`, or
-    less when woken. A step that fails is tried again after a growing pause, `on_failure`
-    first (the relay recreates its producer); meanwhile `last_error` says why, for health
-    checks, and is cleared by the next step that succeeds. A failure is logged when it starts
-    or changes, then once every REPEAT_EVERY seconds while it lasts, and the recovery once.
+    less when woken, then `linger` more for what comes after the wake to join the batch. A step
+    that fails is tried again after a growing pause, `on_failure` first (the relay recreates
+    its producer); meanwhile `last_error` says why, for health checks, and is cleared by the
+    next step that succeeds. A failure is logged when it starts or changes, then once every
+    REPEAT_EVERY seconds while it lasts, and the recovery once.
     """
 
     def __init__(
@@ -42,11 +43,13 @@ class BatchLoop:
         on_failure: Callable[[], Awaitable[None]] = _nothing_to_repair,
         clock: Callable[[], float] = time.monotonic,
         pauses: tuple[float, float] = (FIRST_PAUSE, LONGEST_PAUSE),
+        linger: float = 0.0,
     ) -> None:
         self.name = name
         self.step = step
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
+        self.linger = linger
         self.on_failure = on_failure
         self.last_error = ""
         self._clock = clock
@@ -82,6 +85,8 @@ class BatchLoop:
             if handled < self.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                    if self.linger:  # woken: what comes meanwhile joins the batch
+                        await asyncio.sleep(self.linger)
 
     def _failed(self, reason: str, pause: float) -> None:
         self._failures += 1

@@ -148,7 +148,7 @@ class DeliveryWorker:
         self._loop = BatchLoop(
             "notifications delivery", self.deliver_due,
             batch_size=settings.delivery_batch_size,
-            idle_seconds=settings.delivery_interval_seconds,
+            idle_seconds=settings.delivery_interval_seconds, linger=settings.linger,
         )  # fmt: skip
 
     @property

@@ -36,8 +36,9 @@ class Dispatcher:
         self.settings = settings
         self.batch = batch
         self._loop = BatchLoop(
-            "notifications dispatcher", self.dispatch, batch_size=batch, idle_seconds=0.25
-        )
+            "notifications dispatcher", self.dispatch,
+            batch_size=batch, idle_seconds=0.25, linger=settings.linger,
+        )  # fmt: skip
 
     @property
     def last_error(self) -> str:

@@ -43,6 +43,7 @@ class Ledger:
         idle_seconds: float = 0.5,
         on_applied: Callable[[], None] = lambda: None,
         batched: bool = True,
+        linger: float = 0.0,
     ) -> None:
         self.app = app
         # A batch's statements grouped into a few executemany calls; off: each event's own.
@@ -53,8 +54,9 @@ class Ledger:
         self.idle_seconds = idle_seconds
         self.on_applied = on_applied
         self._loop = BatchLoop(
-            "notifications ledger", self.catch_up, batch_size=batch_size, idle_seconds=idle_seconds
-        )
+            "notifications ledger", self.catch_up,
+            batch_size=batch_size, idle_seconds=idle_seconds, linger=linger,
+        )  # fmt: skip
 
     @property
     def last_error(self) -> str:

@@ -52,6 +52,13 @@ class NotifySettings(BaseSettings):
     # a contract once per batch. Off: each event on its own, everything read for each, as
     # before (kept to measure against: bench/downstream_cost.py).
     batched: bool = True
+    # Once woken, the ledger, the dispatcher and the delivery worker wait this long for more to
+    # take in the same batch (nobody waits on them for an answer); 0: at once.
+    linger_ms: int = Field(default=20, ge=0)
+
+    @property
+    def linger(self) -> float:
+        return self.linger_ms / 1000
 
     def secret_for(self, contract_id: str) -> str:
         """The contract's own webhook secret, or the global one."""

@@ -35,8 +35,9 @@ class Workers:
         self.pool = pool
         self.http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
         self.ledger = Ledger(
-            runtime.app, runtime.executor, pool, on_applied=self._applied, batched=settings.batched
-        )
+            runtime.app, runtime.executor, pool,
+            on_applied=self._applied, batched=settings.batched, linger=settings.linger,
+        )  # fmt: skip
         self.actor = ServiceActor(runtime, self.ledger.wake)
         self.dispatcher = Dispatcher(self.actor, pool, settings)
         self.scheduler = Scheduler(self.actor, pool, settings)

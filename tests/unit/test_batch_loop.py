@@ -38,6 +38,35 @@ async def test_full_batches_run_back_to_back_and_a_partial_one_waits_until_woken
             await task
 
 
+async def test_a_lingering_loop_takes_what_wakes_it_meanwhile_in_one_batch() -> None:
+    ran = 0
+
+    async def step() -> int:
+        nonlocal ran
+        ran += 1
+        return 0
+
+    loop = BatchLoop("test", step, batch_size=3, idle_seconds=30, linger=0.3)
+    task = asyncio.create_task(loop.run())
+    try:
+        async with asyncio.timeout(5):
+            while ran < 1:
+                await asyncio.sleep(0.01)
+        for _ in range(3):  # three wakes, as three stored events would ring
+            loop.wake()
+            await asyncio.sleep(0.01)
+        assert ran == 1  # lingering after the first
+        async with asyncio.timeout(5):
+            while ran < 2:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert ran == 2  # one batch for all three
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 async def run_until_taken(loop: BatchLoop, outcomes: list[Exception | int]) -> None:
     """Run the loop until its steps took every outcome, and a moment more; then stop it."""
     task = asyncio.create_task(loop.run())
