@@ -127,6 +127,7 @@ class ProjectionRunner:
         batching: Batching | None = None,
         traced: bool = True,
         linger: float = 0.0,
+        on_applied: Callable[[], None] | None = None,
     ) -> None:
         self.name = name
         # None: each event applied on its own, in a savepoint (the stock path, and the
@@ -136,6 +137,9 @@ class ProjectionRunner:
         self.traced = traced
         # Seconds to wait, once a message came, for more to apply in the same batch.
         self.linger = linger
+        # Told after each committed batch that applied something (a worker that reads what the
+        # view wrote can start at once rather than at its next poll).
+        self.on_applied = on_applied
         # How long an applied event's id is kept to drop it if it is republished.
         self.remember = remember
         self._forgotten_at = -math.inf
@@ -316,6 +320,8 @@ class ProjectionRunner:
 
     async def _committed(self, offsets: dict[Partition, int], result: BatchResult) -> BatchResult:
         self.applied += result.applied
+        if result.applied and self.on_applied is not None:
+            self.on_applied()
         try:
             await self.consumer.commit(offsets)
         except Exception as error:

@@ -41,6 +41,8 @@ class View:
     handler: Handler
     # The same handler a batch at a time; None (or ACCORD_PROJECTION_BATCHED off): one by one.
     batching: Batching | None = None
+    # Called after each committed batch that applied something.
+    on_applied: Callable[[], None] | None = None
 
 
 # A background task of the service, given its runtime and the pool on its own schema; it runs
@@ -91,7 +93,7 @@ def service_app(
                     batch_size=settings.projection_batch_size,
                     remember=timedelta(days=settings.projection_dedupe_days),
                     batching=view.batching if settings.projection_batched else None,
-                    linger=settings.projection_linger_ms / 1000,
+                    linger=settings.projection_linger_ms / 1000, on_applied=view.on_applied,
                 )  # fmt: skip
                 await runner.start()
                 runners.append(runner)

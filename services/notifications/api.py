@@ -380,7 +380,13 @@ def create_app(settings: Settings, bus: Bus, notify: NotifySettings | None = Non
     """The service's process: runtime and relay, its view of the contracts, the workers."""
     notify = notify or NotifySettings()
     together = batching(notify) if notify.batched else None
-    view = View("contract-view", TOPICS, tables.SCHEMA, handler(notify), together)
+
+    def queued() -> None:  # the view queued what to notify: the dispatcher takes it now
+        workers = getattr(app.state, "workers", None)
+        if workers is not None:
+            workers.dispatcher.wake()
+
+    view = View("contract-view", TOPICS, tables.SCHEMA, handler(notify), together, queued)
 
     async def workers() -> str | None:
         running = getattr(app.state, "workers", None)

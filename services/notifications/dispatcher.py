@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 _TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError, OSError)
 
 
+# Woken when the contract view queued something; this poll is the safety net.
+POLL_SECONDS = 1.0
+
+
 class Dispatcher:
     def __init__(
         self, actor: ServiceActor, pool: asyncpg.Pool, settings: NotifySettings, *, batch: int = 50
@@ -37,8 +41,12 @@ class Dispatcher:
         self.batch = batch
         self._loop = BatchLoop(
             "notifications dispatcher", self.dispatch,
-            batch_size=batch, idle_seconds=0.25, linger=settings.linger,
+            batch_size=batch, idle_seconds=POLL_SECONDS, linger=settings.linger,
         )  # fmt: skip
+
+    def wake(self) -> None:
+        """Take the waiting rows now rather than at the next poll."""
+        self._loop.wake()
 
     @property
     def last_error(self) -> str:

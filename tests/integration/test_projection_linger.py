@@ -1,5 +1,6 @@
 """A view nobody waits on lingers after a message comes, and applies what came meanwhile in
-the same batch; one that does not linger applies each message as it comes."""
+the same batch; one that does not linger applies each message as it comes. A runner tells
+whoever reads its view after each batch that applied something."""
 
 from __future__ import annotations
 
@@ -81,3 +82,18 @@ async def test_what_comes_while_a_view_lingers_is_applied_with_the_first_message
         await asyncio.gather(running, return_exceptions=True)
     assert runner.sizes == sizes
     assert await pool.fetchval("SELECT count(*) FROM notes_seen") == 5
+
+
+async def test_a_runner_tells_after_each_batch_that_applied_something(pool: asyncpg.Pool) -> None:
+    told: list[int] = []
+    bus = InProcessBus()
+    runner = ProjectionRunner(
+        "notes", bus.consumer([TOPIC]), pool, written, on_applied=lambda: told.append(1)
+    )
+    await runner.create_tables()
+    await bus.append(TOPIC, [note(), note()])
+    batch = bus.log(TOPIC)
+    await runner.apply_batch(batch)
+    assert told == [1]
+    await runner.apply_batch(batch)  # the same messages again: nothing applied, nothing told
+    assert told == [1]
