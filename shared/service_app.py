@@ -43,11 +43,19 @@ class View:
     batching: Batching | None = None
     # Called after each committed batch that applied something.
     on_applied: Callable[[], None] | None = None
+    # Read only by the service's own scheduler, never by a request: it may linger longer.
+    for_scheduler: bool = False
 
 
 # A background task of the service, given its runtime and the pool on its own schema; it runs
 # until cancelled at shutdown.
 Worker = Callable[[ServiceRuntime[Any], asyncpg.Pool], Coroutine[Any, Any, None]]
+
+
+def _linger_ms(view: View, settings: Settings) -> int:
+    return (
+        settings.scheduler_view_linger_ms if view.for_scheduler else settings.projection_linger_ms
+    )
 
 
 def runtime_of(request: Request) -> ServiceRuntime[Any]:
@@ -93,7 +101,7 @@ def service_app(
                     batch_size=settings.projection_batch_size,
                     remember=timedelta(days=settings.projection_dedupe_days),
                     batching=view.batching if settings.projection_batched else None,
-                    linger=settings.projection_linger_ms / 1000, on_applied=view.on_applied,
+                    linger=_linger_ms(view, settings) / 1000, on_applied=view.on_applied,
                 )  # fmt: skip
                 await runner.start()
                 runners.append(runner)

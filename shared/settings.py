@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # bigger batches for views nobody waits on (the gateway's read models, which commands wait
     # for, never wait). 0: apply what came at once.
     projection_linger_ms: int = Field(default=20, ge=0)
+    # The same for a view only the service's own scheduler reads (the deadline timers, polled
+    # every few seconds anyway): longer, for bigger batches.
+    scheduler_view_linger_ms: int = Field(default=200, ge=0)
     # How `accord replay --source store` decodes stored events: orjson straight from the rows
     # (services/gateway/stored_events.py), or the library's transcoder, kept to compare.
     replay_decode: Literal["accord", "stock"] = "accord"

@@ -132,7 +132,10 @@ class DeadlineView:
 
     @property
     def view(self) -> View:
-        return View("deadlines", TOPICS, SCHEMA, self.apply, Batching(self.apply, in_arrival_order))
+        return View(
+            "deadlines", TOPICS, SCHEMA, self.apply, Batching(self.apply, in_arrival_order),
+            for_scheduler=True,
+        )  # fmt: skip
 
     async def worker(self, runtime: ServiceRuntime[Any], pool: asyncpg.Pool) -> None:
         """Until cancelled: raise each of the service's warnings when it falls due."""

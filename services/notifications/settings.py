@@ -54,7 +54,7 @@ class NotifySettings(BaseSettings):
     batched: bool = True
     # Once woken, the ledger, the dispatcher and the delivery worker wait this long for more to
     # take in the same batch (nobody waits on them for an answer); 0: at once.
-    linger_ms: int = Field(default=20, ge=0)
+    linger_ms: int = Field(default=200, ge=0)
 
     @property
     def linger(self) -> float:

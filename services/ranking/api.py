@@ -144,7 +144,7 @@ CONTRACT_VIEW = View(
 
 DEADLINES = View(
     "deadlines", deadlines.TOPICS, deadlines.SCHEMA, deadlines.apply,
-    deadlines.BATCHING,
+    deadlines.BATCHING, for_scheduler=True,
 )  # fmt: skip
 
 

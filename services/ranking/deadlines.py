@@ -127,7 +127,7 @@ class WarningView:
     def view(self) -> View:
         return View(
             "deadline-warnings", WARNING_TOPICS, deadline_timers.SCHEMA, self.apply,
-            Batching(self.apply, in_arrival_order),
+            Batching(self.apply, in_arrival_order), for_scheduler=True,
         )  # fmt: skip
 
     async def apply(self, conn: Statements, envelope: Envelope) -> None:

@@ -149,3 +149,12 @@ async def test_a_view_keeps_the_same_rows_applied_together_or_one_by_one(
     assert "one by one" not in caplog.text  # every batch went together
     assert any(kept["one_by_one"].values()), f"the story leaves {name} empty"
     assert kept["together"] == kept["one_by_one"]
+
+
+def test_only_the_views_no_request_reads_linger_as_long_as_a_scheduler_allows() -> None:
+    # Requests read these (a baseline's agreed set, a refinement's suspects, a ballot's
+    # expectations and roles): they keep the short linger.
+    read_by_requests = {
+        "elicitation agreed-set", "elicitation suspect-links", "ranking contract-view",
+    }  # fmt: skip
+    assert {name for name, view in VIEWS.items() if not view.for_scheduler} == read_by_requests
