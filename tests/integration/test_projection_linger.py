@@ -1,6 +1,7 @@
-"""A view nobody waits on lingers after a message comes, and applies what came meanwhile in
-the same batch; one that does not linger applies each message as it comes. A runner tells
-whoever reads its view after each batch that applied something."""
+"""On the real broker: a view nobody waits on lingers after a message comes, and applies what
+came meanwhile in the same batch; one that does not linger applies the first message as it
+comes. A runner tells whoever reads its view after each batch that applied something, and not
+after a batch it had applied already."""
 
 from __future__ import annotations
 
@@ -13,16 +14,18 @@ import asyncpg
 import pytest
 
 from shared.bus import Message
-from shared.bus_memory import InProcessBus
+from shared.bus_kafka import KafkaConsumer, KafkaPublisher
 from shared.database import Connection, create_pool
 from shared.envelope import Envelope
 from shared.event_ids import event_id
 from shared.projection import BatchResult, ProjectionRunner
 from shared.schemas import registry
 from shared.schemas.registry import topic_for
+from tests.integration.kafka_tools import end_offsets, read_topic
 from tests.support import notes
 
 TOPIC = topic_for(notes.SERVICE)
+LINGER = 2.0
 
 
 class Batches(ProjectionRunner):
@@ -35,16 +38,28 @@ class Batches(ProjectionRunner):
         return await super().apply_batch(messages)
 
 
+class Watched(KafkaConsumer):
+    """Says when a fetch first handed the runner something."""
+
+    took: asyncio.Event
+
+    async def fetch(self, timeout: float, max_records: int) -> list[Message]:
+        fetched = await super().fetch(timeout, max_records)
+        if fetched:
+            self.took.set()
+        return fetched
+
+
 async def written(conn: Connection, envelope: Envelope) -> None:
     await conn.execute("INSERT INTO notes_seen VALUES ($1)", envelope.subject)
 
 
-def note() -> Envelope:
+def note(key: str) -> Envelope:
     spec, subject = registry.latest(notes.SERVICE, "NoteWritten"), uuid4()
     return Envelope(
         id=event_id(subject, 1), type=spec.ce_type, source=f"/accord/{notes.SERVICE}",
-        subject=str(subject), time=datetime.now(UTC), key=str(uuid4()),
-        data=spec.to_data({"contract_id": str(uuid4()), "text": "Kick-off notes"}), sequence=1,
+        subject=str(subject), time=datetime.now(UTC), key=key,
+        data=spec.to_data({"contract_id": key, "text": "Kick-off notes"}), sequence=1,
     )  # fmt: skip
 
 
@@ -58,42 +73,58 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-@pytest.mark.parametrize(("linger", "sizes"), [(0.5, [5]), (0.0, [1, 4])])
+@pytest.fixture
+async def publisher(kafka_bootstrap: str) -> AsyncIterator[KafkaPublisher]:
+    publisher = KafkaPublisher(kafka_bootstrap, "linger-test")
+    await publisher.start()
+    yield publisher
+    await publisher.stop()
+
+
+@pytest.mark.parametrize("linger", [LINGER, 0.0], ids=["lingering", "at-once"])
 async def test_what_comes_while_a_view_lingers_is_applied_with_the_first_message(
-    pool: asyncpg.Pool, linger: float, sizes: list[int]
+    pool: asyncpg.Pool, publisher: KafkaPublisher, kafka_bootstrap: str, linger: float
 ) -> None:
-    bus = InProcessBus()
-    consumer = bus.consumer([TOPIC])
-    runner = Batches("notes", consumer, pool, written, linger=linger)
+    key = str(uuid4())
+    await publisher.publish(TOPIC, [note(key)])  # the topic exists; earlier notes are not ours
+    consumer = Watched(kafka_bootstrap, [TOPIC], f"linger-{uuid4().hex[:8]}", "linger-test")
+    consumer.took = asyncio.Event()
+    told: list[int] = []
+    runner = Batches(
+        "notes", consumer, pool, written, linger=linger, on_applied=lambda: told.append(1)
+    )
     runner.sizes = []
+    await runner.create_tables()
+    await pool.executemany(
+        "INSERT INTO projection_offsets VALUES ('notes', $1, $2, $3)",
+        [(TOPIC, p, end) for p, end in (await end_offsets(kafka_bootstrap, TOPIC)).items()],
+    )
     await runner.start()
     running = asyncio.create_task(runner.run())
     try:
-        await bus.append(TOPIC, [note()])
-        while consumer.lag():  # the runner took the first message
-            await asyncio.sleep(0)
-        await bus.append(TOPIC, [note() for _ in range(4)])
-        if linger:  # nothing is applied before the linger ends
-            assert await pool.fetchval("SELECT count(*) FROM notes_seen") == 0
-        while runner.applied < 5:
-            await asyncio.sleep(0.01)
+        await publisher.publish(TOPIC, [note(key)])
+        async with asyncio.timeout(60):
+            await consumer.took.wait()  # the runner has the first message
+            await publisher.publish(TOPIC, [note(key) for _ in range(4)])
+            if linger:  # nothing is applied before the linger ends
+                assert await pool.fetchval("SELECT count(*) FROM notes_seen") == 0
+            while runner.applied < 5:
+                await asyncio.sleep(0.05)
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
-    assert runner.sizes == sizes
+        await consumer.stop()
+
+    if linger:
+        assert runner.sizes == [5]
+    else:
+        assert runner.sizes[0] == 1 and sum(runner.sizes) == 5
     assert await pool.fetchval("SELECT count(*) FROM notes_seen") == 5
+    assert len(told) == len(runner.sizes)  # told once per batch
 
-
-async def test_a_runner_tells_after_each_batch_that_applied_something(pool: asyncpg.Pool) -> None:
-    told: list[int] = []
-    bus = InProcessBus()
-    runner = ProjectionRunner(
-        "notes", bus.consumer([TOPIC]), pool, written, on_applied=lambda: told.append(1)
-    )
-    await runner.create_tables()
-    await bus.append(TOPIC, [note(), note()])
-    batch = bus.log(TOPIC)
-    await runner.apply_batch(batch)
-    assert told == [1]
-    await runner.apply_batch(batch)  # the same messages again: nothing applied, nothing told
-    assert told == [1]
+    # The same records again (a redelivery): applied already, so nobody is told.
+    ours = await read_topic(kafka_bootstrap, TOPIC, key=key)
+    before = len(told)
+    result = await runner.apply_batch(ours[1:])
+    assert (result.applied, result.duplicates) == (0, 5)
+    assert len(told) == before

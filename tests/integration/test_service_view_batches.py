@@ -18,7 +18,7 @@ from services.elicitation.deadlines import DeadlineView, policy_defaults
 from services.ranking import api as ranking
 from services.ranking.deadlines import WarningView
 from shared.bus import Message
-from shared.bus_memory import InProcessBus
+from shared.bus_kafka import KafkaConsumer
 from shared.database import create_pool
 from shared.envelope import to_kafka
 from shared.projection import ProjectionRunner
@@ -132,16 +132,18 @@ async def test_a_view_keeps_the_same_rows_applied_together_or_one_by_one(
     view: View = VIEWS[name]
     assert view.batching is not None, f"{name} applies no batch together"
     batches = [[m for m in b if m.topic in view.topics] for b in story_batches()]
-    bus = InProcessBus()
     kept = {}
     for way, pool in pools.items():
         await pool.execute(view.schema)
+        # Batches are handed to apply_batch directly: the consumer is never started.
+        consumer = KafkaConsumer("127.0.0.1:1", [], "unused", "tests")
         runner = ProjectionRunner(
-            view.name, bus.consumer(view.topics), pool, view.handler,
+            view.name, consumer, pool, view.handler,
             batching=view.batching if way == "together" else None,
         )  # fmt: skip
         await runner.create_tables()
         results = [await runner.apply_batch(batch) for batch in batches if batch]
+        await consumer.stop()
         assert sum(r.dead_lettered for r in results) == 0, way
         assert sum(r.applied for r in results) == sum(len(b) for b in batches), way
         kept[way] = await view_rows(pool)
