@@ -83,8 +83,10 @@ def cpu_seconds(process: psutil.Process) -> float:
 
 
 def server_cpu(postmaster: psutil.Process) -> float:
-    """The PostgreSQL server's CPU: its postmaster and every backend now running."""
-    total = cpu_seconds(postmaster)
+    """The PostgreSQL server's CPU: its postmaster, every backend now running, and those that
+    ended (their CPU is the postmaster's children's once they are reaped)."""
+    times = postmaster.cpu_times()
+    total = float(times.user + times.system + times.children_user + times.children_system)
     for child in postmaster.children(recursive=True):
         with contextlib.suppress(psutil.Error):
             total += cpu_seconds(child)

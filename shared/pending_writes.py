@@ -1,12 +1,53 @@
-"""A batch's writes kept back and run as a few `executemany` calls instead of one by one."""
+"""A batch's writes kept back and run as a few `executemany` calls instead of one by one; a
+big group of plain inserts loaded with COPY."""
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.database import Connection
+
+# An insert COPY can load: parameters in order into named columns, nothing computed, a jsonb
+# cast only (checked against the column). With `ON CONFLICT ... DO NOTHING` only for an
+# append-only log's insert (an `unordered` one), where a conflict means an event applied
+# twice: COPY fails where the insert would skip the row, and the caller's transaction is lost
+# (the projection runner then applies the batch again, one event at a time, with the insert).
+_COPYABLE = re.compile(
+    r"INSERT INTO (?P<table>\w+) \((?P<columns>[\w\s,\"]+)\)"
+    r" VALUES \((?P<values>[$\d\s,:a-z]+)\)(?P<skips> ON CONFLICT (?:\([\w\s,]+\) )?DO NOTHING)?"
+)
+_VALUE = re.compile(r"\$(?P<number>\d+)(?P<cast>::jsonb)?")
+
+
+@dataclass(frozen=True)
+class CopyInto:
+    """Where COPY puts an insert's rows: the table, and its columns in parameter order."""
+
+    table: str
+    columns: tuple[str, ...]
+    # The columns the insert casts its parameter to jsonb: COPY checks they are jsonb.
+    jsonb: tuple[str, ...]
+    # Whether the insert skips a row that conflicts (COPY fails on it).
+    skips_conflicts: bool = False
+
+
+def copy_into(sql: str) -> CopyInto | None:
+    """How COPY loads what `sql` inserts, or None if it cannot load it the same."""
+    found = _COPYABLE.fullmatch(" ".join(sql.split()))
+    if found is None:
+        return None
+    columns = tuple(c.strip().strip('"') for c in found["columns"].split(","))
+    values = [_VALUE.fullmatch(v.strip()) for v in found["values"].split(",")]
+    if len(values) != len(columns) or any(
+        v is None or int(v["number"]) != place for place, v in enumerate(values, start=1)
+    ):
+        return None
+    jsonb = tuple(c for c, v in zip(columns, values, strict=True) if v is not None and v["cast"])
+    return CopyInto(found["table"], columns, jsonb, skips_conflicts=bool(found["skips"]))
 
 
 class Statements(Protocol):
@@ -23,6 +64,10 @@ class Statements(Protocol):
     async def fetchval(self, query: str, *args: Any) -> Any: ...
 
 
+# What each insert seen so far copies into (None: it cannot be copied).
+_COPY_INTO: dict[str, CopyInto | None] = {}
+
+
 class PendingWrites:
     """The writes of a batch of events, grouped by statement wherever order allows.
 
@@ -34,9 +79,14 @@ class PendingWrites:
     the first group of their SQL. A read runs everything kept back first, so it sees it all.
     """
 
-    def __init__(self, conn: Connection, *, unordered: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, conn: Connection, *, unordered: frozenset[str] = frozenset(), copy_from: int = 0
+    ) -> None:
         self._conn = conn
         self._unordered = unordered
+        # A group of at least this many rows of an insert COPY can load is copied (0: never):
+        # one stream of rows rather than a statement executed per row.
+        self._copy_from = copy_from
         self._groups: list[tuple[str, list[Sequence[Any]]]] = []
         self._group_of: dict[str, list[int]] = {}
         self._after_key: dict[str, int] = {}
@@ -88,8 +138,32 @@ class PendingWrites:
         for sql, rows in groups:
             if len(rows) == 1:
                 await self._conn.execute(sql, *rows[0])
+            elif (
+                self._copy_from
+                and len(rows) >= self._copy_from
+                and (target := await self._copy_target(sql))
+            ):
+                await self._conn.copy_records_to_table(
+                    target.table, records=rows, columns=target.columns
+                )
             else:
                 await self._conn.executemany(sql, rows)
+
+    async def _copy_target(self, sql: str) -> CopyInto | None:
+        """Where COPY loads `sql`'s rows as the insert would, if it can (the SQL's form and its
+        jsonb columns are checked once)."""
+        if sql not in _COPY_INTO:
+            target = copy_into(sql)
+            if target is not None and target.jsonb:
+                quoted = ", ".join(f'"{c}"' for c in target.jsonb)
+                found = await self._conn.prepare(f'SELECT {quoted} FROM "{target.table}" LIMIT 0')
+                if any(a.type.name != "jsonb" for a in found.get_attributes()):
+                    target = None  # a cast COPY would not make: the insert stays
+            _COPY_INTO[sql] = target
+        target = _COPY_INTO[sql]
+        if target is not None and target.skips_conflicts and sql not in self._unordered:
+            return None  # two events may mean to insert one row: only the insert skips it
+        return target
 
     def _keep(self, sql: str, args: Sequence[Any]) -> None:
         groups = self._group_of.setdefault(sql, [])

@@ -128,6 +128,7 @@ class ProjectionRunner:
         traced: bool = True,
         linger: float = 0.0,
         on_applied: Callable[[], None] | None = None,
+        copy_from: int = 0,
     ) -> None:
         self.name = name
         # None: each event applied on its own, in a savepoint (the stock path, and the
@@ -140,6 +141,9 @@ class ProjectionRunner:
         # Told after each committed batch that applied something (a worker that reads what the
         # view wrote can start at once rather than at its next poll).
         self.on_applied = on_applied
+        # A batch's group of at least this many rows of a plain insert is loaded with COPY
+        # (see PendingWrites); 0: never.
+        self.copy_from = copy_from
         # How long an applied event's id is kept to drop it if it is republished.
         self.remember = remember
         self._forgotten_at = -math.inf
@@ -272,7 +276,7 @@ class ProjectionRunner:
                     applying.append(envelope)
                 else:
                     result.duplicates += 1
-            writes = PendingWrites(conn, unordered=batching.unordered)
+            writes = PendingWrites(conn, unordered=batching.unordered, copy_from=self.copy_from)
             try:
                 if batching.prepare is not None:
                     await batching.prepare(writes, applying)

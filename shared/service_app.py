@@ -102,6 +102,7 @@ def service_app(
                     remember=timedelta(days=settings.projection_dedupe_days),
                     batching=view.batching if settings.projection_batched else None,
                     linger=_linger_ms(view, settings) / 1000, on_applied=view.on_applied,
+                    copy_from=settings.projection_copy_rows,
                 )  # fmt: skip
                 await runner.start()
                 runners.append(runner)

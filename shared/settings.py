@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # bigger batches for views nobody waits on (the gateway's read models, which commands wait
     # for, never wait). 0: apply what came at once.
     projection_linger_ms: int = Field(default=20, ge=0)
+    # A batch's group of at least this many rows of a plain insert (an append-only log's) is
+    # loaded with COPY rather than executed row by row (shared/pending_writes.py); 0: never.
+    projection_copy_rows: int = Field(default=64, ge=0)
     # The same for a view only the service's own scheduler reads (the deadline timers, polled
     # every few seconds anyway): longer, for bigger batches.
     scheduler_view_linger_ms: int = Field(default=200, ge=0)

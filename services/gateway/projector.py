@@ -31,4 +31,5 @@ def build_projector(settings: Settings, bus: Bus, pool: asyncpg.Pool) -> Project
         notify_channel=NOTIFY_CHANNEL,
         remember=timedelta(days=settings.projection_dedupe_days),
         batching=dispatch.BATCHING if settings.projection_batched else None,
+        copy_from=settings.projection_copy_rows,
     )

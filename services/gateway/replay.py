@@ -137,6 +137,7 @@ async def _rebuild_into(
             batching=dispatch.BATCHING if settings.projection_batched else None,
             # A span per event of the whole history would bury every trace worth reading.
             traced=False,
+            copy_from=settings.projection_copy_rows,
         )
         await runner.start()
         try:

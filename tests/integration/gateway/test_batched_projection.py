@@ -1,5 +1,6 @@
-"""The projector applying a whole batch together makes the same read models as applying each
-event on its own, and a batch with an event that cannot be applied still dead-letters it alone."""
+"""The projector applying a whole batch together (its big groups of plain inserts loaded with
+COPY, or not) makes the same read models as applying each event on its own, and a batch with an
+event that cannot be applied still dead-letters it alone."""
 
 from __future__ import annotations
 
@@ -18,9 +19,15 @@ from shared.bus_kafka import KafkaConsumer
 from shared.database import create_pool
 from shared.envelope import Envelope, to_kafka
 from shared.projection import BatchResult, ProjectionRunner
-from shared.schemas.registry import topic_for
+from shared.schemas.registry import registry, topic_for
 from tests.integration.gateway.projecting import every_table
-from tests.integration.gateway.story import Story, elicitation_story, ranking_story, whole_story
+from tests.integration.gateway.story import (
+    AMIRA,
+    Story,
+    elicitation_story,
+    ranking_story,
+    whole_story,
+)
 
 # The audit log's arrival counter: a batch may number its own rows in any order.
 ARRIVAL = {"audit_log": ("position",)}
@@ -28,9 +35,9 @@ ARRIVAL = {"audit_log": ("position",)}
 
 @pytest.fixture
 async def schemas(database_url: str) -> AsyncIterator[dict[str, asyncpg.Pool]]:
-    """Two read-model schemas: one applied together, one event by event."""
+    """Read-model schemas: applied together, together with COPY, and event by event."""
     pools = {}
-    for way in ("together", "one_by_one"):
+    for way in ("together", "copied", "one_by_one"):
         pool = await create_pool(database_url, f"readmodel_test_{way}_{uuid4().hex[:8]}")
         async with pool.acquire() as conn:
             await create_tables(conn)
@@ -42,12 +49,14 @@ async def schemas(database_url: str) -> AsyncIterator[dict[str, asyncpg.Pool]]:
         await pool.close()
 
 
-def runner(pool: asyncpg.Pool, *, together: bool) -> ProjectionRunner:
+def runner(pool: asyncpg.Pool, way: str) -> ProjectionRunner:
     # Messages are handed to apply_batch directly: the consumer is never started.
     consumer = KafkaConsumer("127.0.0.1:1", [], "unused", "tests")
     return ProjectionRunner(
         PROJECTION, consumer, pool, dispatch.apply,
-        batching=dispatch.BATCHING if together else None,
+        batching=None if way == "one_by_one" else dispatch.BATCHING,
+        # Any group of two rows or more of a plain insert copied, however small the story.
+        copy_from=2 if way == "copied" else 0,
     )  # fmt: skip
 
 
@@ -66,7 +75,7 @@ async def apply_both_ways(
 ) -> dict[str, list[BatchResult]]:
     results: dict[str, list[BatchResult]] = {}
     for way, pool in schemas.items():
-        projection = runner(pool, together=way == "together")
+        projection = runner(pool, way)
         await projection.create_tables()
         results[way] = [await projection.apply_batch(batch) for batch in batches]
         await projection.consumer.stop()
@@ -92,16 +101,18 @@ async def test_a_batch_applied_together_makes_the_rows_one_by_one_makes(
     ]
     results = await apply_both_ways(schemas, batches)
 
-    assert [r.applied for r in results["together"]] == [r.applied for r in results["one_by_one"]]
-    assert sum(r.dead_lettered for r in results["together"]) == 0
+    applied = {way: [r.applied for r in found] for way, found in results.items()}
+    assert applied["together"] == applied["copied"] == applied["one_by_one"]
+    assert sum(r.dead_lettered for r in [*results["together"], *results["copied"]]) == 0
     assert "one by one" not in caplog.text  # every batch went together
-    together, one_by_one = [
+    together, copied, one_by_one = [
         await every_table(pool, await pool.fetchval("SELECT current_schema()"), leave_out=ARRIVAL)
-        for pool in (schemas["together"], schemas["one_by_one"])
+        for pool in (schemas["together"], schemas["copied"], schemas["one_by_one"])
     ]
     assert all(together[t] for t in ("expectation_versions", "corporate_priorities", "gaps"))
     for table, rows in one_by_one.items():
         assert together[table] == rows, f"{table} differs when applied together"
+        assert copied[table] == rows, f"{table} differs when applied together with COPY"
 
 
 async def test_an_event_that_cannot_be_applied_is_dead_lettered_alone_from_a_batch(
@@ -120,10 +131,44 @@ async def test_an_event_that_cannot_be_applied_is_dead_lettered_alone_from_a_bat
     results = await apply_both_ways(schemas, [batch])
 
     assert "batch applied one by one: undecodable message" in caplog.text
-    for way in ("together", "one_by_one"):
+    for way in ("together", "copied", "one_by_one"):
         (result,) = results[way]
         assert result.dead_lettered == 1 and result.applied == len(story.elicitation), way
         dead = await schemas[way].fetch('SELECT "offset" FROM dead_letters')
         assert [r["offset"] for r in dead] == [5], way
     counts = [await pool.fetchval("SELECT count(*) FROM audit_log") for pool in schemas.values()]
-    assert counts == [len(story.elicitation)] * 2
+    assert counts == [len(story.elicitation)] * 3
+
+
+async def test_a_copied_log_row_that_conflicts_sends_its_batch_one_by_one(
+    schemas: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture
+) -> None:
+    """COPY cannot skip a row as the audit log's insert does (ON CONFLICT DO NOTHING): an
+    event applied again after its id was forgotten fails the copied batch, which is then
+    applied one by one, the row kept once and the event not dead-lettered."""
+    caplog.set_level(logging.INFO, "shared.projection")
+    pool = schemas["copied"]
+    projection = runner(pool, "copied")
+    await projection.create_tables()
+    notices = notification_events(4)  # the gateway records them in the audit log only
+    first = await projection.apply_batch(messages("notifications", notices))
+    assert first.applied == 4 and "one by one" not in caplog.text
+    # The applied ids forgotten (the runner's `remember` period over), the events come again.
+    await pool.execute("DELETE FROM projection_applied_events")
+    again = await projection.apply_batch(messages("notifications", notices, first=4))
+    await projection.consumer.stop()
+
+    assert "batch applied one by one: UniqueViolationError" in caplog.text
+    assert (again.applied, again.dead_lettered) == (4, 0)
+    logged = await pool.fetch("SELECT event_id FROM audit_log ORDER BY position")
+    assert [r["event_id"] for r in logged] == [e.id for e in notices]
+
+
+def notification_events(count: int) -> list[Envelope]:
+    spec = registry.latest("notifications", "NotificationQueued")
+    assert spec.example is not None
+    story = Story()
+    return [
+        story.event("notifications", spec.name, str(uuid4()), AMIRA, **dict(spec.example))
+        for _ in range(count)
+    ]
