@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from shared.envelope import Envelope, Headers, from_kafka
@@ -19,13 +19,13 @@ class Message:
     key: bytes | None
     value: bytes | None
     headers: Headers
+    # The envelope once decoded: the in-process bus hands the same message to every consumer,
+    # and a replay from the event stores makes it decoded already (with no bytes at all).
+    decoded: Envelope | None = field(default=None, compare=False, repr=False)
 
     def envelope(self) -> Envelope:
-        """Decode; raises UndecodableMessage, UnknownEventType or ContractViolation.
-
-        Decoded once: the in-process bus hands the same message to every consumer."""
-        decoded: Envelope | None = self.__dict__.get("_envelope")
-        if decoded is None:
+        """Decode, once; raises UndecodableMessage, UnknownEventType or ContractViolation."""
+        if self.decoded is None:
             decoded = from_kafka(
                 self.key,
                 self.value,
@@ -34,8 +34,9 @@ class Message:
                 partition=self.partition,
                 offset=self.offset,
             )
-            object.__setattr__(self, "_envelope", decoded)
-        return decoded
+            object.__setattr__(self, "decoded", decoded)
+            return decoded
+        return self.decoded
 
 
 @dataclass(frozen=True, order=True)

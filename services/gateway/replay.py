@@ -18,7 +18,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from uuid import uuid4
 
@@ -33,7 +32,6 @@ from services.gateway.stored_events import Decode, stored_envelope
 from shared.bus import Consumer, Message, OnAssigned, Partition
 from shared.bus_kafka import KafkaAccess, access
 from shared.database import create_pool
-from shared.envelope import Envelope
 from shared.projection import ProjectionRunner
 from shared.schemas.registry import topic_for
 from shared.settings import Settings
@@ -498,22 +496,12 @@ class StoreFeed:
             await self._conn.close()
 
 
-@dataclass(frozen=True)
-class StoredMessage(Message):
-    """A stored event as the bus would carry it, decoded already: no bytes to make and read
-    back (a dead letter gets the relay's bytes, see the runner)."""
-
-    decoded: Envelope | None = None
-
-    def envelope(self) -> Envelope:
-        assert self.decoded is not None
-        return self.decoded
-
-
 def _message_of(service: str, row: asyncpg.Record, decode: Decode) -> Message:
     topic, offset = topic_for(service), row["notification_id"]
     envelope = stored_envelope(
         service, row["originator_id"], row["originator_version"], row["topic"], row["state"],
         at=(topic, STORE_PARTITION, offset), decode=decode, position=offset,
     )  # fmt: skip
-    return StoredMessage(topic, STORE_PARTITION, offset, envelope.key.encode(), None, (), envelope)
+    # Decoded already: no bytes to make and read back (a dead letter gets the relay's bytes,
+    # see the runner).
+    return Message(topic, STORE_PARTITION, offset, envelope.key.encode(), None, (), envelope)
