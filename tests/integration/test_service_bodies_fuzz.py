@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import psycopg_pool.base
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
@@ -152,8 +153,14 @@ ANY_BODY = COMMAND_BODIES.map(encoded) | JSON_VALUES.map(encoded) | RAW_BODIES
 
 @pytest.fixture(scope="module")
 async def services(database_url: str) -> AsyncIterator[Services]:
-    async with services_in_one(database_url) as running:
-        yield running
+    # The event stores' connection pool gives each new connection a jittered lifetime from
+    # the global `random`, in the services' threads while hypothesis draws a body: hypothesis
+    # takes that for a strategy using `random` (a deprecation warning, an error some day).
+    # The pool gets a generator of its own; nothing else the services run draws from it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(psycopg_pool.base, "random", random.Random().random)
+        async with services_in_one(database_url) as running:
+            yield running
 
 
 async def real_ids(services: Services) -> dict[str, list[str]]:
