@@ -138,11 +138,13 @@ class MemoryPositions:
 
 
 class PostgresPositions:
-    """The last published notification id, in the service's own schema."""
+    """The last published notification id, in the service's own schema. Read from the table
+    once; after that the relay knows it (it alone, as the service's leader, writes it)."""
 
     def __init__(self, pool: asyncpg.Pool, relay: str) -> None:
         self._pool = pool
         self._relay = relay
+        self._known: int | None = None
 
     async def create_table(self) -> None:
         await self._pool.execute(
@@ -151,10 +153,12 @@ class PostgresPositions:
         )
 
     async def load(self) -> int:
-        value = await self._pool.fetchval(
-            "SELECT position FROM outbox_positions WHERE relay = $1", self._relay
-        )
-        return int(value or 0)
+        if self._known is None:
+            value = await self._pool.fetchval(
+                "SELECT position FROM outbox_positions WHERE relay = $1", self._relay
+            )
+            self._known = int(value or 0)
+        return self._known
 
     async def save(self, position: int) -> None:
         await self._pool.execute(
@@ -163,6 +167,7 @@ class PostgresPositions:
             self._relay,
             position,
         )
+        self._known = position  # only once stored: never ahead of the table
 
 
 class OutboxRelay:

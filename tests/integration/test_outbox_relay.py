@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 
 from shared.bus_kafka import KafkaPublisher
+from shared.relay import PostgresPositions
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
 from tests.integration.kafka_tools import read_topic
@@ -83,6 +86,39 @@ async def test_a_relay_stopped_mid_stream_resumes_and_loses_nothing(settings: Se
         # Every event is there, in order; a repeat of one already published is allowed.
         assert list(dict.fromkeys(texts)) == [f"v{n}" for n in range(6)]
     await second.stop()
+
+
+async def test_the_relay_reads_where_it_got_to_once_and_records_each_batch(
+    settings: Settings,
+) -> None:
+    runtime = await runtime_for(settings)
+    assert runtime.pool is not None
+    statements: list[str] = []
+
+    class Counted:
+        """The service's pool, each statement's verb noted."""
+
+        def __init__(self, pool: asyncpg.Pool) -> None:
+            self.pool = pool
+
+        async def fetchval(self, query: str, *args: object) -> Any:
+            statements.append(query.split()[0])
+            return await self.pool.fetchval(query, *args)
+
+        async def execute(self, query: str, *args: object) -> Any:
+            statements.append(query.split()[0])
+            return await self.pool.execute(query, *args)
+
+    runtime.relay.positions = PostgresPositions(Counted(runtime.pool), "testkit-kafka")  # type: ignore[arg-type]
+    await write_history(runtime, [uuid4()], rewrites=20)  # 21 events, batches of 7
+    await drain(runtime)
+
+    # Read once; then one upsert per batch published (earlier tests may have left some).
+    assert statements[0] == "SELECT" and set(statements[1:]) == {"INSERT"}
+    assert len(statements[1:]) >= 3
+    stored = await runtime.pool.fetchval("SELECT position FROM outbox_positions")
+    assert stored == runtime.app.recorder.max_notification_id()
+    await runtime.stop()
 
 
 async def test_two_replicas_of_a_service_relay_through_one_leader(settings: Settings) -> None:
