@@ -40,7 +40,7 @@ def embedded_app(settings: Settings) -> Starlette:
     Events flow between them through one in-process bus instead of Kafka, and the gateway's
     requests reach the services through this app itself, without a socket.
     """
-    bus = InProcessBus()
+    bus = InProcessBus(forget_after=settings.bus_forget_after)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -51,6 +51,8 @@ def embedded_app(settings: Settings) -> Starlette:
             app.state.checkpoints = await stack.enter_async_context(
                 schedule.running(stores, settings, bus.publisher("audit"))
             )
+            # Every consumer is made: what all of them committed may be dropped.
+            bus.seal()
             yield
 
     # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.

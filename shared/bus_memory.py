@@ -9,25 +9,69 @@ from collections.abc import Sequence
 from shared.bus import Message, OnAssigned, Partition
 from shared.envelope import Envelope, to_kafka
 
+# Messages every consumer has committed are dropped once at least this many have piled up.
+FORGET_AFTER = 10_000
+
 
 class InProcessBus:
     """Topics as in-memory logs. Not durable: relays republish from the start after a restart,
-    in the same order, so offsets come out the same and consumers resume where they were."""
+    in the same order, so offsets come out the same and consumers resume where they were.
 
-    def __init__(self) -> None:
+    Once sealed (every consumer made: the embedded default seals it when all its processes have
+    started), a topic keeps only what some consumer has not committed yet: a process running
+    for days holds what its slowest consumer still has to apply, not the whole history. An
+    unsealed bus keeps everything, as a consumer yet to come may need it."""
+
+    def __init__(self, forget_after: int = FORGET_AFTER) -> None:
         self._logs: dict[str, list[Message]] = {}
+        # The offset of each log's first message kept (those before it were dropped).
+        self._first: dict[str, int] = {}
+        self._consumers: list[InProcessConsumer] = []
+        self._sealed = False
+        self._forget_after = forget_after
         self._changed = asyncio.Condition()
 
     def log(self, topic: str) -> list[Message]:
+        """The messages of `topic` still kept, oldest first."""
         return self._logs.setdefault(topic, [])
+
+    def end(self, topic: str) -> int:
+        """The offset the next message of `topic` gets."""
+        return self._first.get(topic, 0) + len(self.log(topic))
+
+    def read(self, topic: str, offset: int, count: int) -> list[Message]:
+        """Up to `count` messages of `topic` from `offset` on."""
+        first = self._first.get(topic, 0)
+        if offset < first:
+            raise LookupError(f"{topic}: offset {offset} was dropped (the log starts at {first})")
+        return self.log(topic)[offset - first : offset - first + count]
 
     async def append(self, topic: str, envelopes: Sequence[Envelope]) -> None:
         log = self.log(topic)
         for envelope in envelopes:
             key, value, headers = to_kafka(envelope)
-            log.append(Message(topic, 0, len(log), key, value, tuple(headers)))
+            log.append(Message(topic, 0, self.end(topic), key, value, tuple(headers)))
+        self.forget_committed(topic)
         async with self._changed:
             self._changed.notify_all()
+
+    def seal(self) -> None:
+        """Every consumer is made: from now on what all of them committed may be dropped."""
+        self._sealed = True
+        for topic in self._logs:
+            self.forget_committed(topic)
+
+    def forget_committed(self, topic: str) -> None:
+        """Drop what every consumer of `topic` committed (everything, if none consumes it),
+        once enough has piled up for the copy of the list to be worth it."""
+        if not self._sealed:
+            return
+        first = self._first.get(topic, 0)
+        consumers = [c.committed[topic] for c in self._consumers if topic in c.committed]
+        upto = min(consumers) if consumers else self.end(topic)
+        if upto - first >= self._forget_after:
+            del self.log(topic)[: upto - first]
+            self._first[topic] = upto
 
     async def wait_for_more(self, timeout: float) -> None:
         async with self._changed:
@@ -39,7 +83,11 @@ class InProcessBus:
 
     def consumer(self, topics: Sequence[str], group: str = "") -> InProcessConsumer:
         """Each consumer is the only member of its group and reads every message."""
-        return InProcessConsumer(self, topics)
+        if self._sealed:
+            raise RuntimeError("the bus is sealed: a consumer made now may need what was dropped")
+        consumer = InProcessConsumer(self, topics)
+        self._consumers.append(consumer)
+        return consumer
 
 
 class InProcessPublisher:
@@ -67,10 +115,14 @@ class InProcessConsumer:
     def __init__(self, bus: InProcessBus, topics: Sequence[str]) -> None:
         self._bus = bus
         self._positions = {Partition(topic, 0): 0 for topic in topics}
+        # By topic, the offset before which this consumer needs nothing again: where it
+        # resumed (its stored offsets), then what it committed.
+        self.committed = {topic: 0 for topic in topics}
 
     async def start(self, on_assigned: OnAssigned) -> None:
         resume = await on_assigned(sorted(self._positions))
         await self.seek(resume)
+        await self.commit(resume)
 
     async def fetch(self, timeout: float, max_records: int) -> list[Message]:
         batch = self._take(max_records)
@@ -82,7 +134,7 @@ class InProcessConsumer:
     def _take(self, max_records: int) -> list[Message]:
         batch: list[Message] = []
         for partition, position in self._positions.items():
-            taken = self._bus.log(partition.topic)[position : position + max_records - len(batch)]
+            taken = self._bus.read(partition.topic, position, max_records - len(batch))
             self._positions[partition] = position + len(taken)
             batch.extend(taken)
         return batch
@@ -93,13 +145,16 @@ class InProcessConsumer:
                 self._positions[partition] = offset
 
     async def commit(self, positions: dict[Partition, int]) -> None:
-        return None
+        for partition, offset in positions.items():
+            if partition.topic in self.committed:
+                self.committed[partition.topic] = max(self.committed[partition.topic], offset)
+                self._bus.forget_committed(partition.topic)
 
     def assignment(self) -> set[Partition]:
         return set(self._positions)
 
     def lag(self) -> int:
-        return sum(len(self._bus.log(p.topic)) - at for p, at in self._positions.items())
+        return sum(self._bus.end(p.topic) - at for p, at in self._positions.items())
 
     async def stop(self) -> None:
         return None

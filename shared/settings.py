@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # A batch's group of at least this many rows of a plain insert (an append-only log's) is
     # loaded with COPY rather than executed row by row (shared/pending_writes.py); 0: never.
     projection_copy_rows: int = Field(default=64, ge=0)
+    # The embedded default's in-process bus drops the messages every consumer has committed
+    # once at least this many have piled up (shared/bus_memory.py): a run's memory follows its
+    # slowest consumer, not the whole history.
+    bus_forget_after: int = Field(default=10_000, ge=1)
     # The same for a view only the service's own scheduler reads (the deadline timers, polled
     # every few seconds anyway): longer, for bigger batches.
     scheduler_view_linger_ms: int = Field(default=200, ge=0)

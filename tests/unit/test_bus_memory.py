@@ -1,0 +1,113 @@
+"""The in-process bus, once sealed, keeps only what some consumer has not committed yet; it
+never drops what a consumer may be sent again, and an unsealed one keeps everything."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from shared.bus import Partition
+from shared.bus_memory import InProcessBus, InProcessConsumer
+from shared.envelope import Envelope
+from shared.schemas import registry
+
+TOPIC = "accord.notifications.v1"
+OTHER = "accord.ranking.v1"
+
+
+def notes(count: int) -> list[Envelope]:
+    spec = registry.latest("notifications", "NotificationQueued")
+    assert spec.example is not None
+    return [
+        Envelope(
+            id=str(uuid4()),
+            type=spec.ce_type,
+            source="/accord/notifications",
+            subject=str(uuid4()),
+            time=datetime(2027, 1, 1, tzinfo=UTC),
+            key="c",
+            data=spec.to_data(spec.example),
+            sequence=1,
+        )
+        for _ in range(count)
+    ]
+
+
+async def resumed(bus: InProcessBus, topics: list[str], at: int = 0) -> InProcessConsumer:
+    consumer = bus.consumer(topics)
+
+    async def stored(partitions: Sequence[Partition]) -> dict[Partition, int]:
+        return {p: at for p in partitions}
+
+    await consumer.start(stored)
+    return consumer
+
+
+async def applied(consumer: InProcessConsumer, count: int) -> list[int]:
+    """Fetch `count` messages and commit them, as a projection runner does."""
+    batch = await consumer.fetch(timeout=0, max_records=count)
+    await consumer.commit({Partition(TOPIC, 0): batch[-1].offset + 1})
+    return [m.offset for m in batch]
+
+
+async def test_what_every_consumer_committed_is_dropped_and_offsets_go_on() -> None:
+    bus = InProcessBus(forget_after=5)
+    fast, slow = await resumed(bus, [TOPIC]), await resumed(bus, [TOPIC])
+    bus.seal()
+    await bus.append(TOPIC, notes(20))
+    assert await applied(fast, 20) == list(range(20))
+    assert await applied(slow, 8) == list(range(8))
+    assert bus.log(TOPIC)[0].offset == 8  # what the slow one still needs, and no more
+    assert slow.lag() == 12 and fast.lag() == 0
+
+    # Sent again from its committed offset (a failed batch seeks back there): all still kept.
+    await slow.seek({Partition(TOPIC, 0): 8})
+    assert await applied(slow, 12) == list(range(8, 20))
+    assert bus.log(TOPIC) == []  # both committed all twenty
+    await bus.append(TOPIC, notes(3))
+    assert [m.offset for m in bus.log(TOPIC)] == [20, 21, 22]
+    assert await applied(fast, 3) == [20, 21, 22]
+
+
+async def test_a_little_committed_is_kept_until_enough_piles_up() -> None:
+    bus = InProcessBus(forget_after=5)
+    consumer = await resumed(bus, [TOPIC])
+    bus.seal()
+    await bus.append(TOPIC, notes(4))
+    await applied(consumer, 4)
+    assert len(bus.log(TOPIC)) == 4  # fewer than five: not worth copying the list for
+
+
+async def test_a_topic_nobody_consumes_keeps_nothing_once_sealed() -> None:
+    bus = InProcessBus(forget_after=1)
+    await resumed(bus, [OTHER])
+    bus.seal()
+    await bus.append(TOPIC, notes(3))
+    assert bus.log(TOPIC) == [] and bus.end(TOPIC) == 3
+
+
+async def test_an_unsealed_bus_keeps_everything_for_a_consumer_yet_to_come() -> None:
+    bus = InProcessBus(forget_after=1)
+    first = await resumed(bus, [TOPIC])
+    await bus.append(TOPIC, notes(6))
+    await applied(first, 6)
+    late = await resumed(bus, [TOPIC])  # a process started after the first one applied
+    assert [m.offset for m in await late.fetch(timeout=0, max_records=10)] == list(range(6))
+    bus.seal()
+    with pytest.raises(RuntimeError, match="sealed"):
+        bus.consumer([TOPIC])
+
+
+async def test_a_consumer_resuming_ahead_needs_nothing_before_where_it_resumed() -> None:
+    bus = InProcessBus(forget_after=1)
+    # After a restart the relay republishes from the start; the views resume at their offsets.
+    behind, ahead = await resumed(bus, [TOPIC], at=2), await resumed(bus, [TOPIC], at=5)
+    bus.seal()
+    await bus.append(TOPIC, notes(6))
+    assert bus.log(TOPIC)[0].offset == 2
+    assert await applied(behind, 10) == [2, 3, 4, 5]
+    assert [m.offset for m in bus.log(TOPIC)] == [5]
+    assert await applied(ahead, 10) == [5]
