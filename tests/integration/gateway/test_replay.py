@@ -210,9 +210,13 @@ async def test_a_rebuild_from_the_event_stores_equals_the_live_read_models(
             " WHERE projection = $1 ORDER BY topic, partition"
         )
         offsets_before = await pool.fetch(offsets, PROJECTION)
+        indexes = "SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname"
+        indexes_before = await pool.fetch(indexes, schema)
 
         progress = Progress()
         await rebuild(settings, "store", progress, schema=schema)
+        # The indexes a rebuild drops while it loads are all there again.
+        assert await pool.fetch(indexes, schema) == indexes_before
 
         rebuilt = await every_table(pool, schema, contracts=mine, leave_out=STORE_POSITION)
         for table, rows in live.items():
