@@ -181,19 +181,27 @@ class ProjectionRunner:
         await self.consumer.start(self.stored_offsets)
 
     async def run(self) -> None:
-        """Consume until cancelled; a failed batch is rolled back and consumed again."""
+        """Consume until cancelled; a batch that fails, to fetch or to apply, is rolled back
+        and consumed again from the offsets stored with the read models."""
         backoff = 0.2
+        rewind = False  # whether to go back to the stored offsets before the next fetch
         while True:
             if time.monotonic() - self._forgotten_at > FORGET_EVERY.total_seconds():
                 await self._forget_safely()
-            messages = await self.consumer.fetch(timeout=0.5, max_records=self.batch_size)
-            if not messages:
-                continue
-            if self.linger and len(messages) < self.batch_size:
-                await asyncio.sleep(self.linger)
-                more = self.batch_size - len(messages)
-                messages += await self.consumer.fetch(timeout=0, max_records=more)
             try:
+                if rewind:
+                    await self.consumer.seek(
+                        await self.stored_offsets(sorted(self.consumer.assignment()))
+                    )
+                    rewind = False
+                messages = await self.consumer.fetch(timeout=0.5, max_records=self.batch_size)
+                if not messages:
+                    self.last_error = ""  # caught up, whatever failed before
+                    continue
+                if self.linger and len(messages) < self.batch_size:
+                    await asyncio.sleep(self.linger)
+                    more = self.batch_size - len(messages)
+                    messages += await self.consumer.fetch(timeout=0, max_records=more)
                 await self.apply_batch(messages)
                 self.last_error = ""
                 backoff = 0.2
@@ -204,9 +212,7 @@ class ProjectionRunner:
                 log.warning("projection %s: batch failed, retrying: %s", self.name, error)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                await self.consumer.seek(
-                    await self.stored_offsets(sorted(self.consumer.assignment()))
-                )
+                rewind = True
 
     async def forget_old_events(self) -> int:
         """Forget the ids of events applied longer ago than `remember`; how many."""
