@@ -13,9 +13,10 @@ import pytest
 from shared.settings import Settings
 from tests.fault.notifications import WEBHOOK_SECRET, notifications_process
 from tests.integration.http_server import serving
-from tests.integration.notifications.contract_story import Elicitation, Notify, eventually, unique
+from tests.integration.notifications.contract_story import Elicitation, Notify, unique
 from tests.integration.notifications.receiver import Receiver
 from tests.integration.notifications.service_process import ServiceProcess
+from tests.support.waiting import eventually
 
 DM = "client_decision_maker"
 EVERY_SECONDS = 2

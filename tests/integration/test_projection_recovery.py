@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -19,6 +19,7 @@ from shared.database import Connection, create_pool
 from shared.envelope import Envelope
 from shared.projection import ProjectionRunner
 from shared.schemas import registry
+from tests.support.waiting import eventually
 
 TOPIC = "accord.notifications.v1"
 
@@ -54,15 +55,6 @@ def notices(n: int) -> list[Envelope]:
     ]  # fmt: skip
 
 
-async def until(check: Callable[[], bool | Awaitable[bool]], seconds: float = 30) -> None:
-    async with asyncio.timeout(seconds):
-        while True:
-            found = check()
-            if found if isinstance(found, bool) else await found:
-                return
-            await asyncio.sleep(0.02)
-
-
 async def test_a_fetch_that_fails_rewinds_to_the_stored_offsets_and_goes_on(
     pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -80,14 +72,14 @@ async def test_a_fetch_that_fails_rewinds_to_the_stored_offsets_and_goes_on(
         async def applied(n: int) -> bool:
             return int(await pool.fetchval("SELECT count(*) FROM seen")) == n
 
-        await until(lambda: applied(3))
-        await until(lambda: bus.log(TOPIC) == [])  # committed, dropped
+        await eventually(lambda: applied(3))
+        await eventually(lambda: bus.log(TOPIC) == [])  # committed, dropped
         # The consumer sent back to where the bus holds nothing any more (a bug would do it).
         await consumer.seek({Partition(TOPIC, 0): 0})
-        await until(lambda: runner.last_error.startswith("LookupError"))
+        await eventually(lambda: runner.last_error.startswith("LookupError"))
         await bus.publisher().publish(TOPIC, notices(2))
-        await until(lambda: applied(5))
-        await until(lambda: runner.last_error == "")
+        await eventually(lambda: applied(5))
+        await eventually(lambda: runner.last_error == "")
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)

@@ -126,7 +126,10 @@ async def view_rows(pool: asyncpg.Pool) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("name", VIEWS)
 async def test_a_view_keeps_the_same_rows_applied_together_or_one_by_one(
-    name: str, pools: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture
+    name: str,
+    pools: dict[str, asyncpg.Pool],
+    caplog: pytest.LogCaptureFixture,
+    kafka_bootstrap: str,
 ) -> None:
     caplog.set_level(logging.INFO, "shared.projection")
     view: View = VIEWS[name]
@@ -135,8 +138,8 @@ async def test_a_view_keeps_the_same_rows_applied_together_or_one_by_one(
     kept = {}
     for way, pool in pools.items():
         await pool.execute(view.schema)
-        # Batches are handed to apply_batch directly: the consumer is never started.
-        consumer = KafkaConsumer("127.0.0.1:1", [], "unused", "tests")
+        # Batches are handed to apply_batch directly: the broker's consumer is never started.
+        consumer = KafkaConsumer(kafka_bootstrap, [], "unused", "tests")
         runner = ProjectionRunner(
             view.name, consumer, pool, view.handler,
             batching=view.batching if way == "together" else None,

@@ -49,9 +49,9 @@ async def schemas(database_url: str) -> AsyncIterator[dict[str, asyncpg.Pool]]:
         await pool.close()
 
 
-def runner(pool: asyncpg.Pool, way: str) -> ProjectionRunner:
-    # Messages are handed to apply_batch directly: the consumer is never started.
-    consumer = KafkaConsumer("127.0.0.1:1", [], "unused", "tests")
+def runner(pool: asyncpg.Pool, way: str, bootstrap: str) -> ProjectionRunner:
+    # Messages are handed to apply_batch directly: the broker's consumer is never started.
+    consumer = KafkaConsumer(bootstrap, [], "unused", "tests")
     return ProjectionRunner(
         PROJECTION, consumer, pool, dispatch.apply,
         batching=None if way == "one_by_one" else dispatch.BATCHING,
@@ -71,11 +71,11 @@ def _bytes(envelope: Envelope) -> tuple[bytes, bytes, tuple[tuple[str, bytes], .
 
 
 async def apply_both_ways(
-    schemas: dict[str, asyncpg.Pool], batches: Sequence[Sequence[Message]]
+    schemas: dict[str, asyncpg.Pool], batches: Sequence[Sequence[Message]], bootstrap: str
 ) -> dict[str, list[BatchResult]]:
     results: dict[str, list[BatchResult]] = {}
     for way, pool in schemas.items():
-        projection = runner(pool, way)
+        projection = runner(pool, way, bootstrap)
         await projection.create_tables()
         results[way] = [await projection.apply_batch(batch) for batch in batches]
         await projection.consumer.stop()
@@ -83,7 +83,7 @@ async def apply_both_ways(
 
 
 async def test_a_batch_applied_together_makes_the_rows_one_by_one_makes(
-    schemas: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture
+    schemas: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture, kafka_bootstrap: str
 ) -> None:
     caplog.set_level(logging.INFO, "shared.projection")
     # Two contracts, their streams interleaved; the second's ranking before its expectations.
@@ -99,7 +99,7 @@ async def test_a_batch_applied_together_makes_the_rows_one_by_one_makes(
         messages("elicitation", elicitation[40:], first=40),
         messages("ranking", first.ranking, first=len(second.ranking)),
     ]
-    results = await apply_both_ways(schemas, batches)
+    results = await apply_both_ways(schemas, batches, kafka_bootstrap)
 
     applied = {way: [r.applied for r in found] for way, found in results.items()}
     assert applied["together"] == applied["copied"] == applied["one_by_one"]
@@ -116,7 +116,7 @@ async def test_a_batch_applied_together_makes_the_rows_one_by_one_makes(
 
 
 async def test_an_event_that_cannot_be_applied_is_dead_lettered_alone_from_a_batch(
-    schemas: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture
+    schemas: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture, kafka_bootstrap: str
 ) -> None:
     caplog.set_level(logging.INFO, "shared.projection")
     story = elicitation_story(Story())
@@ -128,7 +128,7 @@ async def test_an_event_that_cannot_be_applied_is_dead_lettered_alone_from_a_bat
         broken,
         *messages("elicitation", story.elicitation[5:], first=6),
     ]
-    results = await apply_both_ways(schemas, [batch])
+    results = await apply_both_ways(schemas, [batch], kafka_bootstrap)
 
     assert "batch applied one by one: undecodable message" in caplog.text
     for way in ("together", "copied", "one_by_one"):
@@ -141,14 +141,14 @@ async def test_an_event_that_cannot_be_applied_is_dead_lettered_alone_from_a_bat
 
 
 async def test_a_copied_log_row_that_conflicts_sends_its_batch_one_by_one(
-    schemas: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture
+    schemas: dict[str, asyncpg.Pool], caplog: pytest.LogCaptureFixture, kafka_bootstrap: str
 ) -> None:
     """COPY cannot skip a row as the audit log's insert does (ON CONFLICT DO NOTHING): an
     event applied again after its id was forgotten fails the copied batch, which is then
     applied one by one, the row kept once and the event not dead-lettered."""
     caplog.set_level(logging.INFO, "shared.projection")
     pool = schemas["copied"]
-    projection = runner(pool, "copied")
+    projection = runner(pool, "copied", kafka_bootstrap)
     await projection.create_tables()
     notices = notification_events(4)  # the gateway records them in the audit log only
     first = await projection.apply_batch(messages("notifications", notices))

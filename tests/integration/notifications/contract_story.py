@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
@@ -15,6 +14,7 @@ from shared.auth import mint_token
 from shared.bus_kafka import KafkaBus
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
+from tests.support.waiting import eventually
 
 
 @asynccontextmanager
@@ -104,17 +104,3 @@ class Notify:
         assert answer.status_code == 200, answer.text
         notices: list[dict[str, Any]] = answer.json()["notices"]
         return notices
-
-
-async def eventually(
-    condition: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 60
-) -> None:
-    """Poll until the condition holds; fail the test after `timeout` seconds."""
-    async with asyncio.timeout(timeout):
-        while True:
-            outcome = condition()
-            if not isinstance(outcome, bool):
-                outcome = await outcome
-            if outcome:
-                return
-            await asyncio.sleep(0.2)

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from services.notifications import dispatcher
-from tests.integration.notifications.contract_story import Elicitation, Notify, eventually, unique
+from tests.integration.notifications.contract_story import Elicitation, Notify, unique
 from tests.integration.notifications.mailbox import Mailbox
+from tests.support.waiting import eventually
 
 DM = "client_decision_maker"
 # The digest hour is hours away; the test's clock puts it this far after the first notice queued

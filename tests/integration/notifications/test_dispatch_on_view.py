@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from services.notifications import dispatcher
-from tests.integration.notifications.contract_story import Elicitation, Notify, eventually, unique
+from tests.integration.notifications.contract_story import Elicitation, Notify, unique
 from tests.integration.notifications.mailbox import Mailbox
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(autouse=True)
