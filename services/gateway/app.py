@@ -26,6 +26,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 
+from services.gateway.consistency import ReadYourWrites
 from services.gateway.context import GatewayContext
 from services.gateway.listening import ReadModelChanges
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
@@ -144,6 +145,7 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
             actor=actor, refused=refused, authorization=authorization or "",
             request_id=request_id, pool=self.app.state.pool, http=self.app.state.http,
             settings=self.settings, changes=self.app.state.changes,
+            read_your_writes=self.app.state.read_your_writes,
         )  # fmt: skip
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> GatewayContext:
@@ -273,6 +275,7 @@ def create_app(
         app.state.pool = pool
         changes = app.state.changes = ReadModelChanges(settings.database_url)
         await changes.start()
+        app.state.read_your_writes = ReadYourWrites(pool, changes)
         async with httpx.AsyncClient(timeout=10, transport=services) as http:
             app.state.http = http
             try:

@@ -15,7 +15,7 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from services.gateway.access import actor_of, sees, unseen
-from services.gateway.consistency import caught_up, events_of_command
+from services.gateway.consistency import ReadYourWrites, events_of_command
 from services.gateway.context import GatewayContext
 from services.gateway.forwarding import Accepted, forward
 from services.gateway.ids import NotAnId, uuid_text
@@ -112,9 +112,8 @@ async def run(
         # Logged once already, by the service or by `forward`, with this request's id.
         return cast(Refusals, await _unseen(ctx, segments, outcome))
     stored = events_of_command(outcome.id, outcome.version, len(outcome.positions))
-    consistent = await caught_up(
-        ctx.pool, stored, ctx.settings.read_your_writes_seconds, ctx.changes
-    )
+    waits = ctx.read_your_writes or ReadYourWrites(ctx.pool, ctx.changes)
+    consistent = await waits.caught_up(stored, ctx.settings.read_your_writes_seconds)
     created = outcome.created or (outcome.id if declared.creates else None)
     key = segments[shows] if shows else outcome.id
     created_id = None if created is None else strawberry.ID(created)

@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 from strawberry.dataloader import DataLoader
 
+from services.gateway.consistency import ReadYourWrites
 from services.gateway.listening import ReadModelChanges
 from shared.auth import Actor
 from shared.settings import Settings
@@ -30,6 +31,9 @@ class GatewayContext:
     settings: Settings
     # The projector's NOTIFY, shared by the process's live subscriptions.
     changes: ReadModelChanges | None = None
+    # The process's commands waiting for the read model, checked together; a context made
+    # without it (a test's) has its commands wait on their own.
+    read_your_writes: ReadYourWrites | None = None
     loaders: dict[Any, DataLoader[str, Any]] = field(default_factory=dict)
     # The DataLoaders of each top-level field answered as of an instant, by its response key:
     # what loads below it is read from its rebuild (services/gateway/time_travel.py).

@@ -1,0 +1,146 @@
+"""Read-your-writes: the commands waiting for the read model are checked together, one read of
+the audit log per change of the read models, however many wait; each answers once all its
+own events are in, or says it gave up waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from services.gateway.consistency import ReadYourWrites
+from services.gateway.listening import ReadModelChanges
+from services.gateway.projector import NOTIFY_CHANNEL
+
+Statements = list[str]
+
+
+@pytest.fixture
+async def logged_pool(database_url: str, schema: str, pool: asyncpg.Pool) -> AsyncIterator[Any]:
+    """A pool on the test's read models whose every statement asyncpg logs."""
+    statements: Statements = []
+
+    async def noted(conn: asyncpg.Connection[Any]) -> None:
+        conn.add_query_logger(lambda logged: statements.append(logged.query))
+
+    logged = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=4, init=noted,
+        server_settings={"search_path": schema},
+    )  # fmt: skip
+    yield logged, statements
+    await logged.close()
+
+
+@pytest.fixture
+async def changes(database_url: str) -> AsyncIterator[ReadModelChanges]:
+    listening = ReadModelChanges(database_url)
+    await listening.start()
+    yield listening
+    await listening.stop()
+
+
+async def apply(pool: asyncpg.Pool, event_ids: list[str]) -> None:
+    """What the projector does for a batch: the events into the audit log, then its NOTIFY."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.executemany(
+            "INSERT INTO audit_log (event_id, event_type, source, subject, contract_id, sequence,"
+            " occurred_at, actor_id, actor_role, correlation_id, causation_id, data, topic,"
+            " partition, \"offset\") VALUES ($1, 't', 's', 'x', 'c', 1, now(), 'a', 'r', '', '',"
+            " '{}', 'topic', 0, 0)",
+            [(e,) for e in event_ids],
+        )  # fmt: skip
+        await conn.execute("SELECT pg_notify($1, 'gateway-readmodel')", NOTIFY_CHANNEL)
+
+
+def reads(statements: Statements) -> int:
+    return sum("FROM audit_log" in s for s in statements)
+
+
+async def test_sixteen_waiting_commands_are_answered_by_one_read_per_change(
+    pool: asyncpg.Pool, logged_pool: Any, changes: ReadModelChanges
+) -> None:
+    logged, statements = logged_pool
+    waits = ReadYourWrites(logged, changes)
+    commands = [[str(uuid4()), str(uuid4())] for _ in range(16)]
+    waiting = [asyncio.ensure_future(waits.caught_up(ids, within=30)) for ids in commands]
+    await asyncio.sleep(0.05)  # all sixteen wait
+    assert not any(w.done() for w in waiting)
+    first_reads = reads(statements)
+
+    # One batch brings half the commands' events, and one of each other command's two.
+    await apply(pool, [e for ids in commands[:8] for e in ids] + [ids[0] for ids in commands[8:]])
+    async with asyncio.timeout(10):
+        assert await asyncio.gather(*waiting[:8]) == [True] * 8
+    await asyncio.sleep(0.05)
+    assert not any(w.done() for w in waiting[8:])  # half their events are not in yet
+    await apply(pool, [ids[1] for ids in commands[8:]])
+    async with asyncio.timeout(10):
+        assert await asyncio.gather(*waiting[8:]) == [True] * 8
+
+    # Each waiting command reading for itself made sixteen reads a change, and one each to
+    # start; together, one read a change (a poll may add one).
+    assert first_reads <= 2
+    assert reads(statements) <= first_reads + 4
+
+
+async def test_a_command_whose_events_are_in_already_is_answered_at_once(
+    pool: asyncpg.Pool, changes: ReadModelChanges
+) -> None:
+    events = [str(uuid4())]
+    await apply(pool, events)
+    waits = ReadYourWrites(pool, changes)
+    async with asyncio.timeout(2):
+        assert await waits.caught_up(events, within=30) is True
+        assert await waits.caught_up([], within=30) is True
+
+
+async def test_without_a_notify_the_poll_finds_the_events(pool: asyncpg.Pool) -> None:
+    waits = ReadYourWrites(pool, None)  # nobody listens: the slow poll is the safety net
+    events = [str(uuid4())]
+    waiting = asyncio.ensure_future(waits.caught_up(events, within=30))
+    await asyncio.sleep(0.05)
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO audit_log (event_id, event_type, source, subject, contract_id, sequence,"
+            " occurred_at, actor_id, actor_role, correlation_id, causation_id, data, topic,"
+            " partition, \"offset\") VALUES ($1, 't', 's', 'x', 'c', 1, now(), 'a', 'r', '', '',"
+            " '{}', 'topic', 0, 0)",
+            events[0],
+        )  # fmt: skip
+    async with asyncio.timeout(5):
+        assert await waiting is True
+
+
+async def test_a_command_whose_events_never_come_gives_up_and_the_others_go_on(
+    pool: asyncpg.Pool, changes: ReadModelChanges
+) -> None:
+    waits = ReadYourWrites(pool, changes)
+    never = asyncio.ensure_future(waits.caught_up([str(uuid4())], within=0.3))
+    later = [str(uuid4())]
+    waiting = asyncio.ensure_future(waits.caught_up(later, within=30))
+    async with asyncio.timeout(5):
+        assert await never is False
+    await apply(pool, later)
+    async with asyncio.timeout(5):
+        assert await waiting is True
+
+
+async def test_a_failed_read_fails_every_waiting_command_and_the_next_ones_read_again(
+    database_url: str, schema: str, pool: asyncpg.Pool, changes: ReadModelChanges
+) -> None:
+    broken = await asyncpg.create_pool(database_url, min_size=1, max_size=1)  # no audit_log
+    waits = ReadYourWrites(broken, changes)
+    waiting = [asyncio.ensure_future(waits.caught_up([str(uuid4())], within=30)) for _ in "ab"]
+    async with asyncio.timeout(5):
+        failed = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(f, asyncpg.UndefinedTableError) for f in failed)
+    await broken.close()
+    waits.pool = pool  # the database is back
+    events = [str(uuid4())]
+    await apply(pool, events)
+    async with asyncio.timeout(5):
+        assert await waits.caught_up(events, within=30) is True
