@@ -34,7 +34,7 @@ from services.notifications.channels.outgoing import DeliveryFailed, Outgoing
 from services.notifications.digest import digest_text
 from services.notifications.group_commit import GroupCommit
 from services.notifications.idempotency import digest_key
-from services.notifications.outcomes import Delivered, Failed, NoticeRef, Outcome
+from services.notifications.outcomes import IN_APP_ADDRESS, Delivered, Failed, NoticeRef, Outcome
 from services.notifications.preferences import Channel
 from services.notifications.settings import NotifySettings
 from shared.batches import BatchLoop
@@ -56,9 +56,6 @@ WHERE notice_id IN (
 RETURNING notice_id, key, contract_id, source_event_id, trigger, person_id, channel, subject,
           body, data, urgent, not_before, queued_at, record_id
 """
-
-
-IN_APP = "in-app"
 
 
 def ref_of(row: Row) -> NoticeRef:
@@ -186,7 +183,7 @@ class DeliveryWorker:
     async def deliver(self, rows: Sequence[Row], now: datetime) -> None:
         """Send one notice (or digest) found due at `now`; record the outcome."""
         first = rows[0]
-        address = IN_APP
+        address = IN_APP_ADDRESS
         if first["channel"] != Channel.IN_APP:  # stored already: no address to look up
             async with self.pool.acquire() as conn:
                 address = await reads.address_of(

@@ -25,8 +25,9 @@ from services.notifications.errors import (
 )
 from services.notifications.idempotency import notice_set_id
 from services.notifications.notice import REASON_LIMIT, NoticeStatus
-from services.notifications.outcomes import Delivered, Failed
+from services.notifications.outcomes import IN_APP_ADDRESS, Delivered, Failed
 from services.notifications.planner import NoticePlan
+from services.notifications.preferences import Channel
 from shared.eventstore import AccordAggregate
 
 
@@ -100,9 +101,11 @@ class NoticeSet(AccordAggregate):
     @classmethod
     def queue(cls, plans: Sequence[NoticePlan], digest_at: datetime | None) -> NoticeSet:
         """The notices one source gave (all of one source event), one entry per person and
-        channel; those held for a digest wait until `digest_at`."""
+        channel; those held for a digest wait until `digest_at`. An in-app notice is
+        delivered as it is queued, in the same save: storing it is its delivery (the app
+        lists it to its person), so no worker has a send to make and record afterwards."""
         first = plans[0]
-        return cls(
+        queued = cls(
             source_event_id=first.source_event_id,
             contract_id=first.contract_id,
             trigger=first.trigger.value,
@@ -121,6 +124,9 @@ class NoticeSet(AccordAggregate):
                 for p in plans
             ],
         )
+        in_app = [p for p in plans if p.channel is Channel.IN_APP and not p.digest]
+        queued.record([Delivered(p.ref, IN_APP_ADDRESS) for p in in_app])
+        return queued
 
     @event(NotificationQueued)
     def __init__(

@@ -25,6 +25,10 @@ class NoticeRef(NamedTuple):
         return self.record_id == self.notice_id
 
 
+# Where an in-app notice goes: the app itself lists it to its person.
+IN_APP_ADDRESS = "in-app"
+
+
 @dataclass(frozen=True)
 class Delivered:
     """It reached its person (a digest carried it when `digest_key` is set)."""

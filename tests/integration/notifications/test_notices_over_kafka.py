@@ -3,9 +3,12 @@ a real SMTP server, a real webhook receiver, and the in-app list."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import jsonschema
 import pytest
 
+from services.notifications.delivery import DeliveryWorker
 from services.notifications.ledger import Ledger
 from shared.schemas import registry
 from tests.integration.kafka_tools import read_topic
@@ -29,6 +32,14 @@ async def test_proposals_and_risks_reach_proposers_the_account_manager_and_decis
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     hooks, url = receiver
+    sent_on: list[str] = []  # the channel of every send the delivery worker makes
+    send = DeliveryWorker.send
+
+    async def watched_send(worker: DeliveryWorker, channel: str, *args: Any) -> None:
+        sent_on.append(channel)
+        await send(worker, channel, *args)
+
+    monkeypatch.setattr(DeliveryWorker, "send", watched_send)
     am, mailer, hooked, app_only = (unique(n) for n in ("am", "dm-mail", "dm-hook", "dm-app"))
     am_mail, dm_mail = f"{am}@contoso.example", f"{mailer}@northwind.example"
     contract = await elicitation.contract(am, am_mail)
@@ -108,12 +119,23 @@ async def test_proposals_and_risks_reach_proposers_the_account_manager_and_decis
         return len(set(delivered)) == 7 and "NotificationAcknowledged" in kinds
 
     await eventually(published)
+    in_app_deliveries = []
     for message in await read_topic(
         notify.settings.kafka_bootstrap, "accord.notifications.v1", key=contract
     ):
         envelope = message.envelope()
         jsonschema.validate(envelope.data, registry.lookup(envelope.type).json_schema())
         assert envelope.actor_id in ("accord-notifications", app_only, am, hooked)
+        if envelope.type.endswith("NotificationDelivered.v2"):
+            in_app_deliveries += [
+                (envelope.sequence, d["address"], d["attempt"])
+                for d in envelope.data["deliveries"]
+                if d["notice_id"] == notice["notice_id"]
+            ]
+    # Stored in the app is delivered: recorded with its queueing (its set's second event); the
+    # worker sent the others and had nothing to send in-app.
+    assert in_app_deliveries == [(2, "in-app", 1)]
+    assert sorted(set(sent_on)) == ["email", "webhook"]
 
 
 async def test_bad_days_are_recorded_retried_and_dead_lettered_without_holding_up_the_others(
