@@ -84,6 +84,12 @@ def build_application(app_class: type[A], service: str, settings: Settings) -> A
     ensure_schema(settings.database_url, service)
     env = postgres_env(settings.database_url, schema=service)
     env["PERSISTENCE_MODULE"] = PERSISTENCE_MODULES[settings.event_store]
+    if settings.aggregate_cache_size:
+        # Fast-forwarded on every load, so what another process stored is never missed; a
+        # command gets a deep copy, so one that fails leaves the cached aggregate as it was.
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
+        env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
+        env["DEEPCOPY_FROM_AGGREGATE_CACHE"] = "y"
     app = app_class(env=env)
     if settings.event_store == "stock":
         continue_ids_after_stored(settings.database_url, f'"{service}"."{app.name.lower()}_events"')

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Which recorder stores events: Accord's (appends without a table lock, shared/recorder.py)
     # or the eventsourcing library's stock one, kept to compare and to fall back on.
     event_store: Literal["accord", "stock"] = "accord"
+    # How many aggregates each service keeps loaded (the eventsourcing library's cache): a
+    # command then reads only the events stored since (fast-forward) instead of replaying its
+    # aggregate, and works on a copy. 0: none, every load replays the stored events (stock).
+    aggregate_cache_size: int = Field(default=1000, ge=0)
     relay_batch_size: int = 200
     relay_idle_seconds: float = 0.2
     # A publish not acknowledged by then counts as failed: the producer is recreated.

@@ -47,6 +47,9 @@ async def service(database_url: str) -> AsyncIterator[Service]:
     settings = Settings(
         database_url=await own_database(database_url),
         jwt_secret="snapshots-over-http-secret-32-byte",
+        # Every load cold, as after a restart or once evicted from the cache of loaded
+        # aggregates: what these tests count is what a load reads from the store.
+        aggregate_cache_size=0,
     )
     bus = InProcessBus()
     app = create_app(settings, bus)
