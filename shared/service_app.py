@@ -91,7 +91,8 @@ def service_app(
         tasks: list[asyncio.Task[None]] = []
         pool = None
         if views or workers:
-            pool = await create_pool(settings.database_url, service, max_size=4)
+            # Views and workers lock only within transactions and SET nothing for the session.
+            pool = await create_pool(settings.database_url, service, max_size=4, plain_queries=True)
             app.state.pool = pool
             for view in views:
                 await pool.execute(view.schema)

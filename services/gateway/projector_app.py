@@ -23,7 +23,8 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool = await create_pool(settings.database_url, schema)
+        # The projector locks only within its transactions and SETs nothing for the session.
+        pool = await create_pool(settings.database_url, schema, plain_queries=True)
         try:
             async with pool.acquire() as conn:
                 await create_tables(conn)
