@@ -253,28 +253,22 @@ class ProjectionRunner:
         """The whole batch with grouped statements; anything that fails makes it _OneByOne
         (rolled back, nothing of it kept), except a lost connection, which is retried."""
         result = BatchResult()
+        try:
+            carried = [(m, m.envelope().stored_events()) for m in messages]
+        except _POISON_ON_DECODE as error:
+            raise _OneByOne(f"undecodable message: {error}") from error
         async with self.pool.acquire() as conn, conn.transaction():
-            offsets = await self._locked_offsets(conn, messages)
+            offsets, first_time = await self._lock_and_claim(
+                conn, messages, [e.id for _, stored in carried for e in stored]
+            )
             fresh: list[Envelope] = []
-            for message in messages:
+            for message, stored in carried:
                 partition = Partition(message.topic, message.partition)
                 if message.offset < offsets.get(partition, 0):
                     result.duplicates += 1
                     continue
-                try:
-                    fresh.extend(message.envelope().stored_events())
-                except _POISON_ON_DECODE as error:
-                    raise _OneByOne(f"undecodable message: {error}") from error
+                fresh.extend(stored)
                 offsets[partition] = message.offset + 1
-            first_time = {
-                r["event_id"]
-                for r in await conn.fetch(
-                    "INSERT INTO projection_applied_events (projection, event_id)"
-                    " SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
-                    self.name,
-                    [e.id for e in fresh],
-                )
-            }
             applying = []
             for envelope in fresh:
                 if envelope.id in first_time:
@@ -318,15 +312,20 @@ class ProjectionRunner:
     async def _store_offsets(
         self, conn: Connection, offsets: dict[Partition, int], result: BatchResult
     ) -> None:
-        await conn.executemany(
-            "INSERT INTO projection_offsets (projection, topic, partition, next_offset)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition)"
-            " DO UPDATE SET next_offset = excluded.next_offset",
-            [(self.name, p.topic, p.partition, o) for p, o in offsets.items()],
+        """The next offsets, and the NOTIFY of a batch that applied something (delivered by
+        PostgreSQL only when the transaction commits), in one statement."""
+        await conn.execute(
+            "WITH stored AS (INSERT INTO projection_offsets (projection, topic, partition,"
+            " next_offset) SELECT $1, t, p, o FROM unnest($2::text[], $3::int[], $4::bigint[])"
+            " AS u(t, p, o) ON CONFLICT (projection, topic, partition)"
+            " DO UPDATE SET next_offset = excluded.next_offset)"
+            " SELECT pg_notify($5, $1) WHERE $5 <> ''",
+            self.name,
+            [p.topic for p in offsets],
+            [p.partition for p in offsets],
+            list(offsets.values()),
+            self.notify_channel if result.applied else "",
         )
-        if self.notify_channel and result.applied:
-            # Delivered by PostgreSQL only when this transaction commits.
-            await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, self.name)
 
     async def _committed(self, offsets: dict[Partition, int], result: BatchResult) -> BatchResult:
         self.applied += result.applied
@@ -337,6 +336,33 @@ class ProjectionRunner:
         except Exception as error:
             log.info("projection %s: broker commit skipped: %s", self.name, error)
         return result
+
+    async def _lock_and_claim(
+        self, conn: Connection, messages: Sequence[Message], event_ids: list[str]
+    ) -> tuple[dict[Partition, int], set[str]]:
+        """In one statement: the stored offsets of the batch's partitions, locked as in
+        `_locked_offsets`, and which of the events were never applied (their ids recorded now).
+        An event below its stored offset is skipped by the offset whatever its id says."""
+        partitions = sorted({Partition(m.topic, m.partition) for m in messages})
+        rows = await conn.fetch(
+            "WITH locked AS (SELECT topic, partition, next_offset FROM projection_offsets"
+            " WHERE projection = $1 AND (topic, partition) IN"
+            " (SELECT * FROM unnest($2::text[], $3::int[])) FOR UPDATE),"
+            " claimed AS (INSERT INTO projection_applied_events (projection, event_id)"
+            " SELECT $1, unnest($4::text[]) ON CONFLICT DO NOTHING RETURNING event_id)"
+            " SELECT topic, partition, next_offset, NULL::text AS event_id FROM locked"
+            " UNION ALL SELECT NULL, NULL, NULL, event_id FROM claimed",
+            self.name,
+            [p.topic for p in partitions],
+            [p.partition for p in partitions],
+            event_ids,
+        )  # fmt: skip
+        offsets = {
+            Partition(r["topic"], r["partition"]): r["next_offset"]
+            for r in rows
+            if r["event_id"] is None
+        }
+        return offsets, {r["event_id"] for r in rows if r["event_id"] is not None}
 
     async def _locked_offsets(
         self, conn: Connection, messages: Sequence[Message]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -28,6 +29,7 @@ from tests.integration.gateway.story import (
     ranking_story,
     whole_story,
 )
+from tests.support.waiting import eventually
 
 # The audit log's arrival counter: a batch may number its own rows in any order.
 ARRIVAL = {"audit_log": ("position",)}
@@ -172,3 +174,56 @@ def notification_events(count: int) -> list[Envelope]:
         story.event("notifications", spec.name, str(uuid4()), AMIRA, **dict(spec.example))
         for _ in range(count)
     ]
+
+
+async def test_a_batch_keeps_its_books_in_two_statements_and_a_redelivery_changes_nothing(
+    database_url: str, schemas: dict[str, asyncpg.Pool], kafka_bootstrap: str
+) -> None:
+    """Besides BEGIN, COMMIT and the read models' own writes, a batch costs one statement to
+    lock its offsets and claim its events, and one to store its offsets and NOTIFY."""
+    schema = await schemas["together"].fetchval("SELECT current_schema()")
+    statements: list[str] = []
+
+    async def noted(conn: asyncpg.Connection[Any]) -> None:
+        conn.add_query_logger(lambda logged: statements.append(logged.query))
+
+    logged = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=1, init=noted,
+        server_settings={"search_path": f'"{schema}", public'},
+    )  # fmt: skip
+    projection = runner(logged, "together", kafka_bootstrap)
+    projection.notify_channel = "accord_readmodel_test"
+    await projection.create_tables()
+    events = whole_story().elicitation
+    story = messages("elicitation", events)
+    listening = await asyncpg.connect(database_url)
+    notified: list[str] = []
+    await listening.add_listener(
+        projection.notify_channel, lambda *args: notified.append(str(args[-1]))
+    )
+    try:
+        statements.clear()
+        first = await projection.apply_batch(story)
+        books = [s for s in statements if "projection_" in s]
+        assert len(books) == 2
+        assert "FOR UPDATE" in books[0] and "projection_applied_events" in books[0]
+        assert "projection_offsets" in books[1] and "pg_notify" in books[1]
+        await eventually(lambda: notified == [PROJECTION])
+        # Delivered again (a rebalance, a restart): skipped by its offsets, nothing applied.
+        again = await projection.apply_batch(story)
+        assert (first.applied, again.applied, again.duplicates) == (len(story), 0, len(story))
+        # Republished at new offsets (a relay that crashed mid-batch): skipped by event id.
+        republished = await projection.apply_batch(
+            messages("elicitation", events[:3], first=len(story))
+        )
+        assert (republished.applied, republished.duplicates) == (0, 3)
+        stored = await logged.fetchval(
+            "SELECT next_offset FROM projection_offsets WHERE projection = $1", PROJECTION
+        )
+        assert stored == len(story) + 3
+        await listening.execute("SELECT 1")  # a round trip: any NOTIFY of theirs is in
+        assert notified == [PROJECTION]  # batches that applied nothing told nobody
+    finally:
+        await projection.consumer.stop()
+        await logged.close()
+        await listening.close()
