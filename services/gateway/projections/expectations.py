@@ -181,31 +181,44 @@ def _memo(conn: Statements, name: str) -> dict[Any, Any] | None:
 
 async def prepare(writes: PendingWrites, envelopes: Sequence[Envelope]) -> None:
     """Read the latest version of every expectation the batch touches, and the terms every
-    measurement of the batch is judged against, in two queries."""
+    measurement of the batch is judged against, in at most two queries. An expectation the
+    batch itself proposes first has nothing stored to read (were it stored already, its
+    first version's row would refuse the batch, which is then applied one by one)."""
     streams: set[str] = set()
+    proposed_here: set[str] = set()
     judged: set[tuple[str, int]] = set()
     for envelope in envelopes:
         name = envelope.spec.name
         if envelope.spec.service != SERVICE or name not in ACTED_BY:
             continue
         try:
-            streams.add(_stream_of(name, envelope))
+            stream = _stream_of(name, envelope)
         except UnplaceableEvent:
             continue  # dead-lettered when applied
+        if name == "ExpectationProposed" and stream not in streams:
+            proposed_here.add(stream)
+        streams.add(stream)
         # Only a measurement recorded before the event carried its terms needs them looked up.
         if name == "MeasurementRecorded" and envelope.data.get("comparison") is None:
             judged.add((str(envelope.data["expectation_id"]), int(envelope.data["revision"])))
     latest: dict[str, Latest] = writes.memo.setdefault(LATEST, {})
     latest.update(dict.fromkeys(streams))
-    for row in await writes.fetch(
-        "SELECT DISTINCT ON (expectation_id) expectation_id, version, state"
-        " FROM expectation_versions WHERE expectation_id = ANY($1::text[])"
-        " ORDER BY expectation_id, version DESC",
-        list(streams),
+    stored = streams - proposed_here
+    for row in (
+        await writes.fetch(
+            "SELECT DISTINCT ON (expectation_id) expectation_id, version, state"
+            " FROM expectation_versions WHERE expectation_id = ANY($1::text[])"
+            " ORDER BY expectation_id, version DESC",
+            list(stored),
+        )
+        if stored
+        else []
     ):
         latest[row["expectation_id"]] = (row["version"], orjson.loads(row["state"]))
     first: dict[tuple[str, int], dict[str, Any] | None] = writes.memo.setdefault(FIRST_TERMS, {})
     first.update(dict.fromkeys(judged))
+    if not judged:
+        return
     for row in await writes.fetch(
         "SELECT DISTINCT ON (v.expectation_id, v.revision) v.expectation_id, v.revision,"
         " v.state->'terms' AS terms FROM expectation_versions v"

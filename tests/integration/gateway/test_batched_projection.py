@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import Any
 from uuid import uuid4
 
@@ -227,3 +228,38 @@ async def test_a_batch_keeps_its_books_in_two_statements_and_a_redelivery_change
         await projection.consumer.stop()
         await logged.close()
         await listening.close()
+
+
+async def test_an_expectation_proposed_again_is_dead_lettered_and_its_batch_goes_on(
+    schemas: dict[str, asyncpg.Pool], kafka_bootstrap: str
+) -> None:
+    """A batch reads nothing for the expectations it proposes itself; one proposed again under
+    another event id (stored already) is refused by its first version's row and dead-lettered
+    alone, the rest of its batch applied."""
+    projection = runner(schemas["together"], "together", kafka_bootstrap)
+    await projection.create_tables()
+    pool = schemas["together"]
+    events = whole_story().elicitation
+    proposal = next(e for e in events if e.type.endswith("ExpectationProposed.v1"))
+
+    async def versions() -> int:
+        count: int = await pool.fetchval(
+            "SELECT count(*) FROM expectation_versions WHERE expectation_id = $1",
+            proposal.data["expectation_id"],
+        )
+        return count
+
+    try:
+        first = await projection.apply_batch(messages("elicitation", events))
+        before = await versions()
+        again = replace(proposal, id=str(uuid4()))
+        others = elicitation_story(Story()).elicitation
+        batch = messages("elicitation", [again, *others], first=len(events))
+        second = await projection.apply_batch(batch)
+    finally:
+        await projection.consumer.stop()
+    assert first.dead_lettered == 0 and before > 0
+    assert (second.dead_lettered, second.applied) == (1, len(others))
+    assert await versions() == before
+    dead = await pool.fetchval("SELECT ce_id FROM dead_letters WHERE projection = $1", PROJECTION)
+    assert dead == again.id
