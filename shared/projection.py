@@ -8,7 +8,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -45,6 +45,12 @@ def in_arrival_order(envelope: Envelope) -> str:
     """The order key of a view whose rows events of any stream may touch: one key for all, so
     the statements run in the order the events came (consecutive ones of one SQL grouped)."""
     return ""
+
+
+def _as_arrays(partitions: Iterable[Partition]) -> tuple[list[str], list[int]]:
+    """Partitions as the two arrays a statement unnests: topics, and partition numbers."""
+    listed = list(partitions)
+    return [p.topic for p in listed], [p.partition for p in listed]
 
 
 class _OneByOne(Exception):
@@ -321,8 +327,7 @@ class ProjectionRunner:
             " DO UPDATE SET next_offset = excluded.next_offset)"
             " SELECT pg_notify($5, $1) WHERE $5 <> ''",
             self.name,
-            [p.topic for p in offsets],
-            [p.partition for p in offsets],
+            *_as_arrays(offsets),
             list(offsets.values()),
             self.notify_channel if result.applied else "",
         )
@@ -340,8 +345,8 @@ class ProjectionRunner:
     async def _lock_and_claim(
         self, conn: Connection, messages: Sequence[Message], event_ids: list[str]
     ) -> tuple[dict[Partition, int], set[str]]:
-        """In one statement: the stored offsets of the batch's partitions, locked as in
-        `_locked_offsets`, and which of the events were never applied (their ids recorded now).
+        """In one statement: the stored offsets of the batch's partitions, locked until the
+        batch commits, and which of the events were never applied (their ids recorded now).
         An event below its stored offset is skipped by the offset whatever its id says."""
         partitions = sorted({Partition(m.topic, m.partition) for m in messages})
         rows = await conn.fetch(
@@ -353,8 +358,7 @@ class ProjectionRunner:
             " SELECT topic, partition, next_offset, NULL::text AS event_id FROM locked"
             " UNION ALL SELECT NULL, NULL, NULL, event_id FROM claimed",
             self.name,
-            [p.topic for p in partitions],
-            [p.partition for p in partitions],
+            *_as_arrays(partitions),
             event_ids,
         )  # fmt: skip
         offsets = {
@@ -367,16 +371,8 @@ class ProjectionRunner:
     async def _locked_offsets(
         self, conn: Connection, messages: Sequence[Message]
     ) -> dict[Partition, int]:
-        partitions = sorted({Partition(m.topic, m.partition) for m in messages})
-        rows = await conn.fetch(
-            "SELECT topic, partition, next_offset FROM projection_offsets"
-            " WHERE projection = $1 AND (topic, partition) IN"
-            " (SELECT * FROM unnest($2::text[], $3::int[])) FOR UPDATE",
-            self.name,
-            [p.topic for p in partitions],
-            [p.partition for p in partitions],
-        )
-        return {Partition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+        offsets, _ = await self._lock_and_claim(conn, messages, [])
+        return offsets
 
     async def _apply_one(self, conn: Connection, message: Message) -> str:
         try:
