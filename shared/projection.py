@@ -47,6 +47,12 @@ def in_arrival_order(envelope: Envelope) -> str:
     return ""
 
 
+def _being_cancelled() -> bool:
+    """Whether the running task was asked to stop (a cancellation not yet delivered)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def _as_arrays(partitions: Iterable[Partition]) -> tuple[list[str], list[int]]:
     """Partitions as the two arrays a statement unnests: topics, and partition numbers."""
     listed = list(partitions)
@@ -214,6 +220,10 @@ class ProjectionRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if _being_cancelled():
+                    # What failed as the task was being stopped (a lock left mid-release, a
+                    # closing pool) is the stop itself, not a batch to retry or warn of.
+                    raise asyncio.CancelledError from error
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.warning("projection %s: batch failed, retrying: %s", self.name, error)
                 await asyncio.sleep(backoff)
