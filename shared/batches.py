@@ -22,6 +22,14 @@ async def _nothing_to_repair() -> None:
     return None
 
 
+def being_cancelled() -> bool:
+    """Whether the running task was asked to stop (a cancellation not yet delivered): what
+    fails meanwhile (a lock left mid-release, a closing pool) is the stop itself, not a fault
+    to warn of and retry."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class BatchLoop:
     """Runs `step` (one batch; it answers how many items it handled) until cancelled.
 
@@ -73,6 +81,8 @@ class BatchLoop:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if being_cancelled():
+                    raise asyncio.CancelledError from error  # the stop, not a failed step
                 self._failed(f"{type(error).__name__}: {error}", pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, self._longest_pause)

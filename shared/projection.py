@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from shared.batches import being_cancelled
 from shared.bus import Consumer, Message, Partition
 from shared.database import Connection
 from shared.envelope import Envelope, UndecodableMessage, to_kafka
@@ -45,12 +46,6 @@ def in_arrival_order(envelope: Envelope) -> str:
     """The order key of a view whose rows events of any stream may touch: one key for all, so
     the statements run in the order the events came (consecutive ones of one SQL grouped)."""
     return ""
-
-
-def _being_cancelled() -> bool:
-    """Whether the running task was asked to stop (a cancellation not yet delivered)."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 def _as_arrays(partitions: Iterable[Partition]) -> tuple[list[str], list[int]]:
@@ -220,10 +215,8 @@ class ProjectionRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                if _being_cancelled():
-                    # What failed as the task was being stopped (a lock left mid-release, a
-                    # closing pool) is the stop itself, not a batch to retry or warn of.
-                    raise asyncio.CancelledError from error
+                if being_cancelled():
+                    raise asyncio.CancelledError from error  # the stop, not a failed batch
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.warning("projection %s: batch failed, retrying: %s", self.name, error)
                 await asyncio.sleep(backoff)

@@ -141,3 +141,31 @@ async def test_a_lasting_failure_is_logged_when_it_starts_now_and_then_and_when_
         ("INFO", "relay test: working again after 11 failed attempts"),
     ]
     assert loop.last_error == ""
+
+
+async def test_a_step_that_fails_as_the_loop_is_stopped_stops_it_without_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    started = asyncio.Event()
+
+    async def step() -> int:
+        if started.is_set():  # stopped once already: a loop still going finds nothing
+            return 0
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:  # what a lock left mid-release raises instead
+            raise RuntimeError("Lock is not acquired.") from None
+        return 0
+
+    loop = BatchLoop("test", step, batch_size=3, idle_seconds=30, pauses=(0.01, 0.01))
+    task = asyncio.create_task(loop.run())
+    await asyncio.wait_for(started.wait(), timeout=5)
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=5)
+    try:
+        assert task in done and task.cancelled()
+        assert "Lock is not acquired" not in caplog.text and loop.last_error == ""
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
