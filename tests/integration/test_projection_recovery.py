@@ -13,8 +13,8 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from shared.bus import Message, Partition
-from shared.bus_memory import InProcessBus, InProcessConsumer
+from shared.bus import Partition
+from shared.bus_memory import InProcessBus
 from shared.database import Connection, create_pool
 from shared.envelope import Envelope
 from shared.projection import ProjectionRunner
@@ -85,46 +85,3 @@ async def test_a_fetch_that_fails_rewinds_to_the_stored_offsets_and_goes_on(
         await asyncio.gather(running, return_exceptions=True)
     assert "batch failed, retrying: accord.notifications.v1: offset 0 was dropped" in caplog.text
     assert await pool.fetchval("SELECT max(times) FROM seen") == 1  # nothing applied twice
-
-
-class _FailsWhenStopped:
-    """A consumer whose wait for messages, cut short by a stop, fails with something else (as
-    an asyncio lock released mid-cancellation does) rather than the cancellation."""
-
-    def __init__(self, consumer: InProcessConsumer) -> None:
-        self.consumer = consumer
-        self.waiting = asyncio.Event()
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.consumer, name)
-
-    async def fetch(self, timeout: float, max_records: int) -> list[Message]:
-        if self.waiting.is_set():  # stopped once already: a runner still going finds nothing
-            await asyncio.sleep(0.01)
-            return []
-        self.waiting.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            raise RuntimeError("Lock is not acquired.") from None
-        return []
-
-
-async def test_a_runner_stopped_mid_fetch_stops_without_a_warning(
-    pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, "shared.projection")
-    bus = InProcessBus()
-    consumer = _FailsWhenStopped(bus.consumer([TOPIC]))
-    runner = ProjectionRunner("stopping", consumer, pool, count)  # type: ignore[arg-type]
-    await runner.start()
-    running = asyncio.create_task(runner.run())
-    await asyncio.wait_for(consumer.waiting.wait(), timeout=10)
-    running.cancel()
-    try:
-        done, _ = await asyncio.wait([running], timeout=5)
-        assert running in done and running.cancelled()  # stopped, not retrying
-        assert "batch failed" not in caplog.text and runner.last_error == ""
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
