@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -16,12 +14,12 @@ from rich.console import Console
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.database import database
 from accord.infra import pgdata
 from accord.processes import FACTORIES, STORES, Process
 from services.gateway import app as gateway
+from services.gateway import service_calls
 from shared.audit import schedule
 from shared.audit.http import public_key_route
 from shared.bus_memory import InProcessBus
@@ -57,7 +55,7 @@ def embedded_app(settings: Settings) -> Starlette:
 
     # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.
     app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: no_such_endpoint})
-    in_process = InProcess(app)
+    in_process = service_calls.in_process(app, settings.in_process_calls)
     apps: dict[Process, Starlette] = {
         p: gateway.create_app(settings, bus, services=in_process)
         if p is Process.gateway
@@ -82,37 +80,6 @@ def embedded_app(settings: Settings) -> Starlette:
     )
     instrument_app(app)
     return app
-
-
-class InProcess(httpx.ASGITransport):
-    """Requests answered by an app of this process, as a server would answer them: the same
-    URLs, headers and bodies; a fault is logged with its traceback and answered 500; an answer
-    slower than the client's read timeout is a timeout."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        super().__init__(app=_logging_faults(app), raise_app_exceptions=False)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        seconds = request.extensions.get("timeout", {}).get("read")
-        try:
-            async with asyncio.timeout(seconds):
-                return await super().handle_async_request(request)
-        except TimeoutError:
-            raise httpx.ReadTimeout(f"no answer within {seconds} s", request=request) from None
-
-
-def _logging_faults(app: ASGIApp) -> ASGIApp:
-    # Over the network uvicorn logs what an app raises; in process nothing would.
-    server_log = logging.getLogger("uvicorn.error")
-
-    async def logged(scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await app(scope, receive, send)
-        except Exception:
-            server_log.exception("Exception in ASGI application")
-            raise
-
-    return logged
 
 
 def run(settings: Settings, *, demo: bool = False) -> None:

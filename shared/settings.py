@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     # strawberry under the same policy, which the tests and bench/gateway_throughput.py hold
     # the gateway's to: both give the same answers.
     graphql_engine: Literal["accord", "stock"] = "accord"
+    # How the embedded default's gateway calls the services mounted beside it: their app
+    # handed the request directly, or httpx's client through its ASGI transport (the stock
+    # way, about five times the CPU per call: bench/in_process_calls.py).
+    in_process_calls: Literal["direct", "httpx"] = "direct"
     # How long a mutation waits for the read model to show its own change.
     read_your_writes_seconds: float = 3.0
     # Signing a baseline needs a fresh authentication: a token issued at most this long ago

@@ -32,6 +32,7 @@ from services.gateway.listening import ReadModelChanges
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
 from services.gateway.protection import MAX_BODY_BYTES
 from services.gateway.schema import build_schema
+from services.gateway.service_calls import ANSWER_SECONDS, OverHttp, ServiceCalls
 from shared.auth import AuthenticationError, TokenVerifier, bearer_token
 from shared.bus import Bus
 from shared.database import create_pool
@@ -143,7 +144,7 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
             refused = error.reason
         return GatewayContext(
             actor=actor, refused=refused, authorization=authorization or "",
-            request_id=request_id, pool=self.app.state.pool, http=self.app.state.http,
+            request_id=request_id, pool=self.app.state.pool, services=self.app.state.services,
             settings=self.settings, changes=self.app.state.changes,
             read_your_writes=self.app.state.read_your_writes,
         )  # fmt: skip
@@ -258,7 +259,7 @@ def create_app(
     bus: Bus,
     *,
     schema: str = SCHEMA_NAME,
-    services: httpx.AsyncBaseTransport | None = None,
+    services: ServiceCalls | None = None,
 ) -> Starlette:
     """The gateway; `bus` is unused (it reads only read models) but every process takes one.
 
@@ -276,13 +277,14 @@ def create_app(
         changes = app.state.changes = ReadModelChanges(settings.database_url)
         await changes.start()
         app.state.read_your_writes = ReadYourWrites(pool, changes)
-        async with httpx.AsyncClient(timeout=10, transport=services) as http:
-            app.state.http = http
-            try:
-                yield
-            finally:
-                await changes.stop()
-                await close_pool(pool)
+        calls = services or OverHttp(httpx.AsyncClient(timeout=ANSWER_SECONDS))
+        app.state.services = calls
+        try:
+            yield
+        finally:
+            await calls.aclose()
+            await changes.stop()
+            await close_pool(pool)
 
     async def database() -> str | None:
         await app.state.pool.fetchval("SELECT 1")

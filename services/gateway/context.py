@@ -8,11 +8,11 @@ from functools import partial
 from typing import Any
 
 import asyncpg
-import httpx
 from strawberry.dataloader import DataLoader
 
 from services.gateway.consistency import ReadYourWrites
 from services.gateway.listening import ReadModelChanges
+from services.gateway.service_calls import ServiceCalls
 from shared.auth import Actor
 from shared.settings import Settings
 
@@ -27,7 +27,7 @@ class GatewayContext:
     authorization: str
     request_id: str
     pool: asyncpg.Pool
-    http: httpx.AsyncClient
+    services: ServiceCalls
     settings: Settings
     # The projector's NOTIFY, shared by the process's live subscriptions.
     changes: ReadModelChanges | None = None

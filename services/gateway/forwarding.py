@@ -1,4 +1,4 @@
-"""Mutations forwarded to the owning service over HTTP, with the caller's own token."""
+"""Mutations forwarded to the owning service, in process or over HTTP, with the caller's token."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import logging
 import re
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ValidationError
 from strawberry.utils.str_converters import to_camel_case
 
 from services.gateway.context import GatewayContext
 from services.gateway.outcomes import Refusal, Unavailable, code_for, refusal, refusal_for
+from services.gateway.service_calls import Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +45,17 @@ async def forward(
     url = ctx.settings.service_url(service) + path
     headers = {"authorization": ctx.authorization, "x-correlation-id": ctx.request_id}
     try:
-        response = await ctx.http.post(url, json=body, headers=headers)
-    except httpx.TransportError as error:
+        response = await ctx.services.request("POST", url, json=body, headers=headers)
+    except Unreachable as error:
         log.warning(
             "the %s service could not be reached, request %s: %s",
-            service, ctx.request_id, type(error).__name__,
+            service, ctx.request_id, error.reason,
         )  # fmt: skip
         return refusal_for(
             503,
             "UNAVAILABLE",
             f"the {service} service could not be reached; nothing was changed",
-            {"reason": type(error).__name__},
+            {"reason": error.reason},
         )
     status = response.status_code
     try:

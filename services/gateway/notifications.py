@@ -9,7 +9,6 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-import httpx
 import strawberry
 import strawberry.experimental.pydantic
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -23,6 +22,7 @@ from services.gateway.ids import id_argument, path
 from services.gateway.outcomes import Refusals, code_for
 from services.gateway.payloads import CONSISTENT, CREATED
 from services.gateway.protection import Refused
+from services.gateway.service_calls import Unreachable
 from services.gateway.subscriptions import audit_rows_after
 from services.gateway.types import jsonb
 from shared.commands import notifications
@@ -232,8 +232,8 @@ async def _call(
     url = ctx.settings.service_url("notifications") + path
     headers = {"authorization": ctx.authorization, "x-correlation-id": ctx.request_id}
     try:
-        response = await ctx.http.request(method, url, headers=headers, **kwargs)
-    except httpx.TransportError:
+        response = await ctx.services.request(method, url, headers=headers, **kwargs)
+    except Unreachable:
         raise Refused("UNAVAILABLE", "the notifications service could not be reached") from None
     status = response.status_code
     try:

@@ -407,7 +407,7 @@ async def test_a_contract_costs_the_same_number_of_queries_however_much_it_holds
             counting = CountingPool(pool)
             context = GatewayContext(
                 actor=Actor("am"), refused="", authorization="", request_id="count", pool=counting,  # type: ignore[arg-type]
-                http=None, settings=Settings(),  # type: ignore[arg-type]
+                services=None, settings=Settings(),  # type: ignore[arg-type]
             )  # fmt: skip
             result = await schema.execute(
                 query, variable_values={"id": contract}, context_value=context
@@ -429,7 +429,7 @@ async def test_a_contract_costs_the_same_number_of_queries_however_much_it_holds
             counting = CountingPool(pool)
             context = GatewayContext(
                 actor=Actor(person), refused="", authorization="", request_id="count", pool=counting,  # type: ignore[arg-type]
-                http=None, settings=Settings(),  # type: ignore[arg-type]
+                services=None, settings=Settings(),  # type: ignore[arg-type]
             )  # fmt: skip
             result = await schema.execute(listing, context_value=context)
             assert result.errors is None, result.errors

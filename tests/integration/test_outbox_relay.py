@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import pytest
 
 from shared.bus_kafka import KafkaPublisher
@@ -15,6 +13,7 @@ from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
 from tests.integration.kafka_tools import read_topic
 from tests.support.notes import Notes
+from tests.support.statements import noting_pool
 
 TOPIC = "accord.testkit.v1"
 
@@ -93,19 +92,11 @@ async def test_the_relay_reads_where_it_got_to_once_and_records_each_batch(
 ) -> None:
     runtime = await runtime_for(settings)
     assert runtime.pool is not None
-    statements: list[str] = []
-
-    async def noted(conn: asyncpg.Connection[Any]) -> None:
-        conn.add_query_logger(lambda logged: statements.append(logged.query))
-
-    # The relay's positions on a pool of their own, every statement it runs logged by asyncpg.
-    logged = await asyncpg.create_pool(
-        settings.database_url, min_size=1, max_size=1, init=noted,
-        server_settings={"search_path": "testkit"},
-    )  # fmt: skip
-    runtime.relay.positions = PostgresPositions(logged, "testkit-kafka")
-    await write_history(runtime, [uuid4()], rewrites=20)  # 21 events, batches of 7
-    await drain(runtime)
+    # The relay's positions on a pool of their own, every statement it runs noted.
+    async with noting_pool(settings.database_url, "testkit") as (logged, statements):
+        runtime.relay.positions = PostgresPositions(logged, "testkit-kafka")
+        await write_history(runtime, [uuid4()], rewrites=20)  # 21 events, batches of 7
+        await drain(runtime)
 
     # Read once; then one upsert per batch published (earlier tests may have left some).
     verbs = [query.split()[0] for query in statements if "outbox_positions" in query]
@@ -113,7 +104,6 @@ async def test_the_relay_reads_where_it_got_to_once_and_records_each_batch(
     assert len(verbs[1:]) >= 3
     stored = await runtime.pool.fetchval("SELECT position FROM outbox_positions")
     assert stored == runtime.app.recorder.max_notification_id()
-    await logged.close()
     await runtime.stop()
 
 

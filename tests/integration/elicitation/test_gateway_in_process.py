@@ -1,9 +1,12 @@
 """In the embedded default the gateway reaches the services mounted beside it in process: the
-same URLs, headers and answers as over the network, and no socket in between."""
+same URLs, headers and answers as over the network, and no socket in between. Each test runs
+both ways (ACCORD_IN_PROCESS_CALLS): the app handed the request directly, and httpx's client
+through its ASGI transport."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -13,12 +16,14 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from accord.embedded import InProcess, embedded_app
+from accord.embedded import embedded_app
+from services.gateway.service_calls import InProcessWay, Unreachable, in_process
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.integration.services_in_one import own_database
 
 REFUSAL = "... on Refusal { code message }"
+WAYS = ["direct", "httpx"]
 
 
 def a_port_nobody_listens_on() -> int:
@@ -47,9 +52,10 @@ class Gateway:
         return answer["data"]
 
 
-@pytest.fixture
-async def gateway(database_url: str) -> AsyncIterator[Gateway]:
+@pytest.fixture(params=WAYS)
+async def gateway(database_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Gateway]:
     settings = Settings(
+        in_process_calls=request.param,
         database_url=await own_database(database_url),
         jwt_secret="gateway-in-process-secret-of-32-by",
         host="127.0.0.1",
@@ -99,28 +105,75 @@ async def test_a_service_refusal_comes_back_typed_as_over_the_network(gateway: G
     assert refused["proposeExpectation"]["code"] == "NOT_A_PARTICIPANT"
 
 
+@pytest.mark.parametrize("way", WAYS)
 async def test_an_app_that_fails_answers_500_and_its_traceback_is_logged(
-    caplog: pytest.LogCaptureFixture,
+    way: InProcessWay, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def failing(scope: Scope, receive: Receive, send: Send) -> None:
         raise RuntimeError("the service broke")
 
-    async with httpx.AsyncClient(transport=InProcess(failing), base_url="http://accord") as http:
-        response = await http.post("/elicitation/contracts", json={})
+    calls = in_process(failing, way)
+    try:
+        answer = await calls.request("POST", "http://accord/elicitation/contracts", headers={})
+    finally:
+        await calls.aclose()
 
-    assert response.status_code == 500
+    assert answer.status_code == 500
     [logged] = [r for r in caplog.records if r.name == "uvicorn.error"]
     assert logged.levelno == logging.ERROR and logged.exc_info is not None
 
 
-async def test_an_app_slower_than_the_read_timeout_is_a_timeout() -> None:
+@pytest.mark.parametrize("way", WAYS)
+async def test_an_app_slower_than_the_read_timeout_is_a_timeout(way: InProcessWay) -> None:
     never = asyncio.Event()
 
     async def stuck(scope: Scope, receive: Receive, send: Send) -> None:
         await never.wait()
 
-    async with httpx.AsyncClient(
-        transport=InProcess(stuck), base_url="http://accord", timeout=0.05
-    ) as http:
-        with pytest.raises(httpx.ReadTimeout):
-            await http.post("/elicitation/contracts", json={})
+    calls = in_process(stuck, way, seconds=0.05)
+    try:
+        with pytest.raises(Unreachable) as unreachable:
+            await calls.request("POST", "http://accord/elicitation/contracts", headers={}, json={})
+    finally:
+        await calls.aclose()
+    assert unreachable.value.reason == "ReadTimeout"
+
+
+@pytest.mark.parametrize("way", WAYS)
+async def test_the_service_is_handed_the_request_a_server_would_hand_it(way: InProcessWay) -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        headers = dict(scope["headers"])
+        seen.append({
+            "method": scope["method"], "path": scope["path"], "query": scope["query_string"],
+            "authorization": headers[b"authorization"], "type": headers.get(b"content-type"),
+            "length": headers.get(b"content-length"), "body": message["body"],
+        })  # fmt: skip
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b"part, ", "more_body": True})
+        await send({"type": "http.response.body", "body": b"rest"})
+
+    calls = in_process(echo, way)
+    try:
+        posted = await calls.request(
+            "POST", "http://accord/elicitation/contracts/c1/expectations",
+            headers={"authorization": "Bearer t"}, json={"text": "Élan", "n": 1},
+        )  # fmt: skip
+        got = await calls.request(
+            "GET", "http://accord/notifications/notifications",
+            headers={"authorization": "Bearer t"}, params={"unread_only": "true"},
+        )  # fmt: skip
+    finally:
+        await calls.aclose()
+
+    assert (posted.status_code, posted.content) == (202, b"part, rest")
+    assert got.status_code == 202
+    sent, asked = seen
+    assert sent["method"] == "POST" and sent["path"] == "/elicitation/contracts/c1/expectations"
+    assert sent["authorization"] == b"Bearer t" and sent["type"] == b"application/json"
+    assert json.loads(sent["body"]) == {"text": "Élan", "n": 1}
+    assert int(sent["length"]) == len(sent["body"])
+    assert asked["method"] == "GET" and asked["query"] == b"unread_only=true"
+    assert asked["body"] == b""

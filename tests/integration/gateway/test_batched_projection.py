@@ -4,10 +4,10 @@ event that cannot be applied still dead-letters it alone."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -30,6 +30,7 @@ from tests.integration.gateway.story import (
     ranking_story,
     whole_story,
 )
+from tests.support.statements import noting_pool
 from tests.support.waiting import eventually
 
 # The audit log's arrival counter: a batch may number its own rows in any order.
@@ -183,15 +184,9 @@ async def test_a_batch_keeps_its_books_in_two_statements_and_a_redelivery_change
     """Besides BEGIN, COMMIT and the read models' own writes, a batch costs one statement to
     lock its offsets and claim its events, and one to store its offsets and NOTIFY."""
     schema = await schemas["together"].fetchval("SELECT current_schema()")
-    statements: list[str] = []
-
-    async def noted(conn: asyncpg.Connection[Any]) -> None:
-        conn.add_query_logger(lambda logged: statements.append(logged.query))
-
-    logged = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=1, init=noted,
-        server_settings={"search_path": f'"{schema}", public'},
-    )  # fmt: skip
+    stack = contextlib.AsyncExitStack()
+    noting = noting_pool(database_url, f'"{schema}", public')
+    logged, statements = await stack.enter_async_context(noting)
     projection = runner(logged, "together", kafka_bootstrap)
     projection.notify_channel = "accord_readmodel_test"
     await projection.create_tables()
@@ -226,7 +221,7 @@ async def test_a_batch_keeps_its_books_in_two_statements_and_a_redelivery_change
         assert notified == [PROJECTION]  # batches that applied nothing told nobody
     finally:
         await projection.consumer.stop()
-        await logged.close()
+        await stack.aclose()
         await listening.close()
 
 

@@ -15,6 +15,7 @@ import pytest
 from services.gateway.consistency import ReadYourWrites
 from services.gateway.listening import ReadModelChanges
 from services.gateway.projector import NOTIFY_CHANNEL
+from tests.support.statements import noting_pool
 
 Statements = list[str]
 
@@ -22,17 +23,8 @@ Statements = list[str]
 @pytest.fixture
 async def logged_pool(database_url: str, schema: str, pool: asyncpg.Pool) -> AsyncIterator[Any]:
     """A pool on the test's read models whose every statement asyncpg logs."""
-    statements: Statements = []
-
-    async def noted(conn: asyncpg.Connection[Any]) -> None:
-        conn.add_query_logger(lambda logged: statements.append(logged.query))
-
-    logged = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=4, init=noted,
-        server_settings={"search_path": schema},
-    )  # fmt: skip
-    yield logged, statements
-    await logged.close()
+    async with noting_pool(database_url, schema, max_size=4) as (logged, statements):
+        yield logged, statements
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ The service is a real HTTP server on loopback that answers what each test tells 
 
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,7 @@ from services.gateway.forwarding import Accepted, forward
 from services.gateway.notifications import NotificationQueries
 from services.gateway.outcomes import BadInput, Forbidden, NotFound, Unavailable
 from services.gateway.protection import Refused
+from services.gateway.service_calls import OverHttp
 from shared.auth import Actor
 from shared.settings import Settings
 from tests.integration.http_server import serving
@@ -43,7 +46,7 @@ class Service:
         return GatewayContext(
             actor=Actor("am"), refused="", authorization="Bearer t", request_id="r",
             pool=None,  # type: ignore[arg-type]  # forwarding never reads the read models
-            http=httpx.AsyncClient(timeout=10), settings=settings,
+            services=OverHttp(httpx.AsyncClient(timeout=10)), settings=settings,
         )  # fmt: skip
 
 
@@ -105,3 +108,21 @@ async def test_the_notifications_service_answering_plain_text_is_a_coded_error(
         await NotificationQueries().notifications(info)
     assert refused.value.extensions == {"code": "NOT_FOUND" if status == 404 else "UNAVAILABLE"}
     assert all(asked.split()[1].startswith("/notifications/") for asked in service.asked)
+
+
+async def test_a_service_nobody_answers_for_is_unavailable_and_nothing_changed(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as sock:  # a port just freed: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    service.url = f"http://127.0.0.1:{port}"
+    caplog.set_level(logging.INFO, logger="services.gateway.forwarding")
+
+    outcome = await forward(service.answers(200, OK), "elicitation", "/contracts", {})
+
+    assert isinstance(outcome, Unavailable) and outcome.code == "UNAVAILABLE", outcome
+    assert outcome.details == {"reason": "ConnectError"}
+    assert "nothing was changed" in outcome.message
+    [logged] = [r for r in caplog.records if r.name == "services.gateway.forwarding"]
+    assert "could not be reached" in logged.getMessage() and logged.exc_info is None

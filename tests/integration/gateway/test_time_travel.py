@@ -108,7 +108,7 @@ class History:
     async def ask(self, query: str, **variables: Any) -> dict[str, Any]:
         context = GatewayContext(
             actor=Actor(AMIRA), refused="", authorization="", request_id="time-travel",
-            pool=self.pool, http=None, settings=Settings(),  # type: ignore[arg-type]
+            pool=self.pool, services=None, settings=Settings(),  # type: ignore[arg-type]
         )  # fmt: skip
         variables = {"c": self.story.ids.contract, "e": self.story.ids.scanners, **variables}
         result = await schema.execute(query, variable_values=variables, context_value=context)
