@@ -42,6 +42,7 @@ def serve(
     import uvicorn
 
     from accord.processes import create_app
+    from shared import collector
     from shared.bus_kafka import KafkaAccess, KafkaBus
     from shared.logs import configure_logging
     from shared.telemetry import configure_telemetry
@@ -54,6 +55,7 @@ def serve(
             "set ACCORD_KAFKA_BOOTSTRAP: separate processes talk through Kafka"
         )
     configure_logging(settings.log_level)
+    collector.tune(settings.gc_threshold)
     configure_telemetry(f"accord-{process.value}")
     app = create_app(
         process, settings, KafkaBus(KafkaAccess.of(settings), settings.kafka_client_id)
@@ -137,8 +139,10 @@ def replay(
     from accord.database import database
     from accord.infra.pgdata import DataInUse
     from services.gateway.replay import ReplayFailed, rebuild
+    from shared import collector
 
     settings = get_settings()
+    collector.tune(settings.gc_threshold)
     source = source or ("kafka" if settings.kafka_bootstrap else "store")
     if source not in ("kafka", "store"):
         raise typer.BadParameter("source is kafka or store")

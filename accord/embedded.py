@@ -20,6 +20,7 @@ from accord.infra import pgdata
 from accord.processes import FACTORIES, STORES, Process
 from services.gateway import app as gateway
 from services.gateway import service_calls
+from shared import collector
 from shared.audit import schedule
 from shared.audit.http import public_key_route
 from shared.bus_memory import InProcessBus
@@ -85,6 +86,7 @@ def embedded_app(settings: Settings) -> Starlette:
 def run(settings: Settings, *, demo: bool = False) -> None:
     """Start everything, print where, serve until Ctrl-C; the data stays in data_dir."""
     configure_logging(settings.log_level)
+    collector.tune(settings.gc_threshold)
     configure_telemetry("accord")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     try:

@@ -12,8 +12,9 @@ best of three reads, before and after), the CPU seconds of this process and of t
 server (when it runs on this machine: a busy host disturbs CPU less than time), and the goal
 (17,000 events/s) with PASS or MISS. `--stock` also rebuilds the paths Accord's overrides
 replaced and prints each against Accord's: ACCORD_PROJECTION_BATCHED off (each event on its
-own), ACCORD_REPLAY_DECODE=stock (stored events decoded by the library's transcoder), and
-ACCORD_PROJECTION_COPY_ROWS=0 (the audit log's rows inserted, not copied); `--rounds R`
+own), ACCORD_REPLAY_DECODE=stock (stored events decoded by the library's transcoder),
+ACCORD_PROJECTION_COPY_ROWS=0 (the audit log's rows inserted, not copied) and
+ACCORD_GC_THRESHOLD=0 (CPython's collector thresholds: shared/collector.py); `--rounds R`
 alternates R rebuilds of each and takes the median; `--profile FILE` writes a cProfile of the
 first store rebuild.
 """
@@ -47,6 +48,7 @@ from services.elicitation.application import Elicitation
 from services.gateway.replay import STORE_SERVICES, rebuild, stored_envelope
 from services.notifications.application import Notifications
 from services.ranking.application import Prioritizations
+from shared import collector
 from shared.bus_kafka import KafkaPublisher
 from shared.eventstore import build_application
 from shared.schemas.registry import topic_for
@@ -201,7 +203,8 @@ class Rebuilt:
 
 
 async def timed_rebuild(settings: Settings, source: Any, profile: str = "") -> Rebuilt:
-    """`accord replay --source <source>`'s rebuild, timed."""
+    """`accord replay --source <source>`'s rebuild, timed, the collector set as it sets it."""
+    collector.tune(settings.gc_threshold)
     postmaster = await _postmaster(settings.database_url)
     profiler = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), time.process_time()
@@ -233,6 +236,7 @@ STOCK = {
     "one by one": {"projection_batched": False},
     "the library's decode": {"replay_decode": "stock"},
     "inserts, not COPY": {"projection_copy_rows": 0},
+    "CPython's GC thresholds": {"gc_threshold": 0},
 }
 
 

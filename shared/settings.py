@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # handed the request directly, or httpx's client through its ASGI transport (the stock
     # way, about five times the CPU per call: bench/in_process_calls.py).
     in_process_calls: Literal["direct", "httpx"] = "direct"
+    # Net allocations between collections of the interpreter's youngest generation (each older
+    # one after 20 of the one below); 0 keeps CPython's thresholds (shared/collector.py).
+    gc_threshold: int = Field(default=20_000, ge=0)
     # How long a mutation waits for the read model to show its own change.
     read_your_writes_seconds: float = 3.0
     # Signing a baseline needs a fresh authentication: a token issued at most this long ago
