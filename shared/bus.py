@@ -19,8 +19,8 @@ class Message:
     key: bytes | None
     value: bytes | None
     headers: Headers
-    # The envelope once decoded: the in-process bus hands the same message to every consumer,
-    # and a replay from the event stores makes it decoded already (with no bytes at all).
+    # The envelope once decoded: the in-process bus and a replay from the event stores make it
+    # decoded already (with no bytes at all), the bus the same message for every consumer.
     decoded: Envelope | None = field(default=None, compare=False, repr=False)
 
     def envelope(self) -> Envelope:

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Sequence
 
 from shared.bus import Message, OnAssigned, Partition
-from shared.envelope import Envelope, to_kafka
+from shared.envelope import Envelope
 
 # Messages every consumer has committed are dropped once at least this many have piled up.
 FORGET_AFTER = 10_000
@@ -49,12 +49,12 @@ class InProcessBus:
     async def append(self, topic: str, envelopes: Sequence[Envelope]) -> None:
         log = self.log(topic)
         for envelope in envelopes:
-            key, value, headers = to_kafka(envelope)
             offset = self.end(topic)
-            # Its consumers read the envelope published, not its bytes decoded again: the same
-            # envelope (a test holds the two equal for every contract), without the decoding.
+            # Its consumers read the envelope published, with no bytes: the same envelope as its
+            # Kafka bytes decode to (a test holds the two equal for every contract), without
+            # encoding or decoding. A dead letter keeps the bytes the relay would publish.
             decoded = envelope.at(topic, 0, offset)
-            log.append(Message(topic, 0, offset, key, value, tuple(headers), decoded=decoded))
+            log.append(Message(topic, 0, offset, None, None, (), decoded=decoded))
         self.forget_committed(topic)
         async with self._changed:
             self._changed.notify_all()

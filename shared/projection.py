@@ -434,8 +434,8 @@ class ProjectionRunner:
         )
         key, value, raw_headers = message.key, message.value, list(message.headers)
         if value is None and envelope is not None:
-            # Decoded without its bytes (a replay from the event stores): keep what the outbox
-            # relay would have published.
+            # Decoded without its bytes (the in-process bus, a replay from the event stores):
+            # keep what the outbox relay would have published.
             key, value, raw_headers = to_kafka(envelope)
         headers = [[name, raw.decode("utf-8", "replace")] for name, raw in raw_headers]
         found = dict((name, text) for name, text in headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from uuid import uuid4
 
@@ -12,8 +13,9 @@ from aiokafka import AIOKafkaProducer
 
 from shared.bus import Message
 from shared.bus_kafka import KafkaConsumer, KafkaPublisher
+from shared.bus_memory import InProcessBus
 from shared.database import Connection, create_pool
-from shared.envelope import Envelope
+from shared.envelope import Envelope, to_kafka
 from shared.projection import ProjectionRunner
 from shared.runtime import build_runtime
 from shared.settings import Settings
@@ -218,6 +220,48 @@ async def test_a_poison_message_goes_to_dead_letters_and_later_messages_still_ap
     raw = next(r for r in letters if r["error_type"] == "UndecodableMessage")
     assert raw["value"] == b"\x00\x01 not a cloudevent"  # the raw message is kept
     assert any(r["ce_type"] == "accord.testkit.Unheard.v1" for r in letters)
+
+
+async def test_a_dead_letter_from_the_in_process_bus_keeps_the_bytes_kafka_would_carry(
+    pool, settings
+) -> None:
+    """accord dev's bus hands consumers envelopes with no bytes; a letter still keeps the key,
+    value and headers the relay publishes to Kafka, as a letter from Kafka does."""
+    bus = InProcessBus()
+    runtime = await build_runtime("testkit", Notes, settings, bus.publisher())
+
+    async def refuses_one_text(conn: Connection, envelope: Envelope) -> None:
+        if envelope.data.get("text") == "explode":
+            raise ValueError("the handler cannot apply this event")
+        await count_versions(conn, envelope)
+
+    projection = ProjectionRunner("notes", bus.consumer([TOPIC]), pool, refuses_one_text)
+    await projection.start()
+    kept = await runtime.execute(runtime.app.write, uuid4(), "kept", actor_id="a", actor_role="r")
+    exploding = await runtime.execute(
+        runtime.app.write, uuid4(), "explode", actor_id="a", actor_role="r"
+    )
+    while await runtime.relay.publish_next_batch():
+        pass
+    [published] = [m for m in bus.log(TOPIC) if m.envelope().subject == str(exploding)]
+    assert published.value is None  # nothing encoded on the way
+
+    async def both_seen() -> bool:
+        return await pool.fetchval("SELECT count(*) FROM projection_offsets") > 0 and (
+            await pool.fetchval("SELECT min(next_offset) FROM projection_offsets") >= 2
+        )
+
+    await consume_until(projection, both_seen)
+    await runtime.stop()
+    assert await versions_of(pool, str(kept)) == 1
+    [letter] = await pool.fetch(
+        "SELECT key, value, headers, error_type FROM dead_letters WHERE ce_id = $1",
+        published.envelope().id,
+    )
+    key, value, headers = to_kafka(published.envelope())
+    assert (letter["key"], letter["value"]) == (key, value)
+    assert json.loads(letter["headers"]) == [[name, raw.decode()] for name, raw in headers]
+    assert letter["error_type"] == "ValueError"
 
 
 async def _equals(value_coro, expected) -> bool:
