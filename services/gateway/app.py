@@ -264,8 +264,8 @@ def create_app(
     """The gateway; `bus` is unused (it reads only read models) but every process takes one.
 
     `services` is how its requests reach the services: over the network when None; the
-    composition root gives an in-process transport when they are mounted in the same process
-    (the same URLs, headers and answers, without a socket)."""
+    composition root gives in-process calls when they are mounted in the same process (the
+    same URLs, headers and answers, without a socket: services/gateway/service_calls.py)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import httpx
 import orjson
@@ -134,7 +134,7 @@ class InProcessCalls:
             "http_version": "1.1",
             "method": method,
             "scheme": parts.scheme or "http",
-            "path": parts.path,
+            "path": unquote(parts.path),
             "raw_path": parts.path.encode(),
             "query_string": query.encode(),
             "root_path": "",

@@ -158,7 +158,7 @@ async def test_the_service_is_handed_the_request_a_server_would_hand_it(way: InP
     calls = in_process(echo, way)
     try:
         posted = await calls.request(
-            "POST", "http://accord/elicitation/contracts/c1/expectations",
+            "POST", "http://accord/elicitation/contracts/c%201/expectations",
             headers={"authorization": "Bearer t"}, json={"text": "Élan", "n": 1},
         )  # fmt: skip
         got = await calls.request(
@@ -171,7 +171,7 @@ async def test_the_service_is_handed_the_request_a_server_would_hand_it(way: InP
     assert (posted.status_code, posted.content) == (202, b"part, rest")
     assert got.status_code == 202
     sent, asked = seen
-    assert sent["method"] == "POST" and sent["path"] == "/elicitation/contracts/c1/expectations"
+    assert sent["method"] == "POST" and sent["path"] == "/elicitation/contracts/c 1/expectations"
     assert sent["authorization"] == b"Bearer t" and sent["type"] == b"application/json"
     assert json.loads(sent["body"]) == {"text": "Élan", "n": 1}
     assert int(sent["length"]) == len(sent["body"])
