@@ -160,3 +160,35 @@ def test_accord_devs_readiness_covers_every_part_and_names_the_one_that_fails(tm
         while (found := readiness(url))[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert found[0] == 200, found
+
+
+def test_a_callers_trace_reaches_the_events_its_command_stores(tmp_path) -> None:
+    """Tracing as it is by default (on, no exporter): the traceparent a client sends with a
+    mutation is the trace of the events the service stores for it, which the relay publishes
+    on Kafka, though the gateway hands the command to the service in process."""
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    env = accord_env(tmp_path, OTEL_SDK_DISABLED="false")
+    with accord_running(None, env) as running:
+        response = httpx.post(
+            running.url,
+            json={
+                "query": """mutation { openContract(input: {clientOrganisation: "Northwind",
+                providerOrganisation: "Contoso", title: "Operations", startsOn: "2027-01-01",
+                name: "Ann", role: PROVIDER_ACCOUNT_MANAGER}) { ... on ContractChanged {
+                created } } }"""
+            },
+            headers={
+                "authorization": f"Bearer {mint_token(Settings(), 'am')}",
+                "traceparent": f"00-{trace_id}-b7ad6b7169203331-01",
+            },
+            timeout=30,
+        )
+        contract = response.json()["data"]["openContract"]["created"]
+        with psycopg.connect(running.database) as conn:
+            rows = conn.execute(
+                "SELECT state FROM elicitation.elicitation_events WHERE originator_id = %s",
+                (contract,),
+            ).fetchall()
+    assert rows
+    for (state,) in rows:
+        assert json.loads(bytes(state))["_meta"]["traceparent"].split("-")[1] == trace_id
