@@ -43,3 +43,71 @@ def test_with_an_exporter_spans_are_recorded_in_the_callers_trace() -> None:
     seen = probe(OTEL_TRACES_EXPORTER="console")
     assert seen["recording"] is True
     assert str(seen["traceparent"]).split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+
+
+REQUESTS = """
+import asyncio, json
+from opentelemetry import context, propagate
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from services.gateway.service_calls import in_process
+from shared.telemetry import configure_telemetry, current_traceparent, instrument_app
+from opentelemetry import trace
+
+configure_telemetry("probe")
+
+async def seen(request):
+    span = trace.get_current_span()
+    return JSONResponse({"traceparent": current_traceparent(), "recording": span.is_recording()})
+
+app = Starlette(routes=[Route("/seen", seen)])
+instrument_app(app)
+
+async def main():
+    calls = in_process(app)
+    async def ask(**headers):
+        answer = await calls.request("GET", "http://probe/seen", headers=headers)
+        return json.loads(answer.content)
+    carried = await ask(traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    fresh = await ask()
+    caller = propagate.extract({"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+    token = context.attach(caller)
+    try:
+        in_process_call = await ask()
+    finally:
+        context.detach(token)
+    print("seen:", json.dumps({"carried": carried, "fresh": fresh, "in_process": in_process_call}))
+
+asyncio.run(main())
+"""
+
+
+def requests_probe(**env: str) -> dict[str, dict[str, object]]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    answer = subprocess.run(
+        [sys.executable, "-c", REQUESTS],
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in answer.stdout.splitlines() if x.startswith("seen: "))
+    result: dict[str, dict[str, object]] = json.loads(line.removeprefix("seen: "))
+    return result
+
+
+def trace_id(seen: dict[str, object]) -> str:
+    return str(seen["traceparent"]).split("-")[1]
+
+
+def test_a_request_runs_in_the_trace_it_carries_or_its_callers_or_a_new_one() -> None:
+    """Without an exporter (the default) and with one, alike: the trace a request's headers
+    carry, else the trace of the context it is called in (a call in process), else a new one."""
+    for env in ({}, {"OTEL_TRACES_EXPORTER": "console"}):
+        seen = requests_probe(**env)
+        assert trace_id(seen["carried"]) == "0af7651916cd43dd8448eb211c80319c", env
+        assert trace_id(seen["in_process"]) == "4bf92f3577b34da6a3ce929d0e0e4736", env
+        fresh = trace_id(seen["fresh"])
+        assert fresh not in {"0" * 32, "0af7651916cd43dd8448eb211c80319c"}, env
+        assert all(s["recording"] is bool(env) for s in seen.values()), env
