@@ -136,4 +136,4 @@ async def test_what_is_published_is_every_event_stored_and_no_snapshot(service: 
 
     published = service.bus.log(TOPIC)
     assert len(published) == stored
-    assert {m.key for m in published} == {contract.encode()}
+    assert {m.envelope().key for m in published} == {contract}
