@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 PROBE = """
 import json
@@ -18,10 +19,12 @@ with continue_trace(incoming, "handle") as span:
 """
 
 
-def probe(**env: str) -> dict[str, object]:
+def run_probe(script: str, **env: str) -> Any:
+    """What the script printed after `seen: `, run in a fresh interpreter with only `env`'s
+    OTEL_* settings (tracing is configured once per process)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     answer = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", script],
         env={**environment, **env},
         capture_output=True,
         text=True,
@@ -29,7 +32,11 @@ def probe(**env: str) -> dict[str, object]:
     )
     # The console exporter prints its spans on the same stdout.
     line = next(x for x in answer.stdout.splitlines() if x.startswith("seen: "))
-    result: dict[str, object] = json.loads(line.removeprefix("seen: "))
+    return json.loads(line.removeprefix("seen: "))
+
+
+def probe(**env: str) -> dict[str, object]:
+    result: dict[str, object] = run_probe(PROBE, **env)
     return result
 
 
@@ -84,16 +91,7 @@ asyncio.run(main())
 
 
 def requests_probe(**env: str) -> dict[str, dict[str, object]]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    answer = subprocess.run(
-        [sys.executable, "-c", REQUESTS],
-        env={**environment, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(x for x in answer.stdout.splitlines() if x.startswith("seen: "))
-    result: dict[str, dict[str, object]] = json.loads(line.removeprefix("seen: "))
+    result: dict[str, dict[str, object]] = run_probe(REQUESTS, **env)
     return result
 
 
