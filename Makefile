@@ -36,12 +36,14 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 ## Test: lint, then the whole suite on a real PostgreSQL and a real Kafka broker started here
-## (and Debian's chromium for the browser tests, installed when missing).
+## (and Debian's chromium for the browser tests, installed when missing), in TEST_WORKERS
+## processes sharing that server and broker; the slowest tests are listed at the end.
+TEST_WORKERS ?= 2
 test: lint bytecode
 	$(BIN)/python -m accord.infra.graphiql >/dev/null
 	$(BIN)/python -m accord.infra jars
 	./scripts/chromium.sh
-	$(BIN)/python -m accord.infra run -- $(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m accord.infra run --brokers $(TEST_WORKERS) -- $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -14,16 +15,25 @@ import pytest
 os.environ.setdefault("OTEL_SDK_DISABLED", "true")
 
 
+def worker() -> int | None:
+    """This process's number among `make test`'s workers (pytest-xdist's gw0, gw1...), if any."""
+    name = os.environ.get("PYTEST_XDIST_WORKER")
+    return int(name.removeprefix("gw")) if name else None
+
+
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """DATABASE_URL (or POSTGRES_*) when set by `make test`; else an embedded server."""
+async def database_url() -> AsyncIterator[str]:
+    """DATABASE_URL (or POSTGRES_*) when set by `make test`; else an embedded server. Each of
+    `make test`'s workers has a database of its own there: the services' schemas, relay
+    positions and offsets of one worker's tests are not another's."""
     from accord.infra import postgres
+    from tests.integration.services_in_one import own_database
 
     with (
         tempfile.TemporaryDirectory(prefix="accord-pg-") as workdir,
         postgres.start(Path(workdir)) as server,
     ):
-        yield server.url
+        yield server.url if worker() is None else await own_database(server.url)
 
 
 class KafkaListeners(NamedTuple):
@@ -39,17 +49,17 @@ class KafkaListeners(NamedTuple):
 
 @pytest.fixture(scope="session")
 def kafka_listeners() -> Iterator[KafkaListeners]:
-    """As set by `make test` (ACCORD_KAFKA_BOOTSTRAP, ACCORD_TEST_KAFKA_*); else a broker
-    started here from the Kafka jars."""
+    """The broker `make test` started for this worker (ACCORD_TEST_KAFKA_BROKERS: topics and
+    consumer groups are not shared between workers); else, outside workers, the one
+    ACCORD_KAFKA_BOOTSTRAP names (its plain listener); else a broker started here from the
+    Kafka jars."""
+    brokers = json.loads(os.environ.get("ACCORD_TEST_KAFKA_BROKERS", "[]"))
+    if (worker() or 0) < len(brokers):
+        yield KafkaListeners(**brokers[worker() or 0])
+        return
     named = os.environ.get("ACCORD_KAFKA_BOOTSTRAP")
-    if named:
-        yield KafkaListeners(
-            named,
-            os.environ.get("ACCORD_TEST_KAFKA_SASL_BOOTSTRAP", ""),
-            os.environ.get("ACCORD_TEST_KAFKA_SSL_BOOTSTRAP", ""),
-            os.environ.get("ACCORD_TEST_KAFKA_SSL_CAFILE", ""),
-            os.environ.get("ACCORD_TEST_KAFKA_SASL_SSL_BOOTSTRAP", ""),
-        )
+    if named and worker() is None:
+        yield KafkaListeners(named, "", "", "", "")
         return
     from accord.infra import kafka
 

@@ -22,9 +22,14 @@ app = typer.Typer(
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def run(command: Annotated[list[str], typer.Argument(help="The command, after `--`.")]) -> None:
+def run(
+    command: Annotated[list[str], typer.Argument(help="The command, after `--`.")],
+    brokers: Annotated[
+        int, typer.Option(min=1, help="Kafka brokers to start: one per test worker.")
+    ] = 1,
+) -> None:
     """Start Postgres and Kafka, run COMMAND with DATABASE_URL and ACCORD_KAFKA_BOOTSTRAP set."""
-    raise typer.Exit(run_with_infrastructure(command))
+    raise typer.Exit(run_with_infrastructure(command, brokers))
 
 
 @app.command("kafka")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -23,23 +24,22 @@ CHILD_INTERRUPT_GRACE_S = 30.0
 SignalHandler = Callable[[int, FrameType | None], Any]
 
 
-def run_with_infrastructure(command: list[str]) -> int:
-    """Start Postgres and Kafka, run command with their addresses, stop both; return its code."""
+def run_with_infrastructure(command: list[str], brokers: int = 1) -> int:
+    """Start Postgres and `brokers` Kafka brokers, run command with their addresses, stop them
+    all; return its code. The first broker is ACCORD_KAFKA_BOOTSTRAP; ACCORD_TEST_KAFKA_BROKERS
+    lists every broker's listeners, for test workers that each want a broker of their own."""
     workdir = Path(tempfile.mkdtemp(prefix="accord-infra-"))
     try:
         with contextlib.ExitStack() as stack:
             with _on_sigterm(_raise_interrupt):
                 db = _start_postgres(workdir / "postgres", stack)
-                broker = _start_kafka(workdir / "kafka", stack)
+                started = [_start_kafka(workdir / f"kafka-{n}", stack) for n in range(brokers)]
+            listeners = [_listeners(broker) for broker in started]
             env = {
                 **os.environ,
                 "DATABASE_URL": db.url,
-                "ACCORD_KAFKA_BOOTSTRAP": broker.bootstrap,
-                # The same broker's listeners that ask for credentials, and that speak TLS.
-                "ACCORD_TEST_KAFKA_SASL_BOOTSTRAP": broker.sasl_bootstrap,
-                "ACCORD_TEST_KAFKA_SSL_BOOTSTRAP": broker.ssl_bootstrap,
-                "ACCORD_TEST_KAFKA_SSL_CAFILE": broker.ssl_cafile,
-                "ACCORD_TEST_KAFKA_SASL_SSL_BOOTSTRAP": broker.sasl_ssl_bootstrap,
+                "ACCORD_KAFKA_BOOTSTRAP": started[0].bootstrap,
+                "ACCORD_TEST_KAFKA_BROKERS": json.dumps(listeners),
             }
             return _run_child(command, env)
     except KeyboardInterrupt:
@@ -76,6 +76,18 @@ def _start_kafka(workdir: Path, stack: contextlib.ExitStack) -> kafka.KafkaBroke
     stack.callback(_stop, "kafka", broker.stop)
     say(f"kafka: ready at {broker.bootstrap} ({time.monotonic() - began:.1f} s)")
     return broker
+
+
+def _listeners(broker: kafka.KafkaBroker) -> dict[str, str]:
+    """A broker's listeners: plain, asking for credentials, speaking TLS (verified by the CA
+    file), and asking for credentials over TLS."""
+    return {
+        "plain": broker.bootstrap,
+        "sasl": broker.sasl_bootstrap,
+        "ssl": broker.ssl_bootstrap,
+        "ssl_cafile": broker.ssl_cafile,
+        "sasl_ssl": broker.sasl_ssl_bootstrap,
+    }
 
 
 def _stop(name: str, stop: Callable[[], None]) -> None:
