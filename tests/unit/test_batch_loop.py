@@ -5,33 +5,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import pytest
 
 from shared.batches import BatchLoop
 
+# Loop time is fake in these tests (looptime): a wait of 30 s passes at once, and nothing
+# runs early or late by the host's speed.
+pytestmark = pytest.mark.looptime
+
+
+def at(*seconds: float) -> object:
+    """Loop times, give or take the real time that I/O elsewhere on the session's loop may
+    add (milliseconds on a busy host)."""
+    return pytest.approx(list(seconds), abs=0.5)
+
 
 async def test_full_batches_run_back_to_back_and_a_partial_one_waits_until_woken() -> None:
-    sizes = iter([3, 3, 1, 0])
+    sizes = iter([3, 3, 1, 0, 0])
     ran: list[float] = []
+    start = asyncio.get_running_loop().time()
 
     async def step() -> int:
-        ran.append(time.monotonic())
+        ran.append(asyncio.get_running_loop().time() - start)
         return next(sizes, 0)
 
     loop = BatchLoop("test", step, batch_size=3, idle_seconds=30)
     task = asyncio.create_task(loop.run())
     try:
-        async with asyncio.timeout(5):
-            while len(ran) < 3:
-                await asyncio.sleep(0.01)
-        await asyncio.sleep(0.1)
-        assert len(ran) == 3  # after the partial batch it waits (30 s idle)...
+        await asyncio.sleep(29)
+        assert ran == at(0, 0, 0)  # back to back; after the partial batch it waits (30 s idle)...
         loop.wake()
-        async with asyncio.timeout(5):
-            while len(ran) < 4:  # ...until woken
-                await asyncio.sleep(0.01)
+        await asyncio.sleep(1)
+        assert ran == at(0, 0, 0, 29)  # ...until woken
+        await asyncio.sleep(30)
+        assert ran == at(0, 0, 0, 29, 59)  # ...or until its idle time is up
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -39,28 +47,23 @@ async def test_full_batches_run_back_to_back_and_a_partial_one_waits_until_woken
 
 
 async def test_a_lingering_loop_takes_what_wakes_it_meanwhile_in_one_batch() -> None:
-    ran = 0
+    ran: list[float] = []
+    start = asyncio.get_running_loop().time()
 
     async def step() -> int:
-        nonlocal ran
-        ran += 1
+        ran.append(asyncio.get_running_loop().time() - start)
         return 0
 
-    loop = BatchLoop("test", step, batch_size=3, idle_seconds=30, linger=0.3)
+    loop = BatchLoop("test", step, batch_size=3, idle_seconds=30, linger=3.0)
     task = asyncio.create_task(loop.run())
     try:
-        async with asyncio.timeout(5):
-            while ran < 1:
-                await asyncio.sleep(0.01)
-        for _ in range(3):  # three wakes, as three stored events would ring
+        await asyncio.sleep(1)
+        for _ in range(3):  # three wakes 0.05 s apart, as three stored events would ring
             loop.wake()
-            await asyncio.sleep(0.01)
-        assert ran == 1  # lingering after the first
-        async with asyncio.timeout(5):
-            while ran < 2:
-                await asyncio.sleep(0.01)
-        await asyncio.sleep(0.1)
-        assert ran == 2  # one batch for all three
+            await asyncio.sleep(0.05)
+        assert ran == at(0)  # lingering after the first
+        await asyncio.sleep(5)
+        assert ran == at(0, 4.0)  # one batch for all three, after the linger
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
