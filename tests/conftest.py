@@ -54,8 +54,9 @@ def kafka_listeners() -> Iterator[KafkaListeners]:
     ACCORD_KAFKA_BOOTSTRAP names (its plain listener); else a broker started here from the
     Kafka jars."""
     brokers = json.loads(os.environ.get("ACCORD_TEST_KAFKA_BROKERS", "[]"))
-    if (worker() or 0) < len(brokers):
-        yield KafkaListeners(**brokers[worker() or 0])
+    mine = worker() or 0
+    if mine < len(brokers):
+        yield KafkaListeners(**brokers[mine])
         return
     named = os.environ.get("ACCORD_KAFKA_BOOTSTRAP")
     if named and worker() is None:

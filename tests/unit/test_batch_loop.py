@@ -11,13 +11,14 @@ import pytest
 from shared.batches import BatchLoop
 
 # Loop time is fake in these tests (looptime): a wait of 30 s passes at once, and nothing
-# runs early or late by the host's speed.
-pytestmark = pytest.mark.looptime
+# runs early or late by the host's speed. Each test has a loop of its own: on the session's
+# loop, what other tests left listening keeps the fake time in step with the real one.
+pytestmark = [pytest.mark.looptime, pytest.mark.asyncio(loop_scope="function")]
 
 
 def at(*seconds: float) -> object:
-    """Loop times, give or take the real time that I/O elsewhere on the session's loop may
-    add (milliseconds on a busy host)."""
+    """Loop times, give or take what real I/O on the loop may add (the loop is the test's own,
+    so none is expected)."""
     return pytest.approx(list(seconds), abs=0.5)
 
 
