@@ -19,7 +19,9 @@ from accord.database import database
 from accord.infra import pgdata
 from accord.processes import FACTORIES, STORES, Process
 from services.gateway import app as gateway
+from services.gateway import projector_app as projector
 from services.gateway import service_calls
+from services.gateway.consistency import CommittedBatches
 from shared import collector
 from shared.audit import schedule
 from shared.audit.http import public_key_route
@@ -57,12 +59,15 @@ def embedded_app(settings: Settings) -> Starlette:
     # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.
     app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: no_such_endpoint})
     in_process = service_calls.in_process(app, settings.in_process_calls)
+    # The projector tells the gateway's waiting commands what it committed, in process.
+    batches = CommittedBatches()
     apps: dict[Process, Starlette] = {
-        p: gateway.create_app(settings, bus, services=in_process)
-        if p is Process.gateway
-        else FACTORIES[p](settings, bus)
+        p: FACTORIES[p](settings, bus)
         for p in Process
+        if p not in (Process.gateway, Process.projector)
     }
+    apps[Process.gateway] = gateway.create_app(settings, bus, services=in_process, batches=batches)
+    apps[Process.projector] = projector.create_app(settings, bus, on_applied=batches)
     services = [
         Mount(f"/{p.value}", app=apps[p])
         for p in Process

@@ -116,6 +116,8 @@ class BatchResult:
     applied: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    # The ids of the stored events the batch applied: in the read models once it commits.
+    event_ids: list[str] = field(default_factory=list)
 
 
 class ProjectionRunner:
@@ -134,7 +136,7 @@ class ProjectionRunner:
         batching: Batching | None = None,
         traced: bool = True,
         linger: float = 0.0,
-        on_applied: Callable[[], None] | None = None,
+        on_applied: Callable[[BatchResult], None] | None = None,
         copy_from: int = 0,
     ) -> None:
         self.name = name
@@ -145,8 +147,8 @@ class ProjectionRunner:
         self.traced = traced
         # Seconds to wait, once a message came, for more to apply in the same batch.
         self.linger = linger
-        # Told after each committed batch that applied something (a worker that reads what the
-        # view wrote can start at once rather than at its next poll).
+        # Told after each committed batch that applied something, and what (a worker that reads
+        # what the view wrote can start at once rather than at its next poll).
         self.on_applied = on_applied
         # A batch's group of at least this many rows of a plain insert is loaded with COPY
         # (see PendingWrites); 0: never.
@@ -300,6 +302,7 @@ class ProjectionRunner:
             except Exception as error:
                 raise _OneByOne(f"{type(error).__name__}: {error}") from error
             result.applied = len(applying)
+            result.event_ids = [envelope.id for envelope in applying]
             await self._store_offsets(conn, offsets, result)
         return await self._committed(offsets, result)
 
@@ -312,7 +315,7 @@ class ProjectionRunner:
                 if message.offset < offsets.get(partition, 0):
                     result.duplicates += 1  # redelivered after a rebalance or a restart
                     continue
-                outcome = await self._apply_one(conn, message)
+                outcome = await self._apply_one(conn, message, result.event_ids)
                 setattr(result, outcome, getattr(result, outcome) + 1)
                 offsets[partition] = message.offset + 1
             await self._store_offsets(conn, offsets, result)
@@ -338,7 +341,7 @@ class ProjectionRunner:
     async def _committed(self, offsets: dict[Partition, int], result: BatchResult) -> BatchResult:
         self.applied += result.applied
         if result.applied and self.on_applied is not None:
-            self.on_applied()
+            self.on_applied(result)
         try:
             await self.consumer.commit(offsets)
         except Exception as error:
@@ -377,7 +380,9 @@ class ProjectionRunner:
         offsets, _ = await self._lock_and_claim(conn, messages, [])
         return offsets
 
-    async def _apply_one(self, conn: Connection, message: Message) -> str:
+    async def _apply_one(self, conn: Connection, message: Message, event_ids: list[str]) -> str:
+        """Apply one message in a savepoint; the ids of the stored events it applied are added
+        to `event_ids` once all of them are."""
         try:
             envelope = message.envelope()
         except _POISON_ON_DECODE as error:
@@ -385,7 +390,7 @@ class ProjectionRunner:
             return "dead_lettered"
         try:
             async with conn.transaction():  # a savepoint: a failed handler leaves no trace
-                applied = False
+                applied: list[str] = []
                 # One record may carry a fact stored on several aggregates: each stored event.
                 for stored in envelope.stored_events():
                     first_time = await conn.fetchval(
@@ -398,7 +403,7 @@ class ProjectionRunner:
                         continue  # republished by a relay that crashed mid-batch
                     with self._trace(stored):
                         await self.handler(conn, stored)
-                    applied = True
+                    applied.append(stored.id)
                 if not applied:
                     return "duplicates"
         except _TRANSIENT:
@@ -406,6 +411,7 @@ class ProjectionRunner:
         except Exception as error:
             await self._dead_letter(conn, message, error, envelope)
             return "dead_lettered"
+        event_ids.extend(applied)
         return "applied"
 
     def _trace(self, envelope: Envelope) -> contextlib.AbstractContextManager[object]:

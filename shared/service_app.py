@@ -25,7 +25,7 @@ from shared.errors import MethodNotAllowed, NotFound
 from shared.faults import LoggedFaults
 from shared.health import Check, health_routes
 from shared.http import refused
-from shared.projection import Batching, Handler, ProjectionRunner
+from shared.projection import Batching, BatchResult, Handler, ProjectionRunner
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
 from shared.shutdown import close_pool, within
@@ -41,8 +41,8 @@ class View:
     handler: Handler
     # The same handler a batch at a time; None (or ACCORD_PROJECTION_BATCHED off): one by one.
     batching: Batching | None = None
-    # Called after each committed batch that applied something.
-    on_applied: Callable[[], None] | None = None
+    # Called after each committed batch that applied something, with what it applied.
+    on_applied: Callable[[BatchResult], None] | None = None
     # Read only by the service's own scheduler, never by a request: it may linger longer.
     for_scheduler: bool = False
 

@@ -26,7 +26,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 
-from services.gateway.consistency import ReadYourWrites
+from services.gateway.consistency import CommittedBatches, ReadYourWrites
 from services.gateway.context import GatewayContext
 from services.gateway.listening import ReadModelChanges
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
@@ -260,12 +260,14 @@ def create_app(
     *,
     schema: str = SCHEMA_NAME,
     services: ServiceCalls | None = None,
+    batches: CommittedBatches | None = None,
 ) -> Starlette:
     """The gateway; `bus` is unused (it reads only read models) but every process takes one.
 
     `services` is how its requests reach the services: over the network when None; the
     composition root gives in-process calls when they are mounted in the same process (the
-    same URLs, headers and answers, without a socket: services/gateway/service_calls.py)."""
+    same URLs, headers and answers, without a socket: services/gateway/service_calls.py), and
+    `batches` the projector's committed batches when it runs in the same process too."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -276,11 +278,15 @@ def create_app(
         app.state.pool = pool
         changes = app.state.changes = ReadModelChanges(settings.database_url)
         await changes.start()
-        app.state.read_your_writes = ReadYourWrites(pool, changes)
+        # Told by the projector beside it what each batch committed, the waiting commands need
+        # no NOTIFY's read (the poll stays their safety net).
+        waits = ReadYourWrites(pool, None if batches else changes)
+        app.state.read_your_writes = waits
         calls = services or OverHttp(httpx.AsyncClient(timeout=ANSWER_SECONDS))
         app.state.services = calls
         try:
-            yield
+            with batches.listening(waits.applied) if batches else contextlib.nullcontext():
+                yield
         finally:
             await calls.aclose()
             await changes.stop()

@@ -3,12 +3,17 @@
 Every command of the process that waits is checked by the same query: after each committed
 batch of the projector (its NOTIFY) one read of the audit log answers all of them, where each
 command used to read it for itself, so sixteen waiting commands made sixteen queries a batch.
+Where the projector runs in the same process (the embedded default) it tells the waiting
+commands the events of each batch it committed instead (CommittedBatches): those waiting only on
+them are answered at once, and no read follows each batch; a command still reads once as it
+starts waiting (its events may be in already), and the slow poll stays the safety net.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +21,7 @@ import asyncpg
 
 from services.gateway.listening import ReadModelChanges, Wakeup
 from shared.event_ids import event_id
+from shared.projection import BatchResult
 
 # Without a NOTIFY (a lost one, or no listener), look again this often.
 POLL_SECONDS = 0.2
@@ -86,13 +92,15 @@ class ReadYourWrites:
         wanted = sorted({event for w in waiting for event in w.missing})
         if not wanted:
             return
-        applied = {
-            row["event_id"]
-            for row in await self.pool.fetch(
-                "SELECT event_id FROM audit_log WHERE event_id = ANY($1::text[])", wanted
-            )
-        }
-        for w in waiting:
+        rows = await self.pool.fetch(
+            "SELECT event_id FROM audit_log WHERE event_id = ANY($1::text[])", wanted
+        )
+        self.applied(row["event_id"] for row in rows)
+
+    def applied(self, event_ids: Iterable[str]) -> None:
+        """These events are in the read model: answer the commands that waited only on them."""
+        applied = set(event_ids)
+        for w in list(self._waiting):
             w.missing -= applied
             if not w.missing and not w.done.done():
                 w.done.set_result(True)
@@ -107,3 +115,23 @@ class ReadYourWrites:
         finally:
             for waiter in rung:
                 waiter.cancel()
+
+
+class CommittedBatches:
+    """The projector's committed batches, told to the waiting commands of its own process: give
+    it to the projector's runner as `on_applied`, and listen with ReadYourWrites.applied."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[Iterable[str]], None]] = []
+
+    def __call__(self, result: BatchResult) -> None:
+        for listener in self._listeners:
+            listener(result.event_ids)
+
+    @contextlib.contextmanager
+    def listening(self, listener: Callable[[Iterable[str]], None]) -> Iterator[None]:
+        self._listeners.append(listener)
+        try:
+            yield
+        finally:
+            self._listeners.remove(listener)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import asyncpg
 
 from services.gateway.projections import dispatch
 from shared.bus import Bus
-from shared.projection import ProjectionRunner
+from shared.projection import BatchResult, ProjectionRunner
 from shared.schemas.registry import topic_for
 from shared.settings import Settings
 
@@ -20,8 +21,15 @@ NOTIFY_CHANNEL = "accord_readmodel"
 TOPICS = tuple(topic_for(service) for service in ("elicitation", "ranking", "notifications"))
 
 
-def build_projector(settings: Settings, bus: Bus, pool: asyncpg.Pool) -> ProjectionRunner:
-    """The runner that keeps the read models in `pool`'s schema, as group accord-projector."""
+def build_projector(
+    settings: Settings,
+    bus: Bus,
+    pool: asyncpg.Pool,
+    *,
+    on_applied: Callable[[BatchResult], None] | None = None,
+) -> ProjectionRunner:
+    """The runner that keeps the read models in `pool`'s schema, as group accord-projector;
+    `on_applied` is told each batch it committed."""
     return ProjectionRunner(
         PROJECTION,
         bus.consumer(TOPICS, GROUP),
@@ -32,4 +40,5 @@ def build_projector(settings: Settings, bus: Bus, pool: asyncpg.Pool) -> Project
         remember=timedelta(days=settings.projection_dedupe_days),
         batching=dispatch.BATCHING if settings.projection_batched else None,
         copy_from=settings.projection_copy_rows,
+        on_applied=on_applied,
     )

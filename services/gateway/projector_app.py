@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 
@@ -13,13 +13,20 @@ from services.gateway.projector import build_projector
 from shared.bus import Bus
 from shared.database import create_pool
 from shared.health import health_routes
-from shared.projection import ProjectionRunner
+from shared.projection import BatchResult, ProjectionRunner
 from shared.settings import Settings
 from shared.shutdown import close_pool, within
 
 
-def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> Starlette:
-    """The `projector` process; `schema` is for tests, which keep their read models apart."""
+def create_app(
+    settings: Settings,
+    bus: Bus,
+    *,
+    schema: str = SCHEMA_NAME,
+    on_applied: Callable[[BatchResult], None] | None = None,
+) -> Starlette:
+    """The `projector` process; `schema` is for tests, which keep their read models apart;
+    `on_applied` is told each committed batch (the embedded default's gateway listens)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -28,7 +35,7 @@ def create_app(settings: Settings, bus: Bus, *, schema: str = SCHEMA_NAME) -> St
         try:
             async with pool.acquire() as conn:
                 await create_tables(conn)
-            runner = build_projector(settings, bus, pool)
+            runner = build_projector(settings, bus, pool, on_applied=on_applied)
             await runner.start()
             task = asyncio.create_task(runner.run(), name=runner.name)
             app.state.pool, app.state.projector = pool, runner

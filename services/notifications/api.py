@@ -45,6 +45,7 @@ from shared.commands.notifications import (
 )
 from shared.errors import InvalidInput
 from shared.http import query, route
+from shared.projection import BatchResult
 from shared.runtime import ServiceRuntime
 from shared.service_app import View, pool_of, runtime_of, service_app
 from shared.settings import Settings
@@ -381,7 +382,9 @@ def create_app(settings: Settings, bus: Bus, notify: NotifySettings | None = Non
     notify = notify or NotifySettings()
     together = batching(notify) if notify.batched else None
 
-    def queued() -> None:  # the view queued what to notify: the dispatcher takes it now
+    def queued(
+        _: BatchResult,
+    ) -> None:  # the view queued what to notify: the dispatcher takes it now
         workers = getattr(app.state, "workers", None)
         if workers is not None:
             workers.dispatcher.wake()

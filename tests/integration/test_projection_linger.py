@@ -91,7 +91,7 @@ async def test_what_comes_while_a_view_lingers_is_applied_with_the_first_message
     consumer.took = asyncio.Event()
     told: list[int] = []
     runner = Batches(
-        "notes", consumer, pool, written, linger=linger, on_applied=lambda: told.append(1)
+        "notes", consumer, pool, written, linger=linger, on_applied=lambda _: told.append(1)
     )
     runner.sizes = []
     await runner.create_tables()

@@ -16,7 +16,7 @@ from shared.bus_kafka import KafkaConsumer, KafkaPublisher
 from shared.bus_memory import InProcessBus
 from shared.database import Connection, create_pool
 from shared.envelope import Envelope, to_kafka
-from shared.projection import ProjectionRunner
+from shared.projection import Batching, BatchResult, ProjectionRunner, in_arrival_order
 from shared.runtime import build_runtime
 from shared.settings import Settings
 from tests.integration.kafka_tools import end_offsets
@@ -220,6 +220,51 @@ async def test_a_poison_message_goes_to_dead_letters_and_later_messages_still_ap
     raw = next(r for r in letters if r["error_type"] == "UndecodableMessage")
     assert raw["value"] == b"\x00\x01 not a cloudevent"  # the raw message is kept
     assert any(r["ce_type"] == "accord.testkit.Unheard.v1" for r in letters)
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "one-by-one"])
+async def test_whoever_listens_is_told_the_events_each_committed_batch_applied(
+    pool, settings, batched: bool
+) -> None:
+    """The ids a batch hands `on_applied` are those now in the read model: not a dead letter's,
+    not a redelivered event's (the gateway answers waiting commands by them in process)."""
+    bus = InProcessBus()
+    runtime = await build_runtime("testkit", Notes, settings, bus.publisher())
+
+    async def refuses_one_text(conn: Connection, envelope: Envelope) -> None:
+        if envelope.data.get("text") == "explode":
+            raise ValueError("the handler cannot apply this event")
+        await count_versions(conn, envelope)
+
+    told: list[BatchResult] = []
+    projection = ProjectionRunner(
+        "notes", bus.consumer([TOPIC]), pool, refuses_one_text, on_applied=told.append,
+        batching=Batching(refuses_one_text, in_arrival_order) if batched else None,
+    )  # fmt: skip
+    await projection.start()
+    notes = [
+        await runtime.execute(runtime.app.write, uuid4(), text, actor_id="a", actor_role="r")
+        for text in ("kept", "explode", "kept too")
+    ]
+    while await runtime.relay.publish_next_batch():
+        pass
+    await runtime.stop()
+    published = bus.log(TOPIC)
+    ids = {str(m.envelope().subject): m.envelope().id for m in published}
+
+    async def all_seen() -> bool:
+        return (await pool.fetchval("SELECT min(next_offset) FROM projection_offsets") or 0) >= len(
+            published
+        )
+
+    await consume_until(projection, all_seen)
+    applied = [event for result in told for event in result.event_ids]
+    assert ids[str(notes[0])] in applied and ids[str(notes[2])] in applied
+    assert ids[str(notes[1])] not in applied  # dead-lettered: not in the read model
+    assert len(applied) == len(set(applied)) == sum(result.applied for result in told)
+
+    again = await projection.apply_batch(published)  # delivered twice: nothing new applied
+    assert again.event_ids == [] and again.applied == 0
 
 
 async def test_a_dead_letter_from_the_in_process_bus_keeps_the_bytes_kafka_would_carry(

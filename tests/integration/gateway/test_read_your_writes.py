@@ -12,9 +12,10 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from services.gateway.consistency import ReadYourWrites
+from services.gateway.consistency import CommittedBatches, ReadYourWrites
 from services.gateway.listening import ReadModelChanges
 from services.gateway.projector import NOTIFY_CHANNEL
+from shared.projection import BatchResult
 from tests.support.statements import noting_pool
 
 Statements = list[str]
@@ -136,3 +137,28 @@ async def test_a_failed_read_fails_every_waiting_command_and_the_next_ones_read_
     await apply(pool, events)
     async with asyncio.timeout(5):
         assert await waits.caught_up(events, within=30) is True
+
+
+async def test_a_projector_in_the_same_process_answers_its_waiting_commands_without_a_read(
+    pool: asyncpg.Pool, logged_pool: Any, changes: ReadModelChanges
+) -> None:
+    """In `accord dev` the projector tells the gateway what each batch it committed applied:
+    the commands waiting only on those events are answered then, with no read of the audit
+    log; the others still wait, and the NOTIFY's read answers them as before."""
+    logged, statements = logged_pool
+    waits, batches = ReadYourWrites(logged, changes), CommittedBatches()
+    mine, other = [str(uuid4()), str(uuid4())], [str(uuid4())]
+    with batches.listening(waits.applied):
+        waiting = [asyncio.ensure_future(waits.caught_up(ids, within=30)) for ids in (mine, other)]
+        await asyncio.sleep(0.05)  # both wait, after the one read that starts a wait
+        before = reads(statements)
+        batches(BatchResult(applied=2, event_ids=mine))
+        async with asyncio.timeout(1):
+            assert await waiting[0] is True
+        assert reads(statements) == before and not waiting[1].done()
+    batches(BatchResult(applied=1, event_ids=other))  # nobody listens any more
+    await asyncio.sleep(0.05)
+    assert not waiting[1].done()
+    await apply(pool, other)
+    async with asyncio.timeout(10):
+        assert await waiting[1] is True
