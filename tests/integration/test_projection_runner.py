@@ -36,6 +36,13 @@ async def count_versions(conn: Connection, envelope: Envelope) -> None:
     )
 
 
+async def refuses_one_text(conn: Connection, envelope: Envelope) -> None:
+    """count_versions, except for a note whose text is "explode": the handler fails on it."""
+    if envelope.data.get("text") == "explode":
+        raise ValueError("the handler cannot apply this event")
+    await count_versions(conn, envelope)
+
+
 @pytest.fixture
 async def pool(database_url: str):
     schema = f"readmodel_{uuid4().hex[:8]}"
@@ -203,11 +210,6 @@ async def test_a_poison_message_goes_to_dead_letters_and_later_messages_still_ap
     await _produce(settings, b"k", b"{}", unknown)
     note_id = await publish_notes(settings, ["after the poison"])
 
-    async def refuses_one_text(conn: Connection, envelope: Envelope) -> None:
-        if envelope.data.get("text") == "explode":
-            raise ValueError("the handler cannot apply this event")
-        await count_versions(conn, envelope)
-
     exploding_id = await publish_notes(settings, ["explode"])
     ends = await _end_offsets(settings)
     projection = runner(pool, settings.kafka_bootstrap, handler=refuses_one_text)
@@ -230,11 +232,6 @@ async def test_whoever_listens_is_told_the_events_each_committed_batch_applied(
     not a redelivered event's (the gateway answers waiting commands by them in process)."""
     bus = InProcessBus()
     runtime = await build_runtime("testkit", Notes, settings, bus.publisher())
-
-    async def refuses_one_text(conn: Connection, envelope: Envelope) -> None:
-        if envelope.data.get("text") == "explode":
-            raise ValueError("the handler cannot apply this event")
-        await count_versions(conn, envelope)
 
     told: list[BatchResult] = []
     projection = ProjectionRunner(
@@ -274,11 +271,6 @@ async def test_a_dead_letter_from_the_in_process_bus_keeps_the_bytes_kafka_would
     value and headers the relay publishes to Kafka, as a letter from Kafka does."""
     bus = InProcessBus()
     runtime = await build_runtime("testkit", Notes, settings, bus.publisher())
-
-    async def refuses_one_text(conn: Connection, envelope: Envelope) -> None:
-        if envelope.data.get("text") == "explode":
-            raise ValueError("the handler cannot apply this event")
-        await count_versions(conn, envelope)
 
     projection = ProjectionRunner("notes", bus.consumer([TOPIC]), pool, refuses_one_text)
     await projection.start()
