@@ -24,7 +24,6 @@ from shared.schemas.registry import topic_for
 from tests.integration.kafka_tools import end_offsets, read_topic
 from tests.support import notes
 
-TOPIC = topic_for(notes.SERVICE)
 LINGER = 2.0
 
 
@@ -85,9 +84,11 @@ async def publisher(kafka_bootstrap: str) -> AsyncIterator[KafkaPublisher]:
 async def test_what_comes_while_a_view_lingers_is_applied_with_the_first_message(
     pool: asyncpg.Pool, publisher: KafkaPublisher, kafka_bootstrap: str, linger: float
 ) -> None:
-    key = str(uuid4())
-    await publisher.publish(TOPIC, [note(key)])  # the topic exists; earlier notes are not ours
-    consumer = Watched(kafka_bootstrap, [TOPIC], f"linger-{uuid4().hex[:8]}", "linger-test")
+    # A topic of the test's own: what the test service's other tests publish (at any time)
+    # would join the batches counted here.
+    key, topic = str(uuid4()), f"{topic_for(notes.SERVICE)}.linger-{uuid4().hex[:8]}"
+    await publisher.publish(topic, [note(key)])  # creates the topic; the runner starts after it
+    consumer = Watched(kafka_bootstrap, [topic], f"linger-{uuid4().hex[:8]}", "linger-test")
     consumer.took = asyncio.Event()
     told: list[int] = []
     runner = Batches(
@@ -97,15 +98,15 @@ async def test_what_comes_while_a_view_lingers_is_applied_with_the_first_message
     await runner.create_tables()
     await pool.executemany(
         "INSERT INTO projection_offsets VALUES ('notes', $1, $2, $3)",
-        [(TOPIC, p, end) for p, end in (await end_offsets(kafka_bootstrap, TOPIC)).items()],
+        [(topic, p, end) for p, end in (await end_offsets(kafka_bootstrap, topic)).items()],
     )
     await runner.start()
     running = asyncio.create_task(runner.run())
     try:
-        await publisher.publish(TOPIC, [note(key)])
+        await publisher.publish(topic, [note(key)])
         async with asyncio.timeout(60):
             await consumer.took.wait()  # the runner has the first message
-            await publisher.publish(TOPIC, [note(key) for _ in range(4)])
+            await publisher.publish(topic, [note(key) for _ in range(4)])
             if linger:  # nothing is applied before the linger ends
                 assert await pool.fetchval("SELECT count(*) FROM notes_seen") == 0
             while runner.applied < 5:
@@ -123,7 +124,7 @@ async def test_what_comes_while_a_view_lingers_is_applied_with_the_first_message
     assert len(told) == len(runner.sizes)  # told once per batch
 
     # The same records again (a redelivery): applied already, so nobody is told.
-    ours = await read_topic(kafka_bootstrap, TOPIC, key=key)
+    ours = await read_topic(kafka_bootstrap, topic, key=key)
     before = len(told)
     result = await runner.apply_batch(ours[1:])
     assert (result.applied, result.duplicates) == (0, 5)
