@@ -21,6 +21,18 @@ def worker() -> int | None:
     return int(name.removeprefix("gw")) if name else None
 
 
+def _brokers() -> list[dict[str, str]]:
+    """Every broker `make test` started (`accord infra run --brokers N`), by worker."""
+    listed: list[dict[str, str]] = json.loads(os.environ.get("ACCORD_TEST_KAFKA_BROKERS", "[]"))
+    return listed
+
+
+# In a worker, the environment names the worker's own broker too: code that reads its settings
+# from the environment publishes where this worker's tests read, never on another's broker.
+if worker() is not None and (worker() or 0) < len(_brokers()):
+    os.environ["ACCORD_KAFKA_BOOTSTRAP"] = _brokers()[worker() or 0]["plain"]
+
+
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
     """DATABASE_URL (or POSTGRES_*) when set by `make test`; else an embedded server. Each of
@@ -53,7 +65,7 @@ def kafka_listeners() -> Iterator[KafkaListeners]:
     consumer groups are not shared between workers); else, outside workers, the one
     ACCORD_KAFKA_BOOTSTRAP names (its plain listener); else a broker started here from the
     Kafka jars."""
-    brokers = json.loads(os.environ.get("ACCORD_TEST_KAFKA_BROKERS", "[]"))
+    brokers = _brokers()
     mine = worker() or 0
     if mine < len(brokers):
         yield KafkaListeners(**brokers[mine])
