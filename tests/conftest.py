@@ -21,16 +21,19 @@ def worker() -> int | None:
     return int(name.removeprefix("gw")) if name else None
 
 
-def _brokers() -> list[dict[str, str]]:
-    """Every broker `make test` started (`accord infra run --brokers N`), by worker."""
-    listed: list[dict[str, str]] = json.loads(os.environ.get("ACCORD_TEST_KAFKA_BROKERS", "[]"))
-    return listed
+def own_broker() -> dict[str, str] | None:
+    """The listeners of the broker `make test` started for this process (`accord infra run
+    --brokers N` lists them in ACCORD_TEST_KAFKA_BROKERS): worker gwN's is the Nth, a run
+    without workers takes the first; None if it started none for this process."""
+    brokers: list[dict[str, str]] = json.loads(os.environ.get("ACCORD_TEST_KAFKA_BROKERS", "[]"))
+    mine = worker() or 0
+    return brokers[mine] if mine < len(brokers) else None
 
 
 # In a worker, the environment names the worker's own broker too: code that reads its settings
 # from the environment publishes where this worker's tests read, never on another's broker.
-if worker() is not None and (worker() or 0) < len(_brokers()):
-    os.environ["ACCORD_KAFKA_BOOTSTRAP"] = _brokers()[worker() or 0]["plain"]
+if worker() is not None and (broker := own_broker()) is not None:
+    os.environ["ACCORD_KAFKA_BOOTSTRAP"] = broker["plain"]
 
 
 @pytest.fixture(scope="session")
@@ -65,10 +68,8 @@ def kafka_listeners() -> Iterator[KafkaListeners]:
     consumer groups are not shared between workers); else, outside workers, the one
     ACCORD_KAFKA_BOOTSTRAP names (its plain listener); else a broker started here from the
     Kafka jars."""
-    brokers = _brokers()
-    mine = worker() or 0
-    if mine < len(brokers):
-        yield KafkaListeners(**brokers[mine])
+    if (broker := own_broker()) is not None:
+        yield KafkaListeners(**broker)
         return
     named = os.environ.get("ACCORD_KAFKA_BOOTSTRAP")
     if named and worker() is None:
