@@ -12,12 +12,23 @@ Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 
 async def create_pool(
-    database_url: str, schema: str, *, max_size: int = 5, plain_queries: bool = False
+    database_url: str,
+    schema: str,
+    *,
+    max_size: int = 5,
+    plain_queries: bool = False,
+    custom_plans: bool = False,
 ) -> asyncpg.Pool:
     """A pool whose connections see `schema` first; the schema is created if missing.
 
     With `plain_queries` (a pool that never LISTENs, locks or SETs anything), a connection goes
     back without the RESET query round trip; asyncpg still rolls back a transaction left open.
+
+    With `custom_plans`, PostgreSQL plans each statement for the values it is given, every
+    time. asyncpg prepares each statement once per connection, and after five runs PostgreSQL
+    may keep one generic plan for it, made for the table as it was then: a plan made while a
+    table was nearly empty scans it whole, however big it grows, until the table is next
+    analyzed. This is for a hot lookup on a table that starts empty and grows fast.
     """
 
     bootstrap = await asyncpg.connect(database_url)
@@ -30,7 +41,8 @@ async def create_pool(
         database_url,
         min_size=1,
         max_size=max_size,
-        server_settings={"search_path": f'"{schema}", public'},
+        server_settings={"search_path": f'"{schema}", public'}
+        | ({"plan_cache_mode": "force_custom_plan"} if custom_plans else {}),
         reset=_nothing_to_reset if plain_queries else None,
     )
     assert pool is not None

@@ -26,7 +26,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 
-from services.gateway.consistency import CommittedBatches, ReadYourWrites
+from services.gateway.consistency import CommittedBatches, ReadYourWrites, checking_pool
 from services.gateway.context import GatewayContext
 from services.gateway.listening import ReadModelChanges
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
@@ -278,9 +278,10 @@ def create_app(
         app.state.pool = pool
         changes = app.state.changes = ReadModelChanges(settings.database_url)
         await changes.start()
+        checks = await checking_pool(settings.database_url, schema)
         # Told by the projector beside it what each batch committed, the waiting commands need
         # no NOTIFY's read (the poll stays their safety net).
-        waits = ReadYourWrites(pool, None if batches else changes)
+        waits = ReadYourWrites(checks, None if batches else changes)
         app.state.read_your_writes = waits
         calls = services or OverHttp(httpx.AsyncClient(timeout=ANSWER_SECONDS))
         app.state.services = calls
@@ -290,6 +291,7 @@ def create_app(
         finally:
             await calls.aclose()
             await changes.stop()
+            await close_pool(checks)
             await close_pool(pool)
 
     async def database() -> str | None:

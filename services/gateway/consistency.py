@@ -20,6 +20,7 @@ from uuid import UUID
 import asyncpg
 
 from services.gateway.listening import ReadModelChanges, Wakeup
+from shared.database import create_pool
 from shared.event_ids import event_id
 from shared.projection import BatchResult
 
@@ -31,6 +32,17 @@ def events_of_command(aggregate_id: str, version: int, stored: int) -> list[str]
     """The ce_ids of the events a command stored: the aggregate's last `stored` versions."""
     first = version - stored + 1
     return [event_id(UUID(aggregate_id), v) for v in range(first, version + 1)]
+
+
+async def checking_pool(database_url: str, schema: str) -> asyncpg.Pool:
+    """The connection the checks read on. Each check looks a command's events up in the audit
+    log, which starts empty and grows fastest of all tables: it is planned for the ids it asks
+    about each time, never by a plan PostgreSQL kept from when the log was nearly empty, which
+    scans the log whole for every command until the table is next analyzed (see create_pool).
+    One connection: the checks of the whole process run one at a time."""
+    return await create_pool(
+        database_url, schema, max_size=1, plain_queries=True, custom_plans=True
+    )
 
 
 class _Waiting:
