@@ -26,11 +26,15 @@ def dev(
     demo: Annotated[
         bool, typer.Option("--demo", help="Load the demo contract once started.")
     ] = False,
+    port: Annotated[int | None, typer.Option(help="Port (default ACCORD_PORT, else 8000).")] = None,
 ) -> None:
     """Run everything in one process: embedded PostgreSQL, in-process bus, GraphQL."""
     from accord import embedded
 
-    embedded.run(get_settings(), demo=demo)
+    settings = get_settings()
+    if port is not None:
+        settings = settings.model_copy(update={"port": port})
+    embedded.run(settings, demo=demo)
 
 
 @app.command()

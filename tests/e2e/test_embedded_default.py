@@ -13,7 +13,7 @@ import psycopg
 from shared.auth import mint_token
 from shared.recorder import EVENTS_PER_TRANSACTION_BITS
 from shared.settings import Settings
-from tests.e2e.accord_process import accord_dev, accord_env, accord_running, ask
+from tests.e2e.accord_process import accord_dev, accord_env, accord_running, ask, free_port
 
 __all__ = ["accord_dev"]  # other e2e modules import it from here
 
@@ -41,6 +41,16 @@ def test_accord_dev_serves_graphql_and_keeps_its_data_across_a_restart(tmp_path)
         assert graphql(url, "{ health }")["health"] == "ok"
         with psycopg.connect(database) as conn:
             assert conn.execute("SELECT note FROM survives").fetchone() == ("kept",)
+
+
+def test_accord_dev_serves_on_the_port_its_command_line_names(tmp_path) -> None:
+    """`accord dev --port N` as typed in a terminal: served on N, whatever ACCORD_PORT says."""
+    port = free_port()
+    env = accord_env(tmp_path)  # ACCORD_PORT names another free port
+    assert env["ACCORD_PORT"] != str(port)
+    with accord_running(None, env, "--port", str(port)) as running:
+        assert running.url == f"http://127.0.0.1:{port}/graphql"
+        assert graphql(running.url, "{ health }")["health"] == "ok"
 
 
 def test_accord_demo_loads_a_prioritized_contract_that_survives_a_restart(tmp_path) -> None:
