@@ -276,9 +276,9 @@ def create_app(
         async with pool.acquire() as conn:
             await create_tables(conn)
         app.state.pool = pool
+        checks = await checking_pool(settings.database_url, schema)
         changes = app.state.changes = ReadModelChanges(settings.database_url)
         await changes.start()
-        checks = await checking_pool(settings.database_url, schema)
         # Told by the projector beside it what each batch committed, the waiting commands need
         # no NOTIFY's read (the poll stays their safety net).
         waits = ReadYourWrites(checks, None if batches else changes)
