@@ -382,9 +382,8 @@ def create_app(settings: Settings, bus: Bus, notify: NotifySettings | None = Non
     notify = notify or NotifySettings()
     together = batching(notify) if notify.batched else None
 
-    def queued(
-        _: BatchResult,
-    ) -> None:  # the view queued what to notify: the dispatcher takes it now
+    def queued(_: BatchResult) -> None:
+        """The view queued what to notify: the dispatcher takes it now."""
         workers = getattr(app.state, "workers", None)
         if workers is not None:
             workers.dispatcher.wake()
