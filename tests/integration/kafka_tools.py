@@ -10,19 +10,27 @@ from shared.bus import Message
 
 
 async def _assigned_consumer(
-    bootstrap: str, topic: str
+    bootstrap: str, topic: str, created: bool
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
-    await consumer._client.force_metadata_update()
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+    partitions: list[TopicPartition] = []
+    for _ in range(40 if created else 1):
+        # A topic just created can be missing from the metadata of the broker asked: its end
+        # offsets would then be none at all, and a reader told to start there would start at 0.
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if partitions:
+            break
+        await asyncio.sleep(0.25)
     consumer.assign(partitions)
     return consumer, partitions
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    """The end offset of each partition of the topic, now."""
-    consumer, partitions = await _assigned_consumer(bootstrap, topic)
+async def end_offsets(bootstrap: str, topic: str, *, created: bool = False) -> dict[int, int]:
+    """The end offset of each partition of the topic, now (created: the caller made the topic,
+    so it waits until the broker asked knows of it)."""
+    consumer, partitions = await _assigned_consumer(bootstrap, topic, created)
     try:
         ends = await consumer.end_offsets(partitions)
     finally:
