@@ -44,7 +44,17 @@ import orjson
 from accord.infra import postgres
 from bench import distributed, plain_mutation, raw_http
 from bench.library_store import library_app, save_new
-from bench.load import ACCEPTED, Figures, Outcome, Send, drive, median, until_idle, verdict
+from bench.load import (
+    ACCEPTED,
+    Figures,
+    Outcome,
+    Send,
+    cpu_seconds,
+    drive,
+    median,
+    until_idle,
+    verdict,
+)
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.e2e.accord_process import RunningAccord, accord_env, free_port, start_accord
@@ -97,6 +107,11 @@ class Stage:
     @property
     def pids(self) -> list[int]:
         return [pid for target in self.targets.values() for pid in target.pids]
+
+    def pids_of(self, row: str) -> tuple[int, ...]:
+        """The processes of the Accord a row drives; none for the rows without one."""
+        modes = [mode for mode, rows in MODE_ROWS.items() if row in rows]
+        return self.targets[modes[0]].pids if modes and modes[0] in self.targets else ()
 
 
 @dataclass(frozen=True)
@@ -388,9 +403,14 @@ async def measure(
                 waited = await until_idle(stage.pids)
                 if waited > 5:
                     print(f"  (waited {waited:.0f} s for Accord to finish its work)")
+                served = stage.pids_of(row.key)
                 async with row.session(stage, clients) as send:
                     await drive(send, clients, seconds=warmup)
+                    before = cpu_seconds(served)
                     figures = await drive(send, clients, seconds=seconds)
+                if served:
+                    await until_idle(served)
+                    figures.served_cpu_seconds = cpu_seconds(served) - before
                 results.rounds.setdefault((clients, row.key), []).append(figures)
                 print(f"  round {n + 1} {row.label:42} {line(figures)}", flush=True)
     return results
@@ -404,6 +424,10 @@ def line(figures: Figures) -> str:
     if figures.accepted:
         # The load generator's own CPU (for the raw and library rows, the work itself runs here).
         text += f"  here {figures.cpu_seconds / figures.accepted * 1000:5.2f} ms CPU/cmd"
+        if figures.served_cpu_seconds:
+            # Accord's processes, the work after each answer included, until idle again.
+            per = figures.served_cpu_seconds / figures.accepted * 1000
+            text += f"  Accord {per:5.2f} ms CPU/cmd"
     if figures.refused:
         text += f"  refused {figures.refused}"
     if (share := figures.consistent_share) is not None:

@@ -44,6 +44,9 @@ class Figures:
     problems: list[str] = field(default_factory=list)
     # CPU time of the process that drove the requests (all its threads) while they ran.
     cpu_seconds: float = 0.0
+    # CPU time of the processes under measure, from the first request until they were idle
+    # again after the last (the work that follows each answer included); 0: not measured.
+    served_cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -65,6 +68,7 @@ class Figures:
         self.refused += other.refused
         self.seconds += other.seconds
         self.cpu_seconds += other.cpu_seconds
+        self.served_cpu_seconds += other.served_cpu_seconds
         self.latencies.extend(other.latencies)
         self.consistent += other.consistent
         self.told += other.told
@@ -145,6 +149,11 @@ async def until_idle(
         if all(b - a < below * 0.5 for a, b in zip(before, after, strict=True)):
             break
     return time.monotonic() - started
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User and system CPU time of the processes so far, all their threads."""
+    return sum(_cpu_seconds(pid) for pid in pids)
 
 
 def _cpu_seconds(pid: int) -> float:

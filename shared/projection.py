@@ -163,6 +163,10 @@ class ProjectionRunner:
         self.notify_channel = notify_channel
         self.applied = 0
         self.last_error = ""
+        # Set once the batch on its way (from the fetch that brought it to its commit) is done;
+        # None between batches. `hurry` cuts its linger short and waits for it.
+        self._in_flight: asyncio.Event | None = None
+        self._hurried = asyncio.Event()
 
     def readiness(self, max_lag: int) -> str | None:
         """None when applying and keeping up; otherwise why not."""
@@ -207,11 +211,16 @@ class ProjectionRunner:
                 if not messages:
                     self.last_error = ""  # caught up, whatever failed before
                     continue
-                if self.linger and len(messages) < self.batch_size:
-                    await asyncio.sleep(self.linger)
-                    more = self.batch_size - len(messages)
-                    messages += await self.consumer.fetch(timeout=0, max_records=more)
-                await self.apply_batch(messages)
+                done = self._in_flight = asyncio.Event()
+                try:
+                    if self.linger and len(messages) < self.batch_size:
+                        await self._linger()
+                        more = self.batch_size - len(messages)
+                        messages += await self.consumer.fetch(timeout=0, max_records=more)
+                    await self.apply_batch(messages)
+                finally:
+                    self._in_flight = None
+                    done.set()
                 self.last_error = ""
                 backoff = 0.2
             except asyncio.CancelledError:
@@ -224,6 +233,23 @@ class ProjectionRunner:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 rewind = True
+
+    async def _linger(self) -> None:
+        """Wait `linger` seconds for more to apply in the same batch, or until hurried."""
+        self._hurried.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.linger):
+                await self._hurried.wait()
+
+    async def hurry(self) -> None:
+        """Apply what the runner holds now, not at the end of its linger, and return once that
+        batch is committed (or has failed); at once when it holds nothing. A request that
+        reads the view calls it: the view lingers only while nobody reads it."""
+        done = self._in_flight
+        if done is None:
+            return
+        self._hurried.set()
+        await done.wait()
 
     async def forget_old_events(self) -> int:
         """Forget the ids of events applied longer ago than `remember`; how many."""

@@ -64,10 +64,18 @@ def runtime_of(request: Request) -> ServiceRuntime[Any]:
     return runtime
 
 
-def pool_of(request: Request) -> asyncpg.Pool:
-    """The pool on the service's own schema, where its views live."""
+async def views_of(request: Request) -> asyncpg.Pool:
+    """The pool on the service's own schema, where its views live, once each view has applied
+    what it was given: a view lingers for bigger batches only while no request reads it."""
+    await hurry_views(request)
     pool: asyncpg.Pool = request.app.state.pool
     return pool
+
+
+async def hurry_views(request: Request) -> None:
+    """Each of the service's views applies what it holds now (see ProjectionRunner.hurry)."""
+    runners: list[ProjectionRunner] = request.app.state.views
+    await asyncio.gather(*(runner.hurry() for runner in runners))
 
 
 def service_app(

@@ -59,9 +59,10 @@ class Settings(BaseSettings):
     # at a time, each in a savepoint, the path a batch that fails together falls back on.
     projection_batched: bool = True
     # How long a service's own view waits, once a message came, for more to apply with it:
-    # bigger batches for views nobody waits on (the gateway's read models, which commands wait
-    # for, never wait). 0: apply what came at once.
-    projection_linger_ms: int = Field(default=20, ge=0)
+    # bigger batches while nobody reads it, for a request that reads the view cuts the wait
+    # short (ProjectionRunner.hurry). The gateway's read models, which commands wait for,
+    # never wait. 0: apply what came at once.
+    projection_linger_ms: int = Field(default=200, ge=0)
     # A batch's group of at least this many rows of a plain insert (an append-only log's) is
     # loaded with COPY rather than executed row by row (shared/pending_writes.py); 0: never.
     projection_copy_rows: int = Field(default=64, ge=0)

@@ -9,9 +9,7 @@ applied, so a proposal can wait until the view holds what was stored before it.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -138,13 +136,3 @@ async def listed(pool: asyncpg.Pool, contract_id: UUID) -> Listed:
 async def applied_position(pool: asyncpg.Pool) -> int:
     found: int | None = await pool.fetchval("SELECT position FROM view_agreed_position")
     return found or 0
-
-
-async def wait_until_applied(pool: asyncpg.Pool, position: int, seconds: float) -> bool:
-    """Whether the view has applied this service's log up to `position` within `seconds`."""
-    deadline = time.monotonic() + seconds
-    while await applied_position(pool) < position:
-        if time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True

@@ -8,11 +8,14 @@ wait until its read model has caught up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from asyncpg import Pool
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute
@@ -64,7 +67,7 @@ from shared.commands.result import CommandResult
 from shared.commands.suspects import ReviewSuspect
 from shared.http import query, route
 from shared.runtime import ServiceRuntime
-from shared.service_app import View, pool_of, runtime_of, service_app
+from shared.service_app import View, runtime_of, service_app, views_of
 from shared.settings import Settings
 
 SERVICE = elicitation.SERVICE
@@ -169,7 +172,7 @@ async def propose_expectation(actor: Actor, body: ProposeExpectation, request: R
 async def refine_expectation(actor: Actor, body: RefineExpectation, request: Request) -> Reply:
     expectation_id = _id(request, "expectation_id")
     await _suspects_caught_up(request)
-    candidates = await suspect_view.candidates(pool_of(request), expectation_id)
+    candidates = await suspect_view.candidates(await views_of(request), expectation_id)
     return await _run(actor, request, lambda app: app.refine_expectation(
         expectation_id, by=actor.subject, text=body.text, terms=body.terms.model_dump(),
         reason=body.reason, expected_version=body.expected_version, candidates=candidates,
@@ -364,17 +367,28 @@ async def complete_recovery_step(
 async def _suspects_caught_up(request: Request) -> None:
     """Wait until the suspect links' view has applied every event stored before this request
     (SUSPECT_LINKS_CATCHING_UP if it has not within the wait): a flag is never missed."""
+    if (stored := await _view_behind(request, suspect_view.applied_position)) is not None:
+        raise SuspectLinksCatchingUp(stored)
+
+
+async def _view_behind(request: Request, applied: Callable[[Pool], Awaitable[int]]) -> int | None:
+    """Wait until a view of the service has applied its log up to what was stored before this
+    request; None once it has, else that position, which it has not reached within the wait.
+    Each look hurries the views: the event stored last may have reached one as it looked."""
     runtime = _runtime(request)
-    stored: int | None = await runtime.executor.run(runtime.app.recorder.max_notification_id)
-    wait = request.app.state.agreed_set_wait_seconds
-    if not await suspect_view.wait_until_applied(pool_of(request), stored or 0, wait):
-        raise SuspectLinksCatchingUp(stored or 0)
+    stored = await runtime.executor.run(runtime.app.recorder.max_notification_id) or 0
+    deadline = time.monotonic() + request.app.state.agreed_set_wait_seconds
+    while await applied(await views_of(request)) < stored:
+        if time.monotonic() >= deadline:
+            return stored
+        await asyncio.sleep(0.02)
+    return None
 
 
 async def review_suspect(actor: Actor, body: ReviewSuspect, request: Request) -> Reply:
     item_id = _id(request, "item_id")
     await _suspects_caught_up(request)
-    flags = await suspect_view.open_flags(pool_of(request), item_id)
+    flags = await suspect_view.open_flags(await views_of(request), item_id)
     return await _run(actor, request, lambda app: app.review_suspect(
         item_id, by=actor.subject, outcome=body.outcome, reason=body.reason, flags=flags,
     ))  # fmt: skip
@@ -386,13 +400,9 @@ async def review_suspect(actor: Actor, body: ReviewSuspect, request: Request) ->
 async def _agreed_set(request: Request, contract_id: UUID) -> Listed:
     """What the service's view holds for the contract, once it has applied every event stored
     before this request (AGREED_SET_CATCHING_UP if it has not within the wait)."""
-    runtime = _runtime(request)
-    stored: int | None = await runtime.executor.run(runtime.app.recorder.max_notification_id)
-    pool = pool_of(request)
-    wait = request.app.state.agreed_set_wait_seconds
-    if not await agreed_set_view.wait_until_applied(pool, stored or 0, wait):
-        raise AgreedSetCatchingUp(stored or 0)
-    return await agreed_set_view.listed(pool, contract_id)
+    if (stored := await _view_behind(request, agreed_set_view.applied_position)) is not None:
+        raise AgreedSetCatchingUp(stored)
+    return await agreed_set_view.listed(await views_of(request), contract_id)
 
 
 async def propose_baseline(actor: Actor, body: ProposeBaseline, request: Request) -> Reply:

@@ -6,9 +6,7 @@ a review only those flags; the rule itself is suspect_rule.py's, on the aggregat
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -125,13 +123,3 @@ async def open_flags(pool: asyncpg.Pool, item_id: UUID) -> list[UUID]:
 async def applied_position(pool: asyncpg.Pool) -> int:
     found: int | None = await pool.fetchval("SELECT position FROM view_suspect_position")
     return found or 0
-
-
-async def wait_until_applied(pool: asyncpg.Pool, position: int, seconds: float) -> bool:
-    """Whether the view has applied this service's log up to `position` within `seconds`."""
-    deadline = time.monotonic() + seconds
-    while await applied_position(pool) < position:
-        if time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True

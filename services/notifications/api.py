@@ -47,7 +47,7 @@ from shared.errors import InvalidInput
 from shared.http import query, route
 from shared.projection import BatchResult
 from shared.runtime import ServiceRuntime
-from shared.service_app import View, pool_of, runtime_of, service_app
+from shared.service_app import View, runtime_of, service_app, views_of
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ async def _run(request: Request, actor: Actor, role: str, method: Any, *args: An
 
 
 async def _role(request: Request, actor: Actor, contract_id: str) -> str:
-    role = await reads.role_of(pool_of(request), contract_id, actor.subject)
+    role = await reads.role_of(await views_of(request), contract_id, actor.subject)
     if role is None:
         raise NotOnContract(actor.subject, contract_id)
     return role
@@ -138,7 +138,8 @@ async def list_notifications(actor: Actor, request: Request) -> dict[str, Any]:
             "contract_id must be a UUID and limit a number",
             problems=[{"field": "query", "problem": "contract_id or limit is malformed"}],
         ) from None
-    rows = await pool_of(request).fetch(
+    views = await views_of(request)
+    rows = await views.fetch(
         "SELECT * FROM notices WHERE person_id = $1 AND channel = 'in_app'"
         " AND status = 'delivered' AND ($2::uuid IS NULL OR contract_id = $2::uuid)"
         " AND (NOT $3 OR acknowledged_at IS NULL) ORDER BY queued_at DESC LIMIT $4",
@@ -150,7 +151,8 @@ async def list_notifications(actor: Actor, request: Request) -> dict[str, Any]:
 async def show_notification(actor: Actor, request: Request) -> dict[str, Any]:
     """One of the caller's notices, on any channel, in whatever state it is."""
     notice_id = request.path_params["notice_id"]
-    row = await pool_of(request).fetchrow(
+    views = await views_of(request)
+    row = await views.fetchrow(
         "SELECT * FROM notices WHERE notice_id = $1 AND person_id = $2", notice_id, actor.subject
     )
     if row is None:
@@ -163,7 +165,7 @@ async def acknowledge_notification(
 ) -> dict[str, Any]:
     notice_id = request.path_params["notice_id"]
     runtime = _runtime(request)
-    record_id = await reads.record_of(pool_of(request), notice_id)
+    record_id = await reads.record_of(await views_of(request), notice_id)
     notice = await runtime.executor.run(runtime.app.notice, notice_id, record_id)
     if notice.person_id != actor.subject:
         raise UnknownNotice(notice_id)  # someone else's notice is none of the caller's business
@@ -180,7 +182,7 @@ async def show_policies(actor: Actor, request: Request) -> dict[str, Any]:
     await _role(request, actor, contract_id)
     settings = _settings(request)
     defaults = default_policies(settings.reminder_every, settings.reminder_before_due)
-    changed = await reads.changed_policies(pool_of(request), contract_id)
+    changed = await reads.changed_policies(await views_of(request), contract_id)
     return {
         "contract_id": contract_id,
         "policies": {
@@ -217,7 +219,7 @@ async def show_preferences(actor: Actor, request: Request) -> dict[str, Any]:
     """The caller's way of being reached (everyone's, for the account manager and sponsor)."""
     contract_id = str(request.path_params["contract_id"])
     role = await _role(request, actor, contract_id)
-    pool = pool_of(request)
+    pool = await views_of(request)
     snapshot = await reads.snapshot(pool, contract_id)
     chosen = await reads.preferences(pool, contract_id)
     email_enabled = _settings(request).email_enabled
@@ -257,7 +259,7 @@ async def change_notification_preferences(
     if person_id != actor.subject:
         if role not in PREFERENCE_SETTERS:
             raise NotAllowed(actor.subject, f"choose how {person_id} is reached")
-        if await reads.role_of(pool_of(request), contract_id, person_id) is None:
+        if await reads.role_of(await views_of(request), contract_id, person_id) is None:
             raise NotOnContract(person_id, contract_id)
     if body.channel is Channel.WEBHOOK:
         allowed = _settings(request).webhook_allowed_networks
@@ -283,7 +285,8 @@ async def deliveries(actor: Actor, request: Request) -> dict[str, Any]:
     if role not in WATCHERS:
         raise NotAllowed(actor.subject, "see this contract's deliveries")
     status = _status(request.query_params.get("status"))
-    rows = await pool_of(request).fetch(
+    views = await views_of(request)
+    rows = await views.fetch(
         "SELECT * FROM notices WHERE contract_id = $1 AND ($2::text IS NULL OR status = $2)"
         " ORDER BY queued_at, key",
         contract_id, status,
@@ -298,7 +301,8 @@ async def show_delivery(actor: Actor, request: Request) -> dict[str, Any]:
     role = await _role(request, actor, contract_id)
     if role not in WATCHERS:
         raise NotAllowed(actor.subject, "see this contract's deliveries")
-    row = await pool_of(request).fetchrow(
+    views = await views_of(request)
+    row = await views.fetchrow(
         "SELECT * FROM notices WHERE contract_id = $1 AND notice_id = $2", contract_id, notice_id
     )
     if row is None:
@@ -328,7 +332,7 @@ async def requeue_notice(actor: Actor, body: RequeueNotice, request: Request) ->
     if role not in POLICY_SETTERS:
         raise NotAllowed(actor.subject, "queue this contract's notices again")
     runtime = _runtime(request)
-    record_id = await reads.record_of(pool_of(request), notice_id)
+    record_id = await reads.record_of(await views_of(request), notice_id)
     notice = await runtime.executor.run(runtime.app.notice, notice_id, record_id)
     if str(notice.contract_id) != contract_id:
         raise UnknownNotice(notice_id)
@@ -342,7 +346,8 @@ async def reminders(actor: Actor, request: Request) -> dict[str, Any]:
     """The contract's reminders: which are still to go out, which went, which were stopped."""
     contract_id = str(request.path_params["contract_id"])
     await _role(request, actor, contract_id)
-    rows = await pool_of(request).fetch(
+    views = await views_of(request)
+    rows = await views.fetch(
         "SELECT * FROM reminders WHERE contract_id = $1 ORDER BY due_at", contract_id
     )
     return {

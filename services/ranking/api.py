@@ -20,7 +20,7 @@ from shared.commands import ranking
 from shared.commands.ranking import CastVote, ClosePrioritization, OpenPrioritization, WithdrawVote
 from shared.http import query, route
 from shared.runtime import ServiceRuntime
-from shared.service_app import View, pool_of, runtime_of, service_app
+from shared.service_app import View, runtime_of, service_app, views_of
 from shared.settings import Settings
 
 SERVICE = ranking.SERVICE
@@ -35,7 +35,7 @@ def _runtime(request: Request) -> ServiceRuntime[Prioritizations]:
 
 async def _facilitator(request: Request, actor: Actor, contract_id: str) -> str:
     """The caller's role on the contract, refusing anyone who may not facilitate."""
-    role = await contract_view.role_of(pool_of(request), contract_id, actor.subject)
+    role = await contract_view.role_of(await views_of(request), contract_id, actor.subject)
     if role not in FACILITATORS:
         raise NotAllowed(actor.subject, "run a prioritization on this contract")
     return role or ""
@@ -46,7 +46,7 @@ async def open_prioritization(
 ) -> dict[str, Any]:
     contract_id = str(request.path_params["contract_id"])
     role = await _facilitator(request, actor, contract_id)
-    expectations, voters = await contract_view.ballot(pool_of(request), contract_id)
+    expectations, voters = await contract_view.ballot(await views_of(request), contract_id)
     if not expectations and not voters:
         raise NothingToPrioritize(f"Nothing is known of contract {contract_id} yet.")
     runtime = _runtime(request)
@@ -89,8 +89,9 @@ async def close_prioritization(
     # Loaded once: its contract names who may facilitate, its expectations the advice to read.
     session = await runtime.executor.run(runtime.app.session, session_id)
     role = await _facilitator(request, actor, str(session.contract_id))
+    views = await views_of(request)
     result = await close_session(
-        runtime, pool_of(request), session, actor.subject, role, body.expected_version
+        runtime, views, session, actor.subject, role, body.expected_version
     )
     return result.as_dict()
 
@@ -100,10 +101,8 @@ async def show_prioritization(actor: Actor, request: Request) -> dict[str, Any]:
     session_id = request.path_params["prioritization_id"]
     runtime = _runtime(request)
     session = await runtime.executor.run(runtime.app.session, session_id)
-    if (
-        await contract_view.role_of(pool_of(request), str(session.contract_id), actor.subject)
-        is None
-    ):
+    views = await views_of(request)
+    if await contract_view.role_of(views, str(session.contract_id), actor.subject) is None:
         raise NotAllowed(actor.subject, "see this prioritization")
     return {
         "id": str(session.id),
@@ -121,9 +120,10 @@ async def show_prioritization(actor: Actor, request: Request) -> dict[str, Any]:
 async def show_ballot(actor: Actor, request: Request) -> dict[str, Any]:
     """What a session opened now would put to the vote, and who could vote."""
     contract_id = str(request.path_params["contract_id"])
-    if await contract_view.role_of(pool_of(request), contract_id, actor.subject) is None:
+    views = await views_of(request)
+    if await contract_view.role_of(views, contract_id, actor.subject) is None:
         raise NotAllowed(actor.subject, "see this contract")
-    expectations, voters = await contract_view.ballot(pool_of(request), contract_id)
+    expectations, voters = await contract_view.ballot(views, contract_id)
     return {"contract_id": contract_id, "expectations": expectations, "voters": voters}
 
 

@@ -131,3 +131,42 @@ async def test_what_comes_while_a_view_lingers_is_applied_with_the_first_message
     result = await runner.apply_batch(ours[1:])
     assert (result.applied, result.duplicates) == (0, 5)
     assert len(told) == before
+
+
+async def test_a_hurried_view_applies_what_it_holds_at_once_and_answers_once_committed(
+    pool: asyncpg.Pool, publisher: KafkaPublisher, kafka_bootstrap: str
+) -> None:
+    # A request that reads a view hurries it: a linger of an hour is cut short.
+    key, topic = str(uuid4()), f"{topic_for(notes.SERVICE)}.hurry-{uuid4().hex[:8]}"
+    await publisher.publish(topic, [note(key)])
+    consumer = Watched(kafka_bootstrap, [topic], f"hurry-{uuid4().hex[:8]}", "linger-test")
+    consumer.took = asyncio.Event()
+    runner = Batches("notes", consumer, pool, written, linger=3600.0)
+    runner.sizes = []
+    await runner.create_tables()
+    ends = await end_offsets(kafka_bootstrap, topic, created=True)
+    await pool.executemany(
+        "INSERT INTO projection_offsets VALUES ('notes', $1, $2, $3)",
+        [(topic, p, end) for p, end in ends.items()],
+    )
+    await runner.start()
+    async with asyncio.timeout(30):
+        await runner.hurry()  # holding nothing: answers at once
+    running = asyncio.create_task(runner.run())
+    try:
+        await publisher.publish(topic, [note(key), note(key)])
+        async with asyncio.timeout(30):
+            await consumer.took.wait()
+            await runner.hurry()
+        # answered once the batch was committed, not before
+        assert await pool.fetchval("SELECT count(*) FROM notes_seen") == sum(runner.sizes) > 0
+        await publisher.publish(topic, [note(key)])
+        async with asyncio.timeout(30):
+            while runner.applied < 3:
+                await runner.hurry()
+                await asyncio.sleep(0.01)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await consumer.stop()
+    assert await pool.fetchval("SELECT count(*) FROM notes_seen") == 3
