@@ -58,7 +58,9 @@ def embedded_app(settings: Settings) -> Starlette:
 
     # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.
     app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: no_such_endpoint})
-    in_process = service_calls.in_process(app, settings.in_process_calls)
+    in_process = service_calls.in_process(
+        app, settings.in_process_calls, seconds=settings.answer_seconds
+    )
     # The projector tells the gateway's waiting commands what it committed, in process.
     batches = CommittedBatches()
     apps: dict[Process, Starlette] = {

@@ -58,6 +58,10 @@ def _linger_ms(view: View, settings: Settings) -> int:
     )
 
 
+# How long a request waits at most for the service's views to apply what they hold.
+HURRY_SECONDS = 1.0
+
+
 def runtime_of(request: Request) -> ServiceRuntime[Any]:
     """The runtime of the service that is answering this request."""
     runtime: ServiceRuntime[Any] = request.app.state.runtime
@@ -73,9 +77,13 @@ async def views_of(request: Request) -> asyncpg.Pool:
 
 
 async def hurry_views(request: Request) -> None:
-    """Each of the service's views applies what it holds now (see ProjectionRunner.hurry)."""
+    """Each of the service's views applies what it holds now (see ProjectionRunner.hurry);
+    waited for at most HURRY_SECONDS, so a view that is stuck (a lock, a database that is
+    down) holds no request: it reads what the view has."""
     runners: list[ProjectionRunner] = request.app.state.views
-    await asyncio.gather(*(runner.hurry() for runner in runners))
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(HURRY_SECONDS):
+            await asyncio.gather(*(runner.hurry() for runner in runners))
 
 
 def service_app(

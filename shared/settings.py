@@ -12,6 +12,10 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# What the gateway allows a service beyond its longest wait for its views: the request's own
+# work, under load.
+ANSWER_MARGIN_SECONDS = 5.0
+
 
 class Settings(BaseSettings):
     """Every knob of an Accord process; `ACCORD_*` variables, plus the standard ones."""
@@ -105,6 +109,10 @@ class Settings(BaseSettings):
     gc_threshold: int = Field(default=20_000, ge=0)
     # How long a mutation waits for the read model to show its own change.
     read_your_writes_seconds: float = 3.0
+    # How long a service waits for its own views to apply what it stored before a request
+    # that reads them (the agreed set before a baseline, the suspect links before a
+    # refinement), or read_your_writes_seconds if longer; then it refuses, CATCHING_UP.
+    view_wait_seconds: float = Field(default=10.0, gt=0)
     # Signing a baseline needs a fresh authentication: a token issued at most this long ago
     # (21 CFR Part 11 11.200: the signer proves who they are at the moment of signing).
     signature_max_age_seconds: int = Field(default=300, ge=1)
@@ -128,6 +136,17 @@ class Settings(BaseSettings):
     risk_acknowledgement_hours: float = Field(default=72.0, gt=0)
     # Accord's own log lines (refusals are one line at INFO); other libraries log warnings only.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def view_wait(self) -> float:
+        """How long a service waits for its own views before it refuses (view_wait_seconds)."""
+        return max(self.view_wait_seconds, self.read_your_writes_seconds)
+
+    @property
+    def answer_seconds(self) -> float:
+        """How long the gateway waits for a service's answer: past the longest a service waits
+        before it answers, so the caller hears its refusal (CATCHING_UP), not a time-out."""
+        return self.view_wait + ANSWER_MARGIN_SECONDS
 
     def service_url(self, service: str) -> str:
         """The base URL of a service's HTTP API."""

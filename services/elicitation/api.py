@@ -377,7 +377,7 @@ async def _view_behind(request: Request, applied: Callable[[Pool], Awaitable[int
     Each look hurries the views: the event stored last may have reached one as it looked."""
     runtime = _runtime(request)
     stored = await runtime.executor.run(runtime.app.recorder.max_notification_id) or 0
-    deadline = time.monotonic() + request.app.state.agreed_set_wait_seconds
+    deadline = time.monotonic() + request.app.state.view_wait
     while await applied(await views_of(request)) < stored:
         if time.monotonic() >= deadline:
             return stored
@@ -562,9 +562,6 @@ SUSPECT_VIEW = View(
     suspect_view.BATCHING,
 )  # fmt: skip
 
-# How long a proposal waits at least for the agreed set's view to catch up with the store.
-AGREED_SET_WAIT_SECONDS = 10.0
-
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
@@ -583,8 +580,6 @@ def create_app(
     )  # fmt: skip
     app.state.administrators = settings.administrators
     app.state.clock = clock
+    app.state.view_wait = settings.view_wait
     app.state.signature_max_age = timedelta(seconds=settings.signature_max_age_seconds)
-    app.state.agreed_set_wait_seconds = max(
-        AGREED_SET_WAIT_SECONDS, settings.read_your_writes_seconds
-    )
     return app

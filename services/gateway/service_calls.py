@@ -24,8 +24,9 @@ import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# How long a service may take to answer, over the network or in process.
-ANSWER_SECONDS = 10.0
+# How long a service may take to answer, over the network or in process, unless told
+# (the gateway tells Settings.answer_seconds).
+ANSWER_SECONDS = 15.0
 
 # How the gateway reaches services mounted in its process (ACCORD_IN_PROCESS_CALLS).
 InProcessWay = Literal["direct", "httpx"]
