@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 from collections.abc import Sequence
 
 from shared.bus import Message, OnAssigned, Partition
@@ -24,6 +26,10 @@ class InProcessBus:
 
     def __init__(self, forget_after: int = FORGET_AFTER) -> None:
         self._logs: dict[str, list[Message]] = {}
+        # By topic, each kept message's place in the order the bus took messages in, whatever
+        # their topic: a consumer of several topics is handed them in that order.
+        self._arrivals: dict[str, list[int]] = {}
+        self._arrived = 0
         # The offset of each log's first message kept (those before it were dropped).
         self._first: dict[str, int] = {}
         self._consumers: list[InProcessConsumer] = []
@@ -41,15 +47,24 @@ class InProcessBus:
 
     def read(self, topic: str, offset: int, count: int) -> list[Message]:
         """Up to `count` messages of `topic` from `offset` on."""
+        return [message for _, message in self.read_in_arrival(topic, offset, count)]
+
+    def read_in_arrival(self, topic: str, offset: int, count: int) -> list[tuple[int, Message]]:
+        """Up to `count` messages of `topic` from `offset` on, each with its place in the order
+        the bus took messages of every topic in."""
         first = self._first.get(topic, 0)
         if offset < first:
             raise LookupError(f"{topic}: offset {offset} was dropped (the log starts at {first})")
-        return self.log(topic)[offset - first : offset - first + count]
+        start, end = offset - first, offset - first + count
+        arrivals = self._arrivals.setdefault(topic, [])
+        return list(zip(arrivals[start:end], self.log(topic)[start:end], strict=True))
 
     async def append(self, topic: str, envelopes: Sequence[Envelope]) -> None:
-        log = self.log(topic)
+        log, arrivals = self.log(topic), self._arrivals.setdefault(topic, [])
         for envelope in envelopes:
             offset = self.end(topic)
+            arrivals.append(self._arrived)
+            self._arrived += 1
             # Its consumers read the envelope published, with no bytes: the same envelope as its
             # Kafka bytes decode to (a test holds the two equal for every contract), without
             # encoding or decoding. A dead letter keeps the bytes the relay would publish.
@@ -75,6 +90,7 @@ class InProcessBus:
         upto = min(consumers) if consumers else self.end(topic)
         if upto - first >= self._forget_after:
             del self.log(topic)[: upto - first]
+            del self._arrivals.setdefault(topic, [])[: upto - first]
             self._first[topic] = upto
 
     async def wait_for_more(self, timeout: float) -> None:
@@ -136,11 +152,18 @@ class InProcessConsumer:
         return batch
 
     def _take(self, max_records: int) -> list[Message]:
-        batch: list[Message] = []
-        for partition, position in self._positions.items():
-            taken = self._bus.read(partition.topic, position, max_records - len(batch))
-            self._positions[partition] = position + len(taken)
-            batch.extend(taken)
+        """Up to `max_records` messages of the consumer's topics, in the order the bus took
+        them: a view of two services' events applies what one published before the other's
+        in that order (a missed target after the ranking that made it a corporate priority),
+        however the messages fall into batches."""
+        runs = [
+            self._bus.read_in_arrival(partition.topic, position, max_records)
+            for partition, position in self._positions.items()
+        ]
+        merged = heapq.merge(*runs, key=lambda numbered: numbered[0])
+        batch = [message for _, message in itertools.islice(merged, max_records)]
+        for message in batch:
+            self._positions[Partition(message.topic, message.partition)] += 1
         return batch
 
     async def seek(self, positions: dict[Partition, int]) -> None:

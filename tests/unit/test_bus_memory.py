@@ -144,3 +144,24 @@ async def test_a_consumer_reads_the_envelope_its_bytes_decode_to_for_every_contr
         key, value, headers = to_kafka(envelope)
         from_bytes = from_kafka(key, value, headers, topic=TOPIC, offset=message.offset)
         assert message.envelope() == from_bytes
+
+
+async def test_a_consumer_of_several_topics_is_handed_their_messages_in_the_order_they_came() -> (
+    None
+):
+    # A view of two services' events must apply a ranking published before a measurement in
+    # that order, however its batches fall (it lists the topics in another order).
+    bus = InProcessBus()
+    consumer = await resumed(bus, [TOPIC, OTHER])
+    ranked, measured, again = notes(1), notes(2), notes(1)
+    await bus.append(OTHER, ranked)
+    await bus.append(TOPIC, measured)
+    await bus.append(OTHER, again)
+    came = [e.id for e in (*ranked, *measured, *again)]
+
+    first = await consumer.fetch(timeout=0, max_records=2)
+    rest = await consumer.fetch(timeout=0, max_records=10)
+    assert [m.envelope().id for m in (*first, *rest)] == came
+    assert [(m.topic, m.offset) for m in first] == [(OTHER, 0), (TOPIC, 0)]
+    assert [(m.topic, m.offset) for m in rest] == [(TOPIC, 1), (OTHER, 1)]
+    assert await consumer.fetch(timeout=0, max_records=10) == []
