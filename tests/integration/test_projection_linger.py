@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import asyncpg
@@ -17,12 +16,11 @@ from shared.bus import Message
 from shared.bus_kafka import KafkaConsumer, KafkaPublisher
 from shared.database import Connection, create_pool
 from shared.envelope import Envelope
-from shared.event_ids import event_id
 from shared.projection import BatchResult, ProjectionRunner
-from shared.schemas import registry
 from shared.schemas.registry import topic_for
 from tests.integration.kafka_tools import end_offsets, read_topic
 from tests.support import notes
+from tests.support.notes import written_on as note
 
 LINGER = 2.0
 
@@ -51,15 +49,6 @@ class Watched(KafkaConsumer):
 
 async def written(conn: Connection, envelope: Envelope) -> None:
     await conn.execute("INSERT INTO notes_seen VALUES ($1)", envelope.subject)
-
-
-def note(key: str) -> Envelope:
-    spec, subject = registry.latest(notes.SERVICE, "NoteWritten"), uuid4()
-    return Envelope(
-        id=event_id(subject, 1), type=spec.ce_type, source=f"/accord/{notes.SERVICE}",
-        subject=str(subject), time=datetime.now(UTC), key=key,
-        data=spec.to_data({"contract_id": key, "text": "Kick-off notes"}), sequence=1,
-    )  # fmt: skip
 
 
 @pytest.fixture

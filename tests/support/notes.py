@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
 from eventsourcing.domain import event
 
+from shared.envelope import Envelope
+from shared.event_ids import event_id
 from shared.eventstore import AccordAggregate
-from shared.schemas import EventContract, contract
+from shared.schemas import EventContract, contract, registry
 
 SERVICE = "testkit"
 
@@ -63,3 +66,13 @@ class Notes(Application[UUID]):
         note: Any = self.repository.get(note_id)
         note.rewrite(text, reason)
         self.save(note)
+
+
+def written_on(key: str) -> Envelope:
+    """A NoteWritten envelope of a new note, published under `key`, as a relay would."""
+    spec, subject = registry.latest(SERVICE, "NoteWritten"), uuid4()
+    return Envelope(
+        id=event_id(subject, 1), type=spec.ce_type, source=f"/accord/{SERVICE}",
+        subject=str(subject), time=datetime.now(UTC), key=key,
+        data=spec.to_data({"contract_id": key, "text": "Kick-off notes"}), sequence=1,
+    )  # fmt: skip
