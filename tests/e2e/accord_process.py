@@ -132,6 +132,14 @@ def ask(url: str, person: str | None, query: str, **variables: Any) -> dict[str,
     return body
 
 
+def answer(url: str, person: str | None, operation: str, **variables: Any) -> dict[str, Any]:
+    """The payload of a one-field operation (a mutation's outcome), with no GraphQL errors."""
+    body = ask(url, person, operation, **variables)
+    assert "errors" not in body, body
+    [payload] = body["data"].values()
+    return dict(payload)
+
+
 def _read(running: RunningAccord) -> None:
     assert running.process.stderr is not None
     for line in running.process.stderr:

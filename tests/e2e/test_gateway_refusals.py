@@ -15,7 +15,7 @@ from uuid import uuid4
 
 import pytest
 
-from tests.e2e.accord_process import RunningAccord, accord_env, accord_running
+from tests.e2e.accord_process import RunningAccord, accord_env, accord_running, answer
 from tests.e2e.test_graphql_api import ask
 
 REFUSED = "__typename ... on Refusal { code message details }"
@@ -43,11 +43,9 @@ def url(accord: RunningAccord) -> str:
 
 
 def mutate(url: str, person: str, mutation: str, **variables: Any) -> dict[str, Any]:
-    body = ask(url, person, mutation, **variables)
-    assert "errors" not in body, body
-    [answer] = body["data"].values()
-    assert answer["__typename"].endswith("Changed"), answer
-    return dict(answer)
+    changed = answer(url, person, mutation, **variables)
+    assert changed["__typename"].endswith("Changed"), changed
+    return changed
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +94,8 @@ def coded(body: dict[str, Any]) -> str:
     assert "Internal error" not in str(body), body
     if "errors" in body:
         return str(body["errors"][0]["extensions"]["code"])
-    [answer] = body["data"].values()
-    return str(answer["code"])
+    [refused] = body["data"].values()
+    return str(refused["code"])
 
 
 # Control characters in ids: each read and each forwarded command refuses them as bad input.

@@ -19,7 +19,7 @@ import pytest
 
 from shared.auth import mint_token
 from shared.settings import Settings
-from tests.e2e.accord_process import RunningAccord, accord_env, accord_running, ask
+from tests.e2e.accord_process import RunningAccord, accord_env, accord_running, answer
 
 # Far longer than any wait below: a view that lingered its whole linger would fail the test.
 LINGER_MS = "60000"
@@ -45,13 +45,6 @@ def url(accord: RunningAccord) -> str:
     return accord.url
 
 
-def mutate(url: str, person: str, query: str, **variables: Any) -> dict[str, Any]:
-    body = ask(url, person, query, **variables)
-    assert "errors" not in body, body
-    [answer] = body["data"].values()
-    return dict(answer)
-
-
 def ballot(url: str, contract: str) -> httpx.Response:
     base = url.removesuffix("/graphql")
     token = mint_token(Settings(), "am")
@@ -64,7 +57,7 @@ def ballot(url: str, contract: str) -> httpx.Response:
 
 def proposed_on_new_contract(url: str) -> tuple[str, str]:
     """A contract with its sponsor and a decision maker, who proposed an expectation."""
-    opened = mutate(url, "am", f"""mutation {{ openContract(input: {{clientOrganisation: "N",
+    opened = answer(url, "am", f"""mutation {{ openContract(input: {{clientOrganisation: "N",
         providerOrganisation: "C", title: "Stores IT", startsOn: "2027-01-01", name: "Ann",
         role: PROVIDER_ACCOUNT_MANAGER}}) {{ __typename {REFUSAL}
         ... on ContractChanged {{ created }} }} }}""")  # fmt: skip
@@ -72,10 +65,10 @@ def proposed_on_new_contract(url: str) -> tuple[str, str]:
     join = f"""mutation($c: ID!, $p: String!, $r: Role!) {{ joinContract(input: {{
         contractId: $c, personId: $p, name: $p, role: $r}}) {{ __typename {REFUSAL} }} }}"""
     for person, role in (("sponsor", "CLIENT_SPONSOR"), ("cfo", "CLIENT_DECISION_MAKER")):
-        joined = mutate(url, "am" if person == "sponsor" else "sponsor", join, c=contract,
+        joined = answer(url, "am" if person == "sponsor" else "sponsor", join, c=contract,
                         p=person, r=role)  # fmt: skip
         assert joined["__typename"] == "ContractChanged", joined
-    proposed = mutate(url, "cfo", f"""mutation($c: ID!) {{ proposeExpectation(input: {{
+    proposed = answer(url, "cfo", f"""mutation($c: ID!) {{ proposeExpectation(input: {{
         contractId: $c, text: "Tills work", businessArea: "stores"}}) {{ __typename {REFUSAL}
         ... on ExpectationChanged {{ created }} }} }}""", c=contract)  # fmt: skip
     return contract, proposed["created"]
@@ -88,13 +81,13 @@ def test_a_request_reads_what_a_lingering_view_was_given(url: str) -> None:
     # baseline: they are hurried, not waited on for a minute (the wait would give up after
     # VIEW_WAIT_SECONDS with a CATCHING_UP refusal).
     started = time.monotonic()
-    refined = mutate(url, "am", f"""mutation($e: ID!) {{ refineExpectation(input: {{
+    refined = answer(url, "am", f"""mutation($e: ID!) {{ refineExpectation(input: {{
         expectationId: $e, text: "Tills are available in business hours", reason: "agreed",
         terms: {{metric: "till availability", comparison: AT_LEAST, target: "99.5",
         unit: "percent", recurrence: MONTHLY, measurementMethod: "monitoring",
         measuredBy: "provider"}}}}) {{ __typename {REFUSAL} }} }}""", e=expectation)  # fmt: skip
     assert refined["__typename"] == "ExpectationChanged", refined
-    baseline = mutate(url, "am", f"""mutation($c: ID!) {{ proposeBaseline(input: {{contractId: $c,
+    baseline = answer(url, "am", f"""mutation($c: ID!) {{ proposeBaseline(input: {{contractId: $c,
         title: "Scope"}}) {{ __typename {REFUSAL} }} }}""", c=contract)  # fmt: skip
     assert baseline["__typename"] == "BaselineChanged", baseline
     assert time.monotonic() - started < VIEW_WAIT_SECONDS
@@ -134,5 +127,5 @@ async def test_a_stuck_view_is_told_as_catching_up_not_as_a_service_out_of_reach
 
 
 def propose_baseline(url: str, contract: str) -> dict[str, Any]:
-    return mutate(url, "am", f"""mutation($c: ID!) {{ proposeBaseline(input: {{contractId: $c,
+    return answer(url, "am", f"""mutation($c: ID!) {{ proposeBaseline(input: {{contractId: $c,
         title: "Scope"}}) {{ __typename {REFUSAL} }} }}""", c=contract)  # fmt: skip
