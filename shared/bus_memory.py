@@ -45,10 +45,6 @@ class InProcessBus:
         """The offset the next message of `topic` gets."""
         return self._first.get(topic, 0) + len(self.log(topic))
 
-    def read(self, topic: str, offset: int, count: int) -> list[Message]:
-        """Up to `count` messages of `topic` from `offset` on."""
-        return [message for _, message in self.read_in_arrival(topic, offset, count)]
-
     def read_in_arrival(self, topic: str, offset: int, count: int) -> list[tuple[int, Message]]:
         """Up to `count` messages of `topic` from `offset` on, each with its place in the order
         the bus took messages of every topic in."""

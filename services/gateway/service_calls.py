@@ -24,9 +24,11 @@ import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# How long a service may take to answer, over the network or in process, unless told
-# (the gateway tells Settings.answer_seconds).
-ANSWER_SECONDS = 15.0
+from shared.settings import Settings
+
+# How long a service may take to answer, over the network or in process, unless told: the
+# default settings' (the gateway tells its own Settings.answer_seconds).
+ANSWER_SECONDS = Settings.model_construct().answer_seconds
 
 # How the gateway reaches services mounted in its process (ACCORD_IN_PROCESS_CALLS).
 InProcessWay = Literal["direct", "httpx"]
