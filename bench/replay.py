@@ -298,15 +298,25 @@ def main() -> None:
         help="also rebuild one event at a time, transcoded, and without COPY",
     )
     parser.add_argument("--rounds", type=int, default=1, help="rebuilds of each way, alternated")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="keep the generated events in this data folder, and reuse them when it holds some"
+        " (--events is then ignored)",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data:
+    with contextlib.ExitStack() as stack:
+        data = args.data or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        generate = not (data / "postgres").exists()
         started = time.perf_counter()
-        demo_template(Path(data))
+        if generate:
+            demo_template(data)
         kafka = os.environ.get("ACCORD_KAFKA_BOOTSTRAP", "")
-        base = Settings(data_dir=Path(data), database_url="", kafka_bootstrap=kafka)
+        base = Settings(data_dir=data, database_url="", kafka_bootstrap=kafka)
         with database(base) as settings:
-            generated = copy_events(settings, args.events)
-            print(f"generated {generated:,} events in {time.perf_counter() - started:.1f} s")
+            if generate:
+                generated = copy_events(settings, args.events)
+                print(f"generated {generated:,} events in {time.perf_counter() - started:.1f} s")
             asyncio.run(measure(settings, args.profile, args.stock, args.rounds))
 
 

@@ -50,6 +50,15 @@ def copy_into(sql: str) -> CopyInto | None:
     return CopyInto(found["table"], columns, jsonb, skips_conflicts=bool(found["skips"]))
 
 
+async def write_row(conn: Statements, key: str, sql: str, *args: Any) -> None:
+    """An upsert of a whole row by `key`: a batch's pending writes keep only its latest
+    parameters (see PendingWrites.keep_latest); a connection executes it."""
+    if isinstance(conn, PendingWrites):
+        conn.keep_latest(key, sql, args)
+    else:
+        await conn.execute(sql, *args)
+
+
 class Statements(Protocol):
     """What read-model handlers call: a connection, or a batch's pending writes."""
 
@@ -92,6 +101,8 @@ class PendingWrites:
         self._after_key: dict[str, int] = {}
         self._key = ""
         self._floor = 0
+        # Where the row kept back for each (statement, key) of `keep_latest` is.
+        self._latest: dict[tuple[str, str], tuple[int, int]] = {}
         # What handlers keep for the rest of the batch (read once, then known).
         self.memo: dict[str, Any] = {}
 
@@ -111,6 +122,18 @@ class PendingWrites:
     async def executemany(self, command: str, args: Iterable[Sequence[Any]]) -> None:
         for one in args:
             self._keep(command, one)
+
+    def keep_latest(self, key: str, sql: str, args: Sequence[Any]) -> None:
+        """An upsert of a whole row by `key`: once per key until the next flush, with the
+        latest parameters, in the place of the first (rows of one key set the same values in
+        any column the insert sets and the update leaves, and no statement of the batch reads
+        the row in between)."""
+        found = self._latest.get((sql, key))
+        if found is None:
+            self._latest[(sql, key)] = self._keep(sql, args)
+            return
+        group, row = found
+        self._groups[group][1][row] = args
 
     async def fetch(self, query: str, *args: Any) -> Any:
         await self.flush()
@@ -134,6 +157,7 @@ class PendingWrites:
         groups, self._groups = self._groups, []
         self._group_of.clear()
         self._after_key.clear()
+        self._latest.clear()
         self._floor = 0
         for sql, rows in groups:
             if len(rows) == 1:
@@ -165,7 +189,8 @@ class PendingWrites:
             return None  # two events may mean to insert one row: only the insert skips it
         return target
 
-    def _keep(self, sql: str, args: Sequence[Any]) -> None:
+    def _keep(self, sql: str, args: Sequence[Any]) -> tuple[int, int]:
+        """Keep the statement back; where it went (its group, and its row there)."""
         groups = self._group_of.setdefault(sql, [])
         floor = 0 if sql in self._unordered else self._floor
         place = bisect.bisect_left(groups, floor)
@@ -175,6 +200,8 @@ class PendingWrites:
             index = len(self._groups)
             self._groups.append((sql, []))
             groups.append(index)
-        self._groups[index][1].append(args)
+        rows = self._groups[index][1]
+        rows.append(args)
         if sql not in self._unordered:
             self._floor = index
+        return index, len(rows) - 1

@@ -138,6 +138,7 @@ class ProjectionRunner:
         linger: float = 0.0,
         on_applied: Callable[[BatchResult], None] | None = None,
         copy_from: int = 0,
+        unique_events: bool = False,
     ) -> None:
         self.name = name
         # None: each event applied on its own, in a savepoint (the stock path, and the
@@ -153,6 +154,11 @@ class ProjectionRunner:
         # A batch's group of at least this many rows of a plain insert is loaded with COPY
         # (see PendingWrites); 0: never.
         self.copy_from = copy_from
+        # Whether the consumer never hands over an event twice (a rebuild from the event stores,
+        # each stored event read once): a batch's event ids are then copied into the applied
+        # ones rather than claimed one by one. Should one repeat after all, the copy fails on
+        # the table's key and the batch is applied again one event at a time, with claims.
+        self.unique_events = unique_events
         # How long an applied event's id is kept to drop it if it is republished.
         self.remember = remember
         self._forgotten_at = -math.inf
@@ -295,9 +301,11 @@ class ProjectionRunner:
         except _POISON_ON_DECODE as error:
             raise _OneByOne(f"undecodable message: {error}") from error
         async with self.pool.acquire() as conn, conn.transaction():
-            offsets, first_time = await self._lock_and_claim(
-                conn, messages, [e.id for _, stored in carried for e in stored]
-            )
+            event_ids = [e.id for _, stored in carried for e in stored]
+            if self.unique_events:
+                offsets, first_time = await self._locked_offsets(conn, messages), set(event_ids)
+            else:
+                offsets, first_time = await self._lock_and_claim(conn, messages, event_ids)
             fresh: list[Envelope] = []
             for message, stored in carried:
                 partition = Partition(message.topic, message.partition)
@@ -329,6 +337,8 @@ class ProjectionRunner:
                 raise _OneByOne(f"{type(error).__name__}: {error}") from error
             result.applied = len(applying)
             result.event_ids = [envelope.id for envelope in applying]
+            if self.unique_events:
+                await self._copy_applied(conn, result.event_ids)
             await self._store_offsets(conn, offsets, result)
         return await self._committed(offsets, result)
 
@@ -399,6 +409,17 @@ class ProjectionRunner:
             if r["event_id"] is None
         }
         return offsets, {r["event_id"] for r in rows if r["event_id"] is not None}
+
+    async def _copy_applied(self, conn: Connection, event_ids: list[str]) -> None:
+        """Record the ids as applied, in one COPY (a repeated one fails on the key)."""
+        try:
+            await conn.copy_records_to_table(
+                "projection_applied_events",
+                records=[(self.name, event_id) for event_id in event_ids],
+                columns=("projection", "event_id"),
+            )
+        except asyncpg.UniqueViolationError as error:
+            raise _OneByOne(f"an event came twice: {error}") from error
 
     async def _locked_offsets(
         self, conn: Connection, messages: Sequence[Message]

@@ -55,6 +55,9 @@ STALL_SECONDS = 60.0
 # Events applied per transaction while rebuilding: nobody reads the staging schema, and the
 # bigger the batch, the more of its statements run together.
 REPLAY_BATCH_SIZE = 5_000
+# Stored events decoded at a time while the batch before them is applied (a few milliseconds):
+# between slices the applying batch gets the event loop for its next statement.
+DECODE_SLICE = 100
 
 
 # Indexes of the two tables that take a row for (nearly) every event, which only the gateway's
@@ -136,6 +139,7 @@ async def _rebuild_into(
             # A span per event of the whole history would bury every trace worth reading.
             traced=False,
             copy_from=settings.projection_copy_rows,
+            unique_events=feed.unique_events,
         )
         await runner.start()
         try:
@@ -224,6 +228,8 @@ class Feed(Consumer, Protocol):
 
     # True when its offsets mean nothing to the live projector (they are not Kafka's).
     adopts_live_offsets: bool
+    # True when it never hands over an event twice (see ProjectionRunner.unique_events).
+    unique_events: bool
 
     @property
     def done(self) -> int: ...
@@ -244,6 +250,8 @@ class KafkaFeed:
     """Every partition of the topics, from the first offset, as a consumer in no group."""
 
     adopts_live_offsets = False
+    # A relay that crashed mid-batch published some events again.
+    unique_events = False
 
     def __init__(self, cluster: str | KafkaAccess, topics: Sequence[str]) -> None:
         self._access = access(cluster)
@@ -375,6 +383,8 @@ class StoreFeed:
     store rebuild from a Kafka one."""
 
     adopts_live_offsets = True
+    # Each stored event is read once: past the last notification id read, never again.
+    unique_events = True
 
     def __init__(
         self, database_url: str, services: Sequence[str], *, decode: Decode = "accord"
@@ -453,7 +463,16 @@ class StoreFeed:
                 self._after[service] = self._target[service]
                 continue
             self._after[service] = rows[-1]["notification_id"]
-            return [_message_of(service, row, self._decode) for row in rows]
+            messages = []
+            for start in range(0, len(rows), DECODE_SLICE):
+                if start:
+                    # Let the batch being applied send its next statement without waiting.
+                    await asyncio.sleep(0)
+                messages += [
+                    _message_of(service, row, self._decode)
+                    for row in rows[start : start + DECODE_SLICE]
+                ]
+            return messages
         return []
 
     async def caught_up(self) -> bool:

@@ -17,7 +17,7 @@ import orjson
 from services.gateway.projections.errors import UnplaceableEvent
 from services.gateway.projections.values import day, document, iso, moment, number
 from shared.envelope import Envelope
-from shared.pending_writes import PendingWrites, Statements
+from shared.pending_writes import PendingWrites, Statements, write_row
 from shared.schemas.registry import ContractSpec
 
 SERVICE = "elicitation"
@@ -310,7 +310,10 @@ async def _save_current(conn: Statements, s: State, version: int, envelope: Enve
     def optional(value: Any) -> str | None:
         return None if value is None else document(value)
 
-    await conn.execute(
+    # A batch writes each expectation's row once, as its last event left it.
+    await write_row(
+        conn,
+        s["expectation_id"],
         "INSERT INTO expectations (expectation_id, contract_id, version, revision, text,"
         " business_area, why_it_matters, from_answers, metric, comparison, target, target_upper,"
         " unit, deadline, recurrence, measurement_method, measured_by, measurable,"
