@@ -139,6 +139,7 @@ class ProjectionRunner:
         on_applied: Callable[[BatchResult], None] | None = None,
         copy_from: int = 0,
         unique_events: bool = False,
+        keeps_offsets: bool = True,
     ) -> None:
         self.name = name
         # None: each event applied on its own, in a savepoint (the stock path, and the
@@ -159,6 +160,10 @@ class ProjectionRunner:
         # ones rather than claimed one by one. Should one repeat after all, the copy fails on
         # the table's key and the batch is applied again one event at a time, with claims.
         self.unique_events = unique_events
+        # Whether a batch locks and stores its consumer's offsets with the read models. A
+        # rebuild that splits each batch between runners keeps them itself (store_offsets): the
+        # runners would wait on each other's lock, and take each other's offsets for their own.
+        self.keeps_offsets = keeps_offsets
         # How long an applied event's id is kept to drop it if it is republished.
         self.remember = remember
         self._forgotten_at = -math.inf
@@ -339,7 +344,7 @@ class ProjectionRunner:
             result.event_ids = [envelope.id for envelope in applying]
             if self.unique_events:
                 await self._copy_applied(conn, result.event_ids)
-            await self._store_offsets(conn, offsets, result)
+            await self._store_offsets(conn, offsets if self.keeps_offsets else {}, result)
         return await self._committed(offsets, result)
 
     async def _apply_one_by_one(self, messages: Sequence[Message]) -> BatchResult:
@@ -354,8 +359,13 @@ class ProjectionRunner:
                 outcome = await self._apply_one(conn, message, result.event_ids)
                 setattr(result, outcome, getattr(result, outcome) + 1)
                 offsets[partition] = message.offset + 1
-            await self._store_offsets(conn, offsets, result)
+            await self._store_offsets(conn, offsets if self.keeps_offsets else {}, result)
         return await self._committed(offsets, result)
+
+    async def store_offsets(self, offsets: dict[Partition, int]) -> None:
+        """Store the next offsets of partitions, for a runner that does not keep them."""
+        async with self.pool.acquire() as conn:
+            await self._store_offsets(conn, offsets, BatchResult())
 
     async def _store_offsets(
         self, conn: Connection, offsets: dict[Partition, int], result: BatchResult
@@ -391,6 +401,8 @@ class ProjectionRunner:
         batch commits, and which of the events were never applied (their ids recorded now).
         An event below its stored offset is skipped by the offset whatever its id says."""
         partitions = sorted({Partition(m.topic, m.partition) for m in messages})
+        if not self.keeps_offsets:
+            partitions = []  # every message is new to this runner: only the ids tell
         rows = await conn.fetch(
             "WITH locked AS (SELECT topic, partition, next_offset FROM projection_offsets"
             " WHERE projection = $1 AND (topic, partition) IN"
@@ -424,6 +436,8 @@ class ProjectionRunner:
     async def _locked_offsets(
         self, conn: Connection, messages: Sequence[Message]
     ) -> dict[Partition, int]:
+        if not self.keeps_offsets:
+            return {}
         offsets, _ = await self._lock_and_claim(conn, messages, [])
         return offsets
 

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # How `accord replay --source store` decodes stored events: orjson straight from the rows
     # (services/gateway/stored_events.py), or the library's transcoder, kept to compare.
     replay_decode: Literal["accord", "stock"] = "accord"
+    # How many projection runners `accord replay` splits each batch between, by contract, each
+    # on its own connection (services/gateway/replay.py, Runners); 1: one runner, as live.
+    replay_runners: int = Field(default=2, ge=1, le=16)
     # How long a projection remembers the ids of the events it applied, to drop a republished
     # one. Only an outbox relay that crashed mid-batch republishes, and it does so when it
     # restarts: keep this longer than any relay could stay down.

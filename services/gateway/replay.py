@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 from uuid import uuid4
@@ -129,19 +130,25 @@ async def _rebuild_into(
             for index in LOADED_WITHOUT:
                 await conn.execute(f'DROP INDEX "{staging}"."{index}"')
         # No NOTIFY while rebuilding: nobody reads the staging schema yet.
-        runner = ProjectionRunner(
-            PROJECTION,
-            feed,
-            pool,
-            dispatch.apply,
-            batch_size=max(settings.projection_batch_size, REPLAY_BATCH_SIZE),
-            batching=dispatch.BATCHING if settings.projection_batched else None,
-            # A span per event of the whole history would bury every trace worth reading.
-            traced=False,
-            copy_from=settings.projection_copy_rows,
-            unique_events=feed.unique_events,
-        )
-        await runner.start()
+        split = settings.replay_runners > 1
+        runners = [
+            ProjectionRunner(
+                PROJECTION,
+                feed,
+                pool,
+                dispatch.apply,
+                batch_size=max(settings.projection_batch_size, REPLAY_BATCH_SIZE),
+                batching=dispatch.BATCHING if settings.projection_batched else None,
+                # A span per event of the whole history would bury every trace worth reading.
+                traced=False,
+                copy_from=settings.projection_copy_rows,
+                unique_events=feed.unique_events,
+                keeps_offsets=not split,
+            )
+            for _ in range(settings.replay_runners)
+        ]
+        runner = Runners(runners)
+        await runners[0].start()  # the offsets table, and the feed
         try:
             await _drain(runner, feed, progress)
             async with pool.acquire() as conn:
@@ -154,7 +161,47 @@ async def _rebuild_into(
     return runner.applied
 
 
-async def _drain(runner: ProjectionRunner, feed: Feed, progress: Progress) -> None:
+class Runners:
+    """The rebuild's projection runners, each applying the events of some contracts: a batch
+    read is split between them by its messages' keys (a contract's events all go to one, in
+    order; contracts share no rows), and they apply their parts at once, each on its own
+    connection. While one waits for the database, another runs its handlers; the database
+    works on both parts at once. With more than one, the runners keep no offsets: the batch's
+    next offsets are stored once both parts are committed (a failed rebuild is dropped whole,
+    so nothing needs them committed together)."""
+
+    def __init__(self, runners: Sequence[ProjectionRunner]) -> None:
+        self.runners = list(runners)
+        self.batch_size = runners[0].batch_size
+
+    @property
+    def applied(self) -> int:
+        return sum(runner.applied for runner in self.runners)
+
+    async def apply_batch(self, messages: Sequence[Message]) -> None:
+        if len(self.runners) == 1:
+            await self.runners[0].apply_batch(messages)
+            return
+        parts: list[list[Message]] = [[] for _ in self.runners]
+        offsets: dict[Partition, int] = {}
+        for message in messages:
+            parts[zlib.crc32(message.key or b"") % len(parts)].append(message)
+            offsets[Partition(message.topic, message.partition)] = message.offset + 1
+        applying = [
+            asyncio.create_task(runner.apply_batch(part))
+            for runner, part in zip(self.runners, parts, strict=True)
+            if part
+        ]
+        try:
+            await asyncio.gather(*applying)
+        finally:  # one failed: the others stop too (the rebuild is given up)
+            for task in applying:
+                task.cancel()
+            await asyncio.gather(*applying, return_exceptions=True)
+        await self.runners[0].store_offsets(offsets)
+
+
+async def _drain(runner: Runners, feed: Feed, progress: Progress) -> None:
     """Apply batches until the feed has given everything up to its target."""
     last_read = time.monotonic()
     progress(feed.done, feed.total)
@@ -170,7 +217,7 @@ async def _drain(runner: ProjectionRunner, feed: Feed, progress: Progress) -> No
 
 async def _swap(
     guard: asyncpg.Connection[Any],
-    runner: ProjectionRunner,
+    runner: Runners,
     feed: Feed,
     progress: Progress,
     schema: str,

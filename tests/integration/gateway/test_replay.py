@@ -167,16 +167,24 @@ async def relay_everything(runtime: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("batched", "decode"),
-    [(True, "accord"), (False, "accord"), (True, "stock")],
-    ids=["together", "one_by_one", "stock_decode"],
+    ("batched", "decode", "runners"),
+    [(True, "accord", 2), (False, "accord", 2), (True, "stock", 2), (True, "accord", 1)],
+    ids=["together", "one_by_one", "stock_decode", "one_runner"],
 )
 async def test_a_rebuild_from_the_event_stores_equals_the_live_read_models(
-    settings: Settings, pool: asyncpg.Pool, schema: str, batched: bool, decode: Decode
+    settings: Settings,
+    pool: asyncpg.Pool,
+    schema: str,
+    batched: bool,
+    decode: Decode,
+    runners: int,
 ) -> None:
     # Batches applied together, or each event on its own (the stock path), live and rebuilt;
-    # stored events decoded by orjson, or by the library's transcoder.
-    settings = settings.model_copy(update={"projection_batched": batched, "replay_decode": decode})
+    # stored events decoded by orjson, or by the library's transcoder; each batch split
+    # between two runners by contract, or applied by one.
+    settings = settings.model_copy(
+        update={"projection_batched": batched, "replay_decode": decode, "replay_runners": runners}
+    )
     elicitation = await build_runtime(
         "elicitation", Elicitation, settings, KafkaPublisher(settings.kafka_bootstrap, "e")
     )
