@@ -1,8 +1,8 @@
 """Replay: every read model rebuilt from the services' event stores, in events/s, beside an
 asyncpg cursor reading the same stored rows (the database's limit for this shape).
 
-Run: `.venv/bin/python -m bench.replay [--events 1000000]`. Starts `accord dev` on a scratch
-data folder and loads `accord demo` through its public API (a contract through every service:
+Run: `.venv/bin/python -m bench.replay [--events 1000000] [--data DIR]`. Starts `accord dev`
+on a scratch data folder (or DIR, kept, whose events a later run reuses) and loads `accord demo` through its public API (a contract through every service:
 elicitation, ranking, notifications); stops it; then copies those stored events, every id
 made new per copy, through each service's own recorder until the stores hold N events; then
 times an asyncpg cursor over the rows and `rebuild(settings, "store")`, the code `accord replay
@@ -13,10 +13,12 @@ server (when it runs on this machine: a busy host disturbs CPU less than time), 
 (17,000 events/s) with PASS or MISS. `--stock` also rebuilds the paths Accord's overrides
 replaced and prints each against Accord's: ACCORD_PROJECTION_BATCHED off (each event on its
 own), ACCORD_REPLAY_DECODE=stock (stored events decoded by the library's transcoder),
-ACCORD_PROJECTION_COPY_ROWS=0 (the audit log's rows inserted, not copied) and
-ACCORD_GC_THRESHOLD=0 (CPython's collector thresholds: shared/collector.py); `--rounds R`
+ACCORD_PROJECTION_COPY_ROWS=0 (the audit log's rows inserted, not copied),
+ACCORD_GC_THRESHOLD=0 (CPython's collector thresholds: shared/collector.py) and
+ACCORD_REPLAY_RUNNERS=1 (each batch applied by one runner, not split by contract); `--rounds R`
 alternates R rebuilds of each and takes the median; `--profile FILE` writes a cProfile of the
-first store rebuild.
+first store rebuild. --data needs the embedded server, so no DATABASE_URL: for the Kafka
+replay beside it give ACCORD_KAFKA_BOOTSTRAP alone (`accord infra kafka` prints one).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, StoredEvent
 
 from accord.database import database
+from accord.infra import postgres
 from bench.downstream_cost import postmaster_pid, server_cpu
 from services.elicitation.application import Elicitation
 from services.gateway.replay import STORE_SERVICES, rebuild, stored_envelope
@@ -237,6 +240,7 @@ STOCK = {
     "the library's decode": {"replay_decode": "stock"},
     "inserts, not COPY": {"projection_copy_rows": 0},
     "CPython's GC thresholds": {"gc_threshold": 0},
+    "one runner": {"replay_runners": 1},
 }
 
 
@@ -305,6 +309,8 @@ def main() -> None:
         " (--events is then ignored)",
     )
     args = parser.parse_args()
+    if args.data and postgres.external_url(dict(os.environ)):
+        parser.error("--data keeps the events in its own embedded server: unset DATABASE_URL")
     with contextlib.ExitStack() as stack:
         data = args.data or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         generate = not (data / "postgres").exists()
