@@ -54,6 +54,10 @@ def _as_arrays(partitions: Iterable[Partition]) -> tuple[list[str], list[int]]:
     return [p.topic for p in listed], [p.partition for p in listed]
 
 
+class AppliedTwice(RuntimeError):
+    """A load that promised unique events applied one twice (see drop_applied_keys)."""
+
+
 class _OneByOne(Exception):
     """The batch could not be applied together: it is applied again, event by event."""
 
@@ -190,6 +194,27 @@ class ProjectionRunner:
 
     async def create_tables(self) -> None:
         await self.pool.execute(SCHEMA_SQL)
+
+    async def drop_applied_keys(self) -> None:
+        """For a load of unique events only (see unique_events), into tables nobody reads yet:
+        the applied ids' key and index go, built once at the end by `restore_applied_keys`
+        from sorted ids rather than kept up id by id (a million random ids cost the load more
+        than the audit log's rows). A batch applied one by one meanwhile claims ids with no
+        key to stop a repeat: restoring the key then fails, and the load with it."""
+        await self.pool.execute(
+            "ALTER TABLE projection_applied_events DROP CONSTRAINT projection_applied_events_pkey;"
+            " DROP INDEX projection_applied_events_age"
+        )
+
+    async def restore_applied_keys(self) -> None:
+        """The key and index `drop_applied_keys` dropped; AppliedTwice if an event was."""
+        try:
+            await self.pool.execute(
+                "ALTER TABLE projection_applied_events ADD PRIMARY KEY (projection, event_id)"
+            )
+        except asyncpg.UniqueViolationError as error:
+            raise AppliedTwice(f"projection {self.name}: {error.detail or error}") from error
+        await self.create_tables()
 
     async def stored_offsets(self, partitions: Sequence[Partition]) -> dict[Partition, int]:
         """Where to resume each partition: the offsets committed with the read models."""

@@ -33,7 +33,7 @@ from services.gateway.stored_events import Decode, stored_envelope
 from shared.bus import Consumer, Message, OnAssigned, Partition
 from shared.bus_kafka import KafkaAccess, access
 from shared.database import create_pool
-from shared.projection import ProjectionRunner
+from shared.projection import AppliedTwice, ProjectionRunner
 from shared.schemas.registry import topic_for
 from shared.settings import Settings
 
@@ -149,8 +149,15 @@ async def _rebuild_into(
         ]
         runner = Runners(runners)
         await runners[0].start()  # the offsets table, and the feed
+        if feed.unique_events:
+            await runners[0].drop_applied_keys()
         try:
             await _drain(runner, feed, progress)
+            if feed.unique_events:
+                try:
+                    await runners[0].restore_applied_keys()
+                except AppliedTwice as error:
+                    raise ReplayFailed(f"an event came twice from the stores: {error}") from error
             async with pool.acquire() as conn:
                 await create_tables(conn)  # the indexes dropped above, and nothing else
             await _swap(guard, runner, feed, progress, schema, staging)

@@ -17,7 +17,13 @@ from shared.bus_kafka import KafkaConsumer, KafkaPublisher
 from shared.bus_memory import InProcessBus
 from shared.database import Connection, create_pool
 from shared.envelope import Envelope, to_kafka
-from shared.projection import Batching, BatchResult, ProjectionRunner, in_arrival_order
+from shared.projection import (
+    AppliedTwice,
+    Batching,
+    BatchResult,
+    ProjectionRunner,
+    in_arrival_order,
+)
 from shared.runtime import build_runtime
 from shared.settings import Settings
 from tests.integration.kafka_tools import end_offsets
@@ -375,3 +381,40 @@ async def test_a_feed_of_unique_events_has_its_ids_copied_and_a_repeat_still_app
     again = await projection.apply_batch(repeated)
     assert (again.applied, again.duplicates) == (0, 2)
     assert await versions_of(pool, str(note)) == 2
+
+
+async def test_a_load_without_the_applied_key_gets_it_back_and_fails_on_a_repeat(
+    pool, settings
+) -> None:
+    """A rebuild from the event stores loads with the applied ids' key dropped and builds it at
+    the end. An event that came twice meanwhile is not stopped, but building the key fails,
+    and the rebuild with it: nothing twice is ever swapped in."""
+    bus = InProcessBus()
+    runtime = await build_runtime("testkit", Notes, settings, bus.publisher())
+    projection = ProjectionRunner(
+        "notes", bus.consumer([TOPIC]), pool, count_versions,
+        batching=Batching(count_versions, in_arrival_order), unique_events=True,
+    )  # fmt: skip
+    await projection.create_tables()
+    note = await runtime.execute(runtime.app.write, uuid4(), "v1", actor_id="a", actor_role="r")
+    while await runtime.relay.publish_next_batch():
+        pass
+    await runtime.stop()
+    published = [m for m in bus.log(TOPIC) if m.envelope().subject == str(note)]
+    keys = (
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'projection_applied_events'"
+        " AND schemaname = current_schema() ORDER BY indexname"
+    )
+    indexes = [r["indexname"] for r in await pool.fetch(keys)]
+
+    await projection.drop_applied_keys()
+    assert await pool.fetch(keys) == []
+    assert (await projection.apply_batch(published)).applied == 1
+    await projection.restore_applied_keys()
+    assert [r["indexname"] for r in await pool.fetch(keys)] == indexes
+
+    await projection.drop_applied_keys()
+    repeated = [replace(m, offset=m.offset + 1) for m in published]
+    assert (await projection.apply_batch(repeated)).applied == 1  # nothing stops it now
+    with pytest.raises(AppliedTwice):
+        await projection.restore_applied_keys()
