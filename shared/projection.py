@@ -198,9 +198,9 @@ class ProjectionRunner:
     async def drop_applied_keys(self) -> None:
         """For a load of unique events only (see unique_events), into tables nobody reads yet:
         the applied ids' key and index go, built once at the end by `restore_applied_keys`
-        from sorted ids rather than kept up id by id (a million random ids cost the load more
-        than the audit log's rows). A batch applied one by one meanwhile claims ids with no
-        key to stop a repeat: restoring the key then fails, and the load with it."""
+        from sorted ids rather than kept up id by id (a million random ids cost a rebuild
+        about half what the audit log's rows cost the database). Meanwhile nothing stops an
+        event applied twice: restoring the key then fails, and the load with it."""
         await self.pool.execute(
             "ALTER TABLE projection_applied_events DROP CONSTRAINT projection_applied_events_pkey;"
             " DROP INDEX projection_applied_events_age"

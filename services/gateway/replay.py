@@ -174,7 +174,7 @@ class Runners:
     order; contracts share no rows), and they apply their parts at once, each on its own
     connection. While one waits for the database, another runs its handlers; the database
     works on both parts at once. With more than one, the runners keep no offsets: the batch's
-    next offsets are stored once both parts are committed (a failed rebuild is dropped whole,
+    next offsets are stored once every part is committed (a failed rebuild is dropped whole,
     so nothing needs them committed together)."""
 
     def __init__(self, runners: Sequence[ProjectionRunner]) -> None:

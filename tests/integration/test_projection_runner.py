@@ -349,13 +349,11 @@ async def started(projection: ProjectionRunner) -> ProjectionRunner:
     return projection
 
 
-async def test_a_feed_of_unique_events_has_its_ids_copied_and_a_repeat_still_applies_once(
-    pool, settings
-) -> None:
-    """A rebuild from the event stores reads each stored event once: the batch's ids are copied
-    into the applied ones, not claimed one by one. Should an event come again after all (here
-    at a new offset, as from a relay that published twice), the copy fails on the key and the
-    batch is applied one event at a time: the repeat changes nothing."""
+async def unique_load(
+    pool: asyncpg.Pool, settings: Settings, texts: list[str]
+) -> tuple[ProjectionRunner, str, list[Message]]:
+    """A batched runner of unique events (a rebuild from the stores), and one note written
+    and rewritten: the runner, the note's id, and its messages as the relay published them."""
     bus = InProcessBus()
     runtime = await build_runtime("testkit", Notes, settings, bus.publisher())
     projection = ProjectionRunner(
@@ -363,24 +361,36 @@ async def test_a_feed_of_unique_events_has_its_ids_copied_and_a_repeat_still_app
         batching=Batching(count_versions, in_arrival_order), unique_events=True,
     )  # fmt: skip
     await projection.create_tables()
-    note = await runtime.execute(runtime.app.write, uuid4(), "v1", actor_id="a", actor_role="r")
-    await runtime.execute(runtime.app.rewrite, note, "v2", "why", actor_id="a", actor_role="r")
+    note = await runtime.execute(runtime.app.write, uuid4(), texts[0], actor_id="a", actor_role="r")
+    for text in texts[1:]:
+        await runtime.execute(runtime.app.rewrite, note, text, "why", actor_id="a", actor_role="r")
     while await runtime.relay.publish_next_batch():
         pass
     await runtime.stop()
     # The store is the suite's: the relay publishes what other tests wrote too.
     published = [m for m in bus.log(TOPIC) if m.envelope().subject == str(note)]
+    return projection, str(note), published
+
+
+async def test_a_feed_of_unique_events_has_its_ids_copied_and_a_repeat_still_applies_once(
+    pool, settings
+) -> None:
+    """A rebuild from the event stores reads each stored event once: the batch's ids are copied
+    into the applied ones, not claimed one by one. Should an event come again after all (here
+    at a new offset, as from a relay that published twice), the copy fails on the key and the
+    batch is applied one event at a time: the repeat changes nothing."""
+    projection, note, published = await unique_load(pool, settings, ["v1", "v2"])
 
     first = await projection.apply_batch(published)
     assert first.applied == len(published) == 2
-    assert await versions_of(pool, str(note)) == 2
+    assert await versions_of(pool, note) == 2
     recorded = await pool.fetch("SELECT event_id FROM projection_applied_events")
     assert sorted(r["event_id"] for r in recorded) == sorted(m.envelope().id for m in published)
 
     repeated = [replace(m, offset=m.offset + len(published)) for m in published]
     again = await projection.apply_batch(repeated)
     assert (again.applied, again.duplicates) == (0, 2)
-    assert await versions_of(pool, str(note)) == 2
+    assert await versions_of(pool, note) == 2
 
 
 async def test_a_load_without_the_applied_key_gets_it_back_and_fails_on_a_repeat(
@@ -389,18 +399,7 @@ async def test_a_load_without_the_applied_key_gets_it_back_and_fails_on_a_repeat
     """A rebuild from the event stores loads with the applied ids' key dropped and builds it at
     the end. An event that came twice meanwhile is not stopped, but building the key fails,
     and the rebuild with it: nothing twice is ever swapped in."""
-    bus = InProcessBus()
-    runtime = await build_runtime("testkit", Notes, settings, bus.publisher())
-    projection = ProjectionRunner(
-        "notes", bus.consumer([TOPIC]), pool, count_versions,
-        batching=Batching(count_versions, in_arrival_order), unique_events=True,
-    )  # fmt: skip
-    await projection.create_tables()
-    note = await runtime.execute(runtime.app.write, uuid4(), "v1", actor_id="a", actor_role="r")
-    while await runtime.relay.publish_next_batch():
-        pass
-    await runtime.stop()
-    published = [m for m in bus.log(TOPIC) if m.envelope().subject == str(note)]
+    projection, _, published = await unique_load(pool, settings, ["v1"])
     keys = (
         "SELECT indexname FROM pg_indexes WHERE tablename = 'projection_applied_events'"
         " AND schemaname = current_schema() ORDER BY indexname"
