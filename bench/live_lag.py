@@ -1,11 +1,12 @@
 """Live lag: from a command's commit to its read-model row, p50 and p99, at 100 and 400
 commands/s offered, on the embedded default and in the distributed mode.
 
-Run: `.venv/bin/python -m bench.live_lag [--seconds 10] [--rates 100,400] [--mode ...]`.
+Run: `.venv/bin/python -m bench.live_lag [--seconds 10] [--rates 100,400] [--warmup 3]
+[--mode ...]`.
 Starts `accord dev` on a scratch data folder (`--mode embedded`, the default) or the five
 `accord serve` processes on a real Kafka broker and an embedded PostgreSQL (`--mode
-distributed`, bench.distributed), and opens a contract with eight decision makers; then, at each
-rate, proposes expectations on it through elicitation's HTTP API (which answers once the event
+distributed`, bench.distributed), and opens a contract with eight decision makers; offers
+`--warmup` seconds of commands at the first rate, not measured; then, at each rate, proposes expectations on it through elicitation's HTTP API (which answers once the event
 is stored: the commit), open loop (a command started every 1/rate s, whatever the answers),
 while one asyncpg connection looks for each answered id in the read model every few
 milliseconds. The lag of a command is from its answer to the poll that first saw its row
@@ -165,13 +166,19 @@ def accord(mode: str, workdir: Path, **env: str) -> Iterator[Target]:
         yield Target(stack.elicitation, stack.database)
 
 
-def measure(mode: str, rates: list[float], seconds: float, label: str, **env: str) -> None:
-    """Accord in `mode` with `env`, a contract opened, then each rate offered in turn."""
+def measure(
+    mode: str, rates: list[float], seconds: float, label: str, warmup: float = 0.0, **env: str
+) -> None:
+    """Accord in `mode` with `env`, a contract opened, `warmup` seconds of commands at the
+    first rate (not measured: the processes' first commands meet cold consumers, connections
+    and caches), then each rate offered in turn."""
     with (
         tempfile.TemporaryDirectory(prefix="accord-lag-") as workdir,
         accord(mode, Path(workdir), **env) as target,
     ):
         contract = open_contract(target.elicitation, Settings())
+        if warmup:
+            asyncio.run(offer(target, contract, rates[0], warmup))
         for rate in rates:
             got = asyncio.run(offer(target, contract, rate, seconds))
             ms = [1000 * x for x in got.lag.lags]
@@ -204,6 +211,9 @@ def measure(mode: str, rates: list[float], seconds: float, label: str, **env: st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of commands first, not measured"
+    )
     parser.add_argument("--rates", default="100,400")
     parser.add_argument(
         "--mode", default="embedded", help="embedded, distributed, or both comma-separated"
@@ -215,10 +225,15 @@ def main() -> None:
     if not modes or set(args.mode.split(",")) - set(MODES):
         parser.error(f"--mode is {' or '.join(MODES)}, or both comma-separated")
     for mode in modes:
-        measure(mode, rates, args.seconds, "batches together")
+        measure(mode, rates, args.seconds, "batches together", args.warmup)
         if args.stock:
             measure(
-                mode, rates, args.seconds, "one by one      ", ACCORD_PROJECTION_BATCHED="false"
+                mode,
+                rates,
+                args.seconds,
+                "one by one      ",
+                args.warmup,
+                ACCORD_PROJECTION_BATCHED="false",
             )
 
 
