@@ -173,13 +173,15 @@ class Runners:
     read is split between them by its messages' keys (a contract's events all go to one, in
     order; contracts share no rows), and they apply their parts at once, each on its own
     connection. While one waits for the database, another runs its handlers; the database
-    works on both parts at once. With more than one, the runners keep no offsets: the batch's
-    next offsets are stored once every part is committed (a failed rebuild is dropped whole,
-    so nothing needs them committed together)."""
+    works on both parts at once. With more than one, the runners keep no offsets: the next
+    offsets are stored once the feed is drained (`settle`), before the swap reads them (a
+    failed rebuild is dropped whole, so nothing needs them committed with each batch)."""
 
     def __init__(self, runners: Sequence[ProjectionRunner]) -> None:
         self.runners = list(runners)
         self.batch_size = runners[0].batch_size
+        # The next offsets of what was applied and is not stored yet.
+        self._unsettled: dict[Partition, int] = {}
 
     @property
     def applied(self) -> int:
@@ -190,7 +192,7 @@ class Runners:
             await self.runners[0].apply_batch(messages)
             return
         parts: list[list[Message]] = [[] for _ in self.runners]
-        offsets: dict[Partition, int] = {}
+        offsets = self._unsettled
         for message in messages:
             parts[zlib.crc32(message.key or b"") % len(parts)].append(message)
             offsets[Partition(message.topic, message.partition)] = message.offset + 1
@@ -205,7 +207,12 @@ class Runners:
             for task in applying:
                 task.cancel()
             await asyncio.gather(*applying, return_exceptions=True)
-        await self.runners[0].store_offsets(offsets)
+
+    async def settle(self) -> None:
+        """Store the next offsets of everything applied so far."""
+        if self._unsettled:
+            await self.runners[0].store_offsets(self._unsettled)
+            self._unsettled = {}
 
 
 async def _drain(runner: Runners, feed: Feed, progress: Progress) -> None:
@@ -220,6 +227,7 @@ async def _drain(runner: Runners, feed: Feed, progress: Progress) -> None:
         elif time.monotonic() - last_read > STALL_SECONDS:
             raise ReplayFailed(f"nothing could be read for {STALL_SECONDS:.0f} s")
         progress(feed.done, feed.total)
+    await runner.settle()
 
 
 async def _swap(
