@@ -48,6 +48,14 @@ def in_arrival_order(envelope: Envelope) -> str:
     return ""
 
 
+def _joined(held: list[Message], fetched: Sequence[Message]) -> list[Message]:
+    """What the runner held before lingering, and what a fetch brought meanwhile less what it
+    held already: a rebalance while it lingered seeks back to the stored offsets, so the
+    records it holds come again."""
+    seen = {(m.topic, m.partition, m.offset) for m in held}
+    return held + [m for m in fetched if (m.topic, m.partition, m.offset) not in seen]
+
+
 def _as_arrays(partitions: Iterable[Partition]) -> tuple[list[str], list[int]]:
     """Partitions as the two arrays a statement unnests: topics, and partition numbers."""
     listed = list(partitions)
@@ -252,7 +260,9 @@ class ProjectionRunner:
                     if self.linger and len(messages) < self.batch_size:
                         await self._linger()
                         more = self.batch_size - len(messages)
-                        messages += await self.consumer.fetch(timeout=0, max_records=more)
+                        messages = _joined(
+                            messages, await self.consumer.fetch(timeout=0, max_records=more)
+                        )
                     await self.apply_batch(messages)
                 finally:
                     self._in_flight = None

@@ -20,6 +20,7 @@ from shared.event_ids import event_id
 from shared.eventstore import build_application
 from shared.provenance import acting_as
 from shared.settings import Settings
+from tests.support.final_events import settle
 from tests.support.notes import Notes
 
 KEY = Ed25519PrivateKey.generate()
@@ -38,6 +39,7 @@ class Store:
         self.sql = psycopg.connect(database_url, autocommit=True)
 
     def entries(self) -> list[log.Entry]:
+        settle(self.sql.info.dsn, self.table)
         with psycopg.connect(self.sql.info.dsn) as conn:
             return list(log.read(conn, self.schema, "notes_events"))
 

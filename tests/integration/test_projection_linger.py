@@ -1,7 +1,7 @@
 """On the real broker: a view nobody waits on lingers after a message comes, and applies what
 came meanwhile in the same batch; one that does not linger applies the first message as it
-comes. A runner tells whoever reads its view after each batch that applied something, and not
-after a batch it had applied already."""
+comes. A rebalance while it lingers hands it nothing twice. A runner tells whoever reads its
+view after each batch that applied something, and not after a batch it had applied already."""
 
 from __future__ import annotations
 
@@ -69,9 +69,17 @@ async def publisher(kafka_bootstrap: str) -> AsyncIterator[KafkaPublisher]:
     await publisher.stop()
 
 
-@pytest.mark.parametrize("linger", [LINGER, 0.0], ids=["lingering", "at-once"])
+@pytest.mark.parametrize(
+    ("linger", "rebalanced"),
+    [(LINGER, False), (LINGER, True), (0.0, False)],
+    ids=["lingering", "rebalanced-while-lingering", "at-once"],
+)
 async def test_what_comes_while_a_view_lingers_is_applied_with_the_first_message(
-    pool: asyncpg.Pool, publisher: KafkaPublisher, kafka_bootstrap: str, linger: float
+    pool: asyncpg.Pool,
+    publisher: KafkaPublisher,
+    kafka_bootstrap: str,
+    linger: float,
+    rebalanced: bool,
 ) -> None:
     # A topic of the test's own: what the test service's other tests publish (at any time)
     # would join the batches counted here.
@@ -97,6 +105,9 @@ async def test_what_comes_while_a_view_lingers_is_applied_with_the_first_message
         await publisher.publish(topic, [note(key)])
         async with asyncio.timeout(60):
             await consumer.took.wait()  # the runner has the first message
+            if rebalanced:  # as a new assignment does: back to the offsets stored
+                assigned = sorted(consumer.assignment())
+                await consumer.seek(await runner.stored_offsets(assigned))
             await publisher.publish(topic, [note(key) for _ in range(4)])
             if linger:  # nothing is applied before the linger ends
                 assert await pool.fetchval("SELECT count(*) FROM notes_seen") == 0
