@@ -142,7 +142,8 @@ def replay(
 
     from accord.database import database
     from accord.infra.pgdata import DataInUse
-    from services.gateway.replay import ReplayFailed, rebuild
+    from services.gateway.replay import rebuild
+    from services.gateway.replay_runners import ReplayFailed
     from shared import collector
 
     settings = get_settings()

@@ -89,12 +89,31 @@ def _untag_list(values: list[Any]) -> None:
             _untag_list(value)
 
 
-def fields_of(state: bytes, decode: Decode = "accord") -> dict[str, Any]:
-    """A stored event's fields as the library's transcoder gives them."""
+def parsed(state: bytes, decode: Decode = "accord") -> dict[str, Any]:
+    """A stored event's JSON, its tagged values still tagged (`untagged` makes them values);
+    decoded whole by the library's transcoder with `stock`."""
     if decode == "stock":
         stock: dict[str, Any] = _TRANSCODER.decode(state)
         return stock
-    return _untag_dict(orjson.loads(state))
+    fields: dict[str, Any] = orjson.loads(state)
+    return fields
+
+
+def untagged(fields: dict[str, Any], decode: Decode = "accord") -> dict[str, Any]:
+    """Parsed fields as the library's transcoder gives them (in place)."""
+    return fields if decode == "stock" else _untag_dict(fields)
+
+
+def fields_of(state: bytes, decode: Decode = "accord") -> dict[str, Any]:
+    """A stored event's fields as the library's transcoder gives them."""
+    return untagged(parsed(state, decode), decode)
+
+
+def key_of(fields: dict[str, Any], subject: str) -> str:
+    """The event's key (its contract; else its own stream), from its fields, parsed or
+    untagged alike: provenance stores the contract as a plain string."""
+    meta: dict[str, Any] = fields.get("_meta") or {}
+    return str(meta.get("contract_id") or subject)
 
 
 @lru_cache(maxsize=1024)
@@ -120,6 +139,24 @@ def stored_envelope(
     without the service's classes: its fields are the stored JSON state; `position` is its
     notification id (its place in the service's log), as the relay publishes it."""
     fields = fields_of(state, decode)
+    return envelope_of(
+        service, originator_id, originator_version, topic, fields,
+        at=at, decode=decode, position=position,
+    )  # fmt: skip
+
+
+def envelope_of(
+    service: str,
+    originator_id: UUID,
+    originator_version: int,
+    topic: str,
+    fields: dict[str, Any],
+    *,
+    at: tuple[str, int, int] = ("", 0, -1),
+    decode: Decode = "accord",
+    position: int = 0,
+) -> Envelope:
+    """`stored_envelope` of the stored event's fields (`fields_of` its state)."""
     meta: dict[str, Any] = fields.get("_meta") or {}
     spec = _spec(service, topic, fields.get("class_version", 1))
     published = {k: v for k, v in fields.items() if k not in _LIBRARY_FIELDS}
@@ -133,7 +170,7 @@ def stored_envelope(
         source=f"/accord/{service}",
         subject=subject,
         time=fields["timestamp"].astimezone(UTC),
-        key=meta.get("contract_id") or subject,
+        key=key_of(fields, subject),
         data=spec.to_data(published),
         actor_id=meta.get("actor_id", ""),
         actor_role=meta.get("actor_role", ""),

@@ -4,6 +4,9 @@ row for row, and the live projector carries on in the rebuilt schema."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+import signal
 from typing import Any
 from uuid import UUID
 
@@ -12,8 +15,9 @@ import pytest
 
 from services.elicitation.application import Elicitation
 from services.gateway.projector import PROJECTION
-from services.gateway.replay import rebuild, stored_envelope
-from services.gateway.stored_events import Decode
+from services.gateway.replay import rebuild
+from services.gateway.replay_runners import ReplayFailed
+from services.gateway.stored_events import Decode, stored_envelope
 from services.ranking.application import Prioritizations
 from services.ranking.result import Method
 from shared.bus_kafka import KafkaPublisher
@@ -167,9 +171,14 @@ async def relay_everything(runtime: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("batched", "decode", "runners"),
-    [(True, "accord", 2), (False, "accord", 2), (True, "stock", 2), (True, "accord", 1)],
-    ids=["together", "one_by_one", "stock_decode", "one_runner"],
+    ("batched", "decode", "runners", "processes"),
+    [
+        (True, "accord", 2, 2),
+        (False, "accord", 2, 2),
+        (True, "stock", 2, 2),
+        (True, "accord", 1, 1),
+    ],
+    ids=["together", "one_by_one", "stock_decode", "one_runner_one_process"],
 )
 async def test_a_rebuild_from_the_event_stores_equals_the_live_read_models(
     settings: Settings,
@@ -178,12 +187,19 @@ async def test_a_rebuild_from_the_event_stores_equals_the_live_read_models(
     batched: bool,
     decode: Decode,
     runners: int,
+    processes: int,
 ) -> None:
     # Batches applied together, or each event on its own (the stock path), live and rebuilt;
-    # stored events decoded by orjson, or by the library's transcoder; each batch split
-    # between two runners by contract, or applied by one.
+    # stored events decoded by orjson, or by the library's transcoder; what is stored loaded
+    # by two processes, each the events of its share of the contracts, or by this one; each
+    # batch split between two runners by contract, or applied by one.
     settings = settings.model_copy(
-        update={"projection_batched": batched, "replay_decode": decode, "replay_runners": runners}
+        update={
+            "projection_batched": batched,
+            "replay_decode": decode,
+            "replay_runners": runners,
+            "replay_processes": processes,
+        }
     )
     elicitation = await build_runtime(
         "elicitation", Elicitation, settings, KafkaPublisher(settings.kafka_bootstrap, "e")
@@ -235,3 +251,38 @@ async def test_a_rebuild_from_the_event_stores_equals_the_live_read_models(
     finally:
         await elicitation.stop()
         await ranking.stop()
+
+
+async def test_a_rebuild_whose_loading_process_is_killed_fails_and_leaves_the_live_models(
+    settings: Settings, pool: asyncpg.Pool, schema: str
+) -> None:
+    # kill -9 of one of the processes that load what is stored: the rebuild says so and is
+    # dropped whole; the live read models serve on as they were.
+    settings = settings.model_copy(update={"replay_processes": 2})
+    elicitation = await build_runtime(
+        "elicitation", Elicitation, settings, KafkaPublisher(settings.kafka_bootstrap, "e")
+    )
+    try:
+        contract_id, _ = await asyncio.to_thread(a_delivered_contract, elicitation.app)
+        await relay_everything(elicitation)
+        await project_everything(settings, pool)
+    finally:
+        await elicitation.stop()
+    live = await every_table(pool, schema, contracts=[str(contract_id)])
+
+    rebuilding = asyncio.create_task(rebuild(settings, "store", Progress(), schema=schema))
+    killed: list[str] = []
+    async with asyncio.timeout(60):  # a bounded wait for the process to start
+        while not killed and not rebuilding.done():
+            for child in multiprocessing.active_children():
+                if child.name.startswith("accord-replay-") and child.pid is not None:
+                    os.kill(child.pid, signal.SIGKILL)
+                    killed.append(child.name)
+                    break
+            await asyncio.sleep(0.005)
+    with pytest.raises(
+        ReplayFailed, match=f"{killed[0]} ended with exit code -9, without an answer"
+    ):
+        await rebuilding
+    assert await leftover_schemas(pool, schema) == []
+    assert await every_table(pool, schema, contracts=[str(contract_id)]) == live

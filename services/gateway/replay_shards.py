@@ -1,0 +1,144 @@
+"""A rebuild from the stores loaded by several processes at once, into the same staging schema.
+
+One interpreter decodes every stored event and runs every handler, one event after another:
+on a machine of several cores it keeps one busy while the database waits for its statements.
+Here each of `settings.replay_processes` processes reads the stored events up to the same
+targets and applies those of its share of the contracts (`Shard`: a contract's events all go
+to one, in order; contracts share no rows), so the interpreters and the database work at
+once. What is stored after the targets is applied by the rebuild's own runners, as before any
+swap. A process that fails, or ends without answering, fails the rebuild; the others are
+stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable, MutableSequence
+from multiprocessing.connection import Connection
+
+from services.gateway.replay_runners import ReplayFailed, drain, runners_for
+from services.gateway.store_feed import STORE_SERVICES, Shard, StoreFeed
+from shared import collector
+from shared.database import create_pool
+from shared.settings import Settings
+
+# How often the rebuild looks at its processes: their progress, and whether they ended.
+POLL_S = 0.1
+# How long a stopped process gets to end before it is killed.
+STOP_S = 5.0
+
+# Called with the stored events every process has read so far.
+Loaded = Callable[[int], None]
+
+
+async def load(
+    settings: Settings,
+    staging: str,
+    after: dict[str, int],
+    targets: dict[str, int],
+    loaded: Loaded,
+) -> int:
+    """Apply the stored events after `after` up to `targets` (notification ids by service)
+    into `staging`, split between processes; answers how many were applied."""
+    count = settings.replay_processes
+    context = multiprocessing.get_context("spawn")  # no copy of this process's loop or sockets
+    read = context.Array("q", count, lock=False)
+    parts: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    try:
+        for index in range(count):
+            receiving, sending = context.Pipe(duplex=False)
+            started = context.Process(
+                target=_load_share,
+                args=(settings, staging, Shard(index, count), after, targets, read, sending),
+                name=f"accord-replay-{index + 1}-of-{count}",
+                daemon=True,
+            )
+            started.start()
+            sending.close()
+            parts.append((started, receiving))
+        applied = 0
+        waiting = list(parts)
+        while waiting:
+            await asyncio.sleep(POLL_S)
+            loaded(min(read))
+            for part in list(waiting):
+                process, receiving = part
+                if receiving.poll():
+                    applied += _outcome(process, receiving)
+                    waiting.remove(part)
+                elif not process.is_alive():
+                    raise _ended(process)
+        return applied
+    finally:
+        for stopping, pipe in parts:
+            if stopping.is_alive():
+                stopping.terminate()
+            stopping.join(STOP_S)
+            if stopping.is_alive():
+                stopping.kill()
+                stopping.join()
+            pipe.close()
+
+
+def _outcome(process: multiprocessing.process.BaseProcess, receiving: Connection) -> int:
+    try:
+        kind, value = receiving.recv()
+    except EOFError:
+        process.join(STOP_S)  # it closed its end as it ended
+        raise _ended(process) from None
+    if kind == "failed":
+        raise ReplayFailed(f"{process.name} failed: {value}")
+    return int(value)
+
+
+def _ended(process: multiprocessing.process.BaseProcess) -> ReplayFailed:
+    return ReplayFailed(
+        f"{process.name} ended with exit code {process.exitcode}, without an answer"
+    )
+
+
+def _load_share(
+    settings: Settings,
+    staging: str,
+    shard: Shard,
+    after: dict[str, int],
+    targets: dict[str, int],
+    read: MutableSequence[int],
+    answer: Connection,
+) -> None:
+    """A process's part of the load (its entry point)."""
+    collector.tune(settings.gc_threshold)
+    try:
+        applied = asyncio.run(_load(settings, staging, shard, after, targets, read))
+    except Exception as error:
+        answer.send(("failed", f"{type(error).__name__}: {error}"))
+        raise
+    answer.send(("applied", applied))
+    answer.close()
+
+
+async def _load(
+    settings: Settings,
+    staging: str,
+    shard: Shard,
+    after: dict[str, int],
+    targets: dict[str, int],
+    read: MutableSequence[int],
+) -> int:
+    feed = StoreFeed(
+        settings.database_url, STORE_SERVICES, decode=settings.replay_decode, shard=shard
+    )
+    await feed.start_between(after, targets)
+    pool = await create_pool(settings.database_url, staging)
+    try:
+        runners = runners_for(settings, feed, pool)
+
+        def progress(done: int, _total: int) -> None:
+            read[shard.index] = done
+
+        await drain(runners, feed, progress)
+        return runners.applied
+    finally:
+        await pool.close()
+        await feed.stop()
