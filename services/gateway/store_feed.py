@@ -10,10 +10,18 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
-from services.gateway.stored_events import Decode, envelope_of, key_of, parsed, untagged
+from services.gateway.stored_events import (
+    Decode,
+    envelope_of,
+    key_of,
+    parsed,
+    stored_key,
+    untagged,
+)
 from shared.bus import Message, OnAssigned, Partition
 from shared.schemas.registry import topic_for
 
@@ -41,6 +49,30 @@ class Shard:
 def shard_of(key: bytes, count: int) -> int:
     """Which of `count` shares a message key (its contract) falls in."""
     return zlib.crc32(key) % count
+
+
+class MisroutedEvent(RuntimeError):
+    """A stored event's contract, read from its JSON to route it, is not the one decoding it
+    finds: the event may have gone to the wrong shard, so the load cannot go on."""
+
+
+def shares_fields(
+    shard: Shard, state: bytes, originator_id: UUID, decode: Decode
+) -> dict[str, Any] | None:
+    """The stored event's parsed fields if it is in `shard` (None: another shard's), routed by
+    the contract read from its JSON without parsing it (`stored_key`), else by the key its
+    parsed fields give (`key_of`); MisroutedEvent where the two differ."""
+    routed = stored_key(state)
+    if routed and not shard.holds(routed):
+        return None  # unless the two differ, this shard's fields are all it parses
+    fields = parsed(state, decode)
+    key = key_of(fields, str(originator_id))
+    if routed and key != routed:
+        raise MisroutedEvent(
+            f"stored event {originator_id}: its JSON names contract {routed} where its"
+            f" provenance names {key}; rebuild with ACCORD_REPLAY_PROCESSES=1"
+        )
+    return fields if shard.holds(key) else None
 
 
 class StoreFeed:
@@ -181,9 +213,14 @@ class StoreFeed:
         decode, shard = self._decode, self._shard
         messages = []
         for row in rows:
-            fields = parsed(row["state"], decode)
-            if shard is None or shard.holds(key_of(fields, str(row["originator_id"]))):
-                messages.append(_message_of(service, row, untagged(fields, decode), decode))
+            if shard is None:
+                fields = parsed(row["state"], decode)
+            else:
+                found = shares_fields(shard, row["state"], row["originator_id"], decode)
+                if found is None:
+                    continue
+                fields = found
+            messages.append(_message_of(service, row, untagged(fields, decode), decode))
         return messages
 
     async def caught_up(self) -> bool:

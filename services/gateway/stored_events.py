@@ -48,6 +48,9 @@ _LIBRARY_FIELDS = frozenset(
         "_meta",
     }
 )
+# How a stored event's JSON opens its provenance, and the contract in it (see stored_key).
+_META = b'"_meta":{'
+_CONTRACT = b'"contract_id":"'
 # The namespace of the relay's event ids (shared.event_ids), as uuid5 hashes it.
 _EVENT_IDS = NAMESPACE.bytes
 
@@ -107,6 +110,23 @@ def untagged(fields: dict[str, Any], decode: Decode = "accord") -> dict[str, Any
 def fields_of(state: bytes, decode: Decode = "accord") -> dict[str, Any]:
     """A stored event's fields as the library's transcoder gives them."""
     return untagged(parsed(state, decode), decode)
+
+
+def stored_key(state: bytes) -> str:
+    """The contract `key_of` finds in a stored event's provenance, read from its JSON without
+    parsing it ("": none found): Accord stores the provenance (`_meta`, flat strings) as its
+    last top-level object, so the last `"_meta":{` opens it. A stored event where the two
+    differ is possible in principle (a nested `_meta` after the provenance): whoever routes by
+    this checks `key_of` where it decodes."""
+    meta = state.rfind(_META)
+    if meta < 0:
+        return ""
+    at = state.find(_CONTRACT, meta)
+    if at < 0:
+        return ""
+    start = at + len(_CONTRACT)
+    end = state.find(b'"', start)
+    return state[start:end].decode() if end > start else ""
 
 
 def key_of(fields: dict[str, Any], subject: str) -> str:
