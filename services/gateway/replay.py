@@ -52,9 +52,7 @@ REPLAYED = f"{PROJECTION}:replayed"
 # Indexes of the two tables that take a row for (nearly) every event, which only the gateway's
 # queries read, never a handler: a rebuild drops them from its staging schema while it loads.
 LOADED_WITHOUT = (
-    "audit_log_by_contract",
     "audit_log_in_order",
-    "audit_log_keyset",
     "audit_log_by_type",
     "audit_log_by_actor",
     "expectation_versions_as_of",

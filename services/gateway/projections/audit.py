@@ -36,9 +36,14 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 -- A read model made before the column: its rows read 0 (not known) until a replay fills them.
 ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS log_position bigint NOT NULL DEFAULT 0;
-CREATE INDEX IF NOT EXISTS audit_log_by_contract ON audit_log (contract_id, occurred_at);
+-- A contract's trail in the log's one order (ORDER_BY); also what reads a contract's events
+-- up to an instant. It made audit_log_by_contract (contract_id, occurred_at) and, in
+-- services/gateway/projections/schema.py, audit_log_keyset (contract_id, occurred_at,
+-- event_id: an older order) redundant: both dropped, each cost every write an index.
 CREATE INDEX IF NOT EXISTS audit_log_in_order
     ON audit_log (contract_id, occurred_at, source, log_position, event_id);
+DROP INDEX IF EXISTS audit_log_by_contract;
+DROP INDEX IF EXISTS audit_log_keyset;
 """
 
 # The audit log's one order, the same live and after any replay: the instant the service
