@@ -4,13 +4,19 @@ It learns who is on each contract and how to reach them, who proposed each expec
 obligations and their state, the risks and the latest corporate ranking, without importing
 those services. For each event that should notify someone, it plans the notices at that point
 of the contract's history and leaves them in the inbox, in the same transaction.
+
+Kafka orders nothing across the two topics: a missed target may come before the ranking
+published ahead of it. A miss of an expectation no known ranking ranks is held until a ranking
+arrives: planned then if one published before the miss ranks it, dropped once one published
+after it arrives (in process, where events arrive in order, that is always the case).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from services.notifications import inbox, reads
@@ -235,10 +241,70 @@ async def ask_for_notices(
             await inbox.put(conn, inbox.QUEUE, {"plans": encoded}, envelope.id)
         if source.name == "ObligationProposed" and policy.enabled:
             await inbox.put(conn, inbox.SCHEDULE, _schedule(envelope, policy), envelope.id)
+        if _unranked_miss(source, snapshot):
+            await hold_miss(conn, source, contract_id)
+        if trigger is Trigger.PRIORITIES_PUBLISHED:
+            missed = policy_for(Trigger.MEASUREMENT_MISSED, defaults, changed)
+            await release_held_misses(
+                conn, contract_id, source.time, snapshot, missed, preferences,
+                email_enabled,
+            )  # fmt: skip
     if source.name in SETTLED:
         reason = f"the obligation was {SETTLED[source.name]}"
         payload = {"obligation_id": envelope.data["obligation_id"], "reason": reason}
         await inbox.put(conn, inbox.CANCEL, payload, envelope.id)
+
+
+def _unranked_miss(source: SourceEvent, snapshot: ContractSnapshot) -> bool:
+    """A missed target of an expectation the corporate ranking known now does not rank."""
+    return (
+        source.name == "MeasurementRecorded"
+        and not source.data["met"]
+        and snapshot.rank_of(str(source.data["expectation_id"])) is None
+    )
+
+
+async def hold_miss(conn: Statements, source: SourceEvent, contract_id: Any) -> None:
+    """Keep an unranked miss until a ranking published before it arrives, or one after it."""
+    await conn.execute(
+        "INSERT INTO view_held_misses VALUES ($1, $2, $3, $4::jsonb)"
+        " ON CONFLICT (event_id) DO NOTHING",
+        source.id, contract_id, source.time, json.dumps(dict(source.data), default=str),
+    )  # fmt: skip
+
+
+async def release_held_misses(
+    conn: Statements,
+    contract_id: Any,
+    published_at: datetime,
+    snapshot: ContractSnapshot,
+    policy: Policy,
+    preferences: dict[str, Preference],
+    email_enabled: bool,
+) -> None:
+    """A ranking published at `published_at` arrived: the misses held from before it were
+    unranked when they happened (the contract's rankings arrive in order, so none published
+    earlier is still to come); those after it are planned as the ranking ranks them, in the
+    order they happened, and those it does not rank wait for a later one."""
+    await conn.execute(
+        "DELETE FROM view_held_misses WHERE contract_id = $1 AND occurred_at < $2",
+        contract_id, published_at,
+    )  # fmt: skip
+    held = await conn.fetch(
+        "SELECT event_id, occurred_at, data FROM view_held_misses WHERE contract_id = $1"
+        " ORDER BY occurred_at, event_id",
+        contract_id,
+    )
+    for row in held:
+        data = row["data"] if isinstance(row["data"], dict) else json.loads(row["data"])
+        source = SourceEvent(row["event_id"], "MeasurementRecorded", row["occurred_at"], data)
+        if _unranked_miss(source, snapshot):
+            continue
+        plans = plan(source, snapshot, policy, preferences, email_enabled=email_enabled)
+        if plans:
+            encoded = [inbox.encode_plan(p) for p in plans]
+            await inbox.put(conn, inbox.QUEUE, {"plans": encoded}, source.id)
+        await conn.execute("DELETE FROM view_held_misses WHERE event_id = $1", source.id)
 
 
 # What `keep` changes in the view (a snapshot read before it is out of date).
