@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
 from typing import Any, Literal
 from uuid import uuid4
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from services.gateway import replay_shards
+from services.gateway.kafka_feed import KafkaFeed
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
 from services.gateway.projector import NOTIFY_CHANNEL, PROJECTION, TOPICS
 from services.gateway.replay_runners import (
@@ -35,8 +33,8 @@ from services.gateway.replay_runners import (
     runners_for,
 )
 from services.gateway.store_feed import STORE_SERVICES, StoreFeed
-from shared.bus import Message, OnAssigned, Partition
-from shared.bus_kafka import KafkaAccess, access
+from shared.bus import Partition
+from shared.bus_kafka import KafkaAccess
 from shared.database import create_pool
 from shared.projection import AppliedTwice
 from shared.settings import Settings
@@ -97,7 +95,7 @@ async def _rebuild_into(
     schema: str,
     staging: str,
 ) -> int:
-    feed: Feed
+    feed: KafkaFeed | StoreFeed
     if source == "kafka":
         if not settings.kafka_bootstrap:
             raise ReplayFailed("no Kafka is configured (ACCORD_KAFKA_BOOTSTRAP): use the store")
@@ -118,8 +116,8 @@ async def _rebuild_into(
         if feed.unique_events:
             await first.drop_applied_keys()
         try:
-            if isinstance(feed, StoreFeed) and settings.replay_processes > 1:
-                await _load_in_processes(settings, staging, feed, runner, progress)
+            if settings.replay_processes > 1:
+                await _load_in_processes(settings, staging, source, feed, runner, progress)
             await drain(runner, feed, progress)
             if feed.unique_events:
                 try:
@@ -137,16 +135,24 @@ async def _rebuild_into(
 
 
 async def _load_in_processes(
-    settings: Settings, staging: str, feed: StoreFeed, runner: Runners, progress: Progress
+    settings: Settings,
+    staging: str,
+    source: Source,
+    feed: KafkaFeed | StoreFeed,
+    runner: Runners,
+    progress: Progress,
 ) -> None:
-    """What is stored now, loaded by several processes (services/gateway/replay_shards.py);
-    the feed goes on after it."""
-    total = feed.total
+    """What the feed has now, loaded by several processes (services/gateway/replay_shards.py);
+    the feed goes on after it. Their offsets are stored once, here (they keep none)."""
+    total, first = feed.total, feed.done
     applied = await replay_shards.load(
-        settings, staging, feed.read_after, feed.targets, lambda done: progress(done, total)
-    )
+        settings, staging, source, feed.read_after, feed.targets,
+        lambda done: progress(first + done, total),
+    )  # fmt: skip
     runner.add_applied(applied)
-    feed.skip_to(feed.targets, total)
+    feed.skip_loaded()
+    if isinstance(feed, KafkaFeed):
+        await runner.runners[0].store_offsets(feed.targets)
 
 
 async def _swap(
@@ -202,132 +208,3 @@ async def _offsets(conn: asyncpg.Connection[Any], table: str) -> dict[Partition,
         f"SELECT topic, partition, next_offset FROM {table} WHERE projection = $1", PROJECTION
     )
     return {Partition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
-
-
-# Kafka
-
-
-class KafkaFeed:
-    """Every partition of the topics, from the first offset, as a consumer in no group."""
-
-    adopts_live_offsets = False
-    # A relay that crashed mid-batch published some events again.
-    unique_events = False
-
-    def __init__(self, cluster: str | KafkaAccess, topics: Sequence[str]) -> None:
-        self._access = access(cluster)
-        self._topics = list(topics)
-        self._consumer = AIOKafkaConsumer(
-            **self._access.options(),
-            group_id=None,
-            client_id="accord-replay",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-        )
-        self._first: dict[TopicPartition, int] = {}
-        self._target: dict[TopicPartition, int] = {}
-        self._position: dict[TopicPartition, int] = {}
-        self._on_assigned: OnAssigned | None = None
-
-    async def start(self, on_assigned: OnAssigned) -> None:
-        self._on_assigned = on_assigned
-        await self._consumer.start()
-        await self._assign_every_partition()
-
-    async def _assign_every_partition(self) -> None:
-        """Assign what the topics have now: a topic may appear, or gain partitions, later."""
-        found = sorted(
-            (tp for tp in await self._partitions() if tp not in self._target),
-            key=lambda tp: (tp.topic, tp.partition),
-        )
-        if not found:
-            return
-        assert self._on_assigned is not None
-        resume = await self._on_assigned([Partition(tp.topic, tp.partition) for tp in found])
-        self._consumer.assign([*self._target, *found])
-        first = await self._consumer.beginning_offsets(found)
-        self._target.update(await self._consumer.end_offsets(found))
-        for tp in found:
-            self._first[tp] = first[tp]
-            self._position[tp] = max(first[tp], resume.get(Partition(tp.topic, tp.partition), 0))
-        # A new assignment forgets positions: every partition goes back to where it was.
-        for tp, offset in self._position.items():
-            self._consumer.seek(tp, offset)
-
-    async def _partitions(self) -> list[TopicPartition]:
-        admin = AIOKafkaAdminClient(**self._access.options(), client_id="accord-replay")
-        await admin.start()
-        try:
-            described = await admin.describe_topics(self._topics)
-        finally:
-            await admin.close()
-        # A topic nobody has published to yet does not exist: there is nothing to read.
-        return [
-            TopicPartition(topic["topic"], partition["partition"])
-            for topic in described
-            if topic["error_code"] == 0
-            for partition in topic["partitions"]
-        ]
-
-    async def fetch(self, timeout: float, max_records: int) -> list[Message]:
-        pending = [tp for tp in self._target if self._position[tp] < self._target[tp]]
-        if not pending:
-            return []
-        batches = await self._consumer.getmany(
-            *pending, timeout_ms=int(timeout * 1000), max_records=max_records
-        )
-        messages = []
-        for tp, records in batches.items():
-            for r in records:
-                messages.append(
-                    Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))
-                )
-            if records:
-                self._position[tp] = records[-1].offset + 1
-        return messages
-
-    async def caught_up(self) -> bool:
-        for tp, target in self._target.items():
-            if self._position[tp] < target:
-                # Offsets may skip (control records): the consumer's position is the truth.
-                self._position[tp] = max(self._position[tp], await self._consumer.position(tp))
-                if self._position[tp] < target:
-                    return False
-        return True
-
-    async def extend(self, live: dict[Partition, int]) -> None:
-        await self._assign_every_partition()
-        for partition, offset in live.items():
-            tp = TopicPartition(partition.topic, partition.partition)
-            if tp in self._target:
-                self._target[tp] = max(self._target[tp], offset)
-
-    @property
-    def done(self) -> int:
-        return sum(
-            min(self._position[tp], self._target[tp]) - self._first[tp] for tp in self._target
-        )
-
-    @property
-    def total(self) -> int:
-        return sum(self._target[tp] - self._first[tp] for tp in self._target)
-
-    async def seek(self, positions: dict[Partition, int]) -> None:
-        for partition, offset in positions.items():
-            tp = TopicPartition(partition.topic, partition.partition)
-            if tp in self._target:
-                self._position[tp] = offset
-                self._consumer.seek(tp, offset)
-
-    async def commit(self, positions: dict[Partition, int]) -> None:
-        return None  # no group: the rebuilt schema's offsets table is the only record
-
-    def lag(self) -> int:
-        return 0  # a replay feed reports its progress through the progress callback
-
-    def assignment(self) -> set[Partition]:
-        return {Partition(tp.topic, tp.partition) for tp in self._target}
-
-    async def stop(self) -> None:
-        await self._consumer.stop()

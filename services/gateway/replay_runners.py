@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -14,7 +15,6 @@ import asyncpg
 
 from services.gateway.projections import dispatch
 from services.gateway.projector import PROJECTION
-from services.gateway.store_feed import shard_of
 from shared.bus import Consumer, Message, Partition
 from shared.projection import ProjectionRunner
 from shared.settings import Settings
@@ -53,11 +53,16 @@ class Feed(Consumer, Protocol):
         """Go at least as far as the live projector got (and what has arrived since)."""
 
 
-def runners_for(settings: Settings, feed: Feed, pool: asyncpg.Pool) -> Runners:
-    """`settings.replay_runners` runners applying `feed` into `pool`'s (staging) schema."""
+def runners_for(
+    settings: Settings, feed: Feed, pool: asyncpg.Pool, *, offsets: bool = True
+) -> Runners:
+    """`settings.replay_runners` runners applying `feed` into `pool`'s (staging) schema.
+    `offsets`: False for a part of a load, whose offsets the rebuild stores once all parts
+    are done (two parts storing theirs would overwrite each other's, and wait on each other)."""
     split = settings.replay_runners > 1
     return Runners(
-        [
+        offsets=offsets,
+        runners=[
             ProjectionRunner(
                 PROJECTION,
                 feed,
@@ -69,10 +74,10 @@ def runners_for(settings: Settings, feed: Feed, pool: asyncpg.Pool) -> Runners:
                 traced=False,
                 copy_from=settings.projection_copy_rows,
                 unique_events=feed.unique_events,
-                keeps_offsets=not split,
+                keeps_offsets=offsets and not split,
             )
             for _ in range(settings.replay_runners)
-        ]
+        ],
     )
 
 
@@ -85,9 +90,10 @@ class Runners:
     offsets are stored once the feed is drained (`settle`), before the swap reads them (a
     failed rebuild is dropped whole, so nothing needs them committed with each batch)."""
 
-    def __init__(self, runners: Sequence[ProjectionRunner]) -> None:
+    def __init__(self, runners: Sequence[ProjectionRunner], *, offsets: bool = True) -> None:
         self.runners = list(runners)
         self.batch_size = runners[0].batch_size
+        self._offsets = offsets
         # The next offsets of what was applied and is not stored yet.
         self._unsettled: dict[Partition, int] = {}
         # Applied elsewhere (by another process of the rebuild): see `add_applied`.
@@ -108,7 +114,9 @@ class Runners:
         parts: list[list[Message]] = [[] for _ in self.runners]
         offsets = self._unsettled
         for message in messages:
-            parts[shard_of(message.key or b"", len(parts))].append(message)
+            # Not the shards' hash: in a shard of a load split between processes, that one
+            # would give every message to one runner.
+            parts[zlib.adler32(message.key or b"") % len(parts)].append(message)
             offsets[Partition(message.topic, message.partition)] = message.offset + 1
         applying = [
             asyncio.create_task(runner.apply_batch(part))
@@ -123,8 +131,8 @@ class Runners:
             await asyncio.gather(*applying, return_exceptions=True)
 
     async def settle(self) -> None:
-        """Store the next offsets of everything applied so far."""
-        if self._unsettled:
+        """Store the next offsets of everything applied so far (unless they are not kept)."""
+        if self._unsettled and self._offsets:
             await self.runners[0].store_offsets(self._unsettled)
             self._unsettled = {}
 

@@ -1,13 +1,13 @@
-"""A rebuild from the stores loaded by several processes at once, into the same staging schema.
+"""A rebuild loaded by several processes at once, into the same staging schema.
 
-One interpreter decodes every stored event and runs every handler, one event after another:
-on a machine of several cores it keeps one busy while the database waits for its statements.
-Here each of `settings.replay_processes` processes reads the stored events up to the same
-targets and applies those of its share of the contracts (`Shard`: a contract's events all go
-to one, in order; contracts share no rows), so the interpreters and the database work at
-once. What is stored after the targets is applied by the rebuild's own runners, as before any
-swap. A process that fails, or ends without answering, fails the rebuild; the others are
-stopped.
+One interpreter decodes every event and runs every handler, one event after another: on a
+machine of several cores it keeps one busy while the database waits for its statements. Here
+each of `settings.replay_processes` processes reads the events (the stores' rows, or the
+topics' messages) up to the same targets and applies those of its share of the contracts
+(`Shard`: a contract's events all go to one, in order; contracts share no rows), so the
+interpreters and the database work at once. What comes after the targets is applied by the
+rebuild's own runners, as before any swap. A process that fails, or ends without answering,
+fails the rebuild; the others are stopped.
 """
 
 from __future__ import annotations
@@ -16,10 +16,15 @@ import asyncio
 import multiprocessing
 from collections.abc import Callable, MutableSequence
 from multiprocessing.connection import Connection
+from typing import Literal
 
+from services.gateway.kafka_feed import KafkaFeed
+from services.gateway.projector import TOPICS
 from services.gateway.replay_runners import ReplayFailed, drain, runners_for
 from services.gateway.store_feed import STORE_SERVICES, Shard, StoreFeed
 from shared import collector
+from shared.bus import Partition
+from shared.bus_kafka import KafkaAccess
 from shared.database import create_pool
 from shared.settings import Settings
 
@@ -28,19 +33,24 @@ POLL_S = 0.1
 # How long a stopped process gets to end before it is killed.
 STOP_S = 5.0
 
-# Called with the stored events every process has read so far.
+# Called with the events every process has read so far.
 Loaded = Callable[[int], None]
+# Where each service's stored events, or each partition's messages, are read from or up to.
+Positions = dict[str, int] | dict[Partition, int]
+Source = Literal["kafka", "store"]
 
 
 async def load(
     settings: Settings,
     staging: str,
-    after: dict[str, int],
-    targets: dict[str, int],
+    source: Source,
+    after: Positions,
+    targets: Positions,
     loaded: Loaded,
 ) -> int:
-    """Apply the stored events after `after` up to `targets` (notification ids by service)
-    into `staging`, split between processes; answers how many were applied."""
+    """Apply the events of `source` after `after` up to `targets` (notification ids by
+    service, or offsets by partition) into `staging`, split between processes; answers how
+    many were applied."""
     count = settings.replay_processes
     context = multiprocessing.get_context("spawn")  # no copy of this process's loop or sockets
     read = context.Array("q", count, lock=False)
@@ -48,9 +58,10 @@ async def load(
     try:
         for index in range(count):
             receiving, sending = context.Pipe(duplex=False)
+            shard = Shard(index, count)
             started = context.Process(
                 target=_load_share,
-                args=(settings, staging, Shard(index, count), after, targets, read, sending),
+                args=(settings, staging, source, shard, after, targets, read, sending),
                 name=f"accord-replay-{index + 1}-of-{count}",
                 daemon=True,
             )
@@ -101,16 +112,17 @@ def _ended(process: multiprocessing.process.BaseProcess) -> ReplayFailed:
 def _load_share(
     settings: Settings,
     staging: str,
+    source: Source,
     shard: Shard,
-    after: dict[str, int],
-    targets: dict[str, int],
+    after: Positions,
+    targets: Positions,
     read: MutableSequence[int],
     answer: Connection,
 ) -> None:
     """A process's part of the load (its entry point)."""
     collector.tune(settings.gc_threshold)
     try:
-        applied = asyncio.run(_load(settings, staging, shard, after, targets, read))
+        applied = asyncio.run(_load(settings, staging, source, shard, after, targets, read))
     except Exception as error:
         answer.send(("failed", f"{type(error).__name__}: {error}"))
         raise
@@ -121,18 +133,23 @@ def _load_share(
 async def _load(
     settings: Settings,
     staging: str,
+    source: Source,
     shard: Shard,
-    after: dict[str, int],
-    targets: dict[str, int],
+    after: Positions,
+    targets: Positions,
     read: MutableSequence[int],
 ) -> int:
-    feed = StoreFeed(
-        settings.database_url, STORE_SERVICES, decode=settings.replay_decode, shard=shard
-    )
-    await feed.start_between(after, targets)
+    feed: KafkaFeed | StoreFeed
+    if source == "kafka":
+        feed = KafkaFeed(KafkaAccess.of(settings), TOPICS, shard=shard)
+    else:
+        feed = StoreFeed(
+            settings.database_url, STORE_SERVICES, decode=settings.replay_decode, shard=shard
+        )
+    await feed.start_between(after, targets)  # type: ignore[arg-type]
     pool = await create_pool(settings.database_url, staging)
     try:
-        runners = runners_for(settings, feed, pool)
+        runners = runners_for(settings, feed, pool, offsets=False)
 
         def progress(done: int, _total: int) -> None:
             read[shard.index] = done

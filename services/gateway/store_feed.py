@@ -43,7 +43,11 @@ class Shard:
     count: int
 
     def holds(self, key: str) -> bool:
-        return shard_of(key.encode(), self.count) == self.index
+        return self.holds_key(key.encode())
+
+    def holds_key(self, key: bytes) -> bool:
+        """`holds`, of a message key as the bus carries it."""
+        return shard_of(key, self.count) == self.index
 
 
 def shard_of(key: bytes, count: int) -> int:
@@ -129,10 +133,10 @@ class StoreFeed:
             self._tables[service] = f'"{service}"."{service}_events"'
         self._after, self._target = dict(after), dict(targets)
 
-    def skip_to(self, after: dict[str, int], done: int) -> None:
-        """Go on after `after`: the `done` events up to there were handed over elsewhere."""
-        self._after = dict(after)
-        self._done = done
+    def skip_loaded(self) -> None:
+        """Go on past the targets: what is before them was handed over elsewhere."""
+        self._after = dict(self._target)
+        self._done = self._total
 
     async def _refresh(self) -> None:
         """Read up to what is stored, and final, now."""

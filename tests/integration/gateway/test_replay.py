@@ -59,9 +59,17 @@ async def leftover_schemas(pool: asyncpg.Pool, schema: str) -> list[str]:
     return [r["nspname"] for r in rows]
 
 
+@pytest.mark.parametrize("processes", [2, 1], ids=["two_processes", "one_process"])
 async def test_a_rebuild_from_kafka_equals_the_live_read_models_row_for_row(
-    settings: Settings, pool: asyncpg.Pool, schema: str, publisher: KafkaPublisher
+    settings: Settings,
+    pool: asyncpg.Pool,
+    schema: str,
+    publisher: KafkaPublisher,
+    processes: int,
 ) -> None:
+    # The topics loaded by two processes, each the messages of its share of the contracts
+    # by their keys, or by this one.
+    settings = settings.model_copy(update={"replay_processes": processes})
     first = whole_story()
     await publisher.publish(topic_for("elicitation"), first.elicitation)
     await publisher.publish(topic_for("ranking"), first.ranking)
