@@ -124,13 +124,6 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
             "announced AS MATERIALIZED"
             " (SELECT pg_advisory_xact_lock_shared({space}, hashtext({name})))"
         ).format(space=WRITERS_LOCK_SPACE, name=name)
-        self._running_writers = SQL(
-            "SELECT coalesce(array_agg(t.transactionid::text::bigint), '{{}}')"
-            " FROM pg_locks a LEFT JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction"
-            " AND t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.granted"
-            " WHERE a.locktype = 'advisory' AND a.classid = {space}::oid"
-            " AND a.objid = hashtext({name})::oid AND a.objsubid = 2 AND a.granted"
-        ).format(space=WRITERS_LOCK_SPACE, name=name)
 
         def previous(originator_id: str, version: str) -> str:
             """The stored hash of an event's predecessor in its aggregate (none: the genesis)."""
@@ -223,12 +216,9 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
         self.max_notification_id_statement = SQL(
             "SELECT max(notification_id) FROM {table} WHERE {finished}"
         ).format(table=self._table, finished=_FINISHED)
-        # The statement's snapshot is taken before it runs, so pg_locks is read after it.
-        self._bound_statement = (
-            SQL("SELECT pg_current_snapshot()::text AS snapshot, ({running}) AS writers")
-            .format(running=self._running_writers)
-            .as_bytes(None)
-        )
+        self._bound_statement = bound_statement(
+            self.datastore.schema, self.events_table_name
+        ).encode()
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         super()._create_table(curs)
@@ -367,6 +357,25 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
         # readers poll the log and are woken in process (OutboxRelay.wake).
         msg = "Accord's recorder sends no NOTIFY: poll select_notifications"
         raise NotSupportedError(msg)
+
+
+def bound_statement(schema: str, table: str) -> str:
+    """What `read_bound` takes, for the events table `schema.table`: the snapshot, and the ids
+    of the writers to the table still running (a row `snapshot`, `writers`). Run it on its own,
+    before the read it bounds (the read's snapshot must come after it)."""
+    # The statement's snapshot is taken before it runs, so pg_locks is read after it.
+    return (
+        SQL(
+            "SELECT pg_current_snapshot()::text AS snapshot, (SELECT"
+            " coalesce(array_agg(t.transactionid::text::bigint), '{{}}')"
+            " FROM pg_locks a LEFT JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction"
+            " AND t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.granted"
+            " WHERE a.locktype = 'advisory' AND a.classid = {space}::oid"
+            " AND a.objid = hashtext({name})::oid AND a.objsubid = 2 AND a.granted) AS writers"
+        )
+        .format(space=WRITERS_LOCK_SPACE, name=f"{schema}.{table}")
+        .as_string(None)
+    )
 
 
 def read_bound(snapshot: str, running_writers: Sequence[int | None]) -> int:

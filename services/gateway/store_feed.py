@@ -23,6 +23,7 @@ from services.gateway.stored_events import (
     untagged,
 )
 from shared.bus import Message, OnAssigned, Partition
+from shared.recorder import bound_statement, read_bound
 from shared.schemas.registry import topic_for
 
 # The services whose event stores hold published events, each in its own schema; a service
@@ -159,17 +160,21 @@ class StoreFeed:
         self._total = self._done + remaining
 
     async def _finished(self, service: str) -> str:
-        """The condition of rows no transaction still writes to: Accord's recorder numbers
-        events by their transaction, so one still running may yet commit below the newest
-        id; only rows below the oldest transaction still running are final. The library's
-        recorder hands ids out in commit order, under a table lock: all its rows are."""
+        """The condition of rows no writer still writes to: Accord's recorder numbers events
+        by their transaction, so a writer still running may yet commit below the newest id;
+        only rows below the oldest writer still running are final (the bound the recorder's
+        own readers take: shared/recorder.py). The library's recorder hands ids out in
+        commit order, under a table lock: all its rows are."""
         assert self._conn is not None
+        table = f"{service}_events"
         if await self._conn.fetchval(
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = $1"
             " AND table_name = $2 AND column_name = 'xact_id')",
-            service, f"{service}_events",
+            service, table,
         ):  # fmt: skip
-            return "xact_id < pg_snapshot_xmin(pg_current_snapshot())"
+            row = await self._conn.fetchrow(bound_statement(service, table))
+            assert row is not None
+            return f"xact_id < '{read_bound(row['snapshot'], row['writers'])}'::xid8"
         return "true"
 
     async def fetch(self, timeout: float, max_records: int) -> list[Message]:

@@ -10,10 +10,11 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Identifier, Literal
 
 from shared.audit.chain import GENESIS, event_hash
 from shared.audit.merkle import leaf_hash
+from shared.recorder import bound_statement, read_bound
 
 
 @dataclass(frozen=True)
@@ -60,29 +61,38 @@ def _columns(conn: psycopg.Connection[Any], schema: str, table: str) -> set[str]
     }
 
 
-def _finished(columns: set[str]) -> SQL:
-    """Events no transaction still writes below: the log up to them never changes again."""
-    return SQL(
-        "e.xact_id < pg_snapshot_xmin(pg_current_snapshot())" if "xact_id" in columns else "true"
-    )
+def _finished(
+    conn: psycopg.Connection[Any], columns: set[str], schema: str, table: str
+) -> Composable:
+    """Events no writer to the table still writes below: the log up to them never changes
+    again (the bound Accord's recorder gives its own readers: shared/recorder.py). Rows of the
+    library's recorder, written under a table lock, are all final."""
+    if "xact_id" not in columns:
+        return SQL("true")
+    row = conn.execute(bound_statement(schema, table).encode()).fetchone()
+    assert row is not None
+    bound = read_bound(row[0], row[1])
+    return SQL("e.xact_id < {}::xid8").format(Literal(str(bound)))
 
 
 def last_position(conn: psycopg.Connection[Any], schema: str, table: str) -> int:
     """The newest final event's position (0: none), read from the end of the log only."""
     name = SQL("{}.{}").format(Identifier(schema), Identifier(table))
+    finished = _finished(conn, _columns(conn, schema, table), schema, table)
     statement = SQL(
         "SELECT e.notification_id FROM {name} AS e WHERE {finished}"
         " ORDER BY e.notification_id DESC LIMIT 1"
-    ).format(name=name, finished=_finished(_columns(conn, schema, table)))
+    ).format(name=name, finished=finished)
     row = conn.execute(statement).fetchone()
     return int(row[0]) if row else 0
 
 
 def read(conn: psycopg.Connection[Any], schema: str, table: str) -> Iterator[Entry]:
-    """The final events (no transaction still writes below them), in notification order."""
+    """The final events (no writer to the table still writes below them), in notification
+    order."""
     columns = _columns(conn, schema, table)
     name = SQL("{}.{}").format(Identifier(schema), Identifier(table))
-    finished = _finished(columns)
+    finished = _finished(conn, columns, schema, table)
     hashes = SQL(
         "e.hash AS stored, (SELECT p.hash FROM {name} AS p"
         " WHERE p.originator_id = e.originator_id"

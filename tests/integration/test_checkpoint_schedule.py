@@ -23,7 +23,6 @@ from shared.bus_memory import InProcessBus
 from shared.eventstore import build_application
 from shared.provenance import acting_as
 from shared.settings import Settings
-from tests.support.final_events import settle
 from tests.support.notes import Notes
 
 
@@ -57,7 +56,6 @@ class Service:
         with acting_as("alice", "decision_maker"):
             for n in range(count):
                 app.write(uuid4(), f"note {n}")
-        settle(self.settings.database_url, f'"{self.name}"."{self.name}_events"')
 
     def schedule(self, clock: Clock) -> CheckpointSchedule:
         """A schedule as a process starts it (a restart is a new one)."""
