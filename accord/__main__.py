@@ -1,5 +1,5 @@
 """`python -m accord` is the `accord` command."""
 
-from accord.cli import app
+from accord.cli import main
 
-app(prog_name="accord")
+main()

@@ -11,12 +11,23 @@ from accord.audit import app as audit_app
 from accord.infra.__main__ import app as infra_app
 from accord.process_names import Process
 from shared.auth import mint_token
-from shared.settings import get_settings
+from shared.settings import InvalidSettings, get_settings
 
 # The commands that run Accord import the services when they run: every service takes seconds
 # to import, which `accord token` and `accord --help` need not wait for.
 
 app = typer.Typer(help="Accord: client expectations in service contracts.", no_args_is_help=True)
+
+
+def main() -> None:
+    """The `accord` command: a setting the environment got wrong is one line, not a trace."""
+    try:
+        app(prog_name="accord")
+    except InvalidSettings as wrong:
+        typer.echo(f"SETTINGS_INVALID: {wrong}", err=True)
+        raise SystemExit(2) from None
+
+
 app.add_typer(infra_app, name="infra", help="Real PostgreSQL and Kafka on this machine.")
 app.add_typer(audit_app, name="audit", help="Tamper evidence: verify, checkpoint, prove.")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # What the gateway allows a service beyond its longest wait for its views: the request's own
@@ -175,10 +175,29 @@ class Settings(BaseSettings):
         return self
 
 
+class InvalidSettings(ValueError):
+    """The environment gives a setting a value Accord cannot take: says which, and why."""
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once; InvalidSettings names each variable wrong."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise InvalidSettings(_wrong_variables(error)) from None
+
+
+def _wrong_variables(error: ValidationError) -> str:
+    """`VARIABLE='value': why`, for each setting the environment got wrong."""
+    described = []
+    for problem in error.errors(include_url=False):
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        info = Settings.model_fields.get(field)
+        alias = info.validation_alias if info else None
+        variable = alias if isinstance(alias, str) else f"ACCORD_{field.upper()}"
+        described.append(f"{variable}={problem.get('input')!r}: {problem['msg']}")
+    return "; ".join(described)
 
 
 def postgres_env(database_url: str, schema: str) -> dict[str, str]:
