@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from collections.abc import Callable, MutableSequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Literal
 
@@ -58,10 +59,10 @@ async def load(
     try:
         for index in range(count):
             receiving, sending = context.Pipe(duplex=False)
-            shard = Shard(index, count)
+            share = Share(settings, staging, source, Shard(index, count), after, targets)
             started = context.Process(
                 target=_load_share,
-                args=(settings, staging, source, shard, after, targets, read, sending),
+                args=(share, read, sending),
                 name=f"accord-replay-{index + 1}-of-{count}",
                 daemon=True,
             )
@@ -109,20 +110,23 @@ def _ended(process: multiprocessing.process.BaseProcess) -> ReplayFailed:
     )
 
 
-def _load_share(
-    settings: Settings,
-    staging: str,
-    source: Source,
-    shard: Shard,
-    after: Positions,
-    targets: Positions,
-    read: MutableSequence[int],
-    answer: Connection,
-) -> None:
-    """A process's part of the load (its entry point)."""
-    collector.tune(settings.gc_threshold)
+@dataclass(frozen=True)
+class Share:
+    """What one process of the load is given: where to apply, what to read, its shard."""
+
+    settings: Settings
+    staging: str
+    source: Source
+    shard: Shard
+    after: Positions
+    targets: Positions
+
+
+def _load_share(share: Share, read: MutableSequence[int], answer: Connection) -> None:
+    """A process's part of the load (its entry point): `read[its index]` counts what it read."""
+    collector.tune(share.settings.gc_threshold)
     try:
-        applied = asyncio.run(_load(settings, staging, source, shard, after, targets, read))
+        applied = asyncio.run(_load(share, read))
     except Exception as error:
         answer.send(("failed", f"{type(error).__name__}: {error}"))
         raise
@@ -130,24 +134,17 @@ def _load_share(
     answer.close()
 
 
-async def _load(
-    settings: Settings,
-    staging: str,
-    source: Source,
-    shard: Shard,
-    after: Positions,
-    targets: Positions,
-    read: MutableSequence[int],
-) -> int:
+async def _load(share: Share, read: MutableSequence[int]) -> int:
+    settings, shard = share.settings, share.shard
     feed: KafkaFeed | StoreFeed
-    if source == "kafka":
+    if share.source == "kafka":
         feed = KafkaFeed(KafkaAccess.of(settings), TOPICS, shard=shard)
     else:
         feed = StoreFeed(
             settings.database_url, STORE_SERVICES, decode=settings.replay_decode, shard=shard
         )
-    await feed.start_between(after, targets)  # type: ignore[arg-type]
-    pool = await create_pool(settings.database_url, staging)
+    await feed.start_between(share.after, share.targets)  # type: ignore[arg-type]
+    pool = await create_pool(settings.database_url, share.staging)
     try:
         runners = runners_for(settings, feed, pool, offsets=False)
 

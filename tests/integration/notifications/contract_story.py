@@ -7,11 +7,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import httpx
 
 from services.elicitation.application import Elicitation as ElicitationApp
+from services.notifications import tables
+from services.notifications.contract_view import TOPICS
 from shared.auth import mint_token
+from shared.bus import Message, Partition
 from shared.bus_kafka import KafkaBus
+from shared.bus_memory import InProcessBus
+from shared.database import create_pool
+from shared.eventstore import ensure_schema
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
 from tests.support.waiting import eventually
@@ -104,3 +111,29 @@ class Notify:
         assert answer.status_code == 200, answer.text
         notices: list[dict[str, Any]] = answer.json()["notices"]
         return notices
+
+
+async def published(bus: InProcessBus) -> list[Message]:
+    """Everything the in-process bus holds on the topics the notifications view reads."""
+    consumer = bus.consumer(TOPICS)
+
+    async def from_zero(partitions: Any) -> dict[Partition, int]:
+        return {p: 0 for p in partitions}
+
+    await consumer.start(from_zero)
+    messages = await consumer.fetch(timeout=1, max_records=100_000)
+    await consumer.stop()
+    return messages
+
+
+@asynccontextmanager
+async def view_pool(settings: Settings, schema: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a schema of its own with the notifications service's tables; dropped after."""
+    ensure_schema(settings.database_url, schema)
+    pool = await create_pool(settings.database_url, schema, max_size=2)
+    try:
+        await pool.execute(tables.SCHEMA)
+        yield pool
+    finally:
+        await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await pool.close()

@@ -6,29 +6,24 @@ events, a real PostgreSQL, the view applied a batch together and one event at a 
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import pytest
 
 from services.elicitation.application import Elicitation as ElicitationApp
-from services.notifications import tables
 from services.notifications.contract_view import TOPICS, batching, handler
 from services.notifications.settings import NotifySettings
 from services.ranking.application import Prioritizations
 from services.ranking.result import Method
-from shared.bus import Message, Partition
+from shared.bus import Message
 from shared.bus_memory import InProcessBus
-from shared.database import create_pool
-from shared.eventstore import ensure_schema
 from shared.projection import ProjectionRunner
 from shared.runtime import build_runtime
 from shared.settings import Settings
-from tests.integration.notifications.contract_story import Elicitation
+from tests.integration.notifications.contract_story import Elicitation, published, view_pool
 
 DM = "client_decision_maker"
 TERMS = {
@@ -99,18 +94,12 @@ async def story(settings: Settings, bus: InProcessBus, *, ranked_first: bool) ->
         await ranking.stop()
 
 
-async def published(bus: InProcessBus, contract: str) -> list[Message]:
-    """The contract's events as the view's consumer gets them (the stores hold other tests')."""
-    consumer = bus.consumer(TOPICS)
-
-    async def from_zero(partitions: Any) -> dict[Partition, int]:
-        return {p: 0 for p in partitions}
-
-    await consumer.start(from_zero)
-    messages = await consumer.fetch(timeout=1, max_records=100_000)
-    await consumer.stop()
-    # In the order they happened (each relay published its service's events at the end).
-    ours = [m for m in messages if m.envelope().key == contract]
+async def told(settings: Settings, *, ranked_first: bool) -> list[Message]:
+    """The story's events, in the order they happened (each relay published its service's
+    events at the end; the stores hold other tests' too)."""
+    bus = InProcessBus()
+    contract = await story(settings, bus, ranked_first=ranked_first)
+    ours = [m for m in await published(bus) if m.envelope().key == contract]
     return sorted(ours, key=lambda m: m.envelope().time)
 
 
@@ -128,24 +117,11 @@ def miss_first(messages: list[Message]) -> list[Message]:
     return [*rest[:at], miss, *rest[at:]]
 
 
-@contextlib.asynccontextmanager
-async def view_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    schema = f"held_misses_{uuid4().hex[:10]}"
-    ensure_schema(settings.database_url, schema)
-    pool = await create_pool(settings.database_url, schema, max_size=2)
-    try:
-        await pool.execute(tables.SCHEMA)
-        yield pool
-    finally:
-        await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await pool.close()
-
-
 async def viewed(settings: Settings, messages: list[Message], together: bool) -> dict[str, Any]:
     """What the view planned for the miss (whom, how, with what subject), and what it holds."""
     notify = NotifySettings()
     miss = named(messages, "MeasurementRecorded").envelope().id
-    async with view_pool(settings) as pool:
+    async with view_pool(settings, f"held_misses_{uuid4().hex[:10]}") as pool:
         runner = ProjectionRunner(
             "held-misses", InProcessBus().consumer(TOPICS), pool, handler(notify),
             batching=batching(notify) if together else None,
@@ -169,9 +145,7 @@ async def viewed(settings: Settings, messages: list[Message], together: bool) ->
 async def test_a_miss_applied_before_the_ranking_published_ahead_of_it_escalates_as_in_order(
     settings: Settings, way: str
 ) -> None:
-    bus = InProcessBus()
-    contract = await story(settings, bus, ranked_first=True)
-    messages = await published(bus, contract)
+    messages = await told(settings, ranked_first=True)
     in_order = await viewed(settings, messages, WAYS[way])
     assert in_order["held"] == 0
     escalated = {person for person, _, subject in in_order["plans"]}
@@ -186,8 +160,6 @@ async def test_a_miss_applied_before_the_ranking_published_ahead_of_it_escalates
 async def test_a_ranking_published_after_a_miss_does_not_make_it_a_priority_miss(
     settings: Settings, way: str
 ) -> None:
-    bus = InProcessBus()
-    contract = await story(settings, bus, ranked_first=False)
-    messages = await published(bus, contract)
+    messages = await told(settings, ranked_first=False)
     # In order: the miss waits for a ranking; the one that comes was published after it.
     assert await viewed(settings, messages, WAYS[way]) == {"plans": [], "held": 0}

@@ -3,25 +3,20 @@ view, as applied one event at a time: real elicitation events, a real PostgreSQL
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
+from uuid import uuid4
 
 import asyncpg
 import pytest
 
 from services.elicitation.application import Elicitation as ElicitationApp
-from services.notifications import tables
 from services.notifications.contract_view import TOPICS, batching, handler
 from services.notifications.settings import NotifySettings
-from shared.bus import Message, Partition
 from shared.bus_memory import InProcessBus
-from shared.database import create_pool
-from shared.eventstore import ensure_schema
 from shared.projection import ProjectionRunner
 from shared.runtime import build_runtime
 from shared.settings import Settings
-from tests.integration.notifications.contract_story import Elicitation
+from tests.integration.notifications.contract_story import Elicitation, published, view_pool
 
 DM = "client_decision_maker"
 TERMS = {
@@ -87,29 +82,6 @@ async def story(settings: Settings, bus: InProcessBus) -> None:
         await runtime.stop()
 
 
-async def published(bus: InProcessBus) -> list[Message]:
-    consumer = bus.consumer(TOPICS)
-
-    async def from_zero(partitions: Any) -> dict[Partition, int]:
-        return {p: 0 for p in partitions}
-
-    await consumer.start(from_zero)
-    messages = await consumer.fetch(timeout=1, max_records=10_000)
-    await consumer.stop()
-    return messages
-
-
-@contextlib.asynccontextmanager
-async def view_pool(settings: Settings, schema: str) -> AsyncIterator[asyncpg.Pool]:
-    ensure_schema(settings.database_url, schema)
-    pool = await create_pool(settings.database_url, schema, max_size=2)
-    try:
-        await pool.execute(tables.SCHEMA)
-        yield pool
-    finally:
-        await pool.close()
-
-
 async def kept(pool: asyncpg.Pool) -> dict[str, list[Any]]:
     """The inbox in order, and the view's rows."""
     found = {
@@ -138,7 +110,7 @@ async def test_a_batch_applied_together_plans_what_each_event_applied_alone_plan
     notify = NotifySettings()
     found = {}
     for way, together in (("together", batching(notify)), ("alone", None)):
-        async with view_pool(settings, f"view_batches_{way}_{batch}") as pool:
+        async with view_pool(settings, f"view_batches_{way}_{batch}_{uuid4().hex[:6]}") as pool:
             runner = ProjectionRunner(
                 f"view-{way}", bus.consumer(TOPICS), pool, handler(notify), batching=together
             )
