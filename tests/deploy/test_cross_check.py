@@ -51,7 +51,7 @@ def instruction(name: str) -> str:
 def test_the_image_entrypoint_is_the_accord_console_script() -> None:
     assert json.loads(instruction("ENTRYPOINT")) == ["accord"]
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["accord"] == "accord.cli:app"
+    assert scripts["accord"] == "accord.cli:main"
 
 
 def test_the_image_default_command_serves_the_gateway_on_the_exposed_port() -> None:
