@@ -3,7 +3,9 @@ event stores, in a fresh schema that replaces the live one only once it is compl
 
 The live schema keeps serving, and the live projector keeps projecting into it, while the
 rebuild runs. Messages are applied by the kernel's own `ProjectionRunner.apply_batch` with the
-projector's dispatcher, so a rebuilt row is made exactly as a live one is.
+projector's dispatcher, so a rebuilt row is made exactly as a live one is. What the source holds
+when the rebuild starts is loaded by `settings.replay_processes` processes, each the events of
+its share of the contracts (replay_shards.py); this process applies what came after.
 
 The swap takes a lock on the live schema's offsets table, which every projector batch locks
 first: no batch is half-applied at that moment, and the rebuild first catches up with all the
