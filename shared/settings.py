@@ -83,8 +83,8 @@ class Settings(BaseSettings):
     # How many projection runners `accord replay` splits each batch between, by contract, each
     # on its own connection (services/gateway/replay.py, Runners); 1: one runner, as live.
     replay_runners: int = Field(default=2, ge=1, le=16)
-    # How many processes `accord replay --source store` loads what is stored with, each the
-    # events of its share of the contracts (services/gateway/replay_shards.py); 1: this one.
+    # How many processes `accord replay` loads what the stores (or the topics) hold with, each
+    # the events of its share of the contracts (services/gateway/replay_shards.py); 1: itself.
     replay_processes: int = Field(default=2, ge=1, le=16)
     # How long a projection remembers the ids of the events it applied, to drop a republished
     # one. Only an outbox relay that crashed mid-batch republishes, and it does so when it

@@ -83,21 +83,27 @@ async def load(
                     raise _ended(process)
         return applied
     finally:
-        for stopping, pipe in parts:
-            if stopping.is_alive():
-                stopping.terminate()
-            stopping.join(STOP_S)
-            if stopping.is_alive():
-                stopping.kill()
-                stopping.join()
-            pipe.close()
+        # Joining blocks: off the event loop.
+        await asyncio.to_thread(_stop, parts)
+
+
+def _stop(parts: list[tuple[multiprocessing.process.BaseProcess, Connection]]) -> None:
+    """Every process ended (stopped if need be, killed if that is not enough), pipes closed."""
+    for stopping, pipe in parts:
+        if stopping.is_alive():
+            stopping.terminate()
+        stopping.join(STOP_S)
+        if stopping.is_alive():
+            stopping.kill()
+            stopping.join()
+        pipe.close()
 
 
 def _outcome(process: multiprocessing.process.BaseProcess, receiving: Connection) -> int:
     try:
         kind, value = receiving.recv()
     except EOFError:
-        process.join(STOP_S)  # it closed its end as it ended
+        process.join(STOP_S)  # it closed its end as it ended: a moment, at most
         raise _ended(process) from None
     if kind == "failed":
         raise ReplayFailed(f"{process.name} failed: {value}")

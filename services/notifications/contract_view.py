@@ -295,8 +295,9 @@ async def release_held_misses(
         " ORDER BY occurred_at, event_id",
         contract_id,
     )
+    released = []
     for row in held:
-        data = row["data"] if isinstance(row["data"], dict) else json.loads(row["data"])
+        data = json.loads(row["data"])
         source = SourceEvent(row["event_id"], "MeasurementRecorded", row["occurred_at"], data)
         if _unranked_miss(source, snapshot):
             continue
@@ -304,7 +305,11 @@ async def release_held_misses(
         if plans:
             encoded = [inbox.encode_plan(p) for p in plans]
             await inbox.put(conn, inbox.QUEUE, {"plans": encoded}, source.id)
-        await conn.execute("DELETE FROM view_held_misses WHERE event_id = $1", source.id)
+        released.append(source.id)
+    if released:
+        await conn.execute(
+            "DELETE FROM view_held_misses WHERE event_id = ANY($1::text[])", released
+        )
 
 
 # What `keep` changes in the view (a snapshot read before it is out of date).
