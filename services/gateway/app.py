@@ -286,7 +286,7 @@ def create_app(
         calls = services or OverHttp(httpx.AsyncClient(timeout=settings.answer_seconds))
         app.state.services = calls
         try:
-            with batches.listening(waits.applied) if batches else contextlib.nullcontext():
+            with waits.hearing(batches) if batches else contextlib.nullcontext():
                 yield
         finally:
             await calls.aclose()

@@ -107,13 +107,17 @@ async def run(
     body = checked_body(declared, data)
     if isinstance(body, Refusal):
         return _refused(ctx, body)
+    waits = ctx.read_your_writes or ReadYourWrites(ctx.pool, ctx.changes)
+    # Whatever the command stores is stored after this (read-your-writes may need no read).
+    started = waits.clock()
     outcome = await forward(ctx, declared.service, declared.route(**segments), body)
     if not isinstance(outcome, Accepted):
         # Logged once already, by the service or by `forward`, with this request's id.
         return cast(Refusals, await _unseen(ctx, segments, outcome))
     stored = events_of_command(outcome.id, outcome.version, len(outcome.positions))
-    waits = ctx.read_your_writes or ReadYourWrites(ctx.pool, ctx.changes)
-    consistent = await waits.caught_up(stored, ctx.settings.read_your_writes_seconds)
+    consistent = await waits.caught_up(
+        stored, ctx.settings.read_your_writes_seconds, stored_after=started
+    )
     created = outcome.created or (outcome.id if declared.creates else None)
     key = segments[shows] if shows else outcome.id
     created_id = None if created is None else strawberry.ID(created)

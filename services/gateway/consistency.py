@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
@@ -26,6 +27,9 @@ from shared.projection import BatchResult
 
 # Without a NOTIFY (a lost one, or no listener), look again this often.
 POLL_SECONDS = 0.2
+# How long the ids the projector beside the gateway told are kept: longer than any command
+# takes from its start to its wait (the gateway gives a service answer_seconds at most).
+REMEMBER_SECONDS = 120.0
 
 
 def events_of_command(aggregate_id: str, version: int, stored: int) -> list[str]:
@@ -53,25 +57,72 @@ class _Waiting:
         self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
 
+class _Told:
+    """The ids of the events the projector beside the gateway applied in the last
+    REMEMBER_SECONDS; every event applied after `since` is among them."""
+
+    def __init__(self, now: float) -> None:
+        self.since = now
+        self.ids: set[str] = set()
+        self._batches: deque[tuple[float, list[str]]] = deque()
+
+    def add(self, event_ids: list[str], now: float) -> None:
+        self._batches.append((now, event_ids))
+        self.ids.update(event_ids)
+        while self._batches[0][0] < now - REMEMBER_SECONDS:
+            self.since, forgotten = self._batches.popleft()
+            self.ids.difference_update(forgotten)
+
+
 class ReadYourWrites:
     """The commands of this process waiting for the read model, checked together."""
 
-    def __init__(self, pool: asyncpg.Pool, changes: ReadModelChanges | None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        changes: ReadModelChanges | None,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.pool = pool
         self.changes = changes
+        # What `stored_after` is measured by: the event loop's time unless a test moves it.
+        self.clock = clock or (lambda: asyncio.get_running_loop().time())
         self._waiting: set[_Waiting] = set()
         self._checker: asyncio.Task[None] | None = None
         # Set by a command that starts waiting: its events may be in the read model already.
         self._arrived = asyncio.Event()
+        # While hearing from a projector beside it: what that projector applied lately.
+        self._told: _Told | None = None
 
-    async def caught_up(self, event_ids: list[str], within: float) -> bool:
+    @contextlib.contextmanager
+    def hearing(self, batches: CommittedBatches) -> Iterator[None]:
+        """Answer the waiting commands from the batches the projector in this process commits
+        (see the module's doc), for the block."""
+        self._told = _Told(self.clock())
+        try:
+            with batches.listening(self.applied):
+                yield
+        finally:
+            self._told = None
+
+    async def caught_up(
+        self, event_ids: list[str], within: float, *, stored_after: float | None = None
+    ) -> bool:
         """True once every event is in the read model; False if that takes longer than
-        `within`. A read that fails fails every command waiting on it."""
+        `within`. `stored_after`: the `clock`'s time before the command that stored them
+        began, if known. A read that fails fails every command waiting on it."""
         if not event_ids:
             return True
         waiting = _Waiting(event_ids)
+        told = self._told
+        if told is not None and stored_after is not None and stored_after > told.since:
+            waiting.missing -= told.ids  # what is not among them is not applied yet
+            if not waiting.missing:
+                return True
+        else:
+            self._arrived.set()  # its events may be in already: read
         self._waiting.add(waiting)
-        self._arrived.set()
         if self._checker is None or self._checker.done():
             self._checker = asyncio.get_running_loop().create_task(self._check())
         try:
@@ -87,17 +138,21 @@ class ReadYourWrites:
         waiting for no other, then sleep until the read model changes, a command starts
         waiting, or the poll's time is up."""
         with self.changes.subscribe() if self.changes else contextlib.nullcontext() as changed:
+            # The first read only for a command that asked for one; after a wait, always.
+            read = self._arrived.is_set()
             while self._waiting:
-                self._arrived.clear()
-                try:
-                    await self._read_applied()
-                except Exception as error:
-                    for waiting in self._waiting:
-                        if not waiting.done.done():
-                            waiting.done.set_exception(error)
-                    return
+                if read:
+                    self._arrived.clear()
+                    try:
+                        await self._read_applied()
+                    except Exception as error:
+                        for waiting in self._waiting:
+                            if not waiting.done.done():
+                                waiting.done.set_exception(error)
+                        return
                 if self._waiting:
                     await self._until_changed(changed)
+                    read = True
 
     async def _read_applied(self) -> None:
         waiting = [w for w in self._waiting if not w.done.done()]
@@ -112,6 +167,8 @@ class ReadYourWrites:
     def applied(self, event_ids: Iterable[str]) -> None:
         """These events are in the read model: answer the commands that waited only on them."""
         applied = set(event_ids)
+        if self._told is not None:
+            self._told.add(list(applied), self.clock())
         for w in list(self._waiting):
             w.missing -= applied
             if not w.missing and not w.done.done():

@@ -12,7 +12,12 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from services.gateway.consistency import CommittedBatches, ReadYourWrites, checking_pool
+from services.gateway.consistency import (
+    REMEMBER_SECONDS,
+    CommittedBatches,
+    ReadYourWrites,
+    checking_pool,
+)
 from services.gateway.listening import ReadModelChanges
 from services.gateway.projector import NOTIFY_CHANNEL
 from shared.projection import BatchResult
@@ -162,6 +167,71 @@ async def test_a_projector_in_the_same_process_answers_its_waiting_commands_with
     await apply(pool, other)
     async with asyncio.timeout(10):
         assert await waiting[1] is True
+
+
+class Clock:
+    """The time read-your-writes goes by, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def waits_on(waiting: asyncio.Future[bool]) -> None:
+    """Let the command start its wait (a few turns of the loop, no time passes)."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiting.done()
+
+
+async def test_a_command_that_began_while_the_gateway_heard_the_projector_waits_without_a_read(
+    pool: asyncpg.Pool, logged_pool: Any
+) -> None:
+    """The ids the projector beside the gateway told are kept a while: a command that began
+    since is answered from them, whether its events were applied before it began to wait or
+    come after, and reads nothing. A command that began before (or before what is kept) reads
+    once, as every command did."""
+    logged, statements = logged_pool
+    clock = Clock()
+    waits, batches = ReadYourWrites(logged, None, clock=clock), CommittedBatches()
+    with waits.hearing(batches):
+        clock.now += 1
+        began = clock()
+        before_its_wait, after_it = [str(uuid4())], [str(uuid4()), str(uuid4())]
+        batches(BatchResult(applied=1, event_ids=before_its_wait))
+        async with asyncio.timeout(1):
+            assert await waits.caught_up(before_its_wait, within=30, stored_after=began) is True
+        waiting = asyncio.ensure_future(waits.caught_up(after_it, within=30, stored_after=began))
+        await waits_on(waiting)
+        batches(BatchResult(applied=1, event_ids=after_it[:1]))
+        await waits_on(waiting)  # one of its two events is not in yet
+        batches(BatchResult(applied=1, event_ids=after_it[1:]))
+        async with asyncio.timeout(1):
+            assert await waiting is True
+        assert reads(statements) == 0
+
+        # Began before the gateway heard: its events may have been applied unheard.
+        unheard = [str(uuid4())]
+        await apply(pool, unheard)
+        async with asyncio.timeout(5):
+            assert await waits.caught_up(unheard, within=30, stored_after=began - 2) is True
+        assert reads(statements) == 1
+
+        # What was told longer ago than is kept is forgotten: a command that began before then
+        # reads, one that began after does not.
+        clock.now += REMEMBER_SECONDS + 1
+        batches(BatchResult(applied=1, event_ids=[str(uuid4())]))
+        await apply(pool, before_its_wait)
+        async with asyncio.timeout(5):
+            assert await waits.caught_up(before_its_wait, within=30, stored_after=began) is True
+        assert reads(statements) == 2
+        fresh = [str(uuid4())]
+        batches(BatchResult(applied=1, event_ids=fresh))
+        async with asyncio.timeout(1):
+            assert await waits.caught_up(fresh, within=30, stored_after=clock() - 1) is True
+        assert reads(statements) == 2
 
 
 async def scans_of_the_audit_log(checks: asyncpg.Pool, schema: str) -> tuple[int, int]:
