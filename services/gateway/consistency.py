@@ -27,9 +27,9 @@ from shared.projection import BatchResult
 
 # Without a NOTIFY (a lost one, or no listener), look again this often.
 POLL_SECONDS = 0.2
-# How long the ids the projector beside the gateway told are kept: longer than any command
-# takes from its start to its wait (the gateway gives a service answer_seconds at most).
-REMEMBER_SECONDS = 120.0
+# How long the ids the projector beside the gateway told are kept: longer than a command takes
+# from its start to its wait (a service answers within answer_seconds), else it reads once.
+REMEMBER_SECONDS = 60.0
 
 
 def events_of_command(aggregate_id: str, version: int, stored: int) -> list[str]:
@@ -117,7 +117,8 @@ class ReadYourWrites:
         waiting = _Waiting(event_ids)
         told = self._told
         if told is not None and stored_after is not None and stored_after > told.since:
-            waiting.missing -= told.ids  # what is not among them is not applied yet
+            # What is not among them is not applied yet. (Not `-=`, which walks every id kept.)
+            waiting.missing = {e for e in waiting.missing if e not in told.ids}
             if not waiting.missing:
                 return True
         else:
