@@ -54,12 +54,19 @@ class Feed(Consumer, Protocol):
 
 
 def runners_for(
-    settings: Settings, feed: Feed, pool: asyncpg.Pool, *, offsets: bool = True
+    settings: Settings,
+    feed: Feed,
+    pool: asyncpg.Pool,
+    *,
+    offsets: bool = True,
+    count: int | None = None,
 ) -> Runners:
-    """`settings.replay_runners` runners applying `feed` into `pool`'s (staging) schema.
-    `offsets`: False for a part of a load, whose offsets the rebuild stores once all parts
-    are done (two parts storing theirs would overwrite each other's, and wait on each other)."""
-    split = settings.replay_runners > 1
+    """`count` runners (`settings.replay_runners` unless given) applying `feed` into `pool`'s
+    (staging) schema. `offsets`: False for a part of a load, whose offsets the rebuild stores
+    once all parts are done (two parts storing theirs would overwrite each other's, and wait
+    on each other)."""
+    count = settings.replay_runners if count is None else count
+    split = count > 1
     return Runners(
         offsets=offsets,
         runners=[
@@ -76,7 +83,7 @@ def runners_for(
                 unique_events=feed.unique_events,
                 keeps_offsets=offsets and not split,
             )
-            for _ in range(settings.replay_runners)
+            for _ in range(count)
         ],
     )
 
