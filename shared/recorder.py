@@ -362,7 +362,9 @@ class AccordApplicationRecorder(postgres.PostgresApplicationRecorder):
 def bound_statement(schema: str, table: str) -> str:
     """What `read_bound` takes, for the events table `schema.table`: the snapshot, and the ids
     of the writers to the table still running (a row `snapshot`, `writers`). Run it on its own,
-    before the read it bounds (the read's snapshot must come after it)."""
+    before the read it bounds (the read's snapshot must come after it). Only this database's
+    writers count: pg_locks shows the whole server's, and another database on the same server
+    (another Accord, another test worker) has a table of the same name."""
     # The statement's snapshot is taken before it runs, so pg_locks is read after it.
     return (
         SQL(
@@ -371,7 +373,9 @@ def bound_statement(schema: str, table: str) -> str:
             " FROM pg_locks a LEFT JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction"
             " AND t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.granted"
             " WHERE a.locktype = 'advisory' AND a.classid = {space}::oid"
-            " AND a.objid = hashtext({name})::oid AND a.objsubid = 2 AND a.granted) AS writers"
+            " AND a.objid = hashtext({name})::oid AND a.objsubid = 2 AND a.granted"
+            " AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+            " AS writers"
         )
         .format(space=WRITERS_LOCK_SPACE, name=f"{schema}.{table}")
         .as_string(None)
