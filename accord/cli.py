@@ -113,10 +113,21 @@ def demo(
     url: Annotated[str, typer.Option(help="Where Accord runs (the embedded default).")] = "",
 ) -> None:
     """Load a realistic outsourcing contract through the public API of a running Accord."""
+    import httpx
+
     from accord import demo as demo_data
 
     settings = get_settings()
-    summary = demo_data.run(url or f"http://{settings.host}:{settings.port}", settings)
+    base = url or f"http://{settings.host}:{settings.port}"
+    try:
+        summary = demo_data.run(base, settings)
+    except httpx.TransportError as error:
+        typer.echo(
+            f"ACCORD_UNREACHABLE: no Accord answers at {base} ({type(error).__name__}): start"
+            " it with `accord dev`, or give its address with --url",
+            err=True,
+        )
+        raise typer.Exit(1) from None
     typer.echo(json.dumps(summary))
 
 
