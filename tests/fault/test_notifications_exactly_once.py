@@ -8,9 +8,11 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
+from shared.recorder import bound_statement
 from shared.settings import Settings
 from tests.fault.notifications import WEBHOOK_SECRET, notifications_process
 from tests.integration.http_server import serving
@@ -116,5 +118,33 @@ async def test_a_crash_mid_delivery_neither_loses_nor_repeats_a_notice(
                     delivered.setdefault(each["notice_id"], set()).add(envelope.id)
         return len(delivered) == total
 
-    await eventually(all_published, timeout=60)
+    try:
+        await eventually(all_published, timeout=60)
+    except TimeoutError:
+        pytest.fail(
+            f"{len(delivered)} of {total} notices' NotificationDelivered on Kafka after 60 s; "
+            + await relay_state(settings.database_url)
+        )
     assert all(len(ids) == 1 for ids in delivered.values())
+
+
+async def relay_state(database_url: str) -> str:
+    """Where the notifications relay got to against its log, and who bounds its reads: what a
+    time-out of the check above needs to be told apart (a relay behind, or a broker read)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        position = await conn.fetchval(
+            "SELECT position FROM notifications.outbox_positions WHERE relay = $1",
+            "notifications-kafka",
+        )
+        stored = await conn.fetchval(
+            "SELECT max(notification_id) FROM notifications.notifications_events"
+        )
+        bound = await conn.fetchrow(bound_statement("notifications", "notifications_events"))
+    finally:
+        await conn.close()
+    assert bound is not None
+    return (
+        f"relay at {position}, log at {stored}; snapshot {bound['snapshot']}, running writers"
+        f" {bound['writers']}"
+    )
