@@ -80,8 +80,10 @@ class Settings(BaseSettings):
     # How `accord replay --source store` decodes stored events: orjson straight from the rows
     # (services/gateway/stored_events.py), or the library's transcoder, kept to compare.
     replay_decode: Literal["accord", "stock"] = "accord"
-    # How many projection runners `accord replay` splits each batch between, by contract, each
-    # on its own connection (services/gateway/replay.py, Runners); 1: one runner, as live.
+    # How many projection runners `accord replay` splits each batch it applies itself between,
+    # by contract, each on its own connection (services/gateway/replay.py, Runners): a rebuild
+    # in one process, and what is stored while a split load runs (each loading process has
+    # one runner); 1: one runner, as live.
     replay_runners: int = Field(default=2, ge=1, le=16)
     # How many processes `accord replay` loads what the stores (or the topics) hold with, each
     # the events of its share of the contracts (services/gateway/replay_shards.py); 1: itself.

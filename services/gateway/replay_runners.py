@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -15,6 +14,7 @@ import asyncpg
 
 from services.gateway.projections import dispatch
 from services.gateway.projector import PROJECTION
+from services.gateway.store_feed import shard_of
 from shared.bus import Consumer, Message, Partition
 from shared.projection import ProjectionRunner
 from shared.settings import Settings
@@ -121,9 +121,7 @@ class Runners:
         parts: list[list[Message]] = [[] for _ in self.runners]
         offsets = self._unsettled
         for message in messages:
-            # Not the shards' hash: in a shard of a load split between processes, that one
-            # would give every message to one runner.
-            parts[zlib.adler32(message.key or b"") % len(parts)].append(message)
+            parts[shard_of(message.key or b"", len(parts))].append(message)
             offsets[Partition(message.topic, message.partition)] = message.offset + 1
         applying = [
             asyncio.create_task(runner.apply_batch(part))
