@@ -93,6 +93,34 @@ async def test_a_crash_mid_delivery_neither_loses_nor_repeats_a_notice(
             return [p for p in hooks.accepted.values() if p["contract_id"] == contract]
 
         await eventually(lambda: len(mine()) == total, timeout=120)
+
+        # The record agrees: each notice delivered once, whatever the relay republished. The
+        # receiver stays up meanwhile: what was in flight at the kill reached it, but only a
+        # send after the claims expire (claim_seconds after the kill) records it as delivered.
+        delivered: dict[str, set[str]] = {}
+
+        async def all_published() -> bool:
+            delivered.clear()
+            topic = await read_topic(
+                settings.kafka_bootstrap, "accord.notifications.v1", key=contract
+            )
+            for message in topic:
+                envelope = message.envelope()
+                if envelope.type.endswith(".NotificationDelivered.v1"):
+                    delivered.setdefault(envelope.data["notice_id"], set()).add(envelope.id)
+                elif envelope.type.endswith(".NotificationDelivered.v2"):  # a set's deliveries
+                    for each in envelope.data["deliveries"]:
+                        delivered.setdefault(each["notice_id"], set()).add(envelope.id)
+            return len(delivered) == total
+
+        try:
+            await eventually(all_published, timeout=60)
+        except TimeoutError:
+            pytest.fail(
+                f"{len(delivered)} of {total} notices' NotificationDelivered on Kafka after 60 s;"
+                f" {hooks.repeats} repeat(s) at the receiver; "
+                + await relay_state(settings.database_url, contract)
+            )
         await asyncio.sleep(2)  # nothing more should come
     received = Counter(p["person_id"] for p in mine())
     assert received == expected
@@ -101,36 +129,13 @@ async def test_a_crash_mid_delivery_neither_loses_nor_repeats_a_notice(
     print(f"\n{total} notices; killed after {killed_after} had been accepted; "
           f"{repeats} raw repeat(s) arrived (sent before the kill, recorded after) and were "
           "dropped by the receiver by their idempotency key")  # fmt: skip
-
-    # The record agrees: each notice delivered once, whatever the relay republished. The relay
-    # of the restarted process may still be catching up, so wait for every notice's event.
-    delivered: dict[str, set[str]] = {}
-
-    async def all_published() -> bool:
-        delivered.clear()
-        topic = await read_topic(settings.kafka_bootstrap, "accord.notifications.v1", key=contract)
-        for message in topic:
-            envelope = message.envelope()
-            if envelope.type.endswith(".NotificationDelivered.v1"):
-                delivered.setdefault(envelope.data["notice_id"], set()).add(envelope.id)
-            elif envelope.type.endswith(".NotificationDelivered.v2"):  # a set's deliveries
-                for each in envelope.data["deliveries"]:
-                    delivered.setdefault(each["notice_id"], set()).add(envelope.id)
-        return len(delivered) == total
-
-    try:
-        await eventually(all_published, timeout=60)
-    except TimeoutError:
-        pytest.fail(
-            f"{len(delivered)} of {total} notices' NotificationDelivered on Kafka after 60 s; "
-            + await relay_state(settings.database_url)
-        )
     assert all(len(ids) == 1 for ids in delivered.values())
 
 
-async def relay_state(database_url: str) -> str:
-    """Where the notifications relay got to against its log, and who bounds its reads: what a
-    time-out of the check above needs to be told apart (a relay behind, or a broker read)."""
+async def relay_state(database_url: str, contract: str) -> str:
+    """Where the notifications relay got to against its log, who bounds its reads, and the
+    contract's notices not recorded as delivered: what a time-out of the check above needs to
+    be told apart (a relay behind, a broker read, or notices still to send)."""
     conn = await asyncpg.connect(database_url)
     try:
         position = await conn.fetchval(
@@ -141,10 +146,15 @@ async def relay_state(database_url: str) -> str:
             "SELECT max(notification_id) FROM notifications.notifications_events"
         )
         bound = await conn.fetchrow(bound_statement("notifications", "notifications_events"))
+        undelivered = await conn.fetch(
+            "SELECT status, attempts, claimed_until > now() AS claimed FROM notifications.notices"
+            " WHERE contract_id = $1 AND status <> 'delivered'",
+            contract,
+        )
     finally:
         await conn.close()
     assert bound is not None
     return (
         f"relay at {position}, log at {stored}; snapshot {bound['snapshot']}, running writers"
-        f" {bound['writers']}"
+        f" {bound['writers']}; not delivered: {[tuple(r) for r in undelivered]}"
     )
