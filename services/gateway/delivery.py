@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from services.gateway import deadlines
 from services.gateway.context import GatewayContext
+from services.gateway.loading import grouped
 from shared.commands.elicitation import Comparison
 from shared.deadlines.timing import DeadlineKind
 
@@ -109,13 +110,6 @@ class Gap:
     recovery_plan: RecoveryPlan | None = strawberry.field(description="Null until one is agreed.")
 
 
-def _grouped(keys: Sequence[str], rows: Sequence[Any], build: Any) -> list[list[Any]]:
-    by_expectation: dict[str, list[Any]] = {key: [] for key in keys}
-    for row in rows:
-        by_expectation[row["expectation_id"]].append(build(row))
-    return [by_expectation[key] for key in keys]
-
-
 def _measurement(r: Any) -> Measurement:
     comparison = r["comparison"]
     return Measurement(
@@ -137,7 +131,7 @@ async def measurements_of(pool: asyncpg.Pool, keys: Sequence[str]) -> list[list[
         " ORDER BY m.period_end DESC, m.period_start DESC, m.created_at DESC, m.measurement_id",
         list(keys),
     )
-    return _grouped(keys, rows, _measurement)
+    return grouped(keys, rows, _measurement, by="expectation_id")
 
 
 async def gaps_of(pool: asyncpg.Pool, keys: Sequence[str]) -> list[list[Gap]]:
@@ -183,4 +177,4 @@ async def gaps_of(pool: asyncpg.Pool, keys: Sequence[str]) -> list[list[Gap]]:
             acknowledged_at=r["created_at"], recovery_plan=plan,
         )  # fmt: skip
 
-    return _grouped(keys, rows, gap)
+    return grouped(keys, rows, gap, by="expectation_id")

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import strawberry
 
+from services.gateway.loading import grouped
 from shared.commands.elicitation import Comparison
 
 _BY_TERMS = "in the terms the latest measurement was judged against (those of its revision)"
@@ -127,7 +128,4 @@ async def gap_analyses(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[GapE
         " ORDER BY p.position NULLS LAST, e.created_at, e.expectation_id",
         list(ids),
     )
-    by_contract: dict[str, list[GapEntry]] = {c: [] for c in ids}
-    for row in rows:
-        by_contract[row["contract_id"]].append(_entry(row))
-    return [by_contract[c] for c in ids]
+    return grouped(ids, rows, _entry, by="contract_id")

@@ -22,6 +22,17 @@ Batch = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[list[list[T]]]]
 Loaded = Awaitable[list[T]] | list[T]
 
 
+def grouped(
+    keys: Sequence[str], rows: Sequence[Any], build: Callable[[Any], T], *, by: str
+) -> list[list[T]]:
+    """The rows, built, in one list per key (the value of their column `by`), in the order of
+    the keys asked: what a batch hands its DataLoader."""
+    by_key: dict[str, list[T]] = {key: [] for key in keys}
+    for row in rows:
+        by_key[row[by]].append(build(row))
+    return [by_key[key] for key in keys]
+
+
 def load(info: Info[GatewayContext, None], batch: Batch[T], key: str) -> Loaded[T]:
     """Through the operation's DataLoader for this relation: one query for every key.
     A relation loaded already (see queries.prefetch) is answered as it is."""

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from services.gateway.closed_sets import ObligationStatus, PrioritizationStatus, RiskStatus
+from services.gateway.loading import grouped
 from services.gateway.types import (
     Ballot,
     DotsGiven,
@@ -33,10 +34,7 @@ T = TypeVar("T")
 
 def _grouped(ids: Sequence[str], rows: Sequence[Any], build: Callable[[Any], T]) -> list[list[T]]:
     """One list per contract, in the order asked: what a DataLoader hands back."""
-    by_contract: dict[str, list[T]] = {c: [] for c in ids}
-    for row in rows:
-        by_contract[row["contract_id"]].append(build(row))
-    return [by_contract[c] for c in ids]
+    return grouped(ids, rows, build, by="contract_id")
 
 
 async def expectation(

@@ -26,7 +26,7 @@ import asyncpg
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from services.gateway import delivery
+from services.gateway import delivery, expectation_rows
 from services.gateway.context import GatewayContext
 from services.gateway.projections import audit, dispatch
 from services.gateway.projections.schema import DDL
@@ -38,8 +38,13 @@ from shared.pending_writes import PendingWrites
 # A batch read: one list per key, as the DataLoaders take them (services.gateway.loading).
 Batch = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[list[list[Any]]]]
 
-# The relations read by expectation id (an expectation's own fields that load).
-BY_EXPECTATION: tuple[Batch, ...] = (delivery.measurements_of, delivery.gaps_of)
+# The relations read by expectation id (an expectation's own fields that load, and the
+# expectation a ranking's entry names).
+BY_EXPECTATION: tuple[Batch, ...] = (
+    delivery.measurements_of,
+    delivery.gaps_of,
+    expectation_rows.latest_by_id,
+)
 
 # A contract's events recorded up to an instant, in the audit log's one order: the same live
 # and after any replay (arrival order is not), so a rebuild as of an instant is too.

@@ -12,7 +12,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from services.gateway import deadlines, delivery, suspects
+from services.gateway import deadlines, delivery, expectation_rows, suspects
 from services.gateway.closed_sets import (
     ExpectationStatus,
     ObligationStatus,
@@ -535,6 +535,17 @@ class RankedExpectation:
     expectation_id: str
     score: int
     advice: list[str]
+
+    @strawberry.field(
+        description="The expectation ranked here, as it stands now (below a contract's `asOf`:"
+        " as it stood then); null if the read model does not hold it."
+    )
+    async def expectation(self, info: Info[GatewayContext, None]) -> Expectation | None:
+        loading = load(info, expectation_rows.latest_by_id, self.expectation_id)
+        rows = loading if isinstance(loading, list) else await loading
+        if not rows:
+            return None
+        return Expectation.of(jsonb(rows[0]["state"]), rows[0]["version"], rows[0]["position"])
 
 
 @strawberry.type(description="One step of breaking a tie, so that a facilitator can explain it.")

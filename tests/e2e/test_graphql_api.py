@@ -382,15 +382,35 @@ class CountingPool:
         return method
 
 
-async def test_a_contract_costs_the_same_number_of_queries_however_much_it_holds(
-    accord: Any,
-) -> None:
+async def counted(
+    database: str, person: str, query: str, **variables: Any
+) -> tuple[dict[str, Any], int]:
+    """The operation's answer from the gateway's schema on the read model, and how many queries
+    its resolvers sent."""
     import asyncpg
 
     from services.gateway.context import GatewayContext
     from services.gateway.schema import schema
     from shared.auth import Actor
 
+    pool = await asyncpg.create_pool(database, server_settings={"search_path": "readmodel"})
+    counting = CountingPool(pool)
+    try:
+        context = GatewayContext(
+            actor=Actor(person), refused="", authorization="", request_id="count", pool=counting,  # type: ignore[arg-type]
+            services=None, settings=Settings(),  # type: ignore[arg-type]
+        )  # fmt: skip
+        result = await schema.execute(query, variable_values=variables, context_value=context)
+    finally:
+        await pool.close()
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data, counting.queries
+
+
+async def test_a_contract_costs_the_same_number_of_queries_however_much_it_holds(
+    accord: Any,
+) -> None:
     url, demo, database = accord
     small = ask(
         url,
@@ -408,43 +428,29 @@ async def test_a_contract_costs_the_same_number_of_queries_however_much_it_holds
     query = """query($id: ID!) { contract(id: $id) { title participants { personId } expectations { text advice { advice } }
         risks { title remedialActions { action } } obligations { what } gapAnalysis { priority }
         prioritizations { ballots { voter } ranking { entries { expectationId } distances { voter } } } } }"""
-    pool = await asyncpg.create_pool(database, server_settings={"search_path": "readmodel"})
-    counts = []
-    try:
-        for contract in (demo["contract_id"], small):
-            counting = CountingPool(pool)
-            context = GatewayContext(
-                actor=Actor("am"), refused="", authorization="", request_id="count", pool=counting,  # type: ignore[arg-type]
-                services=None, settings=Settings(),  # type: ignore[arg-type]
-            )  # fmt: skip
-            result = await schema.execute(
-                query, variable_values={"id": contract}, context_value=context
-            )
-            assert result.errors is None, result.errors
-            counts.append(counting.queries)
-    finally:
-        await pool.close()
-    big, tiny = counts
+    _, big = await counted(database, "am", query, id=demo["contract_id"])
+    _, tiny = await counted(database, "am", query, id=small)
     assert big == tiny  # 12 expectations, 5 ballots, a risk: as many queries as one expectation
+
+    # The expectation each of the ranking's entries names: one query more, for all of them.
+    named = query.replace(
+        "entries { expectationId }", "entries { expectationId expectation { id text } }"
+    )
+    data, queries = await counted(database, "am", named, id=demo["contract_id"])
+    [ranked] = [p for p in data["contract"]["prioritizations"] if p["ranking"]]
+    entries = ranked["ranking"]["entries"]
+    assert len(entries) > 1
+    assert [e["expectation"]["id"] for e in entries] == [e["expectationId"] for e in entries]
+    assert all(e["expectation"]["text"] for e in entries)
+    assert queries == big + 1
 
     # Across a page of contracts too: the DataLoaders batch each relation into one query.
     listing = """{ contracts(first: 20) { edges { node { title participants { personId }
         expectations { text } risks { title } prioritizations { ballots { voter } } gapAnalysis { priority } } } } }"""
-    pool = await asyncpg.create_pool(database, server_settings={"search_path": "readmodel"})
     per_person = {}
-    try:
-        for person in ("am", "cso"):  # am opened both contracts, cso is on the demo only
-            counting = CountingPool(pool)
-            context = GatewayContext(
-                actor=Actor(person), refused="", authorization="", request_id="count", pool=counting,  # type: ignore[arg-type]
-                services=None, settings=Settings(),  # type: ignore[arg-type]
-            )  # fmt: skip
-            result = await schema.execute(listing, context_value=context)
-            assert result.errors is None, result.errors
-            assert result.data is not None
-            per_person[person] = (len(result.data["contracts"]["edges"]), counting.queries)
-    finally:
-        await pool.close()
+    for person in ("am", "cso"):  # am opened both contracts, cso is on the demo only
+        data, queries = await counted(database, person, listing)
+        per_person[person] = (len(data["contracts"]["edges"]), queries)
     assert per_person["am"][0] > per_person["cso"][0]
     assert per_person["am"][1] == per_person["cso"][1]
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_embedded_default import accord_dev
-from tests.e2e.test_gap_analysis_readable import a_ranked_contract_measured_in_january
+from tests.e2e.test_gap_analysis_readable import CASES, a_ranked_contract_measured_in_january
 from tests.e2e.test_graphql_api import ask
 
 CONTRACT = """{ id title version participants { personId role active }
@@ -96,3 +96,41 @@ def test_someone_without_a_role_on_the_contract_is_refused_its_past(url: str) ->
     body = ask(url, "stranger", query, c=contract)
     assert body["data"]["contract"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+RANKED = """query($c: ID!, $at: DateTime!) {
+    then: contract(id: $c, asOf: $at) { prioritizations { ranking { entries {
+        position expectationId expectation { id text corporatePriority } } } } }
+    now: contract(id: $c) { prioritizations { ranking { entries {
+        position expectationId expectation { id text corporatePriority } } } } } }"""
+
+
+def test_a_rankings_entries_name_their_expectations_as_they_stood_then(url: str) -> None:
+    contract, expectations = a_ranked_contract_measured_in_january(url)
+    published = published_at(url, contract)
+    terms, _ = CASES["range"]
+    refined = ask(
+        url, "am",
+        """mutation($e: ID!, $terms: TermsInput!) { refineExpectation(input: {expectationId: $e,
+        text: "Reworded after the ranking", reason: "client asked", terms: $terms}) {
+        __typename } }""",
+        e=expectations["range"],
+        terms={**terms, "metric": "range", "recurrence": "MONTHLY",
+               "measurementMethod": "monthly report"},
+    )  # fmt: skip
+    assert "errors" not in refined, refined
+    assert refined["data"]["refineExpectation"]["__typename"] == "ExpectationChanged", refined
+    at = (published + timedelta(microseconds=1)).isoformat()
+    data = answered(url, RANKED, c=contract, at=at)
+
+    [then], [now] = data["then"]["prioritizations"], data["now"]["prioritizations"]
+    for entries in (then["ranking"]["entries"], now["ranking"]["entries"]):
+        # a front end shows each place with its expectation, without a second query
+        assert [e["expectation"]["id"] for e in entries] == [e["expectationId"] for e in entries]
+        assert [e["expectation"]["corporatePriority"] for e in entries] == [1, 2, 3, 4]
+    texts_then = {e["expectationId"]: e["expectation"]["text"] for e in then["ranking"]["entries"]}
+    texts_now = {e["expectationId"]: e["expectation"]["text"] for e in now["ranking"]["entries"]}
+    assert texts_now[expectations["range"]] == "Reworded after the ranking"
+    assert texts_then[expectations["range"]] == "made measurable"
+    others = set(expectations.values()) - {expectations["range"]}
+    assert {e: texts_then[e] for e in others} == {e: texts_now[e] for e in others}
