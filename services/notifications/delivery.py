@@ -8,8 +8,11 @@ between the send and that record is the one window left: the notice goes out aga
 with the SAME idempotency key (the webhook's Idempotency-Key header, the email's Message-ID),
 so the receiver recognises and drops the repeat.
 
-Each send runs on its own, bounded by a semaphore and a deadline: a slow or dead receiver
-holds one slot, never the other notices.
+Each send runs on its own, in one of `delivery_concurrency` slots, with a deadline: a slow or
+dead receiver holds one slot, never the other notices. The worker claims only as many notices
+as there are free slots, when a slot frees: a claimed notice is sent at once, so its claim
+(longer than any send's deadline) never expires while it waits its turn, and no other replica
+claims it meanwhile.
 """
 
 from __future__ import annotations
@@ -43,19 +46,41 @@ log = logging.getLogger(__name__)
 
 Row = asyncpg.Record
 
-CLAIM = """
-UPDATE notices SET claimed_until = now() + make_interval(secs => $2)
-WHERE notice_id IN (
-    SELECT notice_id FROM notices
+# What a send needs of each notice it claims.
+_RETURNING = """
+RETURNING notice_id, key, contract_id, source_event_id, trigger, person_id, channel, subject,
+          body, data, urgent, not_before, queued_at, record_id
+"""
+# A due notice nobody is on (or whose worker's claim expired).
+_UNCLAIMED = """
     WHERE status IN ('queued', 'retrying') AND next_attempt_at <= now()
       AND (claimed_until IS NULL OR claimed_until < now())
+"""
+
+CLAIM = f"""
+UPDATE notices SET claimed_until = now() + make_interval(secs => $2)
+WHERE notice_id IN (
+    SELECT notice_id FROM notices {_UNCLAIMED}
     ORDER BY urgent DESC, next_attempt_at
     LIMIT $1
     FOR UPDATE SKIP LOCKED
 )
-RETURNING notice_id, key, contract_id, source_event_id, trigger, person_id, channel, subject,
-          body, data, urgent, not_before, queued_at, record_id
-"""
+{_RETURNING}"""
+
+# The rest of the digests the notices claimed belong to (contract, person, channel each): a
+# digest goes as one send, however few slots were free.
+CLAIM_DIGESTS = f"""
+UPDATE notices SET claimed_until = now() + make_interval(secs => $5)
+WHERE notice_id IN (
+    SELECT notice_id FROM notices {_UNCLAIMED}
+      AND not_before IS NOT NULL
+      AND (contract_id, person_id, channel) IN
+          (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]))
+    ORDER BY next_attempt_at
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+)
+{_RETURNING}"""
 
 
 def ref_of(row: Row) -> NoticeRef:
@@ -140,11 +165,14 @@ class DeliveryWorker:
         self.pool = pool
         self.settings = settings
         self.http = http
-        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        # The sends under way, each in a slot of its own.
+        self._sending: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
         self._outcomes = GroupCommit(self._record)
+        # A step that claimed anything looks again at once (for the slots still free, or
+        # once one frees); one that found nothing due waits for the interval or a wake.
         self._loop = BatchLoop(
-            "notifications delivery", self.deliver_due,
-            batch_size=settings.delivery_batch_size,
+            "notifications delivery", self.deliver_due, batch_size=1,
             idle_seconds=settings.delivery_interval_seconds, linger=settings.linger,
         )  # fmt: skip
 
@@ -156,29 +184,45 @@ class DeliveryWorker:
         self._loop.wake()
 
     async def deliver_due(self) -> int:
-        """Claim the due notices and send them all, concurrently; how many were claimed."""
-        rows = await self.pool.fetch(
-            CLAIM, self.settings.delivery_batch_size, self.settings.claim_seconds
-        )
+        """Claim as many due notices as there are free slots (waiting for one while all are
+        busy) and start sending them; how many were claimed."""
+        while (free := self.settings.delivery_concurrency - len(self._sending)) <= 0:
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+        limit = min(free, self.settings.delivery_batch_size)
+        rows = await self.pool.fetch(CLAIM, limit, self.settings.claim_seconds)
         if not rows:
             return 0
-        # One read of their records for the round: those delivered or rescheduled meanwhile
-        # (the table had not caught up) are left alone.
+        held = [r for r in rows if r["not_before"] is not None]
+        digests = {(r["contract_id"], r["person_id"], r["channel"]) for r in held}
+        if digests:
+            contracts, people, channels = (list(column) for column in zip(*digests, strict=True))
+            rows += await self.pool.fetch(
+                CLAIM_DIGESTS, contracts, people, channels,
+                self.settings.delivery_batch_size, self.settings.claim_seconds,
+            )  # fmt: skip
+        # One read of their records: those delivered or rescheduled meanwhile (the table had
+        # not caught up) are left alone.
         now = datetime.now(UTC)
         due = set(await self.actor.read(self.actor.app.due_notices, [ref_of(r) for r in rows], now))
-        sends = batches([r for r in rows if ref_of(r) in due])
-        await asyncio.gather(*(self._guarded(batch, now) for batch in sends))
+        for send in batches([r for r in rows if ref_of(r) in due]):
+            task = asyncio.create_task(self._guarded(send, now), name="notifications-send")
+            self._sending.add(task)
+            task.add_done_callback(self._sent)
         return len(rows)
 
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        self._slot_freed.set()
+
     async def _guarded(self, rows: Sequence[Row], now: datetime) -> None:
-        async with self._slots:
-            try:
-                await self.deliver(rows, now)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # Not even the outcome could be recorded: the claim expires and it is tried again.
-                log.warning("notifications: delivery of %s not recorded: %s", rows[0]["key"], error)
+        try:
+            await self.deliver(rows, now)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            # Not even the outcome could be recorded: the claim expires and it is tried again.
+            log.warning("notifications: delivery of %s not recorded: %s", rows[0]["key"], error)
 
     async def deliver(self, rows: Sequence[Row], now: datetime) -> None:
         """Send one notice (or digest) found due at `now`; record the outcome."""
@@ -237,4 +281,12 @@ class DeliveryWorker:
             raise DeliveryFailed(f"no channel {channel!r} for {outgoing.person_id}")
 
     async def run(self) -> None:
-        await self._loop.run()
+        try:
+            await self._loop.run()
+        finally:
+            # Stopped: a send cut short is not recorded, and is sent again once its claim
+            # expires (with the same idempotency key), as after a crash.
+            sending = list(self._sending)
+            for task in sending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)

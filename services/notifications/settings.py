@@ -41,7 +41,8 @@ class NotifySettings(BaseSettings):
     # Default reminder cadence of an undecided obligation (ISO 8601 durations, e.g. P3D, PT2S).
     reminder_every: timedelta = timedelta(days=3)
     reminder_before_due: timedelta = timedelta(days=1)
-    # Notices sent at once; a slow receiver holds one slot, never the others.
+    # Sends at once; a slow receiver holds one slot, never the others. Notices are claimed
+    # only for free slots, at most delivery_batch_size at a time (and a digest's rest with it).
     delivery_concurrency: int = Field(default=8, ge=1)
     delivery_batch_size: int = Field(default=50, ge=1)
     # Each notice an aggregate of its own, each outcome saved on its own, as before v2 (two

@@ -3,7 +3,7 @@
 Like a careful production receiver it deduplicates by the Idempotency-Key header: `accepted`
 holds each key once, `raw` counts every arrival (a repeat after a crash shows up only there).
 Each path behaves as its name says: ok, flaky (500 the first time per key), dead (always 500),
-slow (answers after the sender's timeout).
+slow (answers after the sender's timeout), held (answers once the test sets `released`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class Receiver:
         # The Host header of every signed arrival: the name the sender was given.
         self.hosts: list[str] = []
         self.bad_signatures = 0
+        # The held path's requests wait for this; `holding` counts those waiting.
+        self.released = asyncio.Event()
+        self.holding = 0
         self.app = Starlette(routes=[Route("/hook/{behaviour}", self.hook, methods=["POST"])])
 
     async def hook(self, request: Request) -> JSONResponse:
@@ -59,6 +62,12 @@ class Receiver:
             return JSONResponse({"error": "try later"}, status_code=500)
         if behaviour == "slow":
             await asyncio.sleep(5)
+        if behaviour == "held":
+            self.holding += 1
+            try:
+                await self.released.wait()
+            finally:
+                self.holding -= 1
         if key not in self.accepted:  # a repeat is acknowledged, and dropped
             self.accepted[key] = json.loads(body)
             self.by_path.setdefault(behaviour, []).append(key)
