@@ -8,7 +8,9 @@ of the contract's history and leaves them in the inbox, in the same transaction.
 Kafka orders nothing across the two topics: a missed target may come before the ranking
 published ahead of it. A miss of an expectation no known ranking ranks is held until a ranking
 arrives: planned then if one published before the miss ranks it, dropped once one published
-after it arrives (in process, where events arrive in order, that is always the case).
+after it arrives (in process, where events arrive in order, that is always the case). A miss
+that comes after a ranking published after it goes by the ranking in force when it happened:
+the view keeps when each ranking was published.
 """
 
 from __future__ import annotations
@@ -209,6 +211,10 @@ async def keep(conn: Statements, envelope: Envelope) -> None:
             " DO UPDATE SET ranking = excluded.ranking, published_at = excluded.published_at",
             d["contract_id"], list(d["ranking"]), envelope.time,
         )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO view_ranking_history VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            d["contract_id"], envelope.time, list(d["ranking"]),
+        )  # fmt: skip
 
 
 async def ask_for_notices(
@@ -235,13 +241,20 @@ async def ask_for_notices(
             snapshot = await known.snapshot(conn, contract)
             preferences = known.preferences.get(contract, {})
         policy = policy_for(trigger, defaults, changed)
+        # A miss goes by the ranking in force when it happened; None: the latest known one,
+        # unless one published before the miss is still to come (then the miss is held).
+        in_force = None
+        if trigger is Trigger.MEASUREMENT_MISSED and not source.data["met"]:
+            in_force = await reads.ranking_in_force(conn, contract_id, source.time)
+            if in_force is not None:
+                snapshot = replace(snapshot, ranking=in_force)
         plans = plan(source, snapshot, policy, preferences, email_enabled=email_enabled)
         if plans:
             encoded = [inbox.encode_plan(p) for p in plans]
             await inbox.put(conn, inbox.QUEUE, {"plans": encoded}, envelope.id)
         if source.name == "ObligationProposed" and policy.enabled:
             await inbox.put(conn, inbox.SCHEDULE, _schedule(envelope, policy), envelope.id)
-        if _unranked_miss(source, snapshot):
+        if in_force is None and _unranked_miss(source, snapshot):
             await hold_miss(conn, source, contract_id)
         if trigger is Trigger.PRIORITIES_PUBLISHED:
             missed = policy_for(Trigger.MEASUREMENT_MISSED, defaults, changed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from datetime import datetime
 from typing import TypeAlias
 from uuid import UUID
 
@@ -77,6 +78,26 @@ async def _snapshot(
         },
         ranking=tuple(ranking or ()),
     )
+
+
+async def ranking_in_force(
+    conn: Queryable, contract_id: UUID | str, moment: datetime
+) -> tuple[str, ...] | None:
+    """The corporate ranking in force at `moment` (empty: none was), once a ranking published
+    after it has arrived: a contract's rankings arrive in the order they were published, so
+    every earlier one is known then. None while none published after it is known: the latest
+    known one may yet be followed by one published before `moment`."""
+    row = await conn.fetchrow(
+        "SELECT EXISTS (SELECT 1 FROM view_ranking_history WHERE contract_id = $1"
+        " AND published_at > $2) AS superseded, (SELECT ranking FROM view_ranking_history"
+        " WHERE contract_id = $1 AND published_at <= $2 ORDER BY published_at DESC LIMIT 1)"
+        " AS ranking",
+        contract_id,
+        moment,
+    )
+    if row is None or not row["superseded"]:
+        return None
+    return tuple(row["ranking"] or ())
 
 
 async def changed_policies(conn: Queryable, contract_id: UUID | str) -> dict[str, Policy]:

@@ -46,6 +46,14 @@ CREATE TABLE IF NOT EXISTS view_rankings (
     ranking text[] NOT NULL,
     published_at timestamptz NOT NULL
 );
+-- Every corporate ranking and when it was published: a miss is planned by the one in force
+-- when it happened, though one published after it may arrive first (ranking_in_force).
+CREATE TABLE IF NOT EXISTS view_ranking_history (
+    contract_id uuid NOT NULL,
+    published_at timestamptz NOT NULL,
+    ranking text[] NOT NULL,
+    PRIMARY KEY (contract_id, published_at)
+);
 -- Missed targets of expectations no corporate ranking known yet ranks: a ranking published
 -- before the miss may arrive after it (Kafka orders nothing across elicitation's and
 -- ranking's topics). Planned when one arrives that ranks them; dropped once one published

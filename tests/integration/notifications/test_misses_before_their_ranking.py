@@ -1,7 +1,8 @@
 """Kafka orders nothing across elicitation's and ranking's topics: the notifications view may
 apply a missed target before the corporate ranking published ahead of it. The miss waits for
 that ranking and is planned as it ranks it, as when the two arrive in order; a ranking
-published after the miss never makes it a priority's miss. Real elicitation and ranking
+published after the miss never makes it a priority's miss, whether it arrives after the miss
+or before it. Real elicitation and ranking
 events, a real PostgreSQL, the view applied a batch together and one event at a time."""
 
 from __future__ import annotations
@@ -163,3 +164,27 @@ async def test_a_ranking_published_after_a_miss_does_not_make_it_a_priority_miss
     messages = await told(settings, ranked_first=False)
     # In order: the miss waits for a ranking; the one that comes was published after it.
     assert await viewed(settings, messages, WAYS[way]) == {"plans": [], "held": 0}
+
+
+def ranking_first(messages: list[Message]) -> list[Message]:
+    """The ranking moved before the miss it was published after, as a lagging elicitation
+    partition has it."""
+    miss = named(messages, "MeasurementRecorded")
+    ranking = named(messages, "CorporatePrioritiesPublished")
+    rest = [m for m in messages if m is not ranking]
+    at = rest.index(miss)
+    return [*rest[:at], ranking, *rest[at:]]
+
+
+@pytest.mark.parametrize("way", WAYS)
+async def test_a_ranking_published_after_a_miss_but_applied_first_does_not_rank_it_either(
+    settings: Settings, way: str
+) -> None:
+    """The view keeps when each ranking was published: a miss is planned by the one in force
+    when it happened, whichever arrived first."""
+    messages = await told(settings, ranked_first=False)
+    reordered = ranking_first(messages)
+    assert reordered.index(named(reordered, "CorporatePrioritiesPublished")) < reordered.index(
+        named(reordered, "MeasurementRecorded")
+    )
+    assert await viewed(settings, reordered, WAYS[way]) == {"plans": [], "held": 0}
