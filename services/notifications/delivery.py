@@ -18,6 +18,7 @@ claims it meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -186,9 +187,7 @@ class DeliveryWorker:
     async def deliver_due(self) -> int:
         """Claim as many due notices as there are free slots (waiting for one while all are
         busy) and start sending them; how many were claimed."""
-        while (free := self.settings.delivery_concurrency - len(self._sending)) <= 0:
-            self._slot_freed.clear()
-            await self._slot_freed.wait()
+        free = await self._free_slots()
         limit = min(free, self.settings.delivery_batch_size)
         rows = await self.pool.fetch(CLAIM, limit, self.settings.claim_seconds)
         if not rows:
@@ -210,6 +209,25 @@ class DeliveryWorker:
             self._sending.add(task)
             task.add_done_callback(self._sent)
         return len(rows)
+
+    async def _free_slots(self) -> int:
+        """How many slots are free to claim for: waits while none is, and once one is, up to
+        the linger for half of them, so that sends ending together are refilled by one claim."""
+        enough = max(1, self.settings.delivery_concurrency // 2)
+        loop = asyncio.get_running_loop()
+        until: float | None = None
+        while True:
+            free = self.settings.delivery_concurrency - len(self._sending)
+            if free >= enough:
+                return free
+            wait: float | None = None
+            if free > 0:
+                until = loop.time() + self.settings.linger if until is None else until
+                if (wait := until - loop.time()) <= 0:
+                    return free
+            self._slot_freed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._slot_freed.wait(), wait)
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._sending.discard(task)
