@@ -19,6 +19,10 @@ gateway, ranking and notifications, planned into two notices, queued, delivered 
 the figure is the CPU of all of it, per 1,000 proposals, minus what the process spends idle
 over the same time. The PostgreSQL server's CPU is printed beside it. The ratio new/old is the
 median of the rounds' ratios.
+
+The notices go in the app by default, which records them delivered in the save that queues
+them. With `--webhook` everyone prefers a webhook to a receiver the bench serves (it answers at
+once), so every notice goes through the delivery worker: claimed, sent, its outcome recorded.
 """
 
 from __future__ import annotations
@@ -40,12 +44,17 @@ import asyncpg
 import httpx
 import orjson
 import psutil
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from accord.infra import postgres
 from bench.load import ACCEPTED, Outcome, drive, median, until_idle
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.e2e.accord_process import RunningAccord, accord_env, start_accord
+from tests.integration.http_server import serving
 
 CLIENTS = 16
 DECISION_MAKERS = [f"dm{n}" for n in range(1, 9)]
@@ -239,6 +248,32 @@ def stage_of(running: RunningAccord, settings: Settings) -> Stage:
     return Stage(base, contract, headers)
 
 
+async def prefer_webhooks(stage: Stage, receiver: str) -> None:
+    """Everyone who hears of a proposal prefers a webhook to the bench's receiver; the
+    service's view may not know them yet, so each asks until it does."""
+    async with httpx.AsyncClient(base_url=f"{stage.base}/notifications", timeout=60) as http:
+        for person in [*DECISION_MAKERS, "am"]:
+            path = f"/contracts/{stage.contract}/preferences"
+            body = {"channel": "webhook", "webhook_url": f"{receiver}/hook"}
+            async with asyncio.timeout(60):
+                while True:
+                    answer = await http.post(path, json=body, headers=stage.headers[person])
+                    if answer.status_code == 200:
+                        break
+                    if answer.status_code != 404:  # 404: the view does not know them yet
+                        raise RuntimeError(f"POST {path}: {answer.status_code} {answer.text}")
+                    await asyncio.sleep(0.2)
+
+
+async def _answered(request: Request) -> JSONResponse:
+    """The webhook receiver: 200 to every notice, at once."""
+    await request.body()
+    return JSONResponse({"ok": True})
+
+
+RECEIVER = Starlette(routes=[Route("/hook", _answered, methods=["POST"])])
+
+
 async def measure(
     ways: list[Way], proposals: int, rounds: int, server_pid: int, profile: Path | None
 ) -> None:
@@ -278,13 +313,17 @@ def report(ways: list[Way], proposals: int) -> None:
 async def run(options: argparse.Namespace, server_url: str, scratch: Path) -> None:
     settings = Settings()
     server_pid = await postmaster_pid(server_url)
-    with contextlib.ExitStack() as stack:
+    async with contextlib.AsyncExitStack() as stack:
+        receiver = await stack.enter_async_context(serving(RECEIVER)) if options.webhook else ""
+        reach = {"ACCORD_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]'} if receiver else {}
         ways = []
         ways_settings = {**WAYS, "old": options.old} if options.old is not None else WAYS
         for name, extra in ways_settings.items():
             database = await scratch_database(server_url, f"bench_downstream_{name}")
-            running = stack.enter_context(accord_dev(database, scratch / name, extra))
+            running = stack.enter_context(accord_dev(database, scratch / name, extra | reach))
             stage = await asyncio.to_thread(stage_of, running, settings)
+            if receiver:
+                await prefer_webhooks(stage, receiver)
             ways.append(Way(name, database, running, stage))
         await measure(ways, options.proposals, options.rounds, server_pid, options.profile)
         report(ways, options.proposals)
@@ -305,12 +344,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--profile", type=Path, default=None,
                         help="a folder: py-spy samples each way's rounds into it (raw stacks)")  # fmt: skip
+    parser.add_argument("--webhook", action="store_true",
+                        help="notices by webhook to a receiver of the bench's, through the delivery worker")  # fmt: skip
     parser.add_argument("--old", type=settings_of, default=None,
                         help="the old way's settings, K=V[,K=V] (default ACCORD_NOTIFY_BATCHED=false)")  # fmt: skip
     options = parser.parse_args(argv)
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() != "true":
         print("note: OTEL_SDK_DISABLED is not true: span recording is in the figures")
-    print(f"{os.cpu_count()} CPUs; an embedded PostgreSQL (fsync on), one `accord dev` per way")
+    channel = "by webhook" if options.webhook else "in the app"
+    print(f"{os.cpu_count()} CPUs; an embedded PostgreSQL (fsync on), one `accord dev` per way;"
+          f" the notices {channel}")  # fmt: skip
     with (
         tempfile.TemporaryDirectory(prefix="accord-bench-") as scratch,
         postgres.start(Path(scratch) / "postgres", durable=True) as server,
