@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 Row = asyncpg.Record
 
+# What a stopping worker gives the sends under way: within the shutdown's step (5 s).
+STOP_GRACE_SECONDS = 3.0
+
 # What a send needs of each notice it claims.
 _RETURNING = """
 RETURNING notice_id, key, contract_id, source_event_id, trigger, person_id, channel, subject,
@@ -302,9 +305,25 @@ class DeliveryWorker:
         try:
             await self._loop.run()
         finally:
-            # Stopped: a send cut short is not recorded, and is sent again once its claim
-            # expires (with the same idempotency key), as after a crash.
-            sending = list(self._sending)
+            await self._finish_sends()
+
+    async def _finish_sends(self) -> None:
+        """Stopping: the sends under way get STOP_GRACE_SECONDS to end and be recorded, so a
+        restart or a rolling deploy does not send them again. One cut short is not recorded
+        and goes again once its claim expires (with the same idempotency key), as after a
+        crash."""
+        sending = list(self._sending)
+        if not sending:
+            return
+        log.info(
+            "notifications delivery: stopping; %d send(s) under way get %.0f s to finish",
+            len(sending), STOP_GRACE_SECONDS,
+        )  # fmt: skip
+        try:
+            _, unfinished = await asyncio.wait(sending, timeout=STOP_GRACE_SECONDS)
+        finally:  # also when the stop itself is cut short
             for task in sending:
                 task.cancel()
             await asyncio.gather(*sending, return_exceptions=True)
+        if unfinished:
+            log.info("notifications delivery: %d send(s) cut short", len(unfinished))
