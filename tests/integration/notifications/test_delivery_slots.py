@@ -1,7 +1,7 @@
 """A receiver that does not answer holds one of the delivery worker's slots and nothing else:
 the notices that come due meanwhile go out through the other slots, and no notice is claimed
 before a slot is free to send it (its claim would run out while it waited, and another replica
-could send it too)."""
+could send it too). A stopping service lets the sends under way finish and records them."""
 
 from __future__ import annotations
 
