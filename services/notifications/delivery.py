@@ -188,8 +188,8 @@ class DeliveryWorker:
         self._loop.wake()
 
     async def deliver_due(self) -> int:
-        """Claim as many due notices as there are free slots (waiting for one while all are
-        busy) and start sending them; how many were claimed."""
+        """Claim as many due notices as there are free slots (see `_free_slots`) and start
+        sending them; how many were claimed."""
         free = await self._free_slots()
         limit = min(free, self.settings.delivery_batch_size)
         rows = await self.pool.fetch(CLAIM, limit, self.settings.claim_seconds)
