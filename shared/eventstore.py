@@ -7,17 +7,19 @@ import contextvars
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from copy import deepcopy
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
     JSONTranscoder,
+    Recording,
     Transcoding,
     UUIDAsHex,
 )
@@ -73,22 +75,44 @@ class AccordAggregate(Aggregate):
         return events
 
 
+class AccordApplication(Application[UUID]):
+    """A service's application. When its aggregate cache is kept by its own saves (no
+    fast-forward), the cache takes a copy of each aggregate saved, not the command's object:
+    what a command does to it after the save (and may never save) stays out of the cache."""
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        cache = self.repository.cache
+        if cache is not None and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                cache.put(aggregate_id, deepcopy(aggregate))
+        return recordings
+
+
 # The persistence module behind each choice of ACCORD_EVENT_STORE.
 PERSISTENCE_MODULES = {"accord": "shared.recorder", "stock": "eventsourcing.postgres"}
 
 
-def build_application(app_class: type[A], service: str, settings: Settings) -> A:
-    """The service's Application: PostgreSQL schema `service`, or in memory for unit tests."""
+def build_application(
+    app_class: type[A], service: str, settings: Settings, *, sole_writer: bool = False
+) -> A:
+    """The service's Application: PostgreSQL schema `service`, or in memory for unit tests.
+    `sole_writer`: nothing but this application writes its store (see
+    Settings.aggregate_cache_fastforward, which decides when set)."""
     if settings.database_url in ("", "memory"):
         return app_class(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     ensure_schema(settings.database_url, service)
     env = postgres_env(settings.database_url, schema=service)
     env["PERSISTENCE_MODULE"] = PERSISTENCE_MODULES[settings.event_store]
     if settings.aggregate_cache_size:
-        # Fast-forwarded on every load, so what another process stored is never missed; a
-        # command gets a deep copy, so one that fails leaves the cached aggregate as it was.
+        # Fast-forwarded on every load, so what another process stored is never missed, unless
+        # none can store any; a command gets a deep copy, so one that fails leaves the cached
+        # aggregate as it was.
+        fastforward = settings.aggregate_cache_fastforward
+        if fastforward is None:
+            fastforward = not sole_writer
         env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
-        env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
+        env["AGGREGATE_CACHE_FASTFORWARD"] = "y" if fastforward else "n"
         env["DEEPCOPY_FROM_AGGREGATE_CACHE"] = "y"
     app = app_class(env=env)
     if settings.event_store == "stock":

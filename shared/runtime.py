@@ -101,7 +101,10 @@ async def build_runtime(
 ) -> ServiceRuntime[A]:
     """The service's runtime on its own schema; relay positions persist when the bus does."""
     executor = StoreExecutor(settings.store_threads)
-    app = await executor.run(build_application, app_class, service, settings)
+    # The in-process bus is one process's: nothing else writes this service's store.
+    app = await executor.run(
+        build_application, app_class, service, settings, sole_writer=not publisher.durable
+    )
     pool: asyncpg.Pool | None = None
     positions: Positions = MemoryPositions()
     if publisher.durable and settings.database_url not in ("", "memory"):

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     # command then reads only the events stored since (fast-forward) instead of replaying its
     # aggregate, and works on a copy. 0: none, every load replays the stored events (stock).
     aggregate_cache_size: int = Field(default=1000, ge=0)
+    # Whether a cached aggregate is brought up to date from the store on every load (the
+    # library's fast-forward: a read per load, and one load of an aggregate at a time), or kept
+    # current by the service's own saves, which is right only where nothing else writes its
+    # store. Unset: by its own saves under the in-process bus (the embedded default: one
+    # process, one writer per store); from the store when services talk through Kafka, where
+    # replicas write the same store.
+    aggregate_cache_fastforward: bool | None = None
     relay_batch_size: int = 200
     relay_idle_seconds: float = 0.2
     # A publish not acknowledged by then counts as failed: the producer is recreated.

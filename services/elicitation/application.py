@@ -19,7 +19,6 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import (
     AggregateNotFoundError,
-    Application,
     ProjectorFunction,
     project_aggregate,
 )
@@ -58,7 +57,7 @@ from shared.commands.baselines import Meaning
 from shared.commands.elicitation import Feasibility, Importance, RiskKind, Role, Side
 from shared.commands.result import CommandResult, command_result
 from shared.commands.suspects import ReviewOutcome
-from shared.eventstore import AccordAggregate, DateAsISO
+from shared.eventstore import AccordAggregate, AccordApplication, DateAsISO
 from shared.provenance import acting_as, current_provenance
 
 T = TypeVar("T", bound=AccordAggregate)
@@ -67,7 +66,7 @@ NO_CANDIDATES = Candidates()
 log = logging.getLogger(__name__)
 
 
-class Elicitation(Application[UUID]):
+class Elicitation(AccordApplication):
     """Contracts, their expectations, obligations, risks and lessons, and delivery against them."""
 
     name = "elicitation"

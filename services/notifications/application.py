@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import tenacity
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.notifications.backoff import full_jitter
@@ -22,6 +22,7 @@ from services.notifications.policies import Policy, Trigger
 from services.notifications.preferences import Preference
 from services.notifications.reminder import Reminder, first_reminders
 from shared.commands.result import CommandResult, command_result
+from shared.eventstore import AccordApplication
 
 T = TypeVar("T")
 
@@ -33,7 +34,7 @@ _CONFLICT_ATTEMPTS = 10
 _CONFLICT_PAUSE = full_jitter(multiplier=0.005, max=0.1)
 
 
-class Notifications(Application[UUID]):
+class Notifications(AccordApplication):
     """Notices and their deliveries, obligation reminders, and each contract's policies."""
 
     name = "notifications"

@@ -6,16 +6,17 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Recording
 
 from services.ranking.domain import Prioritization
 from services.ranking.result import Method
 from services.ranking.session_errors import UnknownPrioritization, VersionConflict
 from shared.commands.result import CommandResult, command_result
+from shared.eventstore import AccordApplication
 
 
-class Prioritizations(Application[UUID]):
+class Prioritizations(AccordApplication):
     """Prioritization sessions, each turning a contract's votes into its corporate ranking."""
 
     name = "ranking"

@@ -1,10 +1,15 @@
 """The services keep loaded aggregates (ACCORD_AGGREGATE_CACHE_SIZE): a command still sees what
 any other process stored since, and one that fails leaves nothing of itself behind. The stock
-path (0: every load replays the stored events) is held to the same story."""
+path (0: every load replays the stored events) is held to the same story.
+
+Where one application is its store's only writer (the embedded default's in-process bus), the
+cache is kept by its own saves instead of read up to date on every load
+(ACCORD_AGGREGATE_CACHE_FASTFORWARD unset or false): the same story holds, without the reads."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -70,10 +75,94 @@ async def test_a_load_sees_what_another_process_stored_since(
     assert people(second, contract) == {"am", SPONSOR, "dm1", "dm2"}
 
 
+@pytest.fixture(params=[None, True], ids=["own-saves", "fastforward"])
+async def sole_writer(
+    database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Elicitation]:
+    """One elicitation application, the only writer of its store: unset, its cache is kept by
+    its saves; ACCORD_AGGREGATE_CACHE_FASTFORWARD=true reads it up to date all the same."""
+    settings = Settings(
+        database_url=await own_database(database_url), aggregate_cache_fastforward=request.param
+    )
+    app = build_application(Elicitation, "elicitation", settings, sole_writer=True)
+    assert app.repository.fastforward is bool(request.param)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def store_reads(sole_writer: Elicitation) -> Iterator[Callable[[], int]]:
+    """How many times the application read an aggregate's stored events so far."""
+    recorder: Any = sole_writer.recorder
+    read = recorder.select_events
+    count = 0
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        count += 1
+        return read(*args, **kwargs)
+
+    recorder.select_events = counted
+    yield lambda: count
+    recorder.select_events = read
+
+
+async def test_a_sole_writer_works_on_what_it_saved_last_reading_nothing_when_kept(
+    sole_writer: Elicitation, store_reads: Callable[[], int]
+) -> None:
+    contract = open_contract(sole_writer)
+    before = store_reads()
+    for n, person in enumerate(["dm1", "dm2", "dm3"], start=1):
+        with acting_as(SPONSOR, "client_sponsor"):
+            sole_writer.join_contract(
+                contract, by=SPONSOR, person_id=person, name=person, role="client_decision_maker"
+            )
+        assert people(sole_writer, contract) == {
+            "am",
+            SPONSOR,
+            *[f"dm{i}" for i in range(1, n + 1)],
+        }
+    # Kept by its saves, the contract was never read back from the store; read up to date, it
+    # was read on every load (each join's, each check's).
+    reads = store_reads() - before
+    assert reads == (0 if not sole_writer.repository.fastforward else 6)
+    # What is kept is what the store holds: a fresh application rebuilds the same contract.
+    rebuilt = Elicitation(env=dict(sole_writer.env, AGGREGATE_CACHE_MAXSIZE="0"))
+    assert people(rebuilt, contract) == {"am", SPONSOR, "dm1", "dm2", "dm3"}
+    assert rebuilt._contract(contract).version == sole_writer._contract(contract).version
+    rebuilt.close()
+
+
+async def test_what_a_command_does_after_saving_stays_out_of_the_cache(
+    sole_writer: Elicitation,
+) -> None:
+    contract_id = open_contract(sole_writer)
+    contract = sole_writer._contract(contract_id)
+    newcomer = participant(person_id="dm1", name="Dee", role="client_decision_maker")
+    contract.join(newcomer, by=SPONSOR)
+    with acting_as(SPONSOR, "client_sponsor"):
+        sole_writer.save(contract)
+    saved = contract.version
+    # The same object changed again after its save, and never saved (the command failed).
+    later = participant(person_id="dm2", name="Dan", role="client_decision_maker")
+    contract.join(later, by=SPONSOR)
+    assert people(sole_writer, contract_id) == {"am", SPONSOR, "dm1"}
+    assert sole_writer._contract(contract_id).version == saved
+
+
 async def test_a_command_that_fails_leaves_the_loaded_aggregate_as_it_was(
     two_processes: tuple[Elicitation, Elicitation],
 ) -> None:
-    first, _ = two_processes
+    fails_and_leaves_nothing(two_processes[0])
+
+
+async def test_a_failed_command_leaves_nothing_of_itself_with_a_sole_writer_either(
+    sole_writer: Elicitation,
+) -> None:
+    fails_and_leaves_nothing(sole_writer)
+
+
+def fails_and_leaves_nothing(first: Elicitation) -> None:
     contract_id = open_contract(first)
     contract = first._contract(contract_id)
     stored = contract.version
