@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,12 +79,48 @@ class CheckpointFile(BaseModel):
 
 def heads_of(entries: Iterable[Entry]) -> Heads:
     """Each stream's newest version in these entries, with its hash as recomputed."""
-    heads: Heads = {}
+    return _with_heads({}, entries)
+
+
+def _with_heads(heads: Heads, entries: Iterable[Entry]) -> Heads:
     for entry in entries:
         known = heads.get(str(entry.originator_id))
         if known is None or entry.version > known[0]:
             heads[str(entry.originator_id)] = (entry.version, entry.computed_hash.hex())
     return heads
+
+
+@dataclass(frozen=True)
+class LogSummary:
+    """What a checkpoint signs of a log (its size, last position, Merkle root and heads), with
+    the tree's frontier: the next checkpoint extends it by the events stored since, rather than
+    reading the whole log again."""
+
+    size: int = 0
+    last_position: int = 0
+    frontier: merkle.Frontier = ()
+    heads: Heads = field(default_factory=dict)
+
+    @property
+    def root(self) -> bytes:
+        return merkle.frontier_root(self.frontier)
+
+    def extended(self, entries: Iterable[Entry]) -> LogSummary:
+        """The summary of this log with `entries`, the events that follow it in order."""
+        later = list(entries)
+        if not later:
+            return self
+        frontier, size = merkle.extended(self.frontier, self.size, (e.leaf for e in later))
+        heads = _with_heads(dict(self.heads), later)
+        return LogSummary(size, later[-1].position, frontier, heads)
+
+    @classmethod
+    def of(cls, kept: KeptCheckpoint, frontier: merkle.Frontier) -> LogSummary | None:
+        """The summary a kept checkpoint signed, given its frontier; None if they disagree."""
+        c = kept.checkpoint
+        if len(frontier) != c.size.bit_count() or merkle.frontier_root(frontier).hex() != c.root:
+            return None
+        return cls(c.size, c.last_position, frontier, dict(kept.heads))
 
 
 def heads_digest(heads: Mapping[str, tuple[int, str]]) -> str:
@@ -95,13 +132,20 @@ def sign(
     service: str, entries: list[Entry], key: Ed25519PrivateKey, *, now: datetime | None = None
 ) -> KeptCheckpoint:
     """A checkpoint over these entries (the whole log so far, in order), signed."""
-    heads = heads_of(entries)
+    return sign_summary(service, LogSummary().extended(entries), key, now=now)
+
+
+def sign_summary(
+    service: str, summary: LogSummary, key: Ed25519PrivateKey, *, now: datetime | None = None
+) -> KeptCheckpoint:
+    """A checkpoint over the log the summary sums up, signed."""
+    heads = summary.heads
     public = key.public_key()
     unsigned = Checkpoint(
         service=service,
-        size=len(entries),
-        last_position=entries[-1].position if entries else 0,
-        root=merkle.root([e.leaf for e in entries]).hex(),
+        size=summary.size,
+        last_position=summary.last_position,
+        root=summary.root.hex(),
         heads_digest=heads_digest(heads),
         issued_at=now or datetime.now(UTC),
         key_id=key_id(public),

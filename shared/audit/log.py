@@ -87,9 +87,11 @@ def last_position(conn: psycopg.Connection[Any], schema: str, table: str) -> int
     return int(row[0]) if row else 0
 
 
-def read(conn: psycopg.Connection[Any], schema: str, table: str) -> Iterator[Entry]:
-    """The final events (no writer to the table still writes below them), in notification
-    order."""
+def read(
+    conn: psycopg.Connection[Any], schema: str, table: str, *, after: int = 0
+) -> Iterator[Entry]:
+    """The final events (no writer to the table still writes below them) past position
+    `after`, in notification order."""
     columns = _columns(conn, schema, table)
     name = SQL("{}.{}").format(Identifier(schema), Identifier(table))
     finished = _finished(conn, columns, schema, table)
@@ -102,8 +104,9 @@ def read(conn: psycopg.Connection[Any], schema: str, table: str) -> Iterator[Ent
     ).format(name=name)
     statement = SQL(
         "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state,"
-        " {hashes} FROM {name} AS e WHERE {finished} ORDER BY e.notification_id"
-    ).format(hashes=hashes, name=name, finished=finished)
+        " {hashes} FROM {name} AS e WHERE {finished} AND e.notification_id > {after}"
+        " ORDER BY e.notification_id"
+    ).format(hashes=hashes, name=name, finished=finished, after=Literal(after))
     with conn.cursor(name=f"audit_{schema}") as cursor:
         cursor.itersize = 2000
         cursor.execute(statement)

@@ -4,7 +4,7 @@ section 2.1): leaf and node hashes take distinct prefixes, so a leaf never passe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 LEAF = b"\x00"
 NODE = b"\x01"
@@ -75,3 +75,38 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[byte
     if sn != 0:
         raise ValueError("the path is shorter than the tree is deep")
     return result
+
+
+# The roots of the perfect subtrees a tree of some size is made of, largest (leftmost) first:
+# one per set bit of the size. Enough to extend the tree by more leaves, and to name its root,
+# without the leaves it already holds (a Certificate Transparency log's "compact range").
+Frontier = tuple[bytes, ...]
+
+
+def extended(frontier: Frontier, size: int, leaves: Iterable[bytes]) -> tuple[Frontier, int]:
+    """The frontier and size of the tree of `size` leaves with `leaves` appended."""
+    if len(frontier) != size.bit_count():
+        raise ValueError(
+            f"a tree of {size} leaves has {size.bit_count()} subtrees, not {len(frontier)}"
+        )
+    stack = list(frontier)
+    for leaf in leaves:
+        stack.append(leaf)
+        size += 1
+        # Each trailing zero of the new size is two equal subtrees joined, as a carry in binary.
+        carries = size
+        while not carries & 1:
+            right = stack.pop()
+            stack.append(node_hash(stack.pop(), right))
+            carries >>= 1
+    return tuple(stack), size
+
+
+def frontier_root(frontier: Frontier) -> bytes:
+    """The tree head over the leaves the frontier sums up: the same as `root` over them."""
+    if not frontier:
+        return EMPTY_ROOT
+    head = frontier[-1]
+    for left in reversed(frontier[:-1]):
+        head = node_hash(left, head)
+    return head

@@ -11,8 +11,8 @@ import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from psycopg.sql import SQL, Identifier
 
-from shared.audit import log
-from shared.audit.checkpoint import KeptCheckpoint, sign
+from shared.audit import log, merkle
+from shared.audit.checkpoint import KeptCheckpoint, LogSummary, sign_summary
 from shared.audit.verify import Report, check_log
 
 # In each service's schema: every checkpoint signed of its log, newest last.
@@ -37,17 +37,33 @@ def create_table(conn: psycopg.Connection[Any], schema: str) -> None:
             "ALTER TABLE {} ADD COLUMN IF NOT EXISTS published boolean NOT NULL DEFAULT false"
         ).format(_table(schema))
     )
+    # The Merkle frontier of the log it signed, for the next checkpoint to extend (NULL: kept
+    # before; the next one then reads the whole log).
+    conn.execute(
+        SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS frontier bytea[]").format(_table(schema))
+    )
 
 
-def save(conn: psycopg.Connection[Any], schema: str, kept: KeptCheckpoint) -> KeptCheckpoint:
-    """Keep the checkpoint; answer the one kept for its position (an earlier one, if any)."""
+def save(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    kept: KeptCheckpoint,
+    frontier: merkle.Frontier | None = None,
+) -> KeptCheckpoint:
+    """Keep the checkpoint (with the frontier of the log it signed, when known); answer the
+    one kept for its position (an earlier one, if any)."""
     create_table(conn, schema)
     row = conn.execute(
         SQL(
-            "INSERT INTO {} AS c (size, last_position, signed) VALUES (%s, %s, %s)"
+            "INSERT INTO {} AS c (size, last_position, signed, frontier) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (last_position, size) DO UPDATE SET signed = c.signed RETURNING signed"
         ).format(_table(schema)),
-        (kept.checkpoint.size, kept.checkpoint.last_position, kept.model_dump_json()),
+        (
+            kept.checkpoint.size,
+            kept.checkpoint.last_position,
+            kept.model_dump_json(),
+            None if frontier is None else list(frontier),
+        ),
     ).fetchone()
     assert row is not None
     return _kept(row[0])
@@ -110,13 +126,41 @@ def checkpoint(
     now: datetime | None = None,
 ) -> KeptCheckpoint | None:
     """Sign the service's log as it stands, keep the checkpoint beside it and answer it (the
-    one already kept, when its position was signed before); None when it has stored nothing."""
-    found = entries(conn, service)
-    if not found:
+    one already kept, when its position was signed before); None when it has stored nothing.
+
+    The newest checkpoint kept, when this key signed it and its frontier sums up what it
+    signed, is extended by the events stored since; otherwise the whole log is read. Either
+    way the checkpoint is the one a signing of the whole log gives."""
+    schema, table = log.events_table(service)
+    if not log.exists(conn, schema, table):
         return None
-    kept = save(conn, service, sign(service, found, key, now=now))
+    create_table(conn, schema)
+    base = signed_before(conn, schema, key) or LogSummary()
+    summary = base.extended(log.read(conn, schema, table, after=base.last_position))
+    if not summary.size:
+        return None
+    kept = save(conn, service, sign_summary(service, summary, key, now=now), summary.frontier)
     conn.commit()
     return kept
+
+
+def signed_before(
+    conn: psycopg.Connection[Any], schema: str, key: Ed25519PrivateKey
+) -> LogSummary | None:
+    """What the newest kept checkpoint signed, if `key` signed it, its heads are the ones it
+    signed, and a frontier kept with it leads to its root; None otherwise. The checkpoints'
+    table must exist (`create_table`)."""
+    row = conn.execute(
+        SQL(
+            "SELECT signed, frontier FROM {} ORDER BY last_position DESC, size DESC LIMIT 1"
+        ).format(_table(schema))
+    ).fetchone()
+    if row is None or row[1] is None:
+        return None
+    kept = _kept(row[0])
+    if not (kept.checkpoint.signed_by([key.public_key()]) and kept.heads_match()):
+        return None
+    return LogSummary.of(kept, tuple(bytes(part) for part in row[1]))
 
 
 def last_position(conn: psycopg.Connection[Any], service: str) -> int:

@@ -1,6 +1,8 @@
 """The checkpoint schedule on real PostgreSQL, its time moved by an injected clock: a service's
 log is signed once a period when it moved, never when idle, never twice at one position, and
-a restart resumes the schedule; every checkpoint is published on accord.audit.v1."""
+a restart resumes the schedule; every checkpoint is published on accord.audit.v1. A checkpoint
+reads only the events stored since the one before (extending its Merkle frontier) and is the
+one a signing of the whole log gives; one it cannot build on makes it read the whole log."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import psycopg
 import pytest
 from eventsourcing.application import Application
 
-from shared.audit import event, store
+from shared.audit import event, log, store
+from shared.audit.checkpoint import KeptCheckpoint, sign
 from shared.audit.consumer import checkpoint_problem
 from shared.audit.keys import signing_key
 from shared.audit.schedule import TOPIC, CheckpointSchedule
@@ -68,6 +71,30 @@ class Service:
                 f' FROM "{self.name}".audit_checkpoints ORDER BY last_position'
             ).fetchall()
         return [(int(size), int(position), at) for size, position, at in rows]
+
+    def entries(self) -> list[log.Entry]:
+        with psycopg.connect(self.settings.database_url) as conn:
+            return list(log.read(conn, *log.events_table(self.name)))
+
+    def whole_log_signed(self, now: datetime) -> KeptCheckpoint:
+        """The checkpoint a signing of the whole log as it stands gives."""
+        return sign(self.name, self.entries(), signing_key(self.settings), now=now)
+
+
+@pytest.fixture
+def read_by_checkpoints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many events each checkpoint read from its log."""
+    counts: list[int] = []
+    read = log.read
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[log.Entry]:
+        counts.append(0)
+        for entry in read(*args, **kwargs):
+            counts[-1] += 1
+            yield entry
+
+    monkeypatch.setattr(log, "read", counted)
+    return counts
 
 
 @pytest.fixture
@@ -193,3 +220,40 @@ async def test_the_schedule_runs_by_itself_while_it_holds_the_services_lock(
     assert sorted([leader.standby, standby.standby]) == [False, True]
     assert leader.sent + standby.sent == 1
     assert [m.envelope().data["size"] for m in service.bus.log(TOPIC)] == [2]
+
+
+def test_a_checkpoint_reads_only_what_was_stored_since_the_one_before(
+    service: Service, read_by_checkpoints: list[int]
+) -> None:
+    clock = Clock()
+    schedule = service.schedule(clock)
+    service.write(5)
+    assert [k.checkpoint.size for k in schedule.sign_due()] == [5]
+    service.write(3)
+    clock.advance(5)
+    [second] = schedule.sign_due()
+    assert read_by_checkpoints == [5, 3]
+    assert second.checkpoint.size == 8
+    # Ed25519 signs deterministically: the very checkpoint the whole log signed gives.
+    assert second == service.whole_log_signed(clock.now)
+    trusted = [signing_key(service.settings).public_key()]
+    with psycopg.connect(service.settings.database_url) as conn:
+        assert store.audit(conn, service.name, trusted).findings == []
+
+
+@pytest.mark.parametrize("kept_frontier", ["lost", "altered"])
+def test_a_checkpoint_that_cannot_be_built_on_makes_the_next_read_the_whole_log(
+    service: Service, read_by_checkpoints: list[int], kept_frontier: str
+) -> None:
+    clock = Clock()
+    schedule = service.schedule(clock)
+    service.write(4)
+    schedule.sign_due()
+    frontier = "NULL" if kept_frontier == "lost" else "ARRAY[sha256('x'::bytea)]"
+    with psycopg.connect(service.settings.database_url) as conn:
+        conn.execute(f'UPDATE "{service.name}".audit_checkpoints SET frontier = {frontier}')
+    service.write(2)
+    clock.advance(5)
+    [next_one] = schedule.sign_due()
+    assert read_by_checkpoints == [4, 6]
+    assert next_one == service.whole_log_signed(clock.now)
