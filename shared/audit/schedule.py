@@ -81,10 +81,10 @@ class CheckpointSchedule:
             for service in self.services if services is None else services:
                 if not self._prepare(conn, service):
                     continue
-                latest = store.latest(conn, service)
-                if latest is not None and now < latest.checkpoint.issued_at + self.period:
+                latest = store.latest_signed(conn, service)
+                if latest is not None and now < latest.issued_at + self.period:
                     continue
-                covered = latest.checkpoint.last_position if latest else 0
+                covered = latest.last_position if latest else 0
                 if store.last_position(conn, service) <= covered:
                     continue  # idle: nothing new to sign
                 kept = store.checkpoint(conn, service, self._signing_key(), now=now)

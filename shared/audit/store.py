@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from psycopg.sql import SQL, Identifier
 
 from shared.audit import log, merkle
-from shared.audit.checkpoint import KeptCheckpoint, LogSummary, sign_summary
+from shared.audit.checkpoint import Checkpoint, KeptCheckpoint, LogSummary, sign_summary
 from shared.audit.verify import Report, check_log
 
 # In each service's schema: every checkpoint signed of its log, newest last.
@@ -109,6 +109,19 @@ def latest(conn: psycopg.Connection[Any], schema: str) -> KeptCheckpoint | None:
         )
     ).fetchone()
     return None if row is None else _kept(row[0])
+
+
+def latest_signed(conn: psycopg.Connection[Any], schema: str) -> Checkpoint | None:
+    """The newest stored checkpoint's signed fields alone, without the heads it names (one
+    per stream: the schedule asks this every poll)."""
+    if not log.exists(conn, schema, TABLE):
+        return None
+    row = conn.execute(
+        SQL(
+            "SELECT signed->'checkpoint' FROM {} ORDER BY last_position DESC, size DESC LIMIT 1"
+        ).format(_table(schema))
+    ).fetchone()
+    return None if row is None else Checkpoint.model_validate(row[0])
 
 
 def entries(conn: psycopg.Connection[Any], service: str) -> list[log.Entry]:
