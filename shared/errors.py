@@ -76,3 +76,9 @@ class MethodNotAllowed(AccordError):
     """An endpoint that exists, asked with a method it does not serve."""
 
     code = "METHOD_NOT_ALLOWED"
+
+
+class StoredMeanwhile(Exception):
+    """A mark on a refusal: the command's save lost to another command storing the same version
+    of an aggregate at the same moment. Nothing of it was stored; run again on what the other
+    stored, its rules checked again, it may succeed (shared/runtime.py does so)."""

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import asyncpg
+import tenacity
 from eventsourcing.application import Application
 
 from shared.bus import Publisher
 from shared.database import create_pool
+from shared.errors import StoredMeanwhile
 from shared.eventstore import StoreExecutor, build_application
 from shared.provenance import acting_as
 from shared.relay import MemoryPositions, OutboxRelay, Positions, PostgresPositions
@@ -52,11 +54,13 @@ class ServiceRuntime(Generic[A]):
         causation_id: str = "",
         **kwargs: Any,
     ) -> T:
-        """Run one application command as the actor; the relay is woken for its events."""
+        """Run one application command as the actor; the relay is woken for its events. A
+        command whose save lost to another storing the same version at the same moment is run
+        again (`until_stored`)."""
         with acting_as(
             actor_id, actor_role, correlation_id=correlation_id, causation_id=causation_id
         ):
-            result = await self.executor.run(command, *args, **kwargs)
+            result: T = await self.executor.run(until_stored, command, *args, **kwargs)
         self.relay.wake()
         return result
 
@@ -94,6 +98,27 @@ class ServiceRuntime(Generic[A]):
         if self.pool is not None:
             await close_pool(self.pool)
         self.app.close()
+
+
+# How often a command is tried while its save loses to others storing the same version at the
+# same moment (people on one contract or one vote at once), pausing a few milliseconds at
+# random before each new try so that the commands that collided do not collide again at once.
+CONFLICT_ATTEMPTS = 10
+_CONFLICT_PAUSE = tenacity.wait_random_exponential(multiplier=0.005, max=0.1)
+
+
+def until_stored(command: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run the command (blocking) again while it raises `StoredMeanwhile`: it loads what the
+    other command stored and checks its rules again, so a command based on a version the
+    caller named is then refused by its own check. The last try's refusal is raised."""
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(StoredMeanwhile),
+        stop=tenacity.stop_after_attempt(CONFLICT_ATTEMPTS),
+        wait=_CONFLICT_PAUSE,
+        reraise=True,
+    )
+    result: T = retrying(command, *args, **kwargs)
+    return result
 
 
 async def build_runtime(

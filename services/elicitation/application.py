@@ -34,6 +34,7 @@ from services.elicitation.contract import Contract, participant
 from services.elicitation.delivery import PlannedStep
 from services.elicitation.errors import (
     NotFound,
+    StoredAtTheSameTime,
     UnknownContract,
     UnknownExpectation,
     UnknownLesson,
@@ -905,7 +906,7 @@ class Elicitation(AccordApplication):
                 recordings = self.save(*aggregates)
         except IntegrityError:
             # Another command stored the same version first; nothing of this one was stored.
-            raise VersionConflict(aggregates[0].id, None, None) from None
+            raise StoredAtTheSameTime(aggregates[0].id) from None
         if answer is None:
             return command_result(aggregates[0].id, aggregates[0].version, recordings, created)
         own = [r for r in recordings if r.domain_event.originator_id == answer.id]

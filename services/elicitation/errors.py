@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 from uuid import UUID
 
-from shared.errors import AccordError
+from shared.errors import AccordError, StoredMeanwhile
 
 
 class ElicitationError(AccordError):
@@ -73,6 +73,14 @@ class VersionConflict(ElicitationError):
                 "it changed since you read it; reload it and try again"
             )
         super().__init__(message, id=aggregate_id, expected_version=expected, version=actual)
+
+
+class StoredAtTheSameTime(VersionConflict, StoredMeanwhile):
+    """Another command stored the same version of the aggregate first; nothing of this one was
+    stored (run again, it is checked on what that one stored)."""
+
+    def __init__(self, aggregate_id: UUID) -> None:
+        super().__init__(aggregate_id, None, None)
 
 
 # Invalid input

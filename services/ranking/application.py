@@ -11,7 +11,11 @@ from eventsourcing.persistence import IntegrityError, Recording
 
 from services.ranking.domain import Prioritization
 from services.ranking.result import Method
-from services.ranking.session_errors import UnknownPrioritization, VersionConflict
+from services.ranking.session_errors import (
+    SessionStoredMeanwhile,
+    UnknownPrioritization,
+    VersionConflict,
+)
 from shared.commands.result import CommandResult, command_result
 from shared.eventstore import AccordApplication
 
@@ -75,7 +79,7 @@ class Prioritizations(AccordApplication):
         try:
             return self.save(session)
         except IntegrityError:
-            raise VersionConflict(session.id, session.version, session.version + 1) from None
+            raise SessionStoredMeanwhile(session.id, session.version, session.version + 1) from None
 
     def session(self, session_id: UUID, expected_version: int | None = None) -> Prioritization:
         """The session, refusing a command based on a version that is no longer the latest."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from services.ranking.errors import VotingError
+from shared.errors import StoredMeanwhile
 
 
 class NotEligible(VotingError):
@@ -62,6 +63,11 @@ class VersionConflict(VotingError):
             f"Prioritization {session_id} is at version {actual}, not {expected}: "
             "someone changed it meanwhile; reload and try again."
         )
+
+
+class SessionStoredMeanwhile(VersionConflict, StoredMeanwhile):
+    """Another command (a vote at the same moment) stored the session's next version first;
+    nothing of this one was stored (run again, it is checked on what that one stored)."""
 
 
 class UnknownPrioritization(VotingError):
