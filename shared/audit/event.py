@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import NAMESPACE_URL, uuid5
 
-from shared.audit.checkpoint import Checkpoint, KeptCheckpoint
+from shared.audit.checkpoint import Checkpoint
 from shared.envelope import Envelope
 from shared.schemas import registry
 from shared.schemas.registry import ContractSpec
@@ -22,9 +22,8 @@ def checkpoint_id(service: str, last_position: int) -> str:
     return str(uuid5(_CHECKPOINT_IDS, f"{service}:{last_position}"))
 
 
-def envelope(kept: KeptCheckpoint) -> Envelope:
+def envelope(checkpoint: Checkpoint) -> Envelope:
     """The CloudEvent of a checkpoint: keyed by its service, so one log's stay in order."""
-    checkpoint = kept.checkpoint
     contract = spec()
     return Envelope(
         id=checkpoint_id(checkpoint.service, checkpoint.last_position),

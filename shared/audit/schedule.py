@@ -19,7 +19,7 @@ import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.audit import event, log, store
-from shared.audit.checkpoint import KeptCheckpoint
+from shared.audit.checkpoint import Checkpoint, KeptCheckpoint
 from shared.audit.keys import signing_key
 from shared.bus import Publisher
 from shared.schemas.registry import topic_for
@@ -115,7 +115,7 @@ class CheckpointSchedule:
             self._key = signing_key(self._settings)
         return self._key
 
-    def _pending(self, service: str) -> list[KeptCheckpoint]:
+    def _pending(self, service: str) -> list[Checkpoint]:
         with self._connect() as conn:
             if not self._prepare(conn, service):
                 return []
@@ -135,7 +135,7 @@ class CheckpointSchedule:
             if not pending:
                 continue
             await self.publisher.publish(TOPIC, [event.envelope(k) for k in pending])
-            through = pending[-1].checkpoint.last_position
+            through = pending[-1].last_position
             if self.publisher.durable:
                 await asyncio.to_thread(self._mark, service, through)
             else:

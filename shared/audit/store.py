@@ -75,19 +75,20 @@ def _kept(signed: Any) -> KeptCheckpoint:
 
 def unpublished(
     conn: psycopg.Connection[Any], schema: str, *, after: int | None = None
-) -> list[KeptCheckpoint]:
+) -> list[Checkpoint]:
     """Checkpoints not yet published, oldest first; with `after`, every one past that position
-    (a bus that forgets what it carried republishes them all)."""
+    (a bus that forgets what it carried republishes them all). Their signed fields alone, which
+    is what goes out, without the heads each one names (one per stream)."""
     if not log.exists(conn, schema, TABLE):
         return []
     where = SQL("last_position > %s") if after is not None else SQL("NOT published")
     rows = conn.execute(
-        SQL("SELECT signed FROM {} WHERE {} ORDER BY last_position, size").format(
+        SQL("SELECT signed->'checkpoint' FROM {} WHERE {} ORDER BY last_position, size").format(
             _table(schema), where
         ),
         (after,) if after is not None else (),
     ).fetchall()
-    return [_kept(row[0]) for row in rows]
+    return [Checkpoint.model_validate(row[0]) for row in rows]
 
 
 def mark_published(conn: psycopg.Connection[Any], schema: str, through: int) -> None:

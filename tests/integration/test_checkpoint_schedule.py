@@ -179,7 +179,7 @@ async def test_every_checkpoint_is_published_once_and_verifies_against_the_log(
     with psycopg.connect(service.settings.database_url) as conn:
         stored = store.unpublished(conn, service.name, after=0)  # every one, oldest first
     assert [e.id for e in published] == [
-        event.checkpoint_id(service.name, k.checkpoint.last_position) for k in stored
+        event.checkpoint_id(service.name, k.last_position) for k in stored
     ]
     trusted = [signing_key(service.settings).public_key()]
     for received in published:
