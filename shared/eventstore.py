@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 from collections.abc import Callable, Sequence
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application, Cache, ProcessingEvent
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import (
     DatetimeAsISO,
@@ -77,16 +78,33 @@ class AccordAggregate(Aggregate):
 
 class AccordApplication(Application[UUID]):
     """A service's application. When its aggregate cache is kept by its own saves (no
-    fast-forward), the cache takes a copy of each aggregate saved, not the command's object:
-    what a command does to it after the save (and may never save) stays out of the cache."""
+    fast-forward), the cache takes a copy of each aggregate saved that it held, not the
+    command's object: what a command does to it after the save (and may never save) stays out
+    of the cache. One it did not hold (just created) is left out, to be read from the store
+    when first asked for, as with fast-forward: most are never asked for by this process (a
+    notification's record of its notices), and a copy of each would cost every save."""
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        recordings = super()._record(processing_event)
         cache = self.repository.cache
-        if cache is not None and not self.repository.fastforward:
-            for aggregate_id, aggregate in processing_event.aggregates.items():
+        if cache is None or self.repository.fastforward:
+            return super()._record(processing_event)
+        held = {i for i in processing_event.aggregates if _holds(cache, i)}
+        recordings = super()._record(processing_event)  # which caches the objects saved
+        for aggregate_id, aggregate in processing_event.aggregates.items():
+            if aggregate_id in held:
                 cache.put(aggregate_id, deepcopy(aggregate))
+            else:
+                with contextlib.suppress(KeyError):
+                    cache.get(aggregate_id, evict=True)
         return recordings
+
+
+def _holds(cache: Cache[UUID, Any], aggregate_id: UUID) -> bool:
+    try:
+        cache.get(aggregate_id)
+    except KeyError:
+        return False
+    return True
 
 
 # The persistence module behind each choice of ACCORD_EVENT_STORE.
