@@ -133,6 +133,26 @@ async def test_a_sole_writer_works_on_what_it_saved_last_reading_nothing_when_ke
     rebuilt.close()
 
 
+async def test_a_sole_writer_reads_what_it_just_created_once_when_first_asked_for(
+    sole_writer: Elicitation, store_reads: Callable[[], int]
+) -> None:
+    contract = open_contract(sole_writer)
+    with acting_as(SPONSOR, "client_sponsor"):
+        sole_writer.join_contract(
+            contract, by=SPONSOR, person_id="dm1", name="Dee", role="client_decision_maker"
+        )
+    with acting_as("dm1", "client_decision_maker"):
+        proposed = sole_writer.propose_expectation(
+            contract, by="dm1", text="Tills work", business_area="stores"
+        )
+    before = store_reads()
+    assert sole_writer._expectation(proposed.id).text == "Tills work"
+    assert sole_writer._expectation(proposed.id).text == "Tills work"
+    # Left out of the cache when saved, read once when first asked for; then kept by its saves,
+    # or read up to date again.
+    assert store_reads() - before == (1 if not sole_writer.repository.fastforward else 2)
+
+
 async def test_what_a_command_does_after_saving_stays_out_of_the_cache(
     sole_writer: Elicitation,
 ) -> None:
