@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
@@ -29,6 +30,7 @@ from shared.provenance import current_provenance
 from shared.settings import Settings, postgres_env
 from shared.telemetry import current_traceparent
 
+log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Application[Any])
 T = TypeVar("T")
 
@@ -111,6 +113,22 @@ def _holds(cache: Cache[UUID, Any], aggregate_id: UUID) -> bool:
 PERSISTENCE_MODULES = {"accord": "shared.recorder", "stock": "eventsourcing.postgres"}
 
 
+def cache_fastforward(settings: Settings, service: str, *, sole_writer: bool) -> bool:
+    """Whether the service's cached aggregates are read up to date on every load: as set, else
+    unless it is its store's only writer. Set off where others may write, it is said once."""
+    fastforward = settings.aggregate_cache_fastforward
+    if fastforward is None:
+        return not sole_writer
+    if not fastforward and not sole_writer:
+        log.warning(
+            "%s: ACCORD_AGGREGATE_CACHE_FASTFORWARD=false where other processes may write its"
+            " store (services talking through Kafka): right only while one process of the"
+            " service runs; a second replica's commands would go unseen by this one's checks",
+            service,
+        )
+    return fastforward
+
+
 def build_application(
     app_class: type[A], service: str, settings: Settings, *, sole_writer: bool = False
 ) -> A:
@@ -126,9 +144,7 @@ def build_application(
         # Fast-forwarded on every load, so what another process stored is never missed, unless
         # none can store any; a command gets a deep copy, so one that fails leaves the cached
         # aggregate as it was.
-        fastforward = settings.aggregate_cache_fastforward
-        if fastforward is None:
-            fastforward = not sole_writer
+        fastforward = cache_fastforward(settings, service, sole_writer=sole_writer)
         env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
         env["AGGREGATE_CACHE_FASTFORWARD"] = "y" if fastforward else "n"
         env["DEEPCOPY_FROM_AGGREGATE_CACHE"] = "y"
