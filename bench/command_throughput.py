@@ -18,6 +18,11 @@ beside the figures, PASS or MISS, for each mode; a miss does not fail the proces
 
 `--history` measures instead one client's command latency on contracts that already hold 10,
 1,000 (and, with `--history-sizes`, 10,000) events, seeded through the service API.
+
+`--old K=V[,K=V]` starts a second `accord dev` with those settings (on a database of its own on
+the same server) and runs its GraphQL row (`old-graphql`) in the same rounds: how an override
+of Accord's compares with the stock path its setting keeps (`graphql/old-graphql` among the
+reference ratios), e.g. `--old ACCORD_AGGREGATE_CACHE_FASTFORWARD=true`.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ import orjson
 
 from accord.infra import postgres
 from bench import distributed, plain_mutation, raw_http
+from bench.downstream_cost import settings_of
 from bench.library_store import library_app, save_new
 from bench.load import (
     ACCEPTED,
@@ -78,6 +84,8 @@ PLAIN_PROPOSE = """mutation($c: ID!, $t: String!) {
 RAW_SCHEMA = "bench_raw"
 EMBEDDED, DISTRIBUTED = "embedded", "distributed"
 MODES = (EMBEDDED, DISTRIBUTED)
+# A second `accord dev` with other settings (--old), beside the embedded one.
+OLD = "old"
 LIBRARY_SCHEMAS = {False: "bench_library_stock", True: "bench_library_functions"}
 
 
@@ -260,9 +268,14 @@ ROWS = [
     Row("graphql", "Accord GraphQL proposeExpectation", accord_graphql_session(EMBEDDED)),
     Row("dist-http", "distributed: elicitation HTTP endpoint", accord_http_session(DISTRIBUTED)),
     Row("dist-graphql", "distributed: GraphQL proposeExpectation", accord_graphql_session(DISTRIBUTED)),
+    Row("old-graphql", "--old settings: GraphQL proposeExpectation", accord_graphql_session(OLD)),
 ]  # fmt: skip
 # The rows that need an Accord of a mode; the others run on the server alone.
-MODE_ROWS = {EMBEDDED: {"http", "graphql"}, DISTRIBUTED: {"dist-http", "dist-graphql"}}
+MODE_ROWS = {
+    EMBEDDED: {"http", "graphql"},
+    DISTRIBUTED: {"dist-http", "dist-graphql"},
+    OLD: {"old-graphql"},
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,9 +290,12 @@ def server(workdir: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def accord_dev(database: str, data_dir: Path) -> Iterator[RunningAccord]:
-    """`accord dev` on its own data folder, its PostgreSQL the bench's server."""
-    env = accord_env(data_dir)
+def accord_dev(
+    database: str, data_dir: Path, settings: dict[str, str] | None = None
+) -> Iterator[RunningAccord]:
+    """`accord dev` on its own data folder, its PostgreSQL the bench's server; `settings`:
+    environment variables of its own."""
+    env = accord_env(data_dir, **(settings or {}))
     env["DATABASE_URL"] = database
     running = start_accord(None, env)
     try:
@@ -470,7 +486,8 @@ def report(results: Results, rows: list[Row], counts: list[int]) -> None:
     print("\n== for reference (median of the rounds' ratios)")
     pairs = [("http", "plain"), ("graphql", "http"), ("plain", "raw"), ("library", "raw"),
              ("library-functions", "raw"), ("library-functions", "library"),
-             ("dist-http", "http"), ("dist-graphql", "graphql"), ("dist-graphql", "plain")]  # fmt: skip
+             ("dist-http", "http"), ("dist-graphql", "graphql"), ("dist-graphql", "plain"),
+             ("graphql", "old-graphql")]  # fmt: skip
     labels = {row.key: row.key for row in rows}
     for clients in counts:
         shown = [
@@ -608,6 +625,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--history", action="store_true", help="measure latency against contract history instead"
     )
+    parser.add_argument("--old", type=settings_of, default=None, metavar="K=V[,K=V]",
+                        help="also run a second `accord dev` with these settings (row old-graphql)")  # fmt: skip
     parser.add_argument(
         "--history-sizes",
         default="10,1000",
@@ -662,7 +681,7 @@ async def run(
         await history(stage, settings, sizes, options.rounds, options.requests)
         return
     wanted = set(options.rows.split(","))
-    for mode in MODES:
+    for mode in (*MODES, OLD):
         if mode not in targets:
             wanted -= MODE_ROWS[mode]
     rows = [row for row in ROWS if row.key in wanted]
@@ -696,6 +715,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"distributed: started in {time.monotonic() - started:.0f} s, Kafka at"
                   f" {stack.bootstrap}, logs in {stack.logs}", flush=True)  # fmt: skip
             targets[DISTRIBUTED] = distributed_target(stack)
+        if options.old:
+            print(f"old: a second `accord dev` with {options.old}", flush=True)
+            own = distributed.own_database(database, "bench_old")
+            old = running.enter_context(accord_dev(own, Path(scratch) / "old", options.old))
+            targets[OLD] = embedded_target(old)
         plain = running.enter_context(plain_server(database))
         asyncio.run(run(options, database, targets, plain))
 
