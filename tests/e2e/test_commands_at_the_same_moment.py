@@ -97,3 +97,26 @@ def test_decision_makers_voting_at_the_same_moment_all_have_their_vote_counted(u
         prioritizationId: $s}}) {{ __typename {REFUSAL} ... on PrioritizationChanged {{
         prioritization {{ ballots {{ voter }} }} }} }} }}""", s=session_id)  # fmt: skip
     assert sorted(b["voter"] for b in closed["prioritization"]["ballots"]) == sorted(voters)
+
+
+def test_a_version_named_by_many_at_once_is_taken_by_one_and_refused_to_the_rest(url: str) -> None:
+    """Run again after losing, a command that named a version checks it again: one refinement
+    based on version 1 is stored, every other one is told the expectation moved past it."""
+    contract = open_contract(url)
+    assert join(url, "eve", contract, "dm", "CLIENT_DECISION_MAKER")["consistent"] is True
+    proposed = answer(url, "dm", f"""mutation($c: ID!) {{ proposeExpectation(input: {{
+        contractId: $c, text: "Tills work", businessArea: "stores"}}) {{ __typename {REFUSAL}
+        ... on ExpectationChanged {{ expectation {{ id }} }} }} }}""", c=contract)  # fmt: skip
+    expectation = proposed["expectation"]["id"]
+    refine = f"""mutation($e: ID!, $t: String!) {{ refineExpectation(input: {{expectationId: $e,
+        text: $t, reason: "sharper", expectedVersion: 1, terms: {{metric: "availability",
+        comparison: AT_LEAST, target: "99.5", unit: "percent", measurementMethod: "monitoring",
+        measuredBy: "provider", recurrence: MONTHLY}}}}) {{ __typename {REFUSAL}
+        ... on ExpectationChanged {{ version }} }} }}"""  # fmt: skip
+    answers = at_once(
+        lambda text: answer(url, "am", refine, e=expectation, t=text),
+        [f"Tills work, take {n}" for n in range(AT_ONCE)],
+    )
+    kinds = sorted(a["__typename"] for a in answers)
+    assert kinds == ["Conflict"] * (AT_ONCE - 1) + ["ExpectationChanged"], answers
+    assert all("is at version 2, not 1" in a["message"] for a in answers if "message" in a)
