@@ -51,8 +51,7 @@ def save(
     frontier: merkle.Frontier | None = None,
 ) -> KeptCheckpoint:
     """Keep the checkpoint (with the frontier of the log it signed, when known); answer the
-    one kept for its position (an earlier one, if any)."""
-    create_table(conn, schema)
+    one kept for its position (an earlier one, if any). The table must exist (`create_table`)."""
     row = conn.execute(
         SQL(
             "INSERT INTO {} AS c (size, last_position, signed, frontier) VALUES (%s, %s, %s, %s)"
@@ -100,28 +99,27 @@ def mark_published(conn: psycopg.Connection[Any], schema: str, through: int) -> 
     )
 
 
-def latest(conn: psycopg.Connection[Any], schema: str) -> KeptCheckpoint | None:
-    """The newest checkpoint stored for this log, if any (its signature is not checked here)."""
+def _newest(conn: psycopg.Connection[Any], schema: str, columns: str) -> tuple[Any, ...] | None:
+    """The `columns` of the newest checkpoint stored for this log, if any."""
     if not log.exists(conn, schema, TABLE):
         return None
-    row = conn.execute(
-        SQL("SELECT signed FROM {} ORDER BY last_position DESC, size DESC LIMIT 1").format(
-            _table(schema)
+    return conn.execute(
+        SQL("SELECT {} FROM {} ORDER BY last_position DESC, size DESC LIMIT 1").format(
+            SQL(columns), _table(schema)
         )
     ).fetchone()
+
+
+def latest(conn: psycopg.Connection[Any], schema: str) -> KeptCheckpoint | None:
+    """The newest checkpoint stored for this log, if any (its signature is not checked here)."""
+    row = _newest(conn, schema, "signed")
     return None if row is None else _kept(row[0])
 
 
 def latest_signed(conn: psycopg.Connection[Any], schema: str) -> Checkpoint | None:
     """The newest stored checkpoint's signed fields alone, without the heads it names (one
     per stream: the schedule asks this every poll)."""
-    if not log.exists(conn, schema, TABLE):
-        return None
-    row = conn.execute(
-        SQL(
-            "SELECT signed->'checkpoint' FROM {} ORDER BY last_position DESC, size DESC LIMIT 1"
-        ).format(_table(schema))
-    ).fetchone()
+    row = _newest(conn, schema, "signed->'checkpoint'")
     return None if row is None else Checkpoint.model_validate(row[0])
 
 
@@ -163,12 +161,8 @@ def signed_before(
 ) -> LogSummary | None:
     """What the newest kept checkpoint signed, if `key` signed it, its heads are the ones it
     signed, and a frontier kept with it leads to its root; None otherwise. The checkpoints'
-    table must exist (`create_table`)."""
-    row = conn.execute(
-        SQL(
-            "SELECT signed, frontier FROM {} ORDER BY last_position DESC, size DESC LIMIT 1"
-        ).format(_table(schema))
-    ).fetchone()
+    table must have its frontier column (`create_table`)."""
+    row = _newest(conn, schema, "signed, frontier")
     if row is None or row[1] is None:
         return None
     kept = _kept(row[0])
