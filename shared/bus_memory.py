@@ -16,15 +16,19 @@ FORGET_AFTER = 10_000
 
 
 class InProcessBus:
-    """Topics as in-memory logs. Not durable: relays republish from the start after a restart,
-    in the same order, so offsets come out the same and consumers resume where they were.
+    """Topics as in-memory logs. Not durable: relays publish again after a restart, in the same
+    order, so offsets come out the same and consumers resume where they were. A bus whose owner
+    `seals` it may have a topic start past the beginning (`start_at`): where its relay marked
+    an offset that no consumer resumes before (shared/relay_marks.py), not the whole history.
 
     Once sealed (every consumer made: the embedded default seals it when all its processes have
     started), a topic keeps only what some consumer has not committed yet: a process running
     for days holds what its slowest consumer still has to apply, not the whole history. An
     unsealed bus keeps everything, as a consumer yet to come may need it."""
 
-    def __init__(self, forget_after: int = FORGET_AFTER) -> None:
+    def __init__(self, forget_after: int = FORGET_AFTER, *, seals: bool = False) -> None:
+        # Whether its owner seals it once every consumer is made (the embedded default does).
+        self.seals = seals
         self._logs: dict[str, list[Message]] = {}
         # By topic, each kept message's place in the order the bus took messages in, whatever
         # their topic: a consumer of several topics is handed them in that order.
@@ -34,6 +38,7 @@ class InProcessBus:
         self._first: dict[str, int] = {}
         self._consumers: list[InProcessConsumer] = []
         self._sealed = False
+        self._sealed_now = asyncio.Event()
         self._forget_after = forget_after
         self._changed = asyncio.Condition()
 
@@ -73,6 +78,7 @@ class InProcessBus:
     def seal(self) -> None:
         """Every consumer is made: from now on what all of them committed may be dropped."""
         self._sealed = True
+        self._sealed_now.set()
         for topic in self._logs:
             self.forget_committed(topic)
 
@@ -82,12 +88,33 @@ class InProcessBus:
         if not self._sealed:
             return
         first = self._first.get(topic, 0)
-        consumers = [c.committed[topic] for c in self._consumers if topic in c.committed]
-        upto = min(consumers) if consumers else self.end(topic)
+        # Never past what the log holds: a relay publishing again after a restart is behind
+        # consumers that resume further on, and each message keeps the offset it first had.
+        committed = self.committed_by_all(topic)
+        upto = self.end(topic) if committed is None else min(committed, self.end(topic))
         if upto - first >= self._forget_after:
             del self.log(topic)[: upto - first]
             del self._arrivals.setdefault(topic, [])[: upto - first]
             self._first[topic] = upto
+
+    def start_at(self, topic: str, offset: int) -> None:
+        """Number `topic` from `offset`: what came before it is not published again."""
+        if self.log(topic) or topic in self._first:
+            raise RuntimeError(f"{topic}: already started at {self._first.get(topic, 0)}")
+        self._first[topic] = offset
+
+    def committed_by_all(self, topic: str) -> int | None:
+        """The offset before which no consumer of `topic` needs anything again (None if none
+        consumes it): where the slowest resumed, or what it committed since."""
+        committed = [c.committed[topic] for c in self._consumers if topic in c.committed]
+        return min(committed) if committed else None
+
+    async def resume_point(self, topic: str) -> int | None:
+        """`committed_by_all` once every consumer is made and has resumed (the bus sealed)."""
+        if not self.seals:
+            raise RuntimeError("only a bus its owner seals knows where every consumer resumes")
+        await self._sealed_now.wait()
+        return self.committed_by_all(topic)
 
     async def wait_for_more(self, timeout: float) -> None:
         async with self._changed:
@@ -110,13 +137,13 @@ class InProcessPublisher:
     durable = False
 
     def __init__(self, bus: InProcessBus) -> None:
-        self._bus = bus
+        self.bus = bus
 
     async def start(self) -> None:
         return None
 
     async def publish(self, topic: str, envelopes: Sequence[Envelope]) -> None:
-        await self._bus.append(topic, envelopes)
+        await self.bus.append(topic, envelopes)
 
     async def reset(self) -> None:
         return None

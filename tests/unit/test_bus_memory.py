@@ -165,3 +165,17 @@ async def test_a_consumer_of_several_topics_is_handed_their_messages_in_the_orde
     assert [(m.topic, m.offset) for m in first] == [(OTHER, 0), (TOPIC, 0)]
     assert [(m.topic, m.offset) for m in rest] == [(TOPIC, 1), (OTHER, 1)]
     assert await consumer.fetch(timeout=0, max_records=10) == []
+
+
+async def test_a_log_republished_behind_its_consumers_keeps_its_numbering_at_the_seal() -> None:
+    """After a restart a relay republishes from its start while the consumers resume further
+    on: sealing then drops only what the log holds, so each message keeps its first offset."""
+    bus = InProcessBus(forget_after=5)
+    consumer = await resumed(bus, [TOPIC], at=50)
+    published = notes(60)
+    await bus.publisher().publish(TOPIC, published[:3])
+    bus.seal()
+    await bus.publisher().publish(TOPIC, published[3:])
+    batch = await consumer.fetch(timeout=0, max_records=20)
+    assert [m.offset for m in batch] == list(range(50, 60))
+    assert [m.decoded.id for m in batch] == [e.id for e in published[50:]]
