@@ -41,7 +41,7 @@ def embedded_app(settings: Settings) -> Starlette:
     Events flow between them through one in-process bus instead of Kafka, and the gateway's
     requests reach the services through this app itself, without a socket.
     """
-    bus = InProcessBus(forget_after=settings.bus_forget_after)
+    bus = InProcessBus(forget_after=settings.bus_forget_after, seals=True)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

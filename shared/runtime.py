@@ -12,11 +12,14 @@ import tenacity
 from eventsourcing.application import Application
 
 from shared.bus import Publisher
+from shared.bus_memory import InProcessPublisher
 from shared.database import create_pool
 from shared.errors import StoredMeanwhile
 from shared.eventstore import StoreExecutor, build_application
 from shared.provenance import acting_as
 from shared.relay import MemoryPositions, OutboxRelay, Positions, PostgresPositions
+from shared.relay_marks import BusMarks
+from shared.schemas.registry import topic_for
 from shared.settings import Settings
 from shared.shutdown import close_pool, within
 
@@ -72,7 +75,7 @@ class ServiceRuntime(Generic[A]):
 
     async def _relay_as_leader(self) -> None:
         """Relay only while holding the service's lock, so replicas never publish twice."""
-        if self.pool is None:  # the in-process bus: one process, one relay
+        if self.pool is None or not self.relay.publisher.durable:  # in-process: one relay
             await self.relay.run()
             return
         lock = f"accord-relay:{self.service}"
@@ -130,13 +133,7 @@ async def build_runtime(
     app = await executor.run(
         build_application, app_class, service, settings, sole_writer=not publisher.durable
     )
-    pool: asyncpg.Pool | None = None
-    positions: Positions = MemoryPositions()
-    if publisher.durable and settings.database_url not in ("", "memory"):
-        pool = await create_pool(settings.database_url, service, max_size=2)
-        stored = PostgresPositions(pool, relay=f"{service}-kafka")
-        await stored.create_table()
-        positions = stored
+    positions, pool = await _relay_positions(service, settings, publisher)
     relay = OutboxRelay(
         app,
         service,
@@ -148,3 +145,31 @@ async def build_runtime(
         publish_timeout_seconds=settings.relay_publish_timeout_seconds,
     )
     return ServiceRuntime(service, app, executor, relay, pool)
+
+
+async def _relay_positions(
+    service: str, settings: Settings, publisher: Publisher
+) -> tuple[Positions, asyncpg.Pool | None]:
+    """Where the relay got to, and the pool that keeps it: in the service's schema for Kafka;
+    for the in-process bus, marks to publish again from after a restart (shared/relay_marks.py),
+    or from the start (no database, or `relay_mark_every` 0)."""
+    if settings.database_url in ("", "memory"):
+        return MemoryPositions(), None
+    if publisher.durable:
+        pool = await create_pool(settings.database_url, service, max_size=2)
+        stored = PostgresPositions(pool, relay=f"{service}-kafka")
+        await stored.create_table()
+        return stored, pool
+    if (
+        isinstance(publisher, InProcessPublisher)
+        and publisher.bus.seals
+        and settings.relay_mark_every
+    ):
+        pool = await create_pool(settings.database_url, service, max_size=1)
+        marks = BusMarks(
+            pool, f"{service}-bus", publisher.bus, topic_for(service),
+            every=settings.relay_mark_every,
+        )  # fmt: skip
+        await marks.create_table()
+        return marks, pool
+    return MemoryPositions(), None

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # replicas write the same store.
     aggregate_cache_fastforward: bool | None = None
     relay_batch_size: int = 200
+    # Under the in-process bus, a relay marks every this many messages which offset follows
+    # which stored event, and after a restart publishes again from the last mark before every
+    # consumer (shared/relay_marks.py) rather than the whole history; 0: from the start.
+    relay_mark_every: int = Field(default=1000, ge=0)
     relay_idle_seconds: float = 0.2
     # A publish not acknowledged by then counts as failed: the producer is recreated.
     relay_publish_timeout_seconds: float = 30.0

@@ -59,6 +59,32 @@ def test_the_default_folder_keeps_every_write_once_across_ctrl_c_and_kill_9(work
         assert len(serving) == 1 and serving != crashed, (crashed, serving)
 
 
+def test_a_restart_publishes_again_from_where_the_read_models_are_not_the_start(workdir) -> None:
+    """Each relay marks its way on the in-process bus (every 4 messages here): started again,
+    after Ctrl-C or kill -9, it publishes from its last mark before every read model, and each
+    expectation is still there once."""
+    env = accord_env(ACCORD_RELAY_MARK_EVERY="4")
+    texts = [f"Expectation {n}" for n in range(10)]
+    with accord_running(workdir, env) as first:
+        contract = open_contract(first.url)
+        for text in texts:
+            propose(first.url, contract, text)
+    assert "publishing again" not in first.output
+    again = re.compile(r"relay elicitation-bus: publishing again from event \d+ \(message [1-9]")
+
+    with accord_running(workdir, env) as second:
+        assert sorted(expectations(second.url, contract)) == texts
+        propose(second.url, contract, "After a restart")
+        second.crash()
+    assert again.search(second.output), second.output
+
+    with accord_running(workdir, env) as third:
+        assert sorted(expectations(third.url, contract)) == sorted([*texts, "After a restart"])
+        assert versions(third.url, contract) == [1] * 11
+        propose(third.url, contract, "After a crash")
+    assert again.search(third.output), third.output
+
+
 def test_a_postgres_left_running_on_the_data_is_stopped_and_the_data_served(workdir) -> None:
     env = accord_env()
     with accord_running(workdir, env) as first:
