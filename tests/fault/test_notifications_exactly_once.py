@@ -3,7 +3,6 @@ arrives exactly once, counted at the receiver by its idempotency key."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,7 +84,7 @@ async def test_a_crash_mid_delivery_neither_loses_nor_repeats_a_notice(
         service.kill()
         killed_after = len(hooks.accepted)
         assert killed_after < total, "the crash should land mid-delivery"
-        await asyncio.sleep(1)  # requests in flight at the kill finish at the receiver
+        await eventually(lambda: hooks.answering == 0)  # what was in flight at the kill
 
         await service.start()
 
@@ -121,7 +120,8 @@ async def test_a_crash_mid_delivery_neither_loses_nor_repeats_a_notice(
                 f" {hooks.repeats} repeat(s) at the receiver; "
                 + await relay_state(settings.database_url, contract)
             )
-        await asyncio.sleep(2)  # nothing more should come
+        # Nothing more can come once every notice of the contract is recorded as delivered.
+        await eventually(lambda: all_recorded(settings.database_url, contract), timeout=60)
     received = Counter(p["person_id"] for p in mine())
     assert received == expected
     assert all(count >= 1 for count in hooks.raw.values())
@@ -130,6 +130,20 @@ async def test_a_crash_mid_delivery_neither_loses_nor_repeats_a_notice(
           f"{repeats} raw repeat(s) arrived (sent before the kill, recorded after) and were "
           "dropped by the receiver by their idempotency key")  # fmt: skip
     assert all(len(ids) == 1 for ids in delivered.values())
+
+
+async def all_recorded(database_url: str, contract: str) -> bool:
+    """Whether the ledger holds every notice of the contract as delivered: none is sent again."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        left = await conn.fetchval(
+            "SELECT count(*) FROM notifications.notices WHERE contract_id = $1"
+            " AND status <> 'delivered'",
+            contract,
+        )
+    finally:
+        await conn.close()
+    return int(left) == 0
 
 
 async def relay_state(database_url: str, contract: str) -> str:

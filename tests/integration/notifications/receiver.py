@@ -41,9 +41,18 @@ class Receiver:
         # The held path's requests wait for this; `holding` counts those waiting.
         self.released = asyncio.Event()
         self.holding = 0
+        # Requests that arrived and are not answered yet.
+        self.answering = 0
         self.app = Starlette(routes=[Route("/hook/{behaviour}", self.hook, methods=["POST"])])
 
     async def hook(self, request: Request) -> JSONResponse:
+        self.answering += 1
+        try:
+            return await self._answer(request)
+        finally:
+            self.answering -= 1
+
+    async def _answer(self, request: Request) -> JSONResponse:
         body = await request.body()
         headers = request.headers
         if not verify(
