@@ -51,21 +51,37 @@ def save(
     frontier: merkle.Frontier | None = None,
 ) -> KeptCheckpoint:
     """Keep the checkpoint (with the frontier of the log it signed, when known); answer the
-    one kept for its position (an earlier one, if any). The table must exist (`create_table`)."""
+    one kept for its position (an earlier one, if any), with the heads it names. The table
+    must exist (`create_table`).
+
+    Only the newest checkpoint keeps its heads (one per stream): an older one's are what the
+    log up to its position gives, and their digest is what it signed, so an auditor recomputes
+    and checks them; kept on every row, they grew the table by the number of streams, which
+    grows with the history, at every signing."""
+    c = kept.checkpoint
     row = conn.execute(
         SQL(
             "INSERT INTO {} AS c (size, last_position, signed, frontier) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (last_position, size) DO UPDATE SET signed = c.signed RETURNING signed"
+            " ON CONFLICT (last_position, size) DO UPDATE SET signed = c.signed"
+            " RETURNING signed->'checkpoint'"
         ).format(_table(schema)),
         (
-            kept.checkpoint.size,
-            kept.checkpoint.last_position,
+            c.size,
+            c.last_position,
             kept.model_dump_json(),
             None if frontier is None else list(frontier),
         ),
     ).fetchone()
     assert row is not None
-    return _kept(row[0])
+    conn.execute(
+        SQL(
+            "UPDATE {} SET signed = signed - 'heads'"
+            " WHERE (last_position, size) < (%s, %s) AND signed ? 'heads'"
+        ).format(_table(schema)),
+        (c.last_position, c.size),
+    )
+    # Checkpoints of one position name the same heads: those of the log up to it.
+    return KeptCheckpoint(checkpoint=Checkpoint.model_validate(row[0]), heads=kept.heads)
 
 
 def _kept(signed: Any) -> KeptCheckpoint:

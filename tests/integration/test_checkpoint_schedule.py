@@ -18,7 +18,7 @@ import pytest
 from eventsourcing.application import Application
 
 from shared.audit import event, log, store
-from shared.audit.checkpoint import KeptCheckpoint, sign
+from shared.audit.checkpoint import KeptCheckpoint, heads_digest, heads_of, sign
 from shared.audit.consumer import checkpoint_problem
 from shared.audit.keys import signing_key
 from shared.audit.schedule import TOPIC, CheckpointSchedule
@@ -257,3 +257,36 @@ def test_a_checkpoint_that_cannot_be_built_on_makes_the_next_read_the_whole_log(
     # Read whole again: it signs the six as they stand now, the altered one included.
     assert next_one.checkpoint.size == 6
     assert next_one == service.whole_log_signed(clock.now)
+
+
+def test_only_the_newest_checkpoint_keeps_its_heads_and_an_older_ones_are_recomputed(
+    service: Service,
+) -> None:
+    clock = Clock()
+    schedule = service.schedule(clock)
+    signed: list[KeptCheckpoint] = []
+    for count in (3, 2, 1):
+        service.write(count)
+        signed.extend(schedule.sign_due())
+        clock.advance(5)
+    assert [k.checkpoint.size for k in signed] == [3, 5, 6]
+    with psycopg.connect(service.settings.database_url) as conn:
+        rows = conn.execute(
+            f"SELECT size, signed ? 'heads' FROM \"{service.name}\".audit_checkpoints"
+            " ORDER BY last_position"
+        ).fetchall()
+        newest = store.latest(conn, service.name)
+    assert rows == [(3, False), (5, False), (6, True)]
+    assert newest == signed[-1]
+    # An older checkpoint's heads are what the log up to its position gives: they match the
+    # digest it signed, and the signature still holds.
+    entries = service.entries()
+    trusted = [signing_key(service.settings).public_key()]
+    for kept in signed[:-1]:
+        prefix = [e for e in entries if e.position <= kept.checkpoint.last_position]
+        assert heads_digest(heads_of(prefix)) == kept.checkpoint.heads_digest
+        assert kept.checkpoint.signed_by(trusted)
+    # Signing again at the newest position answers it with its heads, as before.
+    with psycopg.connect(service.settings.database_url) as conn:
+        again = store.checkpoint(conn, service.name, signing_key(service.settings))
+    assert again == signed[-1]
