@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import StoredEvent
 
 from shared.audit import log
 from shared.audit.chain import event_hash
@@ -104,6 +105,28 @@ def test_the_recorder_stores_the_hash_the_auditor_recomputes_in_one_and_many_eve
         for e in entries
         if e.version > 1
     )
+
+
+def test_one_insert_of_interleaved_aggregates_chains_each_to_its_own_predecessor(
+    store: Store,
+) -> None:
+    """The library hands an aggregate's events over together; a caller of the recorder that
+    interleaves them (a copy of a log, two saves of one aggregate joined) is chained all the
+    same, and each event gets back the position it was stored at."""
+    first, second = uuid4(), uuid4()
+    topic = "tests.support.notes:Note.NoteRewritten"
+    given = [
+        StoredEvent(originator_id=aggregate, originator_version=version, topic=topic,
+                    state=f'{{"n": {version}}}'.encode())
+        for version in (1, 2, 3)
+        for aggregate in (first, second)
+    ]  # fmt: skip
+    positions = store.app.recorder.insert_events(given)
+    entries = store.entries()
+    assert all(e.stored_hash == e.computed_hash for e in entries)
+    assert store.verify().findings == []
+    stored = {(e.originator_id, e.version): e.position for e in entries}
+    assert positions == [stored[(e.originator_id, e.originator_version)] for e in given]
 
 
 def test_a_transaction_of_another_session_does_not_hold_the_auditors_read_back(
