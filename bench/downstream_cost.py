@@ -145,13 +145,15 @@ async def idle_rate(pid: int, seconds: float = 3.0) -> float:
 
 @contextlib.contextmanager
 def profiled(pid: int, into: Path | None) -> Iterator[None]:
-    """py-spy samples the process meanwhile (raw, folded stacks, idle ones left out)."""
+    """py-spy samples the process meanwhile (raw, folded stacks): the thread holding the
+    interpreter at each sample (`--gil`), so the profile is the process's Python CPU, not the
+    store threads waiting for work."""
     if into is None:
         yield
         return
     into.parent.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).parent / "py-spy"
-    command = [str(spy), "record", "-p", str(pid), "-r", "50", "-f", "raw", "-o", str(into)]
+    command = [str(spy), "record", "-p", str(pid), "-r", "50", "--gil", "-f", "raw", "-o", str(into)]
     sampler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield

@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import aiohttp
 import asyncpg
-import httpx
 
 from services.notifications import reads
 from services.notifications.actor import ServiceActor
@@ -163,7 +163,7 @@ class DeliveryWorker:
         actor: ServiceActor,
         pool: asyncpg.Pool,
         settings: NotifySettings,
-        http: httpx.AsyncClient,
+        http: aiohttp.ClientSession,
     ) -> None:
         self.actor = actor
         self.pool = pool

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
+import aiohttp
 from starlette.applications import Starlette
 
 from services.notifications.actor import ServiceActor
@@ -33,7 +33,9 @@ class Workers:
         self, runtime: ServiceRuntime[Notifications], pool: Any, settings: NotifySettings
     ) -> None:
         self.pool = pool
-        self.http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+        self.http = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=settings.webhook_timeout_seconds)
+        )
         self.ledger = Ledger(
             runtime.app, runtime.executor, pool,
             on_applied=self._applied, batched=settings.batched, linger=settings.linger,
@@ -64,7 +66,7 @@ class Workers:
         for task in self._tasks:
             task.cancel()
         await within("notification workers", asyncio.gather(*self._tasks, return_exceptions=True))
-        await within("webhook client", self.http.aclose())
+        await within("webhook client", self.http.close())
         await close_pool(self.pool)
 
     def problems(self) -> str | None:

@@ -18,12 +18,16 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """Serve app with uvicorn (lifespan included) and yield its base URL."""
+async def serving(app: Any, *, tls: tuple[str, str] | None = None) -> AsyncIterator[str]:
+    """Serve app with uvicorn (lifespan included) and yield its base URL; with `tls` (a
+    certificate file and its key's), over HTTPS."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+    certificate, key = tls or (None, None)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+        ssl_certfile=certificate, ssl_keyfile=key,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(60):
         while not server.started:
@@ -31,7 +35,7 @@ async def serving(app: Any) -> AsyncIterator[str]:
                 task.result()  # raises why it could not start
             await asyncio.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task

@@ -4,13 +4,23 @@ a participant's URL cannot make the service call the metadata address or an inte
 from __future__ import annotations
 
 import ipaddress
+import ssl
 import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
-import httpx
+import aiohttp
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from yarl import URL
 
 from services.notifications.channels import webhook
 from services.notifications.channels.outgoing import DeliveryFailed, Outgoing
+from tests.integration.http_server import serving
 from tests.integration.notifications.conftest import SECRET
 from tests.integration.notifications.contract_story import Elicitation, Notify, unique
 from tests.integration.notifications.receiver import Receiver
@@ -25,7 +35,7 @@ async def test_a_private_address_is_not_called_unless_its_network_is_allowed(
     receiver: tuple[Receiver, str],
 ) -> None:
     hooks, url = receiver  # listening on 127.0.0.1
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with aiohttp.ClientSession() as http:
         for closed in (f"{url}/hook/ok", url.replace("127.0.0.1", "localhost") + "/hook/ok"):
             with pytest.raises(DeliveryFailed, match="a private address"):
                 await webhook.send(http, closed, OUTGOING, SECRET, int(time.time()))
@@ -42,20 +52,70 @@ async def test_a_webhook_goes_to_the_address_checked_under_the_urls_own_name(
     leaves for the checked address, with the URL's Host header and TLS server name."""
     hooks, url = receiver  # listening on 127.0.0.1
     named = url.replace("127.0.0.1", "localhost") + "/hook/ok"
-    port = httpx.URL(url).port
-    sent: list[httpx.Request] = []
+    port = URL(url).port
+    sent: list[URL] = []
 
-    async def record(request: httpx.Request) -> None:
-        sent.append(request)
+    async def record(
+        _: object, __: SimpleNamespace, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        sent.append(params.url)
 
+    tracing = aiohttp.TraceConfig()
+    tracing.on_request_start.append(record)
     loopback = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
-    async with httpx.AsyncClient(timeout=5, event_hooks={"request": [record]}) as http:
+    async with aiohttp.ClientSession(trace_configs=[tracing]) as http:
         await webhook.send(http, named, OUTGOING, SECRET, int(time.time()), loopback)
     [request] = sent
-    assert request.url.host in {"127.0.0.1", "::1"} and request.url.port == port
-    assert request.extensions["sni_hostname"] == "localhost"
+    assert request.host in {"127.0.0.1", "::1"} and request.port == port
     assert hooks.raw == {"notice-1": 1}
     assert hooks.hosts == [f"localhost:{port}"]
+
+
+@pytest.mark.parametrize("named", ["localhost", "example.org"])
+async def test_over_tls_the_pinned_address_is_verified_under_the_urls_name(
+    tmp_path: Path, named: str
+) -> None:
+    """The certificate is checked against the URL's name, not the address it was sent to: a
+    receiver whose certificate names the URL's host is reached, one naming another is not."""
+    hooks = Receiver(SECRET)
+    certificate, key = self_signed(tmp_path, named)
+    trusting = ssl.create_default_context(cafile=certificate)
+    loopback = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
+    async with (
+        serving(hooks.app, tls=(certificate, key)) as url,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusting)) as http,
+    ):
+        at = url.replace("127.0.0.1", "localhost") + "/hook/ok"
+        if named == "localhost":
+            await webhook.send(http, at, OUTGOING, SECRET, int(time.time()), loopback)
+            assert hooks.raw == {"notice-1": 1}
+        else:
+            with pytest.raises(DeliveryFailed, match=r"webhook unreachable: .*certificate"):
+                await webhook.send(http, at, OUTGOING, SECRET, int(time.time()), loopback)
+            assert not hooks.raw
+
+
+def self_signed(folder: Path, name: str) -> tuple[str, str]:
+    """A certificate for `name` alone (no address in it) and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = serialization.Encoding.PEM
+    private = key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(pem))
+    (folder / "key.pem").write_bytes(private)
+    return str(folder / "cert.pem"), str(folder / "key.pem")
 
 
 async def test_a_webhook_url_into_a_private_network_is_refused_when_it_is_chosen(
