@@ -153,7 +153,8 @@ def profiled(pid: int, into: Path | None) -> Iterator[None]:
         return
     into.parent.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).parent / "py-spy"
-    command = [str(spy), "record", "-p", str(pid), "-r", "50", "--gil", "-f", "raw", "-o", str(into)]
+    command = [str(spy), "record", "-p", str(pid), "-r", "50", "--gil", "-f", "raw"]
+    command += ["-o", str(into)]
     sampler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield
