@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,7 +31,7 @@ from services.gateway.listening import ReadModelChanges
 from services.gateway.projections.schema import SCHEMA_NAME, create_tables
 from services.gateway.protection import MAX_BODY_BYTES
 from services.gateway.schema import build_schema
-from services.gateway.service_calls import OverHttp, ServiceCalls
+from services.gateway.service_calls import OverNetwork, ServiceCalls
 from shared.auth import AuthenticationError, TokenVerifier, bearer_token
 from shared.bus import Bus
 from shared.database import create_pool
@@ -283,7 +282,7 @@ def create_app(
         # no NOTIFY's read (the poll stays their safety net).
         waits = ReadYourWrites(checks, None if batches else changes)
         app.state.read_your_writes = waits
-        calls = services or OverHttp(httpx.AsyncClient(timeout=settings.answer_seconds))
+        calls = services or OverNetwork(settings.answer_seconds)
         app.state.services = calls
         try:
             with waits.hearing(batches) if batches else contextlib.nullcontext():

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
+from opentelemetry import context, propagate
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,7 +24,7 @@ from services.gateway.forwarding import Accepted, forward
 from services.gateway.notifications import NotificationQueries
 from services.gateway.outcomes import BadInput, Forbidden, NotFound, Unavailable
 from services.gateway.protection import Refused
-from services.gateway.service_calls import OverHttp
+from services.gateway.service_calls import OverNetwork
 from shared.auth import Actor
 from shared.settings import Settings
 from tests.integration.http_server import serving
@@ -35,8 +35,10 @@ class Service:
     """A real HTTP peer standing in for every service: it answers the next answer it is given."""
 
     url: str
+    calls: OverNetwork
     answer: tuple[int, bytes, str] = (200, b"", "text/plain")
     asked: list[str] = field(default_factory=list)
+    traces: list[str] = field(default_factory=list)
 
     def answers(self, status: int, content: bytes, kind: str = "text/plain") -> GatewayContext:
         """Make the service answer so, and give a gateway context that forwards to it."""
@@ -46,7 +48,7 @@ class Service:
         return GatewayContext(
             actor=Actor("am"), refused="", authorization="Bearer t", request_id="r",
             pool=None,  # type: ignore[arg-type]  # forwarding never reads the read models
-            services=OverHttp(httpx.AsyncClient(timeout=10)), settings=settings,
+            services=self.calls, settings=settings,
         )  # fmt: skip
 
 
@@ -54,13 +56,15 @@ class Service:
 async def service() -> AsyncIterator[Service]:
     async def endpoint(request: Request) -> Response:
         peer.asked.append(f"{request.method} {request.url.path}")
+        peer.traces.append(request.headers.get("traceparent", ""))
         status, content, kind = peer.answer
         return Response(content, status_code=status, media_type=kind)
 
     app = Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "POST"])])
     async with serving(app) as url:
-        peer = Service(url)
+        peer = Service(url, OverNetwork(seconds=10))
         yield peer
+        await peer.calls.aclose()
 
 
 OK = b'{"id": "5e0c5c4e-8d7c-4bb7-9d8c-3e9b1a8f7a01", "version": 2, "positions": [7]}'
@@ -126,3 +130,14 @@ async def test_a_service_nobody_answers_for_is_unavailable_and_nothing_changed(
     assert "nothing was changed" in outcome.message
     [logged] = [r for r in caplog.records if r.name == "services.gateway.forwarding"]
     assert "could not be reached" in logged.getMessage() and logged.exc_info is None
+
+
+async def test_the_callers_trace_context_goes_along_to_the_service(service: Service) -> None:
+    carried = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    token = context.attach(propagate.extract({"traceparent": carried}))
+    try:
+        await forward(service.answers(200, OK, "application/json"), "elicitation", "/x", {})
+    finally:
+        context.detach(token)
+    await forward(service.answers(200, OK, "application/json"), "elicitation", "/x", {})
+    assert service.traces == [carried, ""]
