@@ -119,12 +119,13 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._on_assigned = on_assigned
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        return None
+        self._consumer.resumed -= {Partition(tp.topic, tp.partition) for tp in revoked}
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         partitions = sorted(Partition(tp.topic, tp.partition) for tp in assigned)
         resume = await self._on_assigned(partitions)
         await self._consumer.seek(resume)
+        self._consumer.resumed |= set(partitions)
 
 
 class KafkaConsumer:
@@ -145,6 +146,10 @@ class KafkaConsumer:
         )
         # The next offset this member will hand out, per partition: for its lag.
         self._next: dict[Partition, int] = {}
+        # The assigned partitions sought to where the caller said to resume. The client fetches
+        # a partition from its earliest offset as soon as it is assigned, while the caller may
+        # still be reading its stored offsets: what it fetches meanwhile is not handed out.
+        self.resumed: set[Partition] = set()
 
     async def start(self, on_assigned: OnAssigned) -> None:
         await self._consumer.start()
@@ -158,7 +163,15 @@ class KafkaConsumer:
         # they were published (their timestamps), as far as one fetch holds them: a view of two
         # services' events applies a ranking published before a measurement first, as the
         # in-process bus does (Kafka orders nothing across partitions).
-        runs = [[(r.timestamp, r) for r in records] for records in batches.values()]
+        # Nothing of a partition not yet sought to where the caller resumes, nor before that
+        # offset (fetched before the seek, handed out after it), is handed out.
+        runs = [
+            [(r.timestamp, r) for r in records if r.offset >= self._next.get(partition, 0)]
+            for partition, records in (
+                (Partition(tp.topic, tp.partition), records) for tp, records in batches.items()
+            )
+            if partition in self.resumed
+        ]
         messages = [
             Message(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))
             for _, r in heapq.merge(*runs, key=lambda stamped: stamped[0])
