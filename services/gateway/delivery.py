@@ -22,7 +22,7 @@ from shared.deadlines.timing import DeadlineKind
 @strawberry.type(description="One value measured for a period, judged against the terms then.")
 class Measurement:
     id: strawberry.ID = strawberry.field(description="What acknowledgeGap takes.")
-    expectation_id: str = strawberry.field(description="The expectation measured.")
+    expectation_id: strawberry.ID = strawberry.field(description="The expectation measured.")
     revision: int = strawberry.field(
         description="The expectation's revision whose terms judged it."
     )
@@ -42,7 +42,7 @@ class Measurement:
     )
     recorded_by: str = strawberry.field(description="Who recorded it.")
     recorded_at: datetime = strawberry.field(description="When it was recorded.")
-    gap_id: str | None = strawberry.field(
+    gap_id: strawberry.ID | None = strawberry.field(
         description="The gap acknowledged for this shortfall; null while none is."
     )
 
@@ -98,8 +98,8 @@ class Gap:
     id: strawberry.ID = strawberry.field(
         description="What agreeRecoveryPlan and completeRecoveryStep take."
     )
-    expectation_id: str = strawberry.field(description="The expectation that fell short.")
-    measurement_id: str = strawberry.field(description="The measurement that fell short.")
+    expectation_id: strawberry.ID = strawberry.field(description="The expectation that fell short.")
+    measurement_id: strawberry.ID = strawberry.field(description="The measurement that fell short.")
     shortfall: Decimal = strawberry.field(
         description="How far the measurement fell short, in the unit."
     )

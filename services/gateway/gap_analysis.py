@@ -31,7 +31,7 @@ _BY_TERMS = "in the terms the latest measurement was judged against (those of it
     " analysis."
 )
 class GapEntry:
-    expectation_id: str = strawberry.field(description="The expectation.")
+    expectation_id: strawberry.ID = strawberry.field(description="The expectation.")
     text: str = strawberry.field(description="What it says, in its latest revision.")
     priority: int | None = strawberry.field(
         description="Its place in the contract's latest corporate ranking, 1 first; null while"

@@ -59,7 +59,7 @@ for closed_set, graphql_name in (
 @strawberry.type(description="A notice for the caller, shown in the app.")
 class Notification:
     id: strawberry.ID
-    contract_id: str
+    contract_id: strawberry.ID
     trigger: Trigger
     subject: str
     text: str
@@ -213,7 +213,7 @@ def _delivery(notice: NoticeAnswer) -> Delivery:
 
 def _of(notice: NoticeAnswer) -> Notification:
     return Notification(
-        id=strawberry.ID(notice.notice_id), contract_id=notice.contract_id,
+        id=strawberry.ID(notice.notice_id), contract_id=strawberry.ID(notice.contract_id),
         trigger=notice.trigger, subject=notice.subject, text=notice.text,
         urgent=notice.urgent, data=notice.data, queued_at=notice.queued_at,
         acknowledged_at=notice.acknowledged_at,

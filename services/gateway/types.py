@@ -132,7 +132,7 @@ class Withdrawal:
 @strawberry.type
 class Expectation:
     id: strawberry.ID
-    contract_id: str
+    contract_id: strawberry.ID
     version: int
     revision: int
     text: str
@@ -367,7 +367,7 @@ class Participant:
 @strawberry.type
 class Obligation:
     id: strawberry.ID
-    contract_id: str
+    contract_id: strawberry.ID
     what: str
     needed_from: str
     due_on: date
@@ -405,7 +405,7 @@ class RemedialAction:
 @strawberry.type
 class Risk:
     id: strawberry.ID
-    contract_id: str
+    contract_id: strawberry.ID
     kind: RiskKind
     title: str
     description: str
@@ -453,7 +453,7 @@ class Risk:
 @strawberry.type(description="A probing question asked of a decision maker, and its answer.")
 class Question:
     id: strawberry.ID = strawberry.field(description="What answerQuestion takes.")
-    contract_id: str
+    contract_id: strawberry.ID
     asked_of: str = strawberry.field(description="The client decision maker asked.")
     business_area: str = strawberry.field(description="The business area it probes.")
     text: str = strawberry.field(description="The question as asked.")
@@ -487,7 +487,7 @@ class PreventiveAction:
 @strawberry.type(description="A lesson learned, linked to the risks and expectations it is about.")
 class Lesson:
     id: strawberry.ID = strawberry.field(description="What planPreventiveAction takes.")
-    contract_id: str
+    contract_id: strawberry.ID
     lesson: str = strawberry.field(description="What was learned.")
     risk_ids: list[str] = strawberry.field(description="The risks it is about.")
     expectation_ids: list[str] = strawberry.field(description="The expectations it is about.")
@@ -511,7 +511,7 @@ class Ballot:
 
 @strawberry.type(description="Dots a voter put on one expectation.")
 class DotsGiven:
-    expectation_id: str = strawberry.field(description="The expectation the dots are on.")
+    expectation_id: strawberry.ID = strawberry.field(description="The expectation the dots are on.")
     dots: int = strawberry.field(description="How many dots.")
 
     @staticmethod
@@ -519,7 +519,7 @@ class DotsGiven:
         if dots is None:
             return None
         ordered = sorted(dots.items(), key=lambda given: (-given[1], given[0]))
-        return [DotsGiven(expectation_id=e, dots=n) for e, n in ordered]
+        return [DotsGiven(expectation_id=strawberry.ID(e), dots=n) for e, n in ordered]
 
 
 @strawberry.type
@@ -532,7 +532,7 @@ class VoterDistance:
 @strawberry.type
 class RankedExpectation:
     position: int
-    expectation_id: str
+    expectation_id: strawberry.ID
     score: int
     advice: list[str]
 
@@ -566,7 +566,7 @@ class TieBreak:
 
 @strawberry.type(description="An expectation's value under a tie rule.")
 class TieValue:
-    expectation_id: str = strawberry.field(description="One of the tied expectations.")
+    expectation_id: strawberry.ID = strawberry.field(description="One of the tied expectations.")
     value: int = strawberry.field(
         description="Its head-to-head wins among the tied, or its first places, as the rule counts."
     )
@@ -601,7 +601,7 @@ class Ranking:
 @strawberry.type
 class Prioritization:
     id: strawberry.ID
-    contract_id: str
+    contract_id: strawberry.ID
     method: Method
     status: PrioritizationStatus
     expectations: list[str]
@@ -662,7 +662,7 @@ def ranking_of(row: Any) -> Ranking:
 
 @strawberry.type(description="One event of one service, as recorded, for auditors.")
 class AuditEntry:
-    event_id: str
+    event_id: strawberry.ID
     event_type: str
     occurred_at: datetime
     actor_id: str
