@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tenacity
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import OffsetAndMetadata
@@ -17,6 +19,8 @@ from aiokafka.structs import OffsetAndMetadata
 from shared.bus import Message, OnAssigned, Partition
 from shared.envelope import Envelope, to_kafka
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -122,10 +126,30 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._consumer.resumed -= {Partition(tp.topic, tp.partition) for tp in revoked}
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Seek each partition to where the caller resumes it. A caller that cannot say (its
+        database away) is asked again: aiokafka would only log the failure, and the partitions
+        would stay held back (nothing of them is handed out until they are sought)."""
         partitions = sorted(Partition(tp.topic, tp.partition) for tp in assigned)
-        resume = await self._on_assigned(partitions)
+        retrying = tenacity.AsyncRetrying(
+            wait=tenacity.wait_exponential(multiplier=0.2, max=5),
+            stop=tenacity.stop_after_delay(RESUME_SECONDS),
+            before_sleep=_resume_failed,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                resume = await self._on_assigned(partitions)
         await self._consumer.seek(resume)
-        self._consumer.resumed |= set(partitions)
+
+
+# How long a newly assigned partition's caller is asked where to resume before giving up (the
+# partition then stays held back until the next rebalance, its lag showing in readiness).
+RESUME_SECONDS = 60.0
+
+
+def _resume_failed(state: tenacity.RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning("where to resume the assigned partitions could not be read, again: %s", error)
 
 
 class KafkaConsumer:
@@ -187,6 +211,7 @@ class KafkaConsumer:
             if tp in assigned:
                 self._consumer.seek(tp, offset)
                 self._next[partition] = offset
+                self.resumed.add(partition)
 
     async def commit(self, positions: dict[Partition, int]) -> None:
         assigned = self._consumer.assignment()
