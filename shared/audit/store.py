@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -85,7 +84,12 @@ def save(
 
 
 def _kept(signed: Any) -> KeptCheckpoint:
-    return KeptCheckpoint.model_validate(signed if isinstance(signed, dict) else json.loads(signed))
+    """A stored checkpoint with its heads, read as text (`signed::text`): pydantic parses and
+    checks the JSON in one pass, several times quicker than json's parse then pydantic's check
+    of a dict, for heads of one entry per stream."""
+    if isinstance(signed, dict):
+        return KeptCheckpoint.model_validate(signed)
+    return KeptCheckpoint.model_validate_json(signed)
 
 
 def unpublished(
@@ -128,7 +132,7 @@ def _newest(conn: psycopg.Connection[Any], schema: str, columns: str) -> tuple[A
 
 def latest(conn: psycopg.Connection[Any], schema: str) -> KeptCheckpoint | None:
     """The newest checkpoint stored for this log, if any (its signature is not checked here)."""
-    row = _newest(conn, schema, "signed")
+    row = _newest(conn, schema, "signed::text")
     return None if row is None else _kept(row[0])
 
 
@@ -178,7 +182,7 @@ def signed_before(
     """What the newest kept checkpoint signed, if `key` signed it, its heads are the ones it
     signed, and a frontier kept with it leads to its root; None otherwise. The checkpoints'
     table must have its frontier column (`create_table`)."""
-    row = _newest(conn, schema, "signed, frontier")
+    row = _newest(conn, schema, "signed::text, frontier")
     if row is None or row[1] is None:
         return None
     kept = _kept(row[0])
