@@ -211,10 +211,10 @@ def server_properties(workdir: Path, ports: Ports) -> str:
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
-def write_tls(workdir: Path) -> None:
-    """A key and a self-signed certificate for 127.0.0.1, good for a week."""
+def self_signed(names: list[x509.GeneralName], common_name: str, days: int) -> tuple[bytes, bytes]:
+    """A self-signed certificate for `names` (its own CA) and its key, both PEM."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "accord test broker")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
@@ -223,11 +223,8 @@ def write_tls(workdir: Path) -> None:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=7))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -237,6 +234,13 @@ def write_tls(workdir: Path) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    return pem, private
+
+
+def write_tls(workdir: Path) -> None:
+    """A key and a self-signed certificate for 127.0.0.1, good for a week."""
+    address = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+    pem, private = self_signed([address], "accord test broker", days=7)
     (workdir / KEYSTORE_FILE).write_bytes(private + pem)
     (workdir / CA_FILE).write_bytes(pem)
 

@@ -6,18 +6,15 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import aiohttp
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from yarl import URL
 
+from accord.infra import kafka
 from services.notifications.channels import webhook
 from services.notifications.channels.outgoing import DeliveryFailed, Outgoing
 from tests.integration.http_server import serving
@@ -97,23 +94,8 @@ async def test_over_tls_the_pinned_address_is_verified_under_the_urls_name(
 
 def self_signed(folder: Path, name: str) -> tuple[str, str]:
     """A certificate for `name` alone (no address in it) and its key, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    pem = serialization.Encoding.PEM
-    private = key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    (folder / "cert.pem").write_bytes(certificate.public_bytes(pem))
+    pem, private = kafka.self_signed([x509.DNSName(name)], name, days=1)
+    (folder / "cert.pem").write_bytes(pem)
     (folder / "key.pem").write_bytes(private)
     return str(folder / "cert.pem"), str(folder / "key.pem")
 
