@@ -83,12 +83,10 @@ def save(
     return KeptCheckpoint(checkpoint=Checkpoint.model_validate(row[0]), heads=kept.heads)
 
 
-def _kept(signed: Any) -> KeptCheckpoint:
+def _kept(signed: str) -> KeptCheckpoint:
     """A stored checkpoint with its heads, read as text (`signed::text`): pydantic parses and
     checks the JSON in one pass, several times quicker than json's parse then pydantic's check
     of a dict, for heads of one entry per stream."""
-    if isinstance(signed, dict):
-        return KeptCheckpoint.model_validate(signed)
     return KeptCheckpoint.model_validate_json(signed)
 
 
