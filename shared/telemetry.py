@@ -43,7 +43,7 @@ def configure_telemetry(service_name: str) -> None:
     for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    _instrument_libraries(database=bool(exporters))
+    _instrument_libraries(recording=bool(exporters))
 
 
 def _records_spans() -> bool:
@@ -65,14 +65,19 @@ def _exporters(names: str) -> list[SpanExporter]:
     return exporters
 
 
-def _instrument_libraries(*, database: bool) -> None:
-    """Kafka and HTTP clients carry trace context; database spans only serve an exporter."""
+def _instrument_libraries(*, recording: bool) -> None:
+    """Kafka and HTTP clients carry trace context. Database spans, and aiohttp's client spans
+    (webhooks, the distributed gateway's calls), only serve an exporter: without one, those
+    calls carry the caller's context by `propagate.inject` (service_calls.OverNetwork, the
+    webhook channel), cheaper than a span nobody records."""
+    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
     from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-    if database:
+    if recording:
         AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+        AioHttpClientInstrumentor().instrument()
     AIOKafkaInstrumentor().instrument()
     HTTPXClientInstrumentor().instrument()
 

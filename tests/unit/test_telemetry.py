@@ -109,3 +109,68 @@ def test_a_request_runs_in_the_trace_it_carries_or_its_callers_or_a_new_one() ->
         fresh = trace_id(seen["fresh"])
         assert fresh not in {"0" * 32, "0af7651916cd43dd8448eb211c80319c"}, env
         assert all(s["recording"] is bool(env) for s in seen.values()), env
+
+
+WEBHOOK = """
+import asyncio, ipaddress, json, time
+import aiohttp
+from aiohttp import web
+from opentelemetry import context, propagate, trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from services.notifications.channels import webhook
+from services.notifications.channels.outgoing import Outgoing
+from shared.telemetry import configure_telemetry
+
+configure_telemetry("probe")
+kept = InMemorySpanExporter()
+provider = trace.get_tracer_provider()
+if hasattr(provider, "add_span_processor"):
+    provider.add_span_processor(SimpleSpanProcessor(kept))
+OUTGOING = Outgoing(
+    key="notice-1", message_id="notice-1", contract_id="c-1", person_id="p-1",
+    subject="New expectation", text="Tills work all day", payload={"person_id": "p-1"},
+)
+
+async def main():
+    received = []
+    async def hook(request):
+        received.append(request.headers.get("traceparent", ""))
+        return web.Response(status=204)
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    loopback = [ipaddress.ip_network("127.0.0.0/8")]
+    caller = propagate.extract({"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+    async with aiohttp.ClientSession() as http:
+        token = context.attach(caller)
+        try:
+            await webhook.send(http, f"http://127.0.0.1:{port}/hook", OUTGOING, "s", int(time.time()), loopback)
+        finally:
+            context.detach(token)
+    await runner.cleanup()
+    spans = [
+        {"kind": s.kind.name, "span_id": format(s.context.span_id, "016x")}
+        for s in kept.get_finished_spans()
+    ]
+    print("seen:", json.dumps({"received": received[0], "spans": spans}))
+
+asyncio.run(main())
+"""
+
+
+def test_a_webhook_carries_its_delivery_trace_and_with_an_exporter_its_own_client_span() -> None:
+    """Without an exporter the POST carries the context it is sent in; with one, aiohttp's
+    instrumentation records a client span in that trace and the POST carries that span."""
+    plain = run_probe(WEBHOOK)
+    assert trace_id({"traceparent": plain["received"]}) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert plain["spans"] == []
+    exported = run_probe(WEBHOOK, OTEL_TRACES_EXPORTER="console")
+    received = str(exported["received"])
+    assert trace_id({"traceparent": received}) == "4bf92f3577b34da6a3ce929d0e0e4736"
+    clients = [s for s in exported["spans"] if s["kind"] == "CLIENT"]
+    assert [s["span_id"] for s in clients] == [received.split("-")[2]]

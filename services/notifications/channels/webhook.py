@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 
 import aiohttp
+from opentelemetry import propagate
 from yarl import URL
 
 from services.notifications.channels.destinations import ClosedDestination, Network, check_url
@@ -53,6 +54,9 @@ async def send(
     except ClosedDestination as error:
         raise DeliveryFailed(f"no usable webhook URL for {outgoing.person_id}: {error}") from None
     body, headers = request_of(outgoing, secret, now)
+    # The trace the delivery runs in goes along (with an exporter, aiohttp's instrumentation
+    # then sends its client span's own, shared/telemetry.py).
+    propagate.inject(headers)
     # Sent to the address just checked, so a name cannot resolve elsewhere in between (DNS
     # rebinding); the Host header and the TLS server name stay the URL's own.
     target = URL(url)
