@@ -16,13 +16,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
 
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from accord.infra._process import free_port, log_tail, port_open, spawn, stop_group
+from shared.schemas.registry import topic_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "scripts" / "kafka" / "pom.xml"
@@ -134,10 +136,50 @@ def start(workdir: Path) -> KafkaBroker:
     )  # fmt: skip
     try:
         _wait_ready(broker)
+        _prepare(broker)
     except BaseException:
         broker.stop()
         raise
     return broker
+
+
+# A topic's partitions, made by default or here (three: consumer groups of tests and benches
+# spread over them).
+PARTITIONS = 3
+# What docker-compose's kafka-init makes before any Accord process starts: each service's topic
+# and the audit one (the broker's default partitions and unlimited retention).
+TOPICS = tuple(topic_for(name) for name in ("elicitation", "ranking", "notifications", "audit"))
+# Any group: asking for its coordinator makes the broker create its offsets topic.
+_PROBE_GROUP = "accord-infra"
+
+
+def _prepare(broker: KafkaBroker) -> None:
+    """Make Accord's topics, and wait until consumer groups have a coordinator: processes
+    started on a fresh broker otherwise log errors until their topics and the offsets topic
+    exist (every consumer "Topic ... not found", "Marking the coordinator dead")."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not asyncio.run(_prepared(broker.bootstrap)):
+        if time.monotonic() > deadline:
+            _fail(broker, f"no group coordinator within {READY_TIMEOUT_S:.0f} s")
+        time.sleep(0.2)
+
+
+async def _prepared(bootstrap: str) -> bool:
+    """Create the topics that are missing; answer whether groups have a coordinator."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    try:
+        await admin.start()
+        missing = set(TOPICS) - set(await admin.list_topics())
+        if missing:
+            await admin.create_topics(
+                [NewTopic(t, PARTITIONS, replication_factor=1) for t in sorted(missing)]
+            )
+        await admin.find_coordinator(_PROBE_GROUP)
+        return True
+    except KafkaError:  # the coordinator not yet there (a topic made meanwhile is answered)
+        return False
+    finally:
+        await admin.close()
 
 
 class Ports(NamedTuple):
@@ -202,7 +244,7 @@ def server_properties(workdir: Path, ports: Ports) -> str:
         "share.coordinator.state.topic.min.isr": "1",
         # Tests join groups constantly; the default 3 s delay only slows them down.
         "group.initial.rebalance.delay.ms": "0",
-        "num.partitions": "3",
+        "num.partitions": str(PARTITIONS),
         "auto.create.topics.enable": "true",
         # Auditors replay from the topics, so they keep everything.
         "log.retention.ms": "-1",

@@ -54,3 +54,79 @@ def test_each_of_two_brokers_takes_a_message_and_both_stop_with_the_command() ->
     assert len(set(every_listener)) == 8 and all(every_listener)
     assert done.stderr.count("kafka: stopped") == 2
     assert not any(answers(address) for address in every_listener)
+
+
+# Starts `accord serve projector` on the fresh broker and database `accord infra run` gave it,
+# waits until its consumer group is stable with the process as a member, stops it, and says
+# what its log held at WARNING and above, and the partitions of Accord's topics.
+SERVE = """
+import asyncio, json, os, socket, subprocess, sys, tempfile, time
+import httpx
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+TOPICS = ["accord.elicitation.v1", "accord.ranking.v1", "accord.notifications.v1", "accord.audit.v1"]
+
+async def stable(bootstrap):
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        for _ in range(600):
+            try:
+                [answer] = await admin.describe_consumer_groups(["accord-projector"])
+            except KafkaError:  # no coordinator yet
+                await asyncio.sleep(0.1)
+                continue
+            _, _, state, _, _, members, *_ = answer.groups[0]
+            if state == "Stable" and members:
+                partitions = {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(TOPICS)}
+                return partitions
+            await asyncio.sleep(0.1)
+        raise RuntimeError("the projector never joined its group")
+    finally:
+        await admin.close()
+
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+log = tempfile.NamedTemporaryFile(suffix=".log", delete=False)
+process = subprocess.Popen(
+    [sys.executable, "-m", "accord", "serve", "projector", "--port", str(port)],
+    stdout=log, stderr=subprocess.STDOUT,
+)
+try:
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    partitions = asyncio.run(stable(os.environ["ACCORD_KAFKA_BOOTSTRAP"]))
+finally:
+    process.terminate()
+    process.wait(timeout=30)
+lines = open(log.name, errors="replace").read().splitlines()
+loud = [line for line in lines if " WARNING " in line or " ERROR " in line or "Traceback" in line]
+print(json.dumps({"partitions": partitions, "loud": loud, "lines": len(lines)}))
+"""
+
+
+def test_a_process_started_on_a_fresh_broker_finds_its_topics_and_logs_no_error() -> None:
+    """`accord infra run` makes Accord's topics (as docker-compose's kafka-init does) and waits
+    for the consumer groups' coordinator: `accord serve projector` joins its group without a
+    warning (without them, every consumer logged "Topic ... not found in cluster metadata" at
+    ERROR and "Marking the coordinator dead" until the broker made them)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "accord", "infra", "run", "--brokers", "1", "--",
+         sys.executable, "-c", SERVE],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    told = json.loads(done.stdout.strip().splitlines()[-1])
+    assert told["lines"] > 0
+    assert told["loud"] == []
+    assert told["partitions"] == {
+        "accord.elicitation.v1": 3, "accord.ranking.v1": 3, "accord.notifications.v1": 3,
+        "accord.audit.v1": 3,
+    }  # fmt: skip
