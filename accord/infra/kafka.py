@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from accord.infra._process import free_port, log_tail, port_open, spawn, stop_group
-from shared.schemas.registry import topic_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "scripts" / "kafka" / "pom.xml"
@@ -146,9 +145,9 @@ def start(workdir: Path) -> KafkaBroker:
 # A topic's partitions, made by default or here (three: consumer groups of tests and benches
 # spread over them).
 PARTITIONS = 3
-# What docker-compose's kafka-init makes before any Accord process starts: each service's topic
-# and the audit one (the broker's default partitions and unlimited retention).
-TOPICS = tuple(topic_for(name) for name in ("elicitation", "ranking", "notifications", "audit"))
+# Whose topics docker-compose's kafka-init makes before any Accord process starts: each
+# service's and the audit one (with the broker's unlimited retention).
+PUBLISHERS = ("elicitation", "ranking", "notifications", "audit")
 # Any group: asking for its coordinator makes the broker create its offsets topic.
 _PROBE_GROUP = "accord-infra"
 
@@ -166,10 +165,14 @@ def _prepare(broker: KafkaBroker) -> None:
 
 async def _prepared(bootstrap: str) -> bool:
     """Create the topics that are missing; answer whether groups have a coordinator."""
+    # Here, not at the top: the CLI imports this module, and the event contracts are heavy.
+    from shared.schemas.registry import topic_for
+
+    topics = {topic_for(name) for name in PUBLISHERS}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     try:
         await admin.start()
-        missing = set(TOPICS) - set(await admin.list_topics())
+        missing = topics - set(await admin.list_topics())
         if missing:
             await admin.create_topics(
                 [NewTopic(t, PARTITIONS, replication_factor=1) for t in sorted(missing)]

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,14 +40,20 @@ def answers(address: str) -> bool:
         return s.connect_ex((host, int(port))) == 0
 
 
-def test_each_of_two_brokers_takes_a_message_and_both_stop_with_the_command() -> None:
+def infra_run(brokers: int, script: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+    """`accord infra run --brokers N -- python -c script`, which must succeed; what the script
+    printed last, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-m", "accord", "infra", "run", "--brokers", "2", "--",
-         sys.executable, "-c", COMMAND],
+        [sys.executable, "-m", "accord", "infra", "run", "--brokers", str(brokers), "--",
+         sys.executable, "-c", script],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    told = json.loads(done.stdout.strip().splitlines()[-1])
+    return done, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_each_of_two_brokers_takes_a_message_and_both_stop_with_the_command() -> None:
+    done, told = infra_run(2, COMMAND)
     brokers = told["brokers"]
     assert len(brokers) == 2
     assert told["named"] == brokers[0]["plain"]
@@ -117,13 +124,7 @@ def test_a_process_started_on_a_fresh_broker_finds_its_topics_and_logs_no_error(
     for the consumer groups' coordinator: `accord serve projector` joins its group without a
     warning (without them, every consumer logged "Topic ... not found in cluster metadata" at
     ERROR and "Marking the coordinator dead" until the broker made them)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "accord", "infra", "run", "--brokers", "1", "--",
-         sys.executable, "-c", SERVE],
-        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    told = json.loads(done.stdout.strip().splitlines()[-1])
+    _, told = infra_run(1, SERVE)
     assert told["lines"] > 0
     assert told["loud"] == []
     assert told["partitions"] == {
