@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, Cache, ProcessingEvent
+from eventsourcing.application import Application, Cache, LRUCache, ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import (
     DatetimeAsISO,
@@ -26,6 +26,7 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+from shared.aggregate_cache import NewestOnly
 from shared.provenance import current_provenance
 from shared.settings import Settings, postgres_env
 from shared.telemetry import current_traceparent
@@ -86,10 +87,21 @@ class AccordApplication(Application[UUID]):
     when first asked for, as with fast-forward: most are never asked for by this process (a
     notification's record of its notices), and a copy of each would cost every save."""
 
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository; kept by its saves, its cache never goes back in time
+        (shared/aggregate_cache.py). Read up to date on every load, the library's own."""
+        repository = super().construct_repository()
+        if isinstance(repository.cache, LRUCache) and not repository.fastforward:
+            repository.cache = NewestOnly(repository.cache.maxsize)
+        return repository
+
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         cache = self.repository.cache
         if cache is None or self.repository.fastforward:
             return super()._record(processing_event)
+        if isinstance(cache, NewestOnly):
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                cache.saving(aggregate_id, aggregate.version)
         held = {i for i in processing_event.aggregates if _holds(cache, i)}
         recordings = super()._record(processing_event)  # which caches the objects saved
         for aggregate_id, aggregate in processing_event.aggregates.items():

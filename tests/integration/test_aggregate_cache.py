@@ -8,7 +8,10 @@ cache is kept by its own saves instead of read up to date on every load
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -184,3 +187,43 @@ def fails_and_leaves_nothing(first: Elicitation) -> None:
     assert "dm1" in {p.person_id for p in contract.participants.values()}
     assert people(first, contract_id) == {"am", SPONSOR}
     assert first._contract(contract_id).version == stored
+
+
+async def test_a_load_that_read_the_store_before_a_save_leaves_no_older_copy_after_it(
+    sole_writer: Elicitation,
+) -> None:
+    """Threads of one process: a load misses the cache and reads the store; another command
+    saves the next version meanwhile; then the load puts what it read. Kept in the cache, that
+    older copy would make every later command on the contract lose its save to the version
+    stored (found as a refinement of twelve at once refused with the wrong reason)."""
+    contract = open_contract(sole_writer)
+    repository = sole_writer.repository
+    with contextlib.suppress(KeyError):
+        repository.cache.get(UUID(contract), evict=True)  # the next load reads the store
+    reading = repository._reconstruct_aggregate
+
+    def read_then_another_saves(*args: Any) -> Any:
+        repository._reconstruct_aggregate = reading  # type: ignore[method-assign]
+        read = reading(*args)
+        join(sole_writer, contract, "dm1")  # the other command, in the meantime
+        return read
+
+    repository._reconstruct_aggregate = read_then_another_saves  # type: ignore[method-assign]
+    assert people(sole_writer, contract) == {"am", SPONSOR}  # what that load read
+    assert people(sole_writer, contract) == {"am", SPONSOR, "dm1"}  # not kept after the save
+    join(sole_writer, contract, "dm2")  # and it changes on
+    assert people(sole_writer, contract) == {"am", SPONSOR, "dm1", "dm2"}
+
+
+async def test_a_save_that_keeps_its_copy_late_does_not_undo_a_later_save(
+    sole_writer: Elicitation,
+) -> None:
+    """A save puts its copy in the cache after its commit; a thread paused in between may put
+    it after a later command saved and put the next version: the newer one stays."""
+    contract = open_contract(sole_writer)
+    first_saved = sole_writer._contract(contract)
+    join(sole_writer, contract, "dm1")
+    sole_writer.repository.cache.put(first_saved.id, first_saved)  # the earlier save's, late
+    assert people(sole_writer, contract) == {"am", SPONSOR, "dm1"}
+    join(sole_writer, contract, "dm2")
+    assert people(sole_writer, contract) == {"am", SPONSOR, "dm1", "dm2"}
