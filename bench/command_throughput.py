@@ -45,6 +45,7 @@ from typing import Any
 import asyncpg
 import httpx
 import orjson
+import psutil
 
 from accord.infra import postgres
 from bench import distributed, plain_mutation, raw_http
@@ -58,6 +59,8 @@ from bench.load import (
     cpu_seconds,
     drive,
     median,
+    postmaster_of,
+    server_cpu,
     until_idle,
     verdict,
 )
@@ -105,6 +108,8 @@ class Stage:
 
     database: str
     plain: str  # base URL of the no-event-sourcing server
+    plain_pid: int  # its process
+    postmaster: psutil.Process  # the PostgreSQL server every row uses
     contract: str  # the baselines' contract id
     targets: dict[str, Target]  # mode -> Accord
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # person -> headers
@@ -117,7 +122,10 @@ class Stage:
         return [pid for target in self.targets.values() for pid in target.pids]
 
     def pids_of(self, row: str) -> tuple[int, ...]:
-        """The processes of the Accord a row drives; none for the rows without one."""
+        """The processes of the Accord a row drives, or the no-event-sourcing server's; none
+        for the rows that run here."""
+        if row == "plain":
+            return (self.plain_pid,)
         modes = [mode for mode, rows in MODE_ROWS.items() if row in rows]
         return self.targets[modes[0]].pids if modes and modes[0] in self.targets else ()
 
@@ -305,7 +313,8 @@ def accord_dev(
 
 
 @contextlib.contextmanager
-def plain_server(database: str) -> Iterator[str]:
+def plain_server(database: str) -> Iterator[tuple[str, int]]:
+    """The no-event-sourcing server on `database`: its base URL and process."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.plain_mutation", database, str(port)],
@@ -321,7 +330,7 @@ def plain_server(database: str) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -423,16 +432,20 @@ async def measure(
                 async with row.session(stage, clients) as send:
                     await drive(send, clients, seconds=warmup)
                     before = cpu_seconds(served)
+                    database_before = server_cpu(stage.postmaster)
                     figures = await drive(send, clients, seconds=seconds)
                 if served:
                     await until_idle(served)
                     figures.served_cpu_seconds = cpu_seconds(served) - before
+                figures.database_cpu_seconds = server_cpu(stage.postmaster) - database_before
                 results.rounds.setdefault((clients, row.key), []).append(figures)
-                print(f"  round {n + 1} {row.label:42} {line(figures)}", flush=True)
+                served_by = "server" if row.key == "plain" else "Accord"
+                print(f"  round {n + 1} {row.label:42} {line(figures, served_by)}", flush=True)
     return results
 
 
-def line(figures: Figures) -> str:
+def line(figures: Figures, served: str = "Accord") -> str:
+    """A row's figures; `served` names the processes it drove (their CPU per command)."""
     text = (
         f"{figures.rate:8.1f}/s  p50 {figures.percentile(0.5) * 1000:8.1f} ms"
         f"  p99 {figures.percentile(0.99) * 1000:8.1f} ms"
@@ -441,9 +454,13 @@ def line(figures: Figures) -> str:
         # The load generator's own CPU (for the raw and library rows, the work itself runs here).
         text += f"  here {figures.cpu_seconds / figures.accepted * 1000:5.2f} ms CPU/cmd"
         if figures.served_cpu_seconds:
-            # Accord's processes, the work after each answer included, until idle again.
+            # The server's processes (Accord's, or the no-event-sourcing one), the work after
+            # each answer included, until idle again; then the PostgreSQL server's.
             per = figures.served_cpu_seconds / figures.accepted * 1000
-            text += f"  Accord {per:5.2f} ms CPU/cmd"
+            text += f"  {served} {per:5.2f} ms CPU/cmd"
+        if figures.database_cpu_seconds:
+            per = figures.database_cpu_seconds / figures.accepted * 1000
+            text += f"  PostgreSQL {per:5.2f} ms"
     if figures.refused:
         text += f"  refused {figures.refused}"
     if (share := figures.consistent_share) is not None:
@@ -483,6 +500,8 @@ def report(results: Results, rows: list[Row], counts: list[int]) -> None:
             share = results.pooled(clients, key).consistent_share or 0.0
             print(f"  {mode:11} consistent:true, {clients:2} clients           : {share:6.1%}"
                   f"  goal >= {GOAL_CONSISTENT:.0%}   {verdict(share >= GOAL_CONSISTENT)}")  # fmt: skip
+    if "plain" in keys and 16 in counts:
+        ceilings(results, [k for k in ("graphql", "dist-graphql") if k in keys])
     print("\n== for reference (median of the rounds' ratios)")
     pairs = [("http", "plain"), ("graphql", "http"), ("plain", "raw"), ("library", "raw"),
              ("library-functions", "raw"), ("library-functions", "library"),
@@ -497,6 +516,39 @@ def report(results: Results, rows: list[Row], counts: list[int]) -> None:
         ]
         if shown:
             print(f"  commands/s, {clients:2} client(s): " + ", ".join(shown))
+
+
+def cpu_per_command(figures: Figures) -> tuple[float, float, float]:
+    """Seconds of CPU per accepted command: the load generator's, the server's (Accord's or the
+    no-event-sourcing one's), the PostgreSQL server's."""
+    if not figures.accepted:
+        return 0.0, 0.0, 0.0
+    spent = (figures.cpu_seconds, figures.served_cpu_seconds, figures.database_cpu_seconds)
+    return spent[0] / figures.accepted, spent[1] / figures.accepted, spent[2] / figures.accepted
+
+
+def ceilings(results: Results, keys: list[str], clients: int = 16) -> None:
+    """What the machine's cores allow each row at most: its CPU per command (the generator,
+    the server and PostgreSQL, all on this machine) against every core busy, as a ratio to the
+    no-event-sourcing row's measured rate; and the CPU per command the throughput goal allows.
+    A row that is not CPU-bound everywhere (one interpreter at a core, a lock) is below it."""
+    cores = os.cpu_count() or 1
+    plain_rate = results.rate(clients, "plain")
+    allowed = cores / (GOAL_THROUGHPUT * plain_rate) if plain_rate else 0.0
+    print(f"\n== what {cores} cores allow, {clients} clients (CPU per command: the generator,"
+          " the server, PostgreSQL; medians of the rounds)")  # fmt: skip
+    for key in ["plain", *keys]:
+        spent = [cpu_per_command(f) for f in results.of(clients, key)]
+        here, served, database = (median([s[i] for s in spent]) for i in range(3))
+        total = here + served + database
+        if not total:
+            continue
+        ceiling = cores / total
+        print(f"  {key:13} {here * 1000:5.2f} + {served * 1000:5.2f} + {database * 1000:5.2f}"
+              f" = {total * 1000:5.2f} ms: at most {ceiling:8.1f}/s"
+              f" ({ceiling / plain_rate:5.2f}x the no-ES rate measured)")  # fmt: skip
+    print(f"  the {GOAL_THROUGHPUT}x goal allows {allowed * 1000:.2f} ms of CPU per command on"
+          f" {cores} cores, all three together")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -664,12 +716,15 @@ def distributed_target(running: distributed.Stack) -> Target:
 
 
 async def run(
-    options: argparse.Namespace, database: str, targets: dict[str, Target], plain: str
+    options: argparse.Namespace,
+    database: str,
+    targets: dict[str, Target],
+    plain: tuple[str, int],
 ) -> None:
     settings = Settings()
     contract = next(iter(targets.values())).contract
     await prepare_tables(database, contract)
-    stage = Stage(database, plain, contract, targets)
+    stage = Stage(database, *plain, await postmaster_of(database), contract, targets)
     for person in [*DECISION_MAKERS, "am"]:
         token = mint_token(settings, person)
         stage.headers[person] = {

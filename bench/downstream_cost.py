@@ -50,7 +50,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from accord.infra import postgres
-from bench.load import ACCEPTED, Outcome, drive, median, until_idle
+from bench.load import ACCEPTED, Outcome, drive, median, postmaster_of, server_cpu, until_idle
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.e2e.accord_process import RunningAccord, accord_env, start_accord
@@ -89,17 +89,6 @@ class Way:
 def cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
-
-
-def server_cpu(postmaster: psutil.Process) -> float:
-    """The PostgreSQL server's CPU: its postmaster, every backend now running, and those that
-    ended (their CPU is the postmaster's children's once they are reaped)."""
-    times = postmaster.cpu_times()
-    total = float(times.user + times.system + times.children_user + times.children_system)
-    for child in postmaster.children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            total += cpu_seconds(child)
-    return total
 
 
 async def scratch_database(server_url: str, name: str) -> str:
@@ -315,7 +304,7 @@ def report(ways: list[Way], proposals: int) -> None:
 
 async def run(options: argparse.Namespace, server_url: str, scratch: Path) -> None:
     settings = Settings()
-    server_pid = await postmaster_pid(server_url)
+    server_pid = (await postmaster_of(server_url)).pid
     async with contextlib.AsyncExitStack() as stack:
         receiver = await stack.enter_async_context(serving(RECEIVER)) if options.webhook else ""
         reach = {"ACCORD_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]'} if receiver else {}
@@ -362,19 +351,6 @@ def main(argv: list[str] | None = None) -> None:
         postgres.start(Path(scratch) / "postgres", durable=True) as server,
     ):
         asyncio.run(run(options, server.url, Path(scratch)))
-
-
-async def postmaster_pid(server_url: str) -> int:
-    """The PostgreSQL server's own process: the parent of a connection's backend."""
-    conn = await asyncpg.connect(server_url)
-    try:
-        backend = int(await conn.fetchval("SELECT pg_backend_pid()"))
-        parent = psutil.Process(backend).parent()
-    finally:
-        await conn.close()
-    if parent is None:
-        raise RuntimeError("the PostgreSQL server is not on this machine")
-    return int(parent.pid)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,15 @@ sends the next; nothing is queued, so the latency is what a person would wait.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+
+import asyncpg
+import psutil
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Figures:
     # CPU time of the processes under measure, from the first request until they were idle
     # again after the last (the work that follows each answer included); 0: not measured.
     served_cpu_seconds: float = 0.0
+    # CPU time of the PostgreSQL server over the same span (every row uses the same server).
+    database_cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -69,6 +75,7 @@ class Figures:
         self.seconds += other.seconds
         self.cpu_seconds += other.cpu_seconds
         self.served_cpu_seconds += other.served_cpu_seconds
+        self.database_cpu_seconds += other.database_cpu_seconds
         self.latencies.extend(other.latencies)
         self.consistent += other.consistent
         self.told += other.told
@@ -149,6 +156,31 @@ async def until_idle(
         if all(b - a < below * 0.5 for a, b in zip(before, after, strict=True)):
             break
     return time.monotonic() - started
+
+
+def server_cpu(postmaster: psutil.Process) -> float:
+    """The PostgreSQL server's CPU: its postmaster, every backend now running, and those that
+    ended (their CPU is the postmaster's children's once they are reaped)."""
+    times = postmaster.cpu_times()
+    total = float(times.user + times.system + times.children_user + times.children_system)
+    for child in postmaster.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            times = child.cpu_times()
+            total += float(times.user + times.system)
+    return total
+
+
+async def postmaster_of(server_url: str) -> psutil.Process:
+    """The PostgreSQL server's own process: the parent of a connection's backend."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        backend = int(await conn.fetchval("SELECT pg_backend_pid()"))
+        parent = psutil.Process(backend).parent()
+    finally:
+        await conn.close()
+    if parent is None:
+        raise RuntimeError("the PostgreSQL server is not on this machine")
+    return parent
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
