@@ -82,6 +82,9 @@ class Consumer(Protocol):
     def lag(self) -> int:
         """Messages on the assigned partitions not yet fetched (as far as the client knows)."""
 
+    async def end_offsets(self) -> dict[Partition, int]:
+        """Each assigned partition's end now: the offset its next message will get."""
+
     async def stop(self) -> None: ...
 
 

@@ -206,5 +206,8 @@ class InProcessConsumer:
     def lag(self) -> int:
         return sum(self._bus.end(p.topic) - at for p, at in self._positions.items())
 
+    async def end_offsets(self) -> dict[Partition, int]:
+        return {p: self._bus.end(p.topic) for p in self._positions}
+
     async def stop(self) -> None:
         return None

@@ -190,6 +190,11 @@ class ProjectionRunner:
         # None between batches. `hurry` cuts its linger short and waits for it.
         self._in_flight: asyncio.Event | None = None
         self._hurried = asyncio.Event()
+        # Set (and replaced) each time a batch is on its way: `hurry` waits for the next one.
+        self._batch_started = asyncio.Event()
+        # By partition, the offset up to which the read models hold every message: where the
+        # runner resumed, then each committed batch's next offsets.
+        self._applied: dict[Partition, int] = {}
 
     def readiness(self, max_lag: int) -> str | None:
         """None when applying and keeping up; otherwise why not."""
@@ -231,7 +236,9 @@ class ProjectionRunner:
             self.name,
         )
         stored = {Partition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
-        return {p: stored.get(p, 0) for p in partitions}
+        resumed = {p: stored.get(p, 0) for p in partitions}
+        self._applied.update(resumed)
+        return resumed
 
     async def start(self) -> None:
         await self.create_tables()
@@ -256,6 +263,8 @@ class ProjectionRunner:
                     self.last_error = ""  # caught up, whatever failed before
                     continue
                 done = self._in_flight = asyncio.Event()
+                started, self._batch_started = self._batch_started, asyncio.Event()
+                started.set()
                 try:
                     if self.linger and len(messages) < self.batch_size:
                         await self._linger()
@@ -288,14 +297,25 @@ class ProjectionRunner:
                 await self._hurried.wait()
 
     async def hurry(self) -> None:
-        """Apply what the runner holds now, not at the end of its linger, and return once that
-        batch is committed (or has failed); at once when it holds nothing. A request that
-        reads the view calls it: the view lingers only while nobody reads it."""
-        done = self._in_flight
-        if done is None:
-            return
-        self._hurried.set()
-        await done.wait()
+        """Apply now everything its topics held when asked, not at the end of a linger, and
+        return once that is committed. A request that reads the view calls it (with a bound on
+        the wait): the view lingers only while nobody reads it, and a request never reads it
+        behind what was published before it came, by this service or another one (a vote
+        opened just after an expectation was made measurable puts that one to the vote too)."""
+        try:
+            ends = await self.consumer.end_offsets()
+        except Exception as error:  # a broker away: what the runner holds, at least
+            log.info("projection %s: where its topics end is unknown: %s", self.name, error)
+            ends = {}
+        while True:
+            done = self._in_flight
+            if done is not None:
+                self._hurried.set()
+                await done.wait()
+            if all(self._applied.get(p, 0) >= end for p, end in ends.items()):
+                return
+            if self._in_flight is None:
+                await self._batch_started.wait()
 
     async def forget_old_events(self) -> int:
         """Forget the ids of events applied longer ago than `remember`; how many."""
@@ -421,6 +441,8 @@ class ProjectionRunner:
 
     async def _committed(self, offsets: dict[Partition, int], result: BatchResult) -> BatchResult:
         self.applied += result.applied
+        for partition, offset in offsets.items():
+            self._applied[partition] = max(self._applied.get(partition, 0), offset)
         if result.applied and self.on_applied is not None:
             self.on_applied(result)
         try:

@@ -76,14 +76,29 @@ async def views_of(request: Request) -> asyncpg.Pool:
     return pool
 
 
-async def hurry_views(request: Request) -> None:
-    """Each of the service's views applies what it holds now (see ProjectionRunner.hurry);
-    waited for at most HURRY_SECONDS, so a view that is stuck (a lock, a database that is
-    down) holds no request: it reads what the view has."""
+async def hurry_views(request: Request, seconds: float = HURRY_SECONDS) -> bool:
+    """Each of the service's views applies what its topics held when asked (see
+    ProjectionRunner.hurry); waited for at most `seconds`, so a view that is stuck (a lock, a
+    database that is down) or far behind holds no request: it reads what the view has.
+    Answers whether every view got there."""
     runners: list[ProjectionRunner] = request.app.state.views
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(HURRY_SECONDS):
+    try:
+        async with asyncio.timeout(seconds):
             await asyncio.gather(*(runner.hurry() for runner in runners))
+    except TimeoutError:
+        return False
+    return True
+
+
+async def caught_up_views(request: Request) -> asyncpg.Pool | None:
+    """The pool on the service's views once each holds what its topics held when the request
+    came, waited for up to the service's view wait (ACCORD_VIEW_WAIT_SECONDS); None if one did
+    not get there: a command whose content comes from the views refuses rather than act on
+    them behind (its service says CATCHING_UP)."""
+    if not await hurry_views(request, request.app.state.view_wait):
+        return None
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
 
 
 def service_app(
@@ -163,6 +178,7 @@ def service_app(
     app.state.readiness = ready  # what /readyz checks (the embedded default checks them all)
     app.state.token_verifier = TokenVerifier(settings)
     app.state.max_body_bytes = settings.service_max_body_bytes
+    app.state.view_wait = settings.view_wait
     app.state.views = []
     return app
 

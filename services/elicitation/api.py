@@ -580,6 +580,5 @@ def create_app(
     )  # fmt: skip
     app.state.administrators = settings.administrators
     app.state.clock = clock
-    app.state.view_wait = settings.view_wait
     app.state.signature_max_age = timedelta(seconds=settings.signature_max_age_seconds)
     return app

@@ -262,6 +262,9 @@ class StoreFeed:
     def lag(self) -> int:
         return 0  # a replay feed reports its progress through the progress callback
 
+    async def end_offsets(self) -> dict[Partition, int]:
+        return {}  # read by no request (see ProjectionRunner.hurry)
+
     def assignment(self) -> set[Partition]:
         return set()
 

@@ -7,20 +7,21 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 
 from services.ranking import contract_view, deadlines
 from services.ranking.application import Prioritizations
 from services.ranking.closing import close_session
-from services.ranking.session_errors import NotAllowed, NothingToPrioritize
+from services.ranking.session_errors import BallotCatchingUp, NotAllowed, NothingToPrioritize
 from shared.auth import Actor
 from shared.bus import Bus
 from shared.commands import ranking
 from shared.commands.ranking import CastVote, ClosePrioritization, OpenPrioritization, WithdrawVote
 from shared.http import query, route
 from shared.runtime import ServiceRuntime
-from shared.service_app import View, runtime_of, service_app, views_of
+from shared.service_app import View, caught_up_views, runtime_of, service_app, views_of
 from shared.settings import Settings
 
 SERVICE = ranking.SERVICE
@@ -33,9 +34,9 @@ def _runtime(request: Request) -> ServiceRuntime[Prioritizations]:
     return runtime
 
 
-async def _facilitator(request: Request, actor: Actor, contract_id: str) -> str:
+async def _facilitator(views: asyncpg.Pool, actor: Actor, contract_id: str) -> str:
     """The caller's role on the contract, refusing anyone who may not facilitate."""
-    role = await contract_view.role_of(await views_of(request), contract_id, actor.subject)
+    role = await contract_view.role_of(views, contract_id, actor.subject)
     if role not in FACILITATORS:
         raise NotAllowed(actor.subject, "run a prioritization on this contract")
     return role or ""
@@ -44,9 +45,15 @@ async def _facilitator(request: Request, actor: Actor, contract_id: str) -> str:
 async def open_prioritization(
     actor: Actor, body: OpenPrioritization, request: Request
 ) -> dict[str, Any]:
+    """On the contract as elicitation had published it when the request came: an expectation
+    made measurable just before is put to the vote (BALLOT_CATCHING_UP if the view does not
+    get there within the wait)."""
     contract_id = str(request.path_params["contract_id"])
-    role = await _facilitator(request, actor, contract_id)
-    expectations, voters = await contract_view.ballot(await views_of(request), contract_id)
+    views = await caught_up_views(request)
+    if views is None:
+        raise BallotCatchingUp(contract_id)
+    role = await _facilitator(views, actor, contract_id)
+    expectations, voters = await contract_view.ballot(views, contract_id)
     if not expectations and not voters:
         raise NothingToPrioritize(f"Nothing is known of contract {contract_id} yet.")
     runtime = _runtime(request)
@@ -88,8 +95,8 @@ async def close_prioritization(
     runtime = _runtime(request)
     # Loaded once: its contract names who may facilitate, its expectations the advice to read.
     session = await runtime.executor.run(runtime.app.session, session_id)
-    role = await _facilitator(request, actor, str(session.contract_id))
     views = await views_of(request)
+    role = await _facilitator(views, actor, str(session.contract_id))
     result = await close_session(
         runtime, views, session, actor.subject, role, body.expected_version
     )

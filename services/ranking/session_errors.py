@@ -37,6 +37,21 @@ class NothingToPrioritize(VotingError):
     code = "NOTHING_TO_PRIORITIZE"
 
 
+class BallotCatchingUp(VotingError):
+    """The contract's view has not applied, within the wait, what elicitation published before
+    the request: a vote opened now could leave out an expectation, so none is opened."""
+
+    code = "BALLOT_CATCHING_UP"
+    http_status = 503
+
+    def __init__(self, contract_id: str) -> None:
+        super().__init__(
+            f"What contract {contract_id} puts to the vote is still being brought up to date"
+            " from elicitation; try again in a moment.",
+            contract_id=contract_id,
+        )
+
+
 class NoVoteToWithdraw(VotingError):
     """Withdrawing a vote that was never cast."""
 

@@ -144,11 +144,7 @@ async def test_a_hurried_view_applies_what_it_holds_at_once_and_answers_once_com
     runner = Batches("notes", consumer, pool, written, linger=3600.0)
     runner.sizes = []
     await runner.create_tables()
-    ends = await end_offsets(kafka_bootstrap, topic, created=True)
-    await pool.executemany(
-        "INSERT INTO projection_offsets VALUES ('notes', $1, $2, $3)",
-        [(topic, p, end) for p, end in ends.items()],
-    )
+    await resume_at_the_end(pool, kafka_bootstrap, topic)
     await runner.start()
     async with asyncio.timeout(30):
         await runner.hurry()  # holding nothing: answers at once
@@ -173,9 +169,64 @@ async def test_a_hurried_view_applies_what_it_holds_at_once_and_answers_once_com
         await consumer.stop()
 
 
+async def resume_at_the_end(pool: asyncpg.Pool, kafka_bootstrap: str, topic: str) -> None:
+    """The runner starts past the message that made the topic."""
+    ends = await end_offsets(kafka_bootstrap, topic, created=True)
+    await pool.executemany(
+        "INSERT INTO projection_offsets VALUES ('notes', $1, $2, $3)",
+        [(topic, p, end) for p, end in ends.items()],
+    )
+
+
 async def seen(pool: asyncpg.Pool, envelopes: Sequence[Envelope]) -> bool:
     subjects = [e.subject for e in envelopes]
     found = await pool.fetchval(
         "SELECT count(*) FROM notes_seen WHERE note_id = ANY($1::text[])", subjects
     )
     return bool(found == len(subjects))
+
+
+class Gated(KafkaConsumer):
+    """Fetches only while `gate` is set; `parked` says a fetch is waiting at the gate."""
+
+    gate: asyncio.Event
+    parked: asyncio.Event
+
+    async def fetch(self, timeout: float, max_records: int) -> list[Message]:
+        if not self.gate.is_set():
+            self.parked.set()
+            await self.gate.wait()
+        return await super().fetch(timeout, max_records)
+
+
+async def test_a_hurried_view_holds_what_was_published_before_it_was_asked_even_unfetched(
+    pool: asyncpg.Pool, publisher: KafkaPublisher, kafka_bootstrap: str
+) -> None:
+    """What another service published before a request came is in the view the request reads,
+    though the runner had not fetched it yet (the broker says where each partition ends)."""
+    key, topic = str(uuid4()), f"{topic_for(notes.SERVICE)}.ends-{uuid4().hex[:8]}"
+    await publisher.publish(topic, [note(key)])
+    consumer = Gated(kafka_bootstrap, [topic], f"ends-{uuid4().hex[:8]}", "linger-test")
+    consumer.gate, consumer.parked = asyncio.Event(), asyncio.Event()
+    consumer.gate.set()
+    runner = ProjectionRunner("notes", consumer, pool, written, linger=3600.0)
+    await runner.create_tables()
+    await resume_at_the_end(pool, kafka_bootstrap, topic)
+    await runner.start()
+    running = asyncio.create_task(runner.run())
+    sent = [note(key) for _ in range(3)]
+    try:
+        async with asyncio.timeout(30):
+            while not consumer.resumed:  # assigned, and sought to where it resumes
+                await asyncio.sleep(0.05)
+            consumer.gate.clear()
+            await consumer.parked.wait()  # the runner's next fetch waits at the gate
+            await publisher.publish(topic, sent)
+            hurried = asyncio.create_task(runner.hurry())  # a request comes
+            consumer.gate.set()
+            await hurried
+        assert await seen(pool, sent)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await consumer.stop()
