@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -192,3 +194,18 @@ def test_a_contract_is_prioritized_through_graphql_across_every_process(stack: s
         c=contract,
     )
     assert {e["corporatePriority"] for e in read["contract"]["expectations"]} == {1, 2}
+
+
+def test_the_demo_loads_through_the_gateway_of_the_five_processes(
+    stack: str, tmp_path: Path
+) -> None:
+    """`accord demo --url` takes the gateway's address as it takes `accord dev`'s, and every
+    step goes through across the processes: the vote it opens right after making the last
+    expectation measurable puts all twelve to the vote (it stops if not: it did, once)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "accord", "demo", "--url", stack.removesuffix("/graphql")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["expectations"] == 12 and len(summary["ranking"]) == 12, summary
