@@ -159,8 +159,13 @@ class KafkaConsumer:
         self, cluster: str | KafkaAccess, topics: Sequence[str], group: str, client_id: str
     ) -> None:
         self._topics = list(topics)
+        self._access = access(cluster)
+        self._client_id = client_id
+        # Asks the broker where partitions end (see end_offsets), made when first needed.
+        self._ends: AIOKafkaConsumer | None = None
+        self._making_ends = asyncio.Lock()
         self._consumer = AIOKafkaConsumer(
-            **access(cluster).options(),
+            **self._access.options(),
             group_id=group,
             client_id=client_id,
             enable_auto_commit=False,
@@ -236,16 +241,32 @@ class KafkaConsumer:
         return behind
 
     async def end_offsets(self) -> dict[Partition, int]:
-        """Asked of the broker. Accord's relays publish without transactions, so no control
-        record ever takes an offset that no message will come with."""
+        """Asked of the broker through a client of its own: on the member's connection the
+        request would queue behind the fetch the broker holds open for new messages (up to half
+        a second). Accord's relays publish without transactions, so no control record ever
+        takes an offset that no message will come with."""
         assigned = list(self._consumer.assignment())
         if not assigned:
             return {}
-        ends = await self._consumer.end_offsets(assigned)
+        ends = await (await self._ends_client()).end_offsets(assigned)
         return {Partition(tp.topic, tp.partition): int(end) for tp, end in ends.items()}
+
+    async def _ends_client(self) -> AIOKafkaConsumer:
+        async with self._making_ends:
+            if self._ends is None:
+                ends = AIOKafkaConsumer(
+                    **self._access.options(), client_id=f"{self._client_id}-ends",
+                    enable_auto_commit=False, isolation_level="read_committed",
+                )  # fmt: skip
+                await ends.start()
+                self._ends = ends
+            return self._ends
 
     async def stop(self) -> None:
         await self._consumer.stop()
+        ends, self._ends = self._ends, None
+        if ends is not None:
+            await ends.stop()
 
 
 class KafkaBus:
