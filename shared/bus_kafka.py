@@ -161,9 +161,9 @@ class KafkaConsumer:
         self._topics = list(topics)
         self._access = access(cluster)
         self._client_id = client_id
-        # Asks the broker where partitions end (see end_offsets), made when first needed.
-        self._ends: AIOKafkaConsumer | None = None
-        self._making_ends = asyncio.Lock()
+        # Asks the broker where partitions end (see end_offsets), made when first needed; made
+        # in a task of its own, so a caller cut short (a request's wait) leaves no half-made one.
+        self._ends: asyncio.Task[AIOKafkaConsumer] | None = None
         self._consumer = AIOKafkaConsumer(
             **self._access.options(),
             group_id=group,
@@ -248,25 +248,34 @@ class KafkaConsumer:
         assigned = list(self._consumer.assignment())
         if not assigned:
             return {}
-        ends = await (await self._ends_client()).end_offsets(assigned)
+        if self._ends is None or _failed(self._ends):  # made again after a failed start
+            self._ends = asyncio.create_task(self._ends_client())
+        client = await asyncio.shield(self._ends)
+        ends = await client.end_offsets(assigned)
         return {Partition(tp.topic, tp.partition): int(end) for tp, end in ends.items()}
 
     async def _ends_client(self) -> AIOKafkaConsumer:
-        async with self._making_ends:
-            if self._ends is None:
-                ends = AIOKafkaConsumer(
-                    **self._access.options(), client_id=f"{self._client_id}-ends",
-                    enable_auto_commit=False, isolation_level="read_committed",
-                )  # fmt: skip
-                await ends.start()
-                self._ends = ends
-            return self._ends
+        client = AIOKafkaConsumer(
+            **self._access.options(), client_id=f"{self._client_id}-ends",
+            enable_auto_commit=False, isolation_level="read_committed",
+        )  # fmt: skip
+        await client.start()
+        return client
 
     async def stop(self) -> None:
         await self._consumer.stop()
-        ends, self._ends = self._ends, None
-        if ends is not None:
-            await ends.stop()
+        making, self._ends = self._ends, None
+        if making is None:
+            return
+        if not making.done():
+            making.cancel()
+        await asyncio.gather(making, return_exceptions=True)
+        if not _failed(making):
+            await making.result().stop()
+
+
+def _failed(task: asyncio.Task[AIOKafkaConsumer]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
 
 
 class KafkaBus:

@@ -12,7 +12,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from shared.bus import Message
+from shared.bus import Message, Partition
 from shared.bus_kafka import KafkaConsumer, KafkaPublisher
 from shared.database import Connection, create_pool
 from shared.envelope import Envelope
@@ -229,4 +229,31 @@ async def test_a_hurried_view_holds_what_was_published_before_it_was_asked_even_
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+        await consumer.stop()
+
+
+async def test_where_partitions_end_is_told_after_an_ask_cut_short(
+    publisher: KafkaPublisher, kafka_bootstrap: str
+) -> None:
+    """A request's wait may cut short the first ask, while the client that asks is still being
+    made: the next ask is answered all the same, and the consumer stops cleanly."""
+    key, topic = str(uuid4()), f"{topic_for(notes.SERVICE)}.ends-{uuid4().hex[:8]}"
+    await publisher.publish(topic, [note(key), note(key)])
+    consumer = KafkaConsumer(kafka_bootstrap, [topic], f"ends-{uuid4().hex[:8]}", "linger-test")
+
+    async def from_the_start(partitions: Sequence[Partition]) -> dict[Partition, int]:
+        return {p: 0 for p in partitions}
+
+    await consumer.start(from_the_start)
+    try:
+        async with asyncio.timeout(30):
+            while not consumer.resumed:
+                await consumer.fetch(timeout=0.1, max_records=10)
+            asking = asyncio.create_task(consumer.end_offsets())
+            await asyncio.sleep(0)
+            asking.cancel()
+            await asyncio.gather(asking, return_exceptions=True)
+            ends = await consumer.end_offsets()
+        assert sum(ends.values()) == 2 and {p.topic for p in ends} == {topic}
+    finally:
         await consumer.stop()
