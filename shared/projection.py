@@ -195,6 +195,8 @@ class ProjectionRunner:
         # By partition, the offset up to which the read models hold every message: where the
         # runner resumed, then each committed batch's next offsets.
         self._applied: dict[Partition, int] = {}
+        # Whether the last ask of where its topics end failed (said once until one succeeds).
+        self._ends_unknown = False
 
     def readiness(self, max_lag: int) -> str | None:
         """None when applying and keeping up; otherwise why not."""
@@ -304,8 +306,11 @@ class ProjectionRunner:
         opened just after an expectation was made measurable puts that one to the vote too)."""
         try:
             ends = await self.consumer.end_offsets()
+            self._ends_unknown = False
         except Exception as error:  # a broker away: what the runner holds, at least
-            log.info("projection %s: where its topics end is unknown: %s", self.name, error)
+            if not self._ends_unknown:  # said once, not at every request while it lasts
+                log.info("projection %s: where its topics end is unknown: %s", self.name, error)
+            self._ends_unknown = True
             ends = {}
         while True:
             done = self._in_flight
