@@ -161,12 +161,18 @@ class PostgresPositions:
         return self._known
 
     async def save(self, position: int) -> None:
-        await self._pool.execute(
-            "INSERT INTO outbox_positions (relay, position) VALUES ($1, $2)"
-            " ON CONFLICT (relay) DO UPDATE SET position = excluded.position",
-            self._relay,
-            position,
-        )
+        try:
+            await self._pool.execute(
+                "INSERT INTO outbox_positions (relay, position) VALUES ($1, $2)"
+                " ON CONFLICT (relay) DO UPDATE SET position = excluded.position",
+                self._relay,
+                position,
+            )
+        except BaseException:
+            # Cancelled or failed before the answer came: the row may hold either position.
+            # The next load reads it again, so the known position is never behind the table.
+            self._known = None
+            raise
         self._known = position  # only once stored: never ahead of the table
 
 

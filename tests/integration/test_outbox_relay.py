@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 
 from shared.bus_kafka import KafkaPublisher
@@ -133,3 +134,38 @@ async def test_two_replicas_of_a_service_relay_through_one_leader(settings: Sett
         while standby.relay.published == 0:
             await asyncio.sleep(0.1)
     await standby.stop()
+
+
+class AnswersLate:
+    """A pool whose statements run on the server, then wait before the caller hears back: a
+    relay cancelled there has stored its position without knowing it."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.stored = asyncio.Event()
+
+    async def execute(self, query: str, *args: object) -> str:
+        status = await self.pool.execute(query, *args)
+        self.stored.set()
+        await asyncio.Event().wait()  # the answer never arrives before the cancel
+        return status
+
+    async def fetchval(self, query: str, *args: object) -> object:
+        return await self.pool.fetchval(query, *args)
+
+
+async def test_a_position_stored_as_the_relay_is_cancelled_is_read_again(
+    database_url: str,
+) -> None:
+    async with asyncpg.create_pool(database_url, min_size=1, max_size=2) as pool:
+        relay = f"cancelled-{uuid4()}"
+        await PostgresPositions(pool, relay).create_table()
+        late = AnswersLate(pool)
+        positions = PostgresPositions(late, relay)  # type: ignore[arg-type]
+        assert await positions.load() == 0
+        saving = asyncio.create_task(positions.save(42))
+        await late.stored.wait()
+        saving.cancel()
+        await asyncio.gather(saving, return_exceptions=True)
+        # The table holds 42; the relay resumes from there, not from what it knew before.
+        assert await positions.load() == 42
