@@ -66,12 +66,19 @@ class AccordAggregate(Aggregate):
         """The contract this aggregate belongs to; the Kafka key of its events."""
         return self.id
 
+    def carry_trace(self, traceparent: str) -> None:
+        """The events it collects next continue this trace, not the command's: a record made
+        later for an earlier cause (the notices of a source event) stays in that cause's trace.
+        Kept on the object only until then ("": the command's own)."""
+        self.__dict__["_carried_trace"] = traceparent
+
     def collect_events(self) -> Sequence[CanMutateAggregate[UUID]]:
         events = super().collect_events()
+        carried: str = self.__dict__.pop("_carried_trace", "")
         if not events:
             return events
         meta = current_provenance().as_dict()
-        meta["traceparent"] = meta["traceparent"] or current_traceparent()
+        meta["traceparent"] = carried or meta["traceparent"] or current_traceparent()
         meta["contract_id"] = str(self.contract_id)
         for event in events:
             # Events are frozen; the stamp goes into their state so the mapper stores it.

@@ -250,7 +250,8 @@ async def ask_for_notices(
                 snapshot = replace(snapshot, ranking=in_force)
         plans = plan(source, snapshot, policy, preferences, email_enabled=email_enabled)
         if plans:
-            encoded = [inbox.encode_plan(p) for p in plans]
+            trace = envelope.traceparent
+            encoded = [inbox.encode_plan(replace(p, traceparent=trace)) for p in plans]
             await inbox.put(conn, inbox.QUEUE, {"plans": encoded}, envelope.id)
         if source.name == "ObligationProposed" and policy.enabled:
             await inbox.put(conn, inbox.SCHEDULE, _schedule(envelope, policy), envelope.id)

@@ -42,6 +42,7 @@ from services.notifications.outcomes import IN_APP_ADDRESS, Delivered, Failed, N
 from services.notifications.preferences import Channel
 from services.notifications.settings import NotifySettings
 from shared.batches import BatchLoop
+from shared.telemetry import continue_trace
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ STOP_GRACE_SECONDS = 3.0
 # What a send needs of each notice it claims.
 _RETURNING = """
 RETURNING notice_id, key, contract_id, source_event_id, trigger, person_id, channel, subject,
-          body, data, urgent, not_before, queued_at, record_id
+          body, data, urgent, not_before, queued_at, record_id, traceparent
 """
 # A due notice nobody is on (or whose worker's claim expired).
 _UNCLAIMED = """
@@ -237,8 +238,13 @@ class DeliveryWorker:
         self._slot_freed.set()
 
     async def _guarded(self, rows: Sequence[Row], now: datetime) -> None:
+        # A send continues the trace its notice's source event was stored in (a digest, of
+        # many sources, one of its own): the webhook carries it, as the source's command did.
+        traces = {r["traceparent"] for r in rows}
+        trace = traces.pop() if len(traces) == 1 else ""
         try:
-            await self.deliver(rows, now)
+            with continue_trace(trace, f"notifications deliver {rows[0]['channel']}"):
+                await self.deliver(rows, now)
         except asyncio.CancelledError:
             raise
         except Exception as error:

@@ -44,6 +44,7 @@ def encode_plan(plan: NoticePlan) -> dict[str, Any]:
         "data": dict(plan.data),
         "urgent": plan.urgent,
         "digest": plan.digest,
+        "traceparent": plan.traceparent,
     }
 
 
@@ -59,4 +60,5 @@ def decode_plan(data: Mapping[str, Any]) -> NoticePlan:
         data=data["data"],
         urgent=data["urgent"],
         digest=data["digest"],
+        traceparent=data.get("traceparent", ""),  # a row put before plans carried it: none
     )

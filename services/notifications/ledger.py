@@ -129,12 +129,12 @@ async def apply(conn: Statements, envelope: Envelope) -> None:
         await conn.execute(
             "INSERT INTO notices (notice_id, key, contract_id, source_event_id, trigger,"
             " person_id, channel, subject, body, data, urgent, not_before, status,"
-            " next_attempt_at, queued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-            " $10::jsonb, $11, $12::timestamptz, 'queued', coalesce($12::timestamptz, $13), $13)"
-            " ON CONFLICT (notice_id) DO NOTHING",
+            " next_attempt_at, queued_at, traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+            " $9, $10::jsonb, $11, $12::timestamptz, 'queued', coalesce($12::timestamptz, $13),"
+            " $13, $14) ON CONFLICT (notice_id) DO NOTHING",
             d["notice_id"], d["key"], d["contract_id"], d["source_event_id"], d["trigger"],
             d["person_id"], d["channel"], d["subject"], d["text"], json.dumps(d["data"]),
-            d["urgent"], _time(d["not_before"]), envelope.time,
+            d["urgent"], _time(d["not_before"]), envelope.time, envelope.traceparent,
         )  # fmt: skip
     elif name == "NotificationDelivered":
         await conn.executemany(DELIVERED, [_delivered(d, envelope.time)])
@@ -206,9 +206,9 @@ async def _apply_set(conn: Statements, envelope: Envelope) -> None:
         await conn.executemany(
             "INSERT INTO notices (notice_id, key, contract_id, source_event_id, trigger,"
             " person_id, channel, subject, body, data, urgent, not_before, status,"
-            " next_attempt_at, queued_at, record_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-            " $9, $10::jsonb, $11, $12::timestamptz, 'queued',"
-            " coalesce($12::timestamptz, $13), $13, $14) ON CONFLICT DO NOTHING",
+            " next_attempt_at, queued_at, record_id, traceparent) VALUES ($1, $2, $3, $4, $5,"
+            " $6, $7, $8, $9, $10::jsonb, $11, $12::timestamptz, 'queued',"
+            " coalesce($12::timestamptz, $13), $13, $14, $15) ON CONFLICT DO NOTHING",
             [_queued(d, n, envelope) for n in d["notices"]],
         )
     elif name == "NotificationDelivered":
@@ -223,6 +223,7 @@ def _queued(d: Mapping[str, Any], n: Mapping[str, Any], envelope: Envelope) -> t
         n["notice_id"], n["key"], d["contract_id"], d["source_event_id"], d["trigger"],
         n["person_id"], n["channel"], d["subject"], d["text"], json.dumps(d["data"]),
         d["urgent"], _time(n["not_before"]), envelope.time, envelope.subject,
+        envelope.traceparent,
     )  # fmt: skip
 
 

@@ -33,7 +33,7 @@ class Notice(AccordAggregate):
 
     @classmethod
     def queue(cls, plan: NoticePlan, not_before: datetime | None = None) -> Notice:
-        return cls(
+        notice = cls(
             notice_id=plan.notice_id,
             contract_id=plan.contract_id,
             key=plan.key,
@@ -47,6 +47,8 @@ class Notice(AccordAggregate):
             urgent=plan.urgent,
             not_before=not_before,
         )
+        notice.carry_trace(plan.traceparent)
+        return notice
 
     @event("NotificationQueued")
     def __init__(

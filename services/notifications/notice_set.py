@@ -124,6 +124,7 @@ class NoticeSet(AccordAggregate):
                 for p in plans
             ],
         )
+        queued.carry_trace(first.traceparent)
         in_app = [p for p in plans if p.channel is Channel.IN_APP and not p.digest]
         queued.record([Delivered(p.ref, IN_APP_ADDRESS) for p in in_app])
         return queued

@@ -52,6 +52,9 @@ class NoticePlan:
     urgent: bool
     # Held for the person's daily digest rather than sent at once.
     digest: bool
+    # The trace its source event was stored in: the notice is queued and sent in it too, so a
+    # webhook's receiver (and a trace viewer) can follow it back to the command that caused it.
+    traceparent: str = ""
 
     @property
     def key(self) -> str:

@@ -96,6 +96,8 @@ CREATE TABLE IF NOT EXISTS notices (
 );
 -- The aggregate that records it: its NoticeSet; null for a notice queued before v2, its own.
 ALTER TABLE notices ADD COLUMN IF NOT EXISTS record_id uuid;
+-- The trace its source event was stored in, which its send continues ('' for none).
+ALTER TABLE notices ADD COLUMN IF NOT EXISTS traceparent text NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS notices_due ON notices (next_attempt_at)
     WHERE status IN ('queued', 'retrying');
 CREATE INDEX IF NOT EXISTS notices_person ON notices (person_id, channel, status);

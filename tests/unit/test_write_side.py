@@ -34,6 +34,19 @@ def test_every_stored_event_records_who_did_it_and_why() -> None:
     assert meta["contract_id"] == str(contract_id)
 
 
+def test_a_record_made_for_an_earlier_cause_stays_in_that_causes_trace() -> None:
+    cause = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    command = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with acting_as("system", "system", traceparent=command):
+        note = Note(uuid4(), "queued for an earlier event")
+        note.carry_trace(cause)
+        [written] = note.collect_events()
+        note.rewrite("sent", "delivered")  # what it does next is the command's own
+        [rewritten] = note.collect_events()
+    assert provenance_of(written)["traceparent"] == cause
+    assert provenance_of(rewritten)["traceparent"] == command
+
+
 def test_an_event_without_an_actor_is_never_stored() -> None:
     app = Notes(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     with pytest.raises(MissingProvenance):

@@ -37,6 +37,8 @@ class Receiver:
         self.raw: Counter[str] = Counter()
         # The Host header of every signed arrival: the name the sender was given.
         self.hosts: list[str] = []
+        # The traceparent header each key first came with ("" when none).
+        self.traces: dict[str, str] = {}
         self.bad_signatures = 0
         # The held path's requests wait for this; `holding` counts those waiting.
         self.released = asyncio.Event()
@@ -63,6 +65,7 @@ class Receiver:
             return JSONResponse({"error": "bad signature"}, status_code=401)
         key = headers[IDEMPOTENCY_HEADER]
         self.hosts.append(headers.get("host", ""))
+        self.traces.setdefault(key, headers.get("traceparent", ""))
         behaviour = request.path_params["behaviour"]
         self.raw[key] += 1
         if self.delay:
