@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.notifications import inbox, reads
-from services.notifications.planner import EVENT_TRIGGERS, plan, trigger_of
+from services.notifications.planner import EVENT_TRIGGERS, NoticePlan, plan, trigger_of
 from services.notifications.policies import Policy, Trigger, default_policies, policy_for
 from services.notifications.preferences import Preference
 from services.notifications.settings import NotifySettings
@@ -249,14 +249,11 @@ async def ask_for_notices(
             if in_force is not None:
                 snapshot = replace(snapshot, ranking=in_force)
         plans = plan(source, snapshot, policy, preferences, email_enabled=email_enabled)
-        if plans:
-            trace = envelope.traceparent
-            encoded = [inbox.encode_plan(replace(p, traceparent=trace)) for p in plans]
-            await inbox.put(conn, inbox.QUEUE, {"plans": encoded}, envelope.id)
+        await ask_to_queue(conn, plans, envelope.id, envelope.traceparent)
         if source.name == "ObligationProposed" and policy.enabled:
             await inbox.put(conn, inbox.SCHEDULE, _schedule(envelope, policy), envelope.id)
         if in_force is None and _unranked_miss(source, snapshot):
-            await hold_miss(conn, source, contract_id)
+            await hold_miss(conn, source, contract_id, envelope.traceparent)
         if trigger is Trigger.PRIORITIES_PUBLISHED:
             missed = policy_for(Trigger.MEASUREMENT_MISSED, defaults, changed)
             await release_held_misses(
@@ -278,12 +275,24 @@ def _unranked_miss(source: SourceEvent, snapshot: ContractSnapshot) -> bool:
     )
 
 
-async def hold_miss(conn: Statements, source: SourceEvent, contract_id: Any) -> None:
+async def ask_to_queue(
+    conn: Statements, plans: list[NoticePlan], source_id: str, traceparent: str
+) -> None:
+    """Leave the source event's notices in the inbox, in the trace the event was stored in."""
+    if plans:
+        encoded = [inbox.encode_plan(replace(p, traceparent=traceparent)) for p in plans]
+        await inbox.put(conn, inbox.QUEUE, {"plans": encoded}, source_id)
+
+
+async def hold_miss(
+    conn: Statements, source: SourceEvent, contract_id: Any, traceparent: str
+) -> None:
     """Keep an unranked miss until a ranking published before it arrives, or one after it."""
     await conn.execute(
-        "INSERT INTO view_held_misses VALUES ($1, $2, $3, $4::jsonb)"
-        " ON CONFLICT (event_id) DO NOTHING",
+        "INSERT INTO view_held_misses (event_id, contract_id, occurred_at, data, traceparent)"
+        " VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (event_id) DO NOTHING",
         source.id, contract_id, source.time, json.dumps(dict(source.data), default=str),
+        traceparent,
     )  # fmt: skip
 
 
@@ -305,8 +314,8 @@ async def release_held_misses(
         contract_id, published_at,
     )  # fmt: skip
     held = await conn.fetch(
-        "SELECT event_id, occurred_at, data FROM view_held_misses WHERE contract_id = $1"
-        " ORDER BY occurred_at, event_id",
+        "SELECT event_id, occurred_at, data, traceparent FROM view_held_misses"
+        " WHERE contract_id = $1 ORDER BY occurred_at, event_id",
         contract_id,
     )
     released = []
@@ -316,9 +325,7 @@ async def release_held_misses(
         if _unranked_miss(source, snapshot):
             continue
         plans = plan(source, snapshot, policy, preferences, email_enabled=email_enabled)
-        if plans:
-            encoded = [inbox.encode_plan(p) for p in plans]
-            await inbox.put(conn, inbox.QUEUE, {"plans": encoded}, source.id)
+        await ask_to_queue(conn, plans, source.id, row["traceparent"])
         released.append(source.id)
     if released:
         await conn.execute(

@@ -66,6 +66,8 @@ CREATE TABLE IF NOT EXISTS view_held_misses (
 );
 CREATE INDEX IF NOT EXISTS view_held_misses_by_contract
     ON view_held_misses (contract_id, occurred_at);
+-- The trace the miss was recorded in: its notices are queued and sent in it when released.
+ALTER TABLE view_held_misses ADD COLUMN IF NOT EXISTS traceparent text NOT NULL DEFAULT '';
 
 CREATE TABLE IF NOT EXISTS notices (
     notice_id uuid PRIMARY KEY,

@@ -24,6 +24,7 @@ from shared.bus_memory import InProcessBus
 from shared.projection import ProjectionRunner
 from shared.runtime import build_runtime
 from shared.settings import Settings
+from shared.telemetry import continue_trace
 from tests.integration.notifications.contract_story import Elicitation, published, view_pool
 
 DM = "client_decision_maker"
@@ -32,6 +33,8 @@ TERMS = {
     "recurrence": "monthly", "measurement_method": "monitoring", "measured_by": "provider",
 }  # fmt: skip
 WAYS = {"together": True, "alone": False}
+# The trace the miss is recorded in: its notices go in it, held or not.
+MISS_TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 @pytest.fixture
@@ -65,10 +68,12 @@ async def story(settings: Settings, bus: InProcessBus, *, ranked_first: bool) ->
             expectations.append(str(proposed.id))
 
         async def miss() -> None:
-            await elicitation.run(
-                "record_measurement", UUID(expectations[0]), by="am", period_start="2026-12-01",
-                period_end="2026-12-31", value="97.0", source="monitoring export",
-            )  # fmt: skip
+            with continue_trace(MISS_TRACE, "record measurement"):
+                await elicitation.run(
+                    "record_measurement", UUID(expectations[0]), by="am",
+                    period_start="2026-12-01", period_end="2026-12-31", value="97.0",
+                    source="monitoring export",
+                )  # fmt: skip
 
         if not ranked_first:
             await miss()
@@ -119,7 +124,8 @@ def miss_first(messages: list[Message]) -> list[Message]:
 
 
 async def viewed(settings: Settings, messages: list[Message], together: bool) -> dict[str, Any]:
-    """What the view planned for the miss (whom, how, with what subject), and what it holds."""
+    """What the view planned for the miss (whom, how, with what subject; in which traces), and
+    what it holds."""
     notify = NotifySettings()
     miss = named(messages, "MeasurementRecorded").envelope().id
     async with view_pool(settings, f"held_misses_{uuid4().hex[:10]}") as pool:
@@ -133,13 +139,10 @@ async def viewed(settings: Settings, messages: list[Message], together: bool) ->
         queued = await pool.fetch(
             "SELECT payload FROM inbox WHERE kind = 'queue' AND causation_id = $1", miss
         )
-        plans = sorted(
-            (p["person_id"], p["channel"], p["subject"])
-            for row in queued
-            for p in json.loads(row["payload"])["plans"]
-        )
+        planned = [p for row in queued for p in json.loads(row["payload"])["plans"]]
+        plans = sorted((p["person_id"], p["channel"], p["subject"]) for p in planned)
         held = await pool.fetchval("SELECT count(*) FROM view_held_misses")
-    return {"plans": plans, "held": held}
+    return {"plans": plans, "held": held, "traces": sorted({p["traceparent"] for p in planned})}
 
 
 @pytest.mark.parametrize("way", WAYS)
@@ -152,6 +155,7 @@ async def test_a_miss_applied_before_the_ranking_published_ahead_of_it_escalates
     escalated = {person for person, _, subject in in_order["plans"]}
     assert {"sponsor", "am"} <= escalated, in_order  # the top priority missed its target
     assert all("corporate priority #1" in subject for _, _, subject in in_order["plans"])
+    assert in_order["traces"] == [MISS_TRACE]
 
     out_of_order = await viewed(settings, miss_first(messages), WAYS[way])
     assert out_of_order == in_order
@@ -163,7 +167,7 @@ async def test_a_ranking_published_after_a_miss_does_not_make_it_a_priority_miss
 ) -> None:
     messages = await told(settings, ranked_first=False)
     # In order: the miss waits for a ranking; the one that comes was published after it.
-    assert await viewed(settings, messages, WAYS[way]) == {"plans": [], "held": 0}
+    assert await viewed(settings, messages, WAYS[way]) == {"plans": [], "held": 0, "traces": []}
 
 
 def ranking_first(messages: list[Message]) -> list[Message]:
@@ -187,4 +191,4 @@ async def test_a_ranking_published_after_a_miss_but_applied_first_does_not_rank_
     assert reordered.index(named(reordered, "CorporatePrioritiesPublished")) < reordered.index(
         named(reordered, "MeasurementRecorded")
     )
-    assert await viewed(settings, reordered, WAYS[way]) == {"plans": [], "held": 0}
+    assert await viewed(settings, reordered, WAYS[way]) == {"plans": [], "held": 0, "traces": []}
