@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -96,8 +98,15 @@ def run(settings: Settings, *, demo: bool = False) -> None:
     collector.tune(settings.gc_threshold)
     configure_telemetry("accord")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    lost = threading.Event()
+
+    def database_lost() -> None:
+        """The embedded PostgreSQL keeps dying: stop as Ctrl-C does, and say why."""
+        lost.set()
+        os.kill(os.getpid(), signal.SIGINT)
+
     try:
-        with database(settings) as ready:
+        with database(settings, on_lost=database_lost) as ready:
             console.print(f"database: {ready.database_url}")
             console.print(f"[bold]Accord GraphQL:[/bold] http://{ready.host}:{ready.port}/graphql")
             if demo:
@@ -106,7 +115,11 @@ def run(settings: Settings, *, demo: bool = False) -> None:
     except pgdata.DataInUse as busy:
         console.print(f"{busy.code}: {busy}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
-    console.print("Accord stopped; data kept in " + str(Path(settings.data_dir).resolve()))
+    kept = str(Path(settings.data_dir).resolve())
+    if lost.is_set():
+        console.print(f"Accord stopped: its PostgreSQL kept dying (see the log); data in {kept}")
+        raise SystemExit(1)
+    console.print("Accord stopped; data kept in " + kept)
 
 
 def _load_demo(settings: Settings) -> None:

@@ -155,8 +155,16 @@ def service_app(
                 await close_pool(pool)
 
     async def event_store() -> str | None:
-        runtime: ServiceRuntime[Any] = app.state.runtime
-        await runtime.executor.run(runtime.app.recorder.max_notification_id)
+        # One read at a time: while the database does not answer, probes that gave up on
+        # theirs join it rather than queue more in the store's threads ahead of commands.
+        asking: asyncio.Future[Any] | None = app.state.store_probe
+        if asking is None or asking.done():
+            runtime: ServiceRuntime[Any] = app.state.runtime
+            probe = runtime.executor.run(runtime.app.recorder.max_notification_id)
+            asking = app.state.store_probe = asyncio.ensure_future(probe)
+            # Its failure is the probes' answer; one nobody waited for any more is not news.
+            asking.add_done_callback(lambda done: done.cancelled() or done.exception())
+        await asyncio.shield(asking)
         return None
 
     async def relay() -> str | None:
@@ -176,6 +184,7 @@ def service_app(
         exception_handlers={HTTPException: no_such_endpoint},
     )
     app.state.readiness = ready  # what /readyz checks (the embedded default checks them all)
+    app.state.store_probe = None
     app.state.token_verifier = TokenVerifier(settings)
     app.state.max_body_bytes = settings.service_max_body_bytes
     app.state.view_wait = settings.view_wait

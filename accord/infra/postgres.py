@@ -3,14 +3,17 @@ one from the pgserver wheel."""
 
 from __future__ import annotations
 
+import logging
 import os
 import pwd
 import signal
 import stat
 import subprocess
+import threading
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -35,6 +38,37 @@ SERVICE_USER = "pgserver"
 SUPERUSER = "postgres"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
+# A server that dies this many times, each within RESTART_WINDOW_S of its start, is not started
+# again: something is wrong with it (the data, the disk), and the log says what.
+RESTARTS_IN_A_ROW = 3
+RESTART_WINDOW_S = 30.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Launch:
+    """How the embedded server is started: again the same way, on the same port and data."""
+
+    command: list[str]
+    datadir: Path
+    log: Path
+    port: int
+    run_as: str | None
+
+    def start(self) -> subprocess.Popen[bytes]:
+        # If we die without stopping it (kill -9), the kernel asks it for a fast shutdown;
+        # where it cannot, the next start finds it by postmaster.pid and stops it.
+        process = spawn(
+            self.command, self.log, cwd=self.datadir, user=self.run_as,
+            die_with_parent=signal.SIGINT,
+        )  # fmt: skip
+        try:
+            _wait_ready(process, self.port, self.log)
+        except BaseException:
+            stop_group(process, STOP_TIMEOUT_S, graceful=signal.SIGINT)
+            raise
+        return process
 
 
 @dataclass
@@ -45,12 +79,89 @@ class PostgresServer:
     process: subprocess.Popen[bytes] | None = None
     # The data folder's lock (pgdata.claim), let go once the server has stopped.
     lock: IO[str] | None = None
+    # For an embedded server: how to start it again (see supervise).
+    launch: Launch | None = None
+    _stopping: bool = False
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+    _watcher: threading.Thread | None = None
+
+    def supervise(self, on_give_up: Callable[[], None]) -> None:
+        """Start the embedded server again whenever it dies (killed, out of memory) until
+        stop(): its clients reconnect to the same port and find every committed change (fsync
+        on). After RESTARTS_IN_A_ROW quick deaths `on_give_up` is called instead."""
+        if self.launch is None or self.process is None:
+            return  # a server named by the environment is its operator's to keep up
+        self._watcher = threading.Thread(
+            target=self._watch, args=(on_give_up,), name="postgres-supervisor", daemon=True
+        )
+        self._watcher.start()
+
+    def _watch(self, on_give_up: Callable[[], None]) -> None:
+        # This thread starts every server after the first, so it lives as long as each one
+        # (the kernel stops a server when the thread that started it ends: die_with_parent).
+        assert self.launch is not None
+        quick_deaths = 0
+        while True:
+            process = self.process
+            assert process is not None
+            started = time.monotonic()
+            code = process.wait()  # reaped: a new server is not refused by the old one's pid
+            with self._guard:
+                if self._stopping:
+                    return
+            quick_deaths = quick_deaths + 1 if time.monotonic() - started < RESTART_WINDOW_S else 1
+            if quick_deaths > RESTARTS_IN_A_ROW:
+                log.error(
+                    "the embedded PostgreSQL exited with code %s, %d times in a row each within"
+                    " %.0f s of its start; not starting it again (see %s)",
+                    code, quick_deaths, RESTART_WINDOW_S, self.launch.log,
+                )  # fmt: skip
+                on_give_up()
+                return
+            log.error(
+                "the embedded PostgreSQL (pid %d) exited with code %s; starting it again on the"
+                " same data", process.pid, code,
+            )  # fmt: skip
+            try:
+                restarted = self._restart()
+            except Exception as error:
+                log.error("the embedded PostgreSQL did not start again: %s", error)
+                on_give_up()
+                return
+            if restarted is None:
+                return
+            log.info("the embedded PostgreSQL is back (pid %d)", restarted.pid)
+
+    def _restart(self) -> subprocess.Popen[bytes] | None:
+        """The server started again, or None if stop() came first (then none is left)."""
+        assert self.launch is not None
+        # Its backends see the postmaster gone and exit within moments; until they have,
+        # the shared memory they hold keeps a new server from starting.
+        for attempt in range(20):
+            try:
+                process = self.launch.start()
+                break
+            except RuntimeError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.25)
+        with self._guard:
+            if self._stopping:
+                stop_group(process, STOP_TIMEOUT_S, graceful=signal.SIGINT)
+                return None
+            self.process = process
+        return process
 
     def stop(self) -> None:
         """Stop the embedded server (fast shutdown); an external one is left alone."""
-        if self.process is not None:
+        with self._guard:
+            self._stopping = True
+            process = self.process
+        if process is not None:
             # SIGINT is Postgres' "fast" shutdown; SIGTERM ("smart") waits for every client.
-            stop_group(self.process, STOP_TIMEOUT_S, graceful=signal.SIGINT)
+            stop_group(process, STOP_TIMEOUT_S, graceful=signal.SIGINT)
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(STOP_TIMEOUT_S)
         if self.lock is not None:
             self.lock.close()
             self.lock = None
@@ -113,7 +224,6 @@ def _start_embedded(workdir: Path, *, durable: bool) -> PostgresServer:
         if not (datadir / "PG_VERSION").exists():
             _initdb(datadir, run_as)
         port = free_port()
-        log = workdir / "postgres.log"
         command = [
             str(POSTGRES_BIN_PATH / "postgres"), "-D", str(datadir),
             "-h", "127.0.0.1", "-p", str(port), "-c", "unix_socket_directories=",
@@ -121,13 +231,9 @@ def _start_embedded(workdir: Path, *, durable: bool) -> PostgresServer:
             # Throwaway test data: an OS crash is the only thing fsync guards against there.
             "-c", f"fsync={'on' if durable else 'off'}",
         ]  # fmt: skip
-        # If we die without stopping it (kill -9), the kernel asks it for a fast shutdown;
-        # where it cannot, the next start finds it by postmaster.pid and stops it.
-        server.process = spawn(
-            command, log, cwd=datadir, user=run_as, die_with_parent=signal.SIGINT
-        )
+        server.launch = Launch(command, datadir, workdir / "postgres.log", port, run_as)
         server.url = f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{SUPERUSER}"
-        _wait_ready(server.process, port, log)
+        server.process = server.launch.start()
     except BaseException:
         server.stop()
         raise

@@ -11,25 +11,16 @@ import httpx
 from shared.auth import mint_token
 from shared.settings import Settings
 from tests.e2e.accord_process import accord_env, accord_running, answer
+from tests.e2e.contract_steps import JOIN, OPEN, PROPOSE
 from tests.integration.http_server import serving
 from tests.integration.notifications.receiver import Receiver
 from tests.support.waiting import eventually
 
 SECRET = "traced-deliveries-webhook-secret"
 
-OPEN = """mutation { openContract(input: {clientOrganisation: "Northwind", title: "Traced",
-    providerOrganisation: "Contoso", startsOn: "2027-01-01", name: "Ann Marsh",
-    role: PROVIDER_ACCOUNT_MANAGER, email: "am@contoso.example"}) {
-    ... on ContractChanged { created } ... on Refusal { code message } } }"""
-JOIN = """mutation($c: ID!) { joinContract(input: {contractId: $c, personId: "cfo", name: "CFO",
-    role: CLIENT_DECISION_MAKER, side: CLIENT, email: "cfo@example.com"}) {
-    __typename ... on Refusal { code message } } }"""
 PREFER = """mutation($c: ID!, $hook: String!) { changeNotificationPreferences(input:
     {contractId: $c, channel: WEBHOOK, webhookUrl: $hook}) {
     __typename ... on Refusal { code message } } }"""
-PROPOSE = """mutation($c: ID!, $t: String!) { proposeExpectation(input: {contractId: $c,
-    text: $t, businessArea: "service desk", whyItMatters: "traced"}) {
-    __typename ... on ExpectationChanged { expectation { id } } ... on Refusal { code message } } }"""
 
 
 def propose(url: str, contract: str, text: str, traceparent: str) -> str:

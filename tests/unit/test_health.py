@@ -1,5 +1,7 @@
 """/healthz says the process is alive; /readyz says which check fails, with a 503."""
 
+import asyncio
+
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -14,6 +16,11 @@ async def fine() -> str | None:
 
 async def broken() -> str | None:
     raise ConnectionRefusedError("database is away")
+
+
+async def stuck() -> str | None:
+    await asyncio.Event().wait()  # a pool waiting on a database that does not answer
+    return None
 
 
 def test_ready_when_every_check_passes_and_alive_regardless() -> None:
@@ -31,6 +38,18 @@ def test_not_ready_names_the_failing_check() -> None:
     assert ready.json()["checks"] == {
         "database": "ConnectionRefusedError: database is away",
         "relay": "ok",
+    }
+
+
+def test_a_check_that_does_not_answer_is_not_ready_and_the_probe_answers() -> None:
+    checks = {"event_store": stuck, "relay": fine, "database": broken}
+    client = TestClient(Starlette(routes=health_routes(checks, seconds=0.05)))
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {
+        "event_store": "no answer within 0.05 s",
+        "relay": "ok",
+        "database": "ConnectionRefusedError: database is away",
     }
 
 
