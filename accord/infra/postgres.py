@@ -138,6 +138,8 @@ class PostgresServer:
         # Its backends see the postmaster gone and exit within moments; until they have,
         # the shared memory they hold keeps a new server from starting.
         for attempt in range(20):
+            if self._stopping:
+                return None
             try:
                 process = self.launch.start()
                 break
