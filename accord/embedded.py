@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -107,6 +108,13 @@ def run(settings: Settings, *, demo: bool = False) -> None:
 
     try:
         with database(settings, on_lost=database_lost) as ready:
+            if not _port_free(ready.host, ready.port):
+                console.print(
+                    f"PORT_IN_USE: {ready.host}:{ready.port} is taken by another process; stop"
+                    " it, or start Accord on another port (--port, ACCORD_PORT)",
+                    highlight=False, soft_wrap=True,
+                )  # fmt: skip
+                raise SystemExit(1)
             console.print(f"database: {ready.database_url}")
             console.print(f"[bold]Accord GraphQL:[/bold] http://{ready.host}:{ready.port}/graphql")
             if demo:
@@ -120,6 +128,18 @@ def run(settings: Settings, *, demo: bool = False) -> None:
         console.print(f"Accord stopped: its PostgreSQL kept dying (see the log); data in {kept}")
         raise SystemExit(1)
     console.print("Accord stopped; data kept in " + kept)
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether the server can listen there: bound as uvicorn binds, then let go (a process
+    that takes it in between still makes uvicorn fail, with its own message)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _load_demo(settings: Settings) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -182,6 +183,21 @@ def test_a_second_accord_dev_on_the_same_folder_is_refused(workdir) -> None:
         assert other.returncode == 1, other.stderr
         assert "DATA_IN_USE" in other.stderr and "Traceback" not in other.stderr
         assert len(postmasters_on(workdir / DATADIR)) == 1
+
+
+def test_accord_dev_on_a_port_taken_says_so_and_starts_nothing(workdir) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        other = subprocess.run(
+            [sys.executable, "-m", "accord", "dev", "--port", str(port)],
+            cwd=workdir, env=accord_env(), capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert other.returncode == 1, other.stderr
+    assert f"PORT_IN_USE: 127.0.0.1:{port} is taken" in other.stderr
+    assert "Accord GraphQL:" not in other.stderr and "Traceback" not in other.stderr
+    assert postmasters_on(workdir / DATADIR) == set()  # its database stopped with it
 
 
 # Through GraphQL, as the client's CFO (a development token).
