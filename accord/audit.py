@@ -14,7 +14,7 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from accord.database import database
-from accord.infra.pgdata import DataInUse
+from accord.infra.pgdata import DataUnavailable
 from shared.audit import store
 from shared.audit.checkpoint import CheckpointFile, KeptCheckpoint
 from shared.audit.keys import NoSigningKey, published, signing_key
@@ -214,6 +214,6 @@ def _connected(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
             psycopg.connect(ready.database_url) as conn,
         ):
             yield conn
-    except DataInUse as busy:
+    except DataUnavailable as busy:
         typer.echo(f"{busy.code}: {busy}", err=True)
         raise typer.Exit(1) from None

@@ -163,7 +163,7 @@ def replay(
     from rich.progress import Progress
 
     from accord.database import database
-    from accord.infra.pgdata import DataInUse
+    from accord.infra.pgdata import DataUnavailable
     from services.gateway.replay import rebuild
     from services.gateway.replay_runners import ReplayFailed
     from shared import collector
@@ -181,7 +181,7 @@ def replay(
                 bar.update(task, completed=done, total=total or None)
 
             applied = asyncio.run(rebuild(ready, source, progress))  # type: ignore[arg-type]
-    except DataInUse as busy:
+    except DataUnavailable as busy:
         typer.echo(f"{busy.code}: {busy}", err=True)
         raise typer.Exit(1) from None
     except ReplayFailed as failed:

@@ -98,7 +98,6 @@ def run(settings: Settings, *, demo: bool = False) -> None:
     configure_logging(settings.log_level)
     collector.tune(settings.gc_threshold)
     configure_telemetry("accord")
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     lost = threading.Event()
 
     def database_lost() -> None:
@@ -107,6 +106,10 @@ def run(settings: Settings, *, demo: bool = False) -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
     try:
+        try:
+            Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise pgdata.DataDirUnusable(Path(settings.data_dir), error) from None
         with database(settings, on_lost=database_lost) as ready:
             if not _port_free(ready.host, ready.port):
                 console.print(
@@ -120,7 +123,7 @@ def run(settings: Settings, *, demo: bool = False) -> None:
             if demo:
                 threading.Thread(target=_load_demo, args=(ready,), daemon=True).start()
             uvicorn.run(embedded_app(ready), host=ready.host, port=ready.port, log_level="warning")
-    except pgdata.DataInUse as busy:
+    except pgdata.DataUnavailable as busy:
         console.print(f"{busy.code}: {busy}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
     kept = str(Path(settings.data_dir).resolve())

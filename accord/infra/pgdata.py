@@ -24,7 +24,28 @@ PID_FILE = "postmaster.pid"
 ORPHAN_STOP_S = 30.0
 
 
-class DataInUse(RuntimeError):
+class DataUnavailable(RuntimeError):
+    """The data folder cannot be used now; `code` says why, for the command's one line."""
+
+    code = "DATA_UNAVAILABLE"
+
+
+class DataDirUnusable(DataUnavailable):
+    """The data folder cannot be made or written (a file in its place, no permission)."""
+
+    code = "DATA_DIR_UNUSABLE"
+
+    def __init__(self, workdir: Path, error: OSError) -> None:
+        reason = error.strerror or str(error)
+        if isinstance(error, FileExistsError | NotADirectoryError):
+            reason = "a file is in the way of a folder"
+        # The path that failed, when it is not the folder itself (a file where a parent is).
+        path = str(error.filename or workdir)
+        where = "" if path == str(workdir) else f" ({path})"
+        super().__init__(f"{workdir} cannot hold Accord's data: {reason}{where}")
+
+
+class DataInUse(DataUnavailable):
     """Another Accord process runs a server on this data: starting a second one would fail."""
 
     code = "DATA_IN_USE"
@@ -57,9 +78,13 @@ class Postmaster:
 
 
 def claim(workdir: Path) -> IO[str]:
-    """Take the folder for this process, or raise DataInUse; close the answer to let go."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    lock = (workdir / LOCK_FILE).open("a+", encoding="utf-8")
+    """Take the folder for this process, or raise DataInUse (DataDirUnusable if it cannot
+    be made); close the answer to let go."""
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        lock = (workdir / LOCK_FILE).open("a+", encoding="utf-8")
+    except OSError as error:
+        raise DataDirUnusable(workdir, error) from None
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

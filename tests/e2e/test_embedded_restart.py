@@ -200,6 +200,21 @@ def test_accord_dev_on_a_port_taken_says_so_and_starts_nothing(workdir) -> None:
     assert postmasters_on(workdir / DATADIR) == set()  # its database stopped with it
 
 
+def test_a_data_folder_that_cannot_be_one_is_said_in_one_line(workdir) -> None:
+    blocker = workdir / "a-file"
+    blocker.write_text("not a folder")
+    for command in (["dev"], ["audit", "verify"]):
+        refused = subprocess.run(
+            [sys.executable, "-m", "accord", *command], cwd=workdir,
+            env=accord_env(blocker / "data"), capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert refused.returncode == 1, refused.stderr
+        assert "DATA_DIR_UNUSABLE:" in refused.stderr, refused.stderr
+        assert "a file is in the way of a folder" in refused.stderr
+        assert "Traceback" not in refused.stderr
+
+
 # Through GraphQL, as the client's CFO (a development token).
 
 
