@@ -128,6 +128,9 @@ def demo(
             err=True,
         )
         raise typer.Exit(1) from None
+    except demo_data.DemoRefused as refused:
+        typer.echo(f"{refused.code}: {refused}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(json.dumps(summary))
 
 

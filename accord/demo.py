@@ -104,6 +104,14 @@ def input_fields() -> dict[str, dict[str, dict[str, str]]]:
     }
 
 
+class DemoRefused(RuntimeError):
+    """What answers at the address does not take the demo; `code` says how, for one line."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
 @dataclass
 class Demo:
     """Speaks to Accord's one GraphQL API as each person in turn."""
@@ -120,9 +128,25 @@ class Demo:
             self.gateway, json={"query": query, "variables": variables},
             headers={"authorization": f"Bearer {token}"},
         )  # fmt: skip
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or not {"data", "errors"} & set(answer):
+            raise DemoRefused(
+                "NOT_ACCORD",
+                f"{self.gateway} answered {response.status_code}, not as Accord's GraphQL API:"
+                " give the address of `accord dev` or of the distributed mode's gateway",
+            )
+        codes = {(e.get("extensions") or {}).get("code") for e in answer.get("errors") or ()}
+        if "UNAUTHENTICATED" in codes:
+            raise DemoRefused(
+                "TOKEN_REFUSED",
+                f"{self.gateway} refused the demo's development tokens: run the demo with the"
+                " ACCORD_JWT_SECRET that Accord runs with",
+            )
         if response.status_code != 200:
             raise RuntimeError(f"GraphQL as {person}: {response.status_code} {response.text}")
-        answer: dict[str, Any] = response.json()
         if answer.get("errors"):
             raise RuntimeError(f"GraphQL as {person}: {answer['errors']}")
         data: dict[str, Any] = answer["data"]

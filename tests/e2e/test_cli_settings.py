@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.accord_process import accord_env, free_port
+from accord.infra._process import port_open
+from tests.e2e.accord_process import accord_env, accord_running, free_port
 
 
 @pytest.mark.parametrize(
@@ -48,3 +49,43 @@ def test_the_demo_with_no_accord_running_says_so_in_one_line(tmp_path: Path) -> 
         (line,) = ran.stderr.strip().splitlines()
         assert line.startswith(f"ACCORD_UNREACHABLE: no Accord answers at {address} "), line
         assert "accord dev" in line
+
+
+def demo(tmp_path: Path, env: dict[str, str], *where: str) -> str:
+    """`accord demo`, expected to stop at once: its one line (and exit 1, no traceback)."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "accord", "demo", *where],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr
+    (line,) = ran.stderr.strip().splitlines()
+    return line
+
+
+def test_the_demo_pointed_at_something_else_says_so_in_one_line(tmp_path: Path) -> None:
+    port = free_port()
+    # A web server that is not Accord: it refuses the demo's POST in HTML.
+    other = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        address = f"http://127.0.0.1:{port}"
+        while not port_open(f"127.0.0.1:{port}"):
+            assert other.poll() is None
+        line = demo(tmp_path, accord_env(), "--url", address)
+    finally:
+        other.terminate()
+        other.wait()
+    assert line.startswith(f"NOT_ACCORD: {address}/graphql answered 501, not as Accord's"), line
+
+
+def test_the_demo_with_another_token_secret_says_so_in_one_line(tmp_path: Path) -> None:
+    secret = "the-running-accords-own-secret-of-32-bytes"
+    with accord_running(tmp_path, accord_env(ACCORD_JWT_SECRET=secret)) as running:
+        address = running.url.removesuffix("/graphql")
+        other_secret = accord_env(ACCORD_JWT_SECRET="a-different-secret-of-at-least-32-bytes")
+        line = demo(tmp_path, other_secret, "--url", address)
+    assert line.startswith(f"TOKEN_REFUSED: {running.url} refused the demo's development tokens")
+    assert "ACCORD_JWT_SECRET" in line
