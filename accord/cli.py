@@ -90,6 +90,10 @@ def token(
     ttl: Annotated[int, typer.Option(help="Seconds until it expires.")] = 3600,
 ) -> None:
     """Mint a development token (HS256 with ACCORD_JWT_SECRET)."""
+    if not subject.strip():
+        raise typer.BadParameter("a person's id, not blank", param_hint="SUBJECT")
+    if ttl <= 0:
+        raise typer.BadParameter(f"seconds to live, above 0, not {ttl}", param_hint="--ttl")
     roles: dict[str, list[str]] = {}
     for pair in role or []:
         contract, sep, role_name = pair.partition("=")

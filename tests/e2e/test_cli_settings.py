@@ -83,3 +83,19 @@ def test_the_demo_with_another_token_secret_says_so_in_one_line(tmp_path: Path) 
         line = demo(tmp_path, other_secret, "--url", address)
     assert line.startswith(f"TOKEN_REFUSED: {running.url} refused the demo's development tokens")
     assert "ACCORD_JWT_SECRET" in line
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [(["  "], "Invalid value for SUBJECT: a person's id, not blank"),
+     (["am", "--ttl", "0"], "Invalid value for --ttl: seconds to live, above 0, not 0")],
+)  # fmt: skip
+def test_a_token_for_nobody_or_for_no_time_is_refused(
+    tmp_path: Path, given: list[str], why: str
+) -> None:
+    ran = subprocess.run(
+        [sys.executable, "-m", "accord", "token", *given],
+        cwd=tmp_path, env=accord_env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 2 and ran.stdout == "", ran.stderr
+    assert why in " ".join(ran.stderr.replace("│", " ").split())
