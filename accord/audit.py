@@ -7,11 +7,12 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import psycopg
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel, ValidationError
 
 from accord.database import database
 from accord.infra.pgdata import DataUnavailable
@@ -48,7 +49,23 @@ def _trusted(settings: Settings, kept: list[KeptCheckpoint]) -> list[Ed25519Publ
 def _read_kept(path: Path | None) -> list[KeptCheckpoint]:
     if path is None:
         return []
-    return CheckpointFile.model_validate_json(path.read_text()).checkpoints
+    return _parsed(CheckpointFile, path, "--against", "accord audit checkpoint").checkpoints
+
+
+Kept = TypeVar("Kept", bound=BaseModel)
+
+
+def _parsed(model: type[Kept], path: Path, option: str, made_by: str) -> Kept:
+    """A file an auditor kept, read as what `made_by` writes; anything else is a usage error
+    naming the option (the file's first problem), never a traceback."""
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        said = f"{first['msg']}" + (f" at {where}" if where else "")
+        message = f"{path} is not a file `{made_by}` writes: {said}"
+        raise typer.BadParameter(message, param_hint=f"'{option}'") from None
 
 
 @app.command()
@@ -66,13 +83,12 @@ def verify(
     or inserted in each service. Exits 1 on any finding."""
     settings = get_settings()
     kept = _read_kept(against)
+    proved = proof and _parsed(InclusionProof, proof, "--proof", "accord audit prove")
     trusted = _trusted(settings, kept)
     found = 0
     with _connected(settings) as conn:
-        if proof is not None:
-            found += _check_proof(
-                conn, InclusionProof.model_validate_json(proof.read_text()), trusted
-            )
+        if proved is not None:
+            found += _check_proof(conn, proved, trusted)
         for service in AUDITED:
             report = store.audit(conn, service, trusted, against=kept, contract_id=contract)
             if not report.events:

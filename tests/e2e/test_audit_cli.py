@@ -64,3 +64,21 @@ def test_an_auditor_keeps_a_checkpoint_proves_an_event_and_finds_one_deleted(
     assert tampered.returncode == 1, tampered.stdout
     assert f"REMOVED at the log's end stream {newest[0]} v{newest[1]}" in tampered.stdout
     assert "TAMPERED" in tampered.stderr
+
+
+def test_a_file_that_is_not_a_kept_checkpoint_or_proof_is_a_usage_error(tmp_path: Path) -> None:
+    not_json, wrong_shape = tmp_path / "notes.txt", tmp_path / "other.json"
+    not_json.write_text("{kept by hand")
+    wrong_shape.write_text('{"checkpoints": [{"signed_by": "me"}]}')
+    for option, given, made_by, problem in (
+        ("--against", not_json, "accord audit checkpoint", "Invalid JSON"),
+        ("--against", wrong_shape, "accord audit checkpoint", "Field required at checkpoints.0"),
+        ("--proof", not_json, "accord audit prove", "Invalid JSON"),
+    ):
+        wide = accord_env(COLUMNS="400")  # the message on one line of the error box
+        refused = audit(tmp_path, wide, "verify", option, str(given))
+        said = " ".join(refused.stderr.replace("│", " ").split())
+        assert refused.returncode == 2, refused.stderr
+        assert f"Invalid value for '{option}': {given} is not a file `{made_by}` writes" in said
+        assert problem in said and "Traceback" not in refused.stderr
+        assert not (tmp_path / ".accord").exists()  # refused before any database was started
