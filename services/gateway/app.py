@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -36,6 +37,7 @@ from shared.auth import AuthenticationError, TokenVerifier, bearer_token
 from shared.bus import Bus
 from shared.database import create_pool
 from shared.health import health_routes
+from shared.service_app import no_such_endpoint
 from shared.settings import Settings
 from shared.shutdown import close_pool
 
@@ -297,7 +299,8 @@ def create_app(
         await app.state.pool.fetchval("SELECT 1")
         return None
 
-    app = Starlette(lifespan=lifespan)
+    # A path or method it does not serve is answered in JSON, as the services answer theirs.
+    app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: no_such_endpoint})
     app.state.readiness = {"database": database}  # what /readyz checks
     graphql = AccordGraphQL(app, settings)
     app.router.routes.extend(

@@ -697,3 +697,11 @@ async def test_the_account_manager_is_notified_live_of_a_new_expectation(accord:
             notice["contractId"] == demo["contract_id"]
             and notice["trigger"] == "EXPECTATION_PROPOSED"
         )
+
+
+def test_a_path_or_method_the_gateway_does_not_serve_is_answered_in_json(accord: Any) -> None:
+    url, _, _ = accord
+    missing = httpx.get(url.removesuffix("/graphql") + "/nothing/here", timeout=30)
+    assert (missing.status_code, missing.json()["code"]) == (404, "NOT_FOUND"), missing.text
+    wrong = httpx.delete(url, timeout=30)
+    assert (wrong.status_code, wrong.json()["code"]) == (405, "METHOD_NOT_ALLOWED"), wrong.text
