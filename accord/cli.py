@@ -57,6 +57,7 @@ def serve(
     import uvicorn
 
     from accord.processes import create_app
+    from accord.reachable import Unreachable, wait_until_reachable
     from shared import collector
     from shared.bus_kafka import KafkaAccess, KafkaBus
     from shared.logs import configure_logging
@@ -70,6 +71,11 @@ def serve(
             "set ACCORD_KAFKA_BOOTSTRAP: separate processes talk through Kafka"
         )
     configure_logging(settings.log_level)
+    try:
+        wait_until_reachable(settings)
+    except Unreachable as away:
+        typer.echo(f"{away.code}: {away}", err=True)
+        raise typer.Exit(1) from None
     collector.tune(settings.gc_threshold)
     configure_telemetry(f"accord-{process.value}")
     app = create_app(

@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     # that reads them (the agreed set before a baseline, the suspect links before a
     # refinement), or read_your_writes_seconds if longer; then it refuses, CATCHING_UP.
     view_wait_seconds: float = Field(default=10.0, gt=0)
+    # How long `accord serve` waits for its database and Kafka to answer before it says which
+    # does not and exits (a process started before them, as in a cluster, then just starts).
+    startup_wait_seconds: float = Field(default=30.0, ge=0)
     # Signing a baseline needs a fresh authentication: a token issued at most this long ago
     # (21 CFR Part 11 11.200: the signer proves who they are at the moment of signing).
     signature_max_age_seconds: int = Field(default=300, ge=1)

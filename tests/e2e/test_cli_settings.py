@@ -99,3 +99,27 @@ def test_a_token_for_nobody_or_for_no_time_is_refused(
     )  # fmt: skip
     assert ran.returncode == 2 and ran.stdout == "", ran.stderr
     assert why in " ".join(ran.stderr.replace("│", " ").split())
+
+
+def test_accord_serve_says_which_server_does_not_answer(tmp_path: Path, database_url: str) -> None:
+    closed, away = free_port(), free_port()  # nothing listens on either
+    cases = [
+        (
+            {"DATABASE_URL": f"postgresql://postgres:s3cret@127.0.0.1:{closed}/accord",
+             "ACCORD_KAFKA_BOOTSTRAP": f"127.0.0.1:{away}"},
+            f"DATABASE_UNREACHABLE: PostgreSQL at 127.0.0.1:{closed} did not answer within 1 s",
+        ),
+        (
+            {"DATABASE_URL": database_url, "ACCORD_KAFKA_BOOTSTRAP": f"127.0.0.1:{away}"},
+            f"KAFKA_UNREACHABLE: Kafka at 127.0.0.1:{away} did not answer within 1 s",
+        ),
+    ]  # fmt: skip
+    for servers, said in cases:
+        env = accord_env(ACCORD_STARTUP_WAIT_SECONDS="1") | servers
+        ran = subprocess.run(
+            [sys.executable, "-m", "accord", "serve", "elicitation", "--port", str(free_port())],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert ran.returncode == 1, ran.stderr
+        assert ran.stderr.strip().splitlines()[-1].startswith(said), ran.stderr
+        assert "s3cret" not in ran.stderr and "Traceback" not in ran.stderr
