@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -204,6 +205,7 @@ def pack(
     from accord import evidence_html, evidence_pack
 
     settings = get_settings()
+    _check_writable(output)
     kept = _read_kept(against)
     try:
         contract = evidence_pack.contract_id_of(contract_id)
@@ -218,6 +220,20 @@ def pack(
     if found:
         typer.echo(f"TAMPERED: {found} finding(s)", err=True)
         raise typer.Exit(1)
+
+
+def _check_writable(output: Path) -> None:
+    """The page can be written there, or a usage error says why, before anything is gathered."""
+    folder = output.absolute().parent
+    if output.is_dir():
+        why = "it is a folder: name a file in it"
+    elif not folder.is_dir():
+        why = f"its folder {folder} does not exist"
+    elif not os.access(output if output.exists() else folder, os.W_OK):
+        why = "no permission to write it"
+    else:
+        return
+    raise typer.BadParameter(f"{output} cannot be written: {why}", param_hint="'--output'")
 
 
 @contextlib.contextmanager

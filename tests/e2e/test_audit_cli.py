@@ -82,3 +82,21 @@ def test_a_file_that_is_not_a_kept_checkpoint_or_proof_is_a_usage_error(tmp_path
         assert f"Invalid value for '{option}': {given} is not a file `{made_by}` writes" in said
         assert problem in said and "Traceback" not in refused.stderr
         assert not (tmp_path / ".accord").exists()  # refused before any database was started
+
+
+def test_an_evidence_pack_that_cannot_be_written_is_a_usage_error_before_any_work(
+    tmp_path: Path,
+) -> None:
+    wide = accord_env(COLUMNS="400")
+    for output, why in (
+        (tmp_path, "it is a folder: name a file in it"),
+        (tmp_path / "missing" / "pack.html", f"its folder {tmp_path / 'missing'} does not exist"),
+    ):
+        refused = audit(
+            tmp_path, wide, "pack", "00000000-0000-0000-0000-000000000001", "-o", str(output)
+        )
+        said = " ".join(refused.stderr.replace("│", " ").split())
+        assert refused.returncode == 2, refused.stderr
+        assert f"Invalid value for '--output': {output} cannot be written: {why}" in said, said
+        assert "Traceback" not in refused.stderr
+        assert not (tmp_path / ".accord").exists()  # refused before any database was started
