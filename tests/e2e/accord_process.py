@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,13 +62,19 @@ class RunningAccord:
     def output(self) -> str:
         return "".join(self.lines)
 
-    def interrupt(self) -> int:
-        """Ctrl-C, as in a terminal; answers the exit code (SIGKILL if it never stops)."""
+    def interrupt(self, seconds: float = STOP_TIMEOUT_S) -> int:
+        """Ctrl-C, as in a terminal; answers the exit code (SIGKILL if it never stops, after
+        a warning that shows where its threads were stuck)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(timeout=STOP_TIMEOUT_S)
+            return self.process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
+            warnings.warn(
+                f"accord dev (pid {self.process.pid}) did not stop within {seconds:g} s of"
+                f" Ctrl-C; killed. Its threads:\n{threads_of(self.process.pid)}",
+                stacklevel=2,
+            )
             self.process.kill()
             return self.process.wait()
 
@@ -75,6 +82,18 @@ class RunningAccord:
         """kill -9 the accord process alone, as a crash would; its children are left be."""
         self.process.kill()
         self.process.wait()
+
+
+def threads_of(pid: int) -> str:
+    """Where each Python thread of the process is (py-spy, a dev dependency), or why not."""
+    spy = Path(sys.executable).with_name("py-spy")
+    try:
+        dumped = subprocess.run(
+            [str(spy), "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"(no dump: {error})"
+    return dumped.stdout or f"(no dump: {dumped.stderr.strip()})"
 
 
 def start_accord(cwd: Path | None, env: dict[str, str], *args: str) -> RunningAccord:
