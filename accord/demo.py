@@ -418,7 +418,8 @@ def close_the_gap(demo: Demo, expectation: str, measurement: str) -> dict[str, A
     return {"expectation_id": expectation, "gap_id": gap, "steps": len(RECOVERY_STEPS)}
 
 
-DELIVERIES = "query($c: ID!) { deliveries(contractId: $c) { noticeId } }"
+DELIVERIES = """query($c: ID!, $after: String) { deliveries(contractId: $c, first: 100, after: $after)
+  { edges { node { noticeId } } pageInfo { hasNextPage endCursor } } }"""
 SHOWN = """query($id: ID!) { prioritization(id: $id) { expectations voters
   ranking { entries { expectationId } } } }"""
 
@@ -428,7 +429,13 @@ def notices(demo: Demo, contract: str) -> int:
     deadline = time.monotonic() + 10
     count = 0
     while time.monotonic() < deadline:
-        count = len(demo.graphql("am", DELIVERIES, c=contract)["deliveries"])
+        count, after = 0, None
+        while True:  # every page
+            page = demo.graphql("am", DELIVERIES, c=contract, after=after)["deliveries"]
+            count += len(page["edges"])
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
         if count:
             return count
         time.sleep(0.2)

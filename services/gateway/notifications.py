@@ -20,6 +20,7 @@ from services.gateway.commands import Done, run
 from services.gateway.context import GatewayContext
 from services.gateway.ids import id_argument, path
 from services.gateway.outcomes import Refusals, code_for
+from services.gateway.pagination import Connection, Edge, decode_cursor, encode_cursor, page_size
 from services.gateway.payloads import CONSISTENT, CREATED
 from services.gateway.protection import Refused
 from services.gateway.service_calls import Unreachable
@@ -90,6 +91,7 @@ class NoticeAnswer(BaseModel):
     """One notice as the notifications service answers it (the fields the gateway shows)."""
 
     notice_id: str
+    key: str
     contract_id: str
     person_id: str
     channel: Channel
@@ -108,10 +110,12 @@ class NoticeAnswer(BaseModel):
 
 class NotificationsAnswer(BaseModel):
     notifications: list[NoticeAnswer]
+    more: bool
 
 
 class DeliveriesAnswer(BaseModel):
     notices: list[NoticeAnswer]
+    more: bool
 
 
 class PolicyAnswer(BaseModel):
@@ -202,6 +206,15 @@ def _preferences(answer: PreferencesAnswer) -> list[NotificationPreference]:
     ]
 
 
+def _page(first: int, after: str | None, *, uuid_key: bool) -> dict[str, str]:
+    """The service's page parameters: `first` items after the cursor `after`."""
+    params = {"limit": str(page_size(first))}
+    if after is not None:
+        at, key = decode_cursor(after, uuid_key=uuid_key)
+        params.update(after_at=at.isoformat(), after_key=key)
+    return params
+
+
 def _delivery(notice: NoticeAnswer) -> Delivery:
     return Delivery(
         notice_id=strawberry.ID(notice.notice_id), person_id=notice.person_id,
@@ -249,35 +262,52 @@ async def _call(
 
 @strawberry.type
 class NotificationQueries:
-    @strawberry.field(description="The caller's in-app notifications, newest first.")
+    @strawberry.field(
+        description="The caller's in-app notifications, newest first; keyset-paginated."
+    )
     async def notifications(
         self,
         info: Info[GatewayContext, None],
         unread_only: bool = False,
         contract_id: strawberry.ID | None = None,
-    ) -> list[Notification]:
-        params = {"unread_only": str(unread_only).lower()}
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Notification]:
+        params = {"unread_only": str(unread_only).lower(), **_page(first, after, uuid_key=True)}
         if contract_id is not None:
             params["contract_id"] = id_argument(contract_id, "contractId")
         answer = await _call(info.context, "GET", "/notifications", NotificationsAnswer, params=params)  # fmt: skip
-        return [_of(n) for n in answer.notifications]
+        edges = [
+            Edge(cursor=encode_cursor(n.queued_at, n.notice_id), node=_of(n))
+            for n in answer.notifications
+        ]
+        return Connection.page(edges, more=answer.more, after=after)
 
     @strawberry.field(
         description="Every notice of the contract and how its delivery went (account manager,"
-        " sponsor, auditor); `status: DEAD_LETTERED` finds those that failed every attempt."
+        " sponsor, auditor), oldest first, keyset-paginated; `status: DEAD_LETTERED` finds"
+        " those that failed every attempt."
     )
     async def deliveries(
         self,
         info: Info[GatewayContext, None],
         contract_id: strawberry.ID,
         status: NoticeStatus | None = None,
-    ) -> list[Delivery]:
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[Delivery]:
         contract = id_argument(contract_id, "contractId")
         await role_on(info.context, contract)  # outsiders: FORBIDDEN, as everywhere
-        params = {"status": status.value} if status else {}
+        params = _page(first, after, uuid_key=False)
+        if status:
+            params["status"] = status.value
         where = path("/contracts/{contract_id}/deliveries", contract_id=contract)
         answer = await _call(info.context, "GET", where, DeliveriesAnswer, params=params)
-        return [_delivery(n) for n in answer.notices]
+        edges = [
+            Edge(cursor=encode_cursor(n.queued_at, n.key), node=_delivery(n))
+            for n in answer.notices
+        ]
+        return Connection.page(edges, more=answer.more, after=after)
 
     @strawberry.field(description="How each trigger notifies people on the contract.")
     async def notification_policies(

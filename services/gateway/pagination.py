@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from typing import Generic, TypeVar
+from uuid import UUID
 
 import strawberry
 from strawberry.relay import PageInfo
@@ -28,10 +29,13 @@ def encode_cursor(created_at: datetime, key: str) -> str:
     return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{key}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str, *, uuid_key: bool = False) -> tuple[datetime, str]:
+    """The instant and key a cursor of encode_cursor holds (the key a UUID if `uuid_key`)."""
     try:
         at, key = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         moment = utc(datetime.fromisoformat(at))
+        if uuid_key:
+            key = str(UUID(key))
     except ValueError:
         raise Refused("BAD_USER_INPUT", f"{cursor!r} is not a cursor this API gave out") from None
     return moment, text_argument(key, "after")
@@ -49,7 +53,9 @@ class Edge(Generic[T]):
     node: T
 
 
-@strawberry.type(description="One page of a list, oldest first (a Relay connection).")
+@strawberry.type(
+    description="One page of a list, in the order its field names (a Relay connection)."
+)
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -57,6 +59,9 @@ SERVICE = notifications.SERVICE
 # may watch its deliveries.
 POLICY_SETTERS = {"provider_account_manager", "client_sponsor"}
 WATCHERS = {"provider_account_manager", "client_sponsor", "auditor"}
+# A page of a list: items unless the caller asks for fewer, and at most.
+DEFAULT_PAGE = 100
+MAX_PAGE = 500
 # Who may choose the channel of someone else (e.g. an enterprise system's webhook).
 PREFERENCE_SETTERS = {"provider_account_manager"}
 
@@ -127,25 +132,67 @@ def _notice(row: Any) -> dict[str, Any]:
 
 
 async def list_notifications(actor: Actor, request: Request) -> dict[str, Any]:
-    """The caller's in-app notices, newest first; `?unread_only=true`, `?contract_id=`."""
+    """The caller's in-app notices, newest first; `?unread_only=true`, `?contract_id=`, and a
+    page (`_page`): `more` says whether older ones follow."""
     params = request.query_params
     unread_only = params.get("unread_only", "").lower() in ("1", "true", "yes")
     try:
         contract_id = UUID(params["contract_id"]) if params.get("contract_id") else None
-        limit = max(1, min(int(params.get("limit") or 100), 500))
     except ValueError:
         raise InvalidInput(
-            "contract_id must be a UUID and limit a number",
-            problems=[{"field": "query", "problem": "contract_id or limit is malformed"}],
+            "contract_id must be a UUID",
+            problems=[{"field": "contract_id", "problem": "not a UUID"}],
         ) from None
+    limit, after_at, after_key = _page(params)
+    if after_key is not None:
+        after_key = _uuid(after_key, "after_key")
     views = await views_of(request)
     rows = await views.fetch(
         "SELECT * FROM notices WHERE person_id = $1 AND channel = 'in_app'"
         " AND status = 'delivered' AND ($2::uuid IS NULL OR contract_id = $2::uuid)"
-        " AND (NOT $3 OR acknowledged_at IS NULL) ORDER BY queued_at DESC LIMIT $4",
-        actor.subject, contract_id, unread_only, limit,
+        " AND (NOT $3 OR acknowledged_at IS NULL)"
+        " AND ($5::timestamptz IS NULL OR (queued_at, notice_id) < ($5, $6::uuid))"
+        " ORDER BY queued_at DESC, notice_id DESC LIMIT $4",
+        actor.subject, contract_id, unread_only, limit + 1, after_at, after_key,
     )  # fmt: skip
-    return {"notifications": [_notice(r) for r in rows]}
+    return {"notifications": [_notice(r) for r in rows[:limit]], "more": len(rows) > limit}
+
+
+def _page(params: Mapping[str, str]) -> tuple[int, datetime | None, str | None]:
+    """A page of a list: `?limit=` items (1 to MAX_PAGE, DEFAULT_PAGE unless given), read on
+    after the item `?after_at=` (its queued_at, ISO 8601) and `?after_key=` (its key in the
+    list's order) when both are given."""
+    try:
+        limit = int(params.get("limit") or DEFAULT_PAGE)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(
+            f"limit must be a number from 1 to {MAX_PAGE}",
+            problems=[{"field": "limit", "problem": "not a number in range"}],
+        )
+    at, key = params.get("after_at"), params.get("after_key")
+    if not at and not key:
+        return limit, None, None
+    try:
+        moment = datetime.fromisoformat(at or "")
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or not key:
+        raise InvalidInput(
+            "after_at (an instant with its offset) and after_key go together",
+            problems=[{"field": "after_at", "problem": "not an instant with an after_key"}],
+        )
+    return limit, moment, key
+
+
+def _uuid(given: str, field: str) -> str:
+    try:
+        return str(UUID(given))
+    except ValueError:
+        raise InvalidInput(
+            f"{field} must be a UUID", problems=[{"field": field, "problem": "not a UUID"}]
+        ) from None
 
 
 async def show_notification(actor: Actor, request: Request) -> dict[str, Any]:
@@ -279,19 +326,26 @@ async def change_notification_preferences(
 
 
 async def deliveries(actor: Actor, request: Request) -> dict[str, Any]:
-    """Every notice on the contract with its state: `?status=dead_lettered` finds the failures."""
+    """The contract's notices with their state, oldest first, a page at a time (`_page`; `more`
+    says whether others follow): `?status=dead_lettered` finds the failures."""
     contract_id = str(request.path_params["contract_id"])
     role = await _role(request, actor, contract_id)
     if role not in WATCHERS:
         raise NotAllowed(actor.subject, "see this contract's deliveries")
     status = _status(request.query_params.get("status"))
+    limit, after_at, after_key = _page(request.query_params)
     views = await views_of(request)
     rows = await views.fetch(
         "SELECT * FROM notices WHERE contract_id = $1 AND ($2::text IS NULL OR status = $2)"
-        " ORDER BY queued_at, key",
-        contract_id, status,
+        " AND ($4::timestamptz IS NULL OR (queued_at, key) > ($4, $5::text))"
+        " ORDER BY queued_at, key LIMIT $3",
+        contract_id, status, limit + 1, after_at, after_key,
     )  # fmt: skip
-    return {"contract_id": contract_id, "notices": [_notice(r) for r in rows]}
+    return {
+        "contract_id": contract_id,
+        "notices": [_notice(r) for r in rows[:limit]],
+        "more": len(rows) > limit,
+    }
 
 
 async def show_delivery(actor: Actor, request: Request) -> dict[str, Any]:

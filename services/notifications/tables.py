@@ -102,8 +102,12 @@ ALTER TABLE notices ADD COLUMN IF NOT EXISTS record_id uuid;
 ALTER TABLE notices ADD COLUMN IF NOT EXISTS traceparent text NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS notices_due ON notices (next_attempt_at)
     WHERE status IN ('queued', 'retrying');
-CREATE INDEX IF NOT EXISTS notices_person ON notices (person_id, channel, status);
-CREATE INDEX IF NOT EXISTS notices_contract ON notices (contract_id);
+-- A person's inbox and a contract's deliveries, each read a page at a time in its order.
+CREATE INDEX IF NOT EXISTS notices_inbox
+    ON notices (person_id, channel, status, queued_at, notice_id);
+CREATE INDEX IF NOT EXISTS notices_by_contract ON notices (contract_id, queued_at, key);
+DROP INDEX IF EXISTS notices_person;
+DROP INDEX IF EXISTS notices_contract;
 
 CREATE TABLE IF NOT EXISTS reminders (
     reminder_id uuid PRIMARY KEY,

@@ -276,16 +276,16 @@ def _read_back(url: str, seeded: SeededContract) -> None:
     """The ids only reads show: notices, notifications, global ids; and the events' ids."""
     for _ in range(50):  # notices are queued a moment after the events that cause them
         _read_trail(url, seeded)
-        notices = ask(url, "cfo", "{ notifications { id } }")["data"]["notifications"]
-        for notice in notices:
-            seeded.add("notification", notice["id"])
+        notices = ask(url, "cfo", "{ notifications { edges { node { id } } } }")["data"]
+        for notice in notices["notifications"]["edges"]:
+            seeded.add("notification", notice["node"]["id"])
         deliveries = ask(
-            url, "am", "query($c: ID!) { deliveries(contractId: $c) { noticeId } }",
+            url, "am", "query($c: ID!) { deliveries(contractId: $c) { edges { node { noticeId } } } }",
             c=seeded.contract,
         )  # fmt: skip
-        for delivery in deliveries["data"]["deliveries"]:
-            seeded.add("notice", delivery["noticeId"])
-        if notices and seeded.ids.get("notice"):
+        for delivery in deliveries["data"]["deliveries"]["edges"]:
+            seeded.add("notice", delivery["node"]["noticeId"])
+        if notices["notifications"]["edges"] and seeded.ids.get("notice"):
             break
         time.sleep(0.1)
     contract = ask(

@@ -82,9 +82,9 @@ def test_an_unacknowledged_risk_misses_its_deadline_in_graphql(url: str, contrac
     # The owner (here also the account manager) hears of it, in the app by default.
     heard: list[str] = []
     for _ in range(100):
-        body = ask(url, "am", "{ notifications { trigger subject } }")
+        body = ask(url, "am", "{ notifications(first: 100) { edges { node { trigger } } } }")
         assert "errors" not in body, body
-        heard = [n["trigger"] for n in body["data"]["notifications"]]
+        heard = [n["node"]["trigger"] for n in body["data"]["notifications"]["edges"]]
         if "DEADLINE_MISSED" in heard:
             break
         time.sleep(0.1)

@@ -125,10 +125,14 @@ def deliveries(url: str, contract: str) -> list[tuple[str, str, int]]:
     found = ask(
         url,
         "am",
-        "query($c: ID!) { deliveries(contractId: $c) { noticeId status attempts } }",
+        "query($c: ID!) { deliveries(contractId: $c, first: 100)"
+        " { edges { node { noticeId status attempts } } pageInfo { hasNextPage } } }",
         c=contract,
+    )["data"]["deliveries"]
+    assert not found["pageInfo"]["hasNextPage"], "the demo's notices fit one page"
+    return sorted(
+        (d["node"]["noticeId"], d["node"]["status"], d["node"]["attempts"]) for d in found["edges"]
     )
-    return sorted((d["noticeId"], d["status"], d["attempts"]) for d in found["data"]["deliveries"])
 
 
 def _get(base: str, path: str) -> dict[str, object]:

@@ -108,8 +108,8 @@ READS = [
     "query($id: ID!) { prioritization(id: $id) { status } }",
     "query($id: ID!) { gapAnalysis(contractId: $id) { met } }",
     "query($id: ID!) { auditTrail(contractId: $id) { edges { cursor } } }",
-    "query($id: ID!) { deliveries(contractId: $id) { status } }",
-    "query($id: ID) { notifications(contractId: $id) { id } }",
+    "query($id: ID!) { deliveries(contractId: $id) { edges { cursor } } }",
+    "query($id: ID) { notifications(contractId: $id) { edges { cursor } } }",
 ]
 COMMANDS = [
     f'mutation($id: ID!) {{ commitToExpectation(input: {{expectationId: $id}}) {{ {REFUSED} }} }}',

@@ -58,8 +58,16 @@ def test_a_participant_reads_the_contract_with_its_corporate_priorities(accord: 
     # its way when the demo ends.
     deadline = time.monotonic() + 15
     while True:
-        told = ask(url, "ceo", "{ notifications { trigger subject urgent data } }")["data"]
-        missed_notices = [n for n in told["notifications"] if n["trigger"] == "MEASUREMENT_MISSED"]
+        told = ask(
+            url,
+            "ceo",
+            "{ notifications(first: 100) { edges { node { trigger subject urgent data } } } }",
+        )["data"]
+        missed_notices = [
+            n["node"]
+            for n in told["notifications"]["edges"]
+            if n["node"]["trigger"] == "MEASUREMENT_MISSED"
+        ]
         if missed_notices or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -555,12 +563,16 @@ def test_a_decision_maker_reads_and_acknowledges_their_notifications(accord: Any
     import time
 
     url, demo, _ = accord
-    query = (
-        "query($c: ID) { notifications(unreadOnly: true, contractId: $c) { id trigger subject } }"
-    )
+    query = """query($c: ID) { notifications(unreadOnly: true, contractId: $c, first: 100)
+        { edges { node { id trigger subject } } } }"""
+
+    def unread_now() -> list[dict[str, Any]]:
+        page = ask(url, "cfo", query, c=demo["contract_id"])["data"]["notifications"]
+        return [edge["node"] for edge in page["edges"]]
+
     deadline = time.monotonic() + 30
     while True:  # notices are delivered a moment after the events that cause them
-        unread = ask(url, "cfo", query, c=demo["contract_id"])["data"]["notifications"]
+        unread = unread_now()
         if "PRIORITIES_PUBLISHED" in {n["trigger"] for n in unread} or time.monotonic() > deadline:
             break
         time.sleep(0.2)
@@ -570,7 +582,7 @@ def test_a_decision_maker_reads_and_acknowledges_their_notifications(accord: Any
     assert notice["__typename"] == "NotificationChanged" and notice["consistent"], notice
     assert notice["notification"]["id"] == unread[0]["id"]
     assert notice["notification"]["acknowledgedAt"] is not None
-    after = ask(url, "cfo", query, c=demo["contract_id"])["data"]["notifications"]
+    after = unread_now()
     # Other tests' changes may bring new notices meanwhile; the acknowledged one is gone.
     assert unread[0]["id"] not in {n["id"] for n in after}
     assert {n["id"] for n in unread[1:]} <= {n["id"] for n in after}
@@ -582,9 +594,10 @@ def test_the_account_manager_watches_deliveries_and_requeues_only_dead_letters(
     accord: Any,
 ) -> None:
     url, demo, _ = accord
-    query = """query($c: ID!) { deliveries(contractId: $c) {
-        noticeId personId channel status attempts lastReason } }"""
-    deliveries = ask(url, "am", query, c=demo["contract_id"])["data"]["deliveries"]
+    query = """query($c: ID!) { deliveries(contractId: $c, first: 100) { edges { node {
+        noticeId personId channel status attempts lastReason } } } }"""
+    page = ask(url, "am", query, c=demo["contract_id"])["data"]["deliveries"]
+    deliveries = [edge["node"] for edge in page["edges"]]
     assert deliveries and {d["status"] for d in deliveries} <= {
         "QUEUED", "RETRYING", "DELIVERED", "DEAD_LETTERED"
     }  # fmt: skip
@@ -598,6 +611,85 @@ def test_the_account_manager_watches_deliveries_and_requeues_only_dead_letters(
     assert by_decision_maker["data"]["requeueNotice"]["__typename"] == "Forbidden"
     watched_by_outsider = ask(url, "mallory", query, c=demo["contract_id"])
     assert watched_by_outsider["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+INBOX = """query($first: Int!, $after: String, $unread: Boolean! = false) {
+    notifications(first: $first, after: $after, unreadOnly: $unread) {
+    edges { cursor node { id queuedAt } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+SENT = """query($c: ID!, $first: Int!, $after: String) {
+    deliveries(contractId: $c, first: $first, after: $after) {
+    edges { cursor node { noticeId queuedAt } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+
+
+def read_pages(url: str, person: str, query: str, size: int, **variables: Any) -> list[Any]:
+    """Every page of a connection, `size` items each, following `endCursor`: its nodes."""
+    nodes: list[Any] = []
+    after = None
+    while True:
+        body = ask(url, person, query, first=size, after=after, **variables)
+        assert "errors" not in body, body
+        [page] = body["data"].values()
+        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
+        assert len(page["edges"]) <= size
+        nodes += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        assert len(page["edges"]) == size
+        after = page["pageInfo"]["endCursor"]
+
+
+def settled_pages(
+    url: str, person: str, query: str, size: int, **variables: Any
+) -> tuple[Any, Any]:
+    """The list in one page and in pages of `size`, read while no new item arrived between."""
+    for _ in range(50):
+        whole = read_pages(url, person, query, 100, **variables)
+        paged = read_pages(url, person, query, size, **variables)
+        if whole == read_pages(url, person, query, 100, **variables):
+            return whole, paged
+        time.sleep(0.2)
+    raise AssertionError("the list kept changing")
+
+
+def test_an_inbox_and_a_contracts_deliveries_are_read_a_page_at_a_time(accord: Any) -> None:
+    """Before, the inbox was cut at its 100 newest notices with no way to the older ones, and
+    the deliveries came all at once however many the contract had sent."""
+    from datetime import datetime
+
+    url, demo, _ = accord
+    whole, paged = settled_pages(url, "am", SENT, 7, c=demo["contract_id"])
+    assert len(whole) > 7 and paged == whole
+    assert len({n["noticeId"] for n in whole}) == len(whole)
+    sent_at = [datetime.fromisoformat(n["queuedAt"]) for n in whole]
+    assert sent_at == sorted(sent_at)  # oldest first
+
+    whole, paged = settled_pages(url, "cfo", INBOX, 2)
+    assert len(whole) > 2 and paged == whole
+    told_at = [datetime.fromisoformat(n["queuedAt"]) for n in whole]
+    assert told_at == sorted(told_at, reverse=True)  # newest first
+
+    # Reading on after a page is unmoved by what changed in it: the cfo reads the first two of
+    # their unread notices and acknowledges one; the next page starts where the first ended.
+    unread = [n["id"] for n in read_pages(url, "cfo", INBOX, 100, unread=True)]
+    assert len(unread) > 3
+    first = ask(url, "cfo", INBOX, first=2, unread=True)["data"]["notifications"]
+    assert [e["node"]["id"] for e in first["edges"]] == unread[:2]
+    done = ask(url, "cfo", ACKNOWLEDGE, id=unread[0])["data"]["acknowledgeNotification"]
+    assert done["__typename"] == "NotificationChanged", done
+    after = first["pageInfo"]["endCursor"]
+    rest = ask(url, "cfo", INBOX, first=100, after=after, unread=True)["data"]["notifications"]
+    assert [e["node"]["id"] for e in rest["edges"]] == unread[2:]
+
+    for variables in ({"first": 0}, {"first": 101}, {"first": 2, "after": "not a cursor"}):
+        for query, person, extra in ((INBOX, "cfo", {}), (SENT, "am", {"c": demo["contract_id"]})):
+            body = ask(url, person, query, **variables, **extra)
+            assert body["data"] is None, body
+            assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+    # A cursor of another list (its key not a notice's id) is not one the inbox gave out.
+    delivery_cursor = ask(url, "am", SENT, c=demo["contract_id"], first=1)["data"]
+    foreign = delivery_cursor["deliveries"]["edges"][0]["cursor"]
+    body = ask(url, "cfo", INBOX, first=2, after=foreign)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
 
 
 CHANGE_POLICY = """mutation($c: ID!, $t: NotificationTrigger!, $p: NotificationPolicyInput!) {

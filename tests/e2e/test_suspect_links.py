@@ -32,7 +32,8 @@ ITEMS = """query($c: ID!) { contract(id: $c) {
     expectations { id suspect { open flags { kind changes { field old new } } } }
     obligations { id suspect { open flags { kind revision } } }
     risks { id suspect { open flags { kind changes { new } } } } } }"""
-NOTICES = "query($c: ID) { notifications(contractId: $c) { trigger subject data } }"
+NOTICES = """query($c: ID) { notifications(contractId: $c, first: 100)
+  { edges { node { trigger subject data } } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +121,8 @@ def suspect_notices(url: str, person: str, contract: str, expected: int) -> list
     moment after the events that cause them) or after a while."""
     deadline = time.monotonic() + 20
     while True:
-        notices = post(url, fresh(person), NOTICES, c=contract)["notifications"]
-        found = [n for n in notices if n["trigger"] == "LINK_SUSPECTED"]
+        notices = post(url, fresh(person), NOTICES, c=contract)["notifications"]["edges"]
+        found = [n["node"] for n in notices if n["node"]["trigger"] == "LINK_SUSPECTED"]
         if len(found) >= expected or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
