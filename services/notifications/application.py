@@ -212,12 +212,16 @@ class Notifications(AccordApplication):
         every: timedelta | None,
         before_due: timedelta | None,
         now: datetime,
+        traceparent: str = "",
     ) -> int:
-        """Schedule an obligation's first reminders, once however often this is called."""
+        """Schedule an obligation's first reminders, once however often this is called, in the
+        trace of the obligation's proposal (`traceparent`; "": the command's own)."""
         plans = first_reminders(proposed_at, due_on, every, before_due, now)
         reminders = [Reminder.schedule(contract_id, obligation_id, p, every) for p in plans]
         if not reminders:
             return 0
+        for reminder in reminders:
+            reminder.carry_trace(traceparent)
         try:
             self.save(*reminders)
         except IntegrityError:
@@ -239,8 +243,11 @@ class Notifications(AccordApplication):
         digest_at: datetime | None = None,
         *,
         each_notice: bool = False,
+        traceparent: str = "",
     ) -> bool:
-        """Fire a due reminder: its notices, and the next reminder, in one transaction.
+        """Fire a due reminder: its notices, and the next reminder, in one transaction, in the
+        trace it was scheduled in (`traceparent`, the obligation's proposal's; its plans carry
+        it too).
 
         False when it is no longer pending (fired by another worker, or cancelled).
         """
@@ -248,6 +255,9 @@ class Notifications(AccordApplication):
         if not reminder.pending:
             return False
         following = reminder.fire(now)
+        reminder.carry_trace(traceparent)
+        if following is not None:
+            following.carry_trace(traceparent)
         if each_notice:
             notices: list[Notice | NoticeSet] = [
                 Notice.queue(p, digest_at if p.digest else None) for p in plans

@@ -350,6 +350,8 @@ def _schedule(envelope: Envelope, policy: Policy) -> dict[str, Any]:
         "obligation_id": d["obligation_id"],
         "proposed_at": envelope.time.isoformat(),
         "due_on": d["due_on"],
+        # Its reminders fire in the trace of the proposal (none in a row put before).
+        "traceparent": envelope.traceparent,
         "every_seconds": policy.remind_every.total_seconds() if policy.remind_every else None,
         "before_due_seconds": (
             policy.remind_before_due.total_seconds() if policy.remind_before_due else None

@@ -123,6 +123,7 @@ class Dispatcher:
                 _seconds(payload["every_seconds"]),
                 _seconds(payload["before_due_seconds"]),
                 now,
+                payload.get("traceparent", ""),
                 causation_id=causation_id,
             )
         elif kind == inbox.CANCEL:

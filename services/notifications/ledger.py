@@ -153,10 +153,11 @@ async def apply(conn: Statements, envelope: Envelope) -> None:
         )  # fmt: skip
     elif name == "ReminderScheduled":
         await conn.execute(
-            "INSERT INTO reminders VALUES ($1, $2, $3, $4, $5, $6, 'scheduled')"
+            "INSERT INTO reminders (reminder_id, contract_id, obligation_id, kind, sequence,"
+            " due_at, status, traceparent) VALUES ($1, $2, $3, $4, $5, $6, 'scheduled', $7)"
             " ON CONFLICT (reminder_id) DO NOTHING",
             d["reminder_id"], d["contract_id"], d["obligation_id"], d["kind"], d["sequence"],
-            _time(d["due_at"]),
+            _time(d["due_at"]), envelope.traceparent,
         )  # fmt: skip
     elif name == "ReminderFired":
         await conn.execute(

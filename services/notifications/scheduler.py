@@ -8,6 +8,8 @@ its notices, the next reminder); a reminder that was fired or cancelled meanwhil
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -33,11 +35,23 @@ def no_longer_wanted(policy: Policy, kind: str) -> bool:
     return policy.remind_before_due is None
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Scheduler:
-    def __init__(self, actor: ServiceActor, pool: asyncpg.Pool, settings: NotifySettings) -> None:
+    def __init__(
+        self,
+        actor: ServiceActor,
+        pool: asyncpg.Pool,
+        settings: NotifySettings,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.actor = actor
         self.pool = pool
         self.settings = settings
+        # What time it is: what has come due, and when a reminder fired (tests move it).
+        self.clock = clock
         self.defaults = default_policies(settings.reminder_every, settings.reminder_before_due)
         # Every interval, whatever it found: reminders fall due with time, not with events.
         self._loop = BatchLoop(
@@ -51,22 +65,27 @@ class Scheduler:
 
     async def fire_due(self) -> int:
         """Fire (or, for a decided obligation, cancel) every reminder due now."""
-        now = datetime.now(UTC)
+        now = self.clock()
         due = await self.pool.fetch(
-            "SELECT reminder_id, contract_id, obligation_id, kind FROM reminders"
+            "SELECT reminder_id, contract_id, obligation_id, kind, traceparent FROM reminders"
             " WHERE status = 'scheduled' AND due_at <= $1 ORDER BY due_at LIMIT 100",
             now,
         )
         for row in due:
             await self.fire(
-                row["reminder_id"], row["contract_id"], str(row["obligation_id"]), row["kind"]
+                row["reminder_id"],
+                row["contract_id"],
+                str(row["obligation_id"]),
+                row["kind"],
+                row["traceparent"],
             )
         return len(due)
 
     async def fire(
-        self, reminder_id: UUID, contract_id: UUID, obligation_id: str, kind: str
+        self, reminder_id: UUID, contract_id: UUID, obligation_id: str, kind: str, traceparent: str
     ) -> None:
-        now = datetime.now(UTC)
+        """Its notices and the next reminder, in the trace it was scheduled in."""
+        now = self.clock()
         async with self.pool.acquire() as conn:
             snapshot = await reads.snapshot(conn, contract_id)
             obligation = snapshot.obligations.get(obligation_id)
@@ -92,13 +111,16 @@ class Scheduler:
         source = SourceEvent(
             str(reminder_id), "ReminderFired", now, {"obligation_id": obligation_id}
         )
-        plans = plan(
-            source, snapshot, policy, preferences, email_enabled=self.settings.email_enabled
-        )
+        plans = [
+            replace(p, traceparent=traceparent)
+            for p in plan(
+                source, snapshot, policy, preferences, email_enabled=self.settings.email_enabled
+            )
+        ]
         await self.actor.run(
             self.actor.app.fire_reminder, reminder_id, plans, now,
             next_digest_at(now, self.settings.digest_hour), causation_id=str(reminder_id),
-            each_notice=self.settings.record_each_notice,
+            each_notice=self.settings.record_each_notice, traceparent=traceparent,
         )  # fmt: skip
 
     async def run(self) -> None:

@@ -121,6 +121,8 @@ CREATE TABLE IF NOT EXISTS reminders (
     reason text NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS reminders_due ON reminders (due_at) WHERE status = 'scheduled';
+-- The trace it was scheduled in (its obligation's proposal's), which its firing continues.
+ALTER TABLE reminders ADD COLUMN IF NOT EXISTS traceparent text NOT NULL DEFAULT '';
 
 CREATE TABLE IF NOT EXISTS policies (
     contract_id uuid NOT NULL,

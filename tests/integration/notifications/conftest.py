@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from services.notifications.api import create_app
 from services.notifications.application import Notifications
@@ -87,7 +88,12 @@ async def elicitation(settings: Settings) -> AsyncIterator[Elicitation]:
 
 
 @pytest.fixture
-async def notify(settings: Settings, notify_settings: NotifySettings) -> AsyncIterator[Notify]:
-    app = create_app(settings, KafkaBus(settings.kafka_bootstrap), notify_settings)
-    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+def notify_app(settings: Settings, notify_settings: NotifySettings) -> Starlette:
+    """The notifications service's app (its state holds the workers, once `notify` serves it)."""
+    return create_app(settings, KafkaBus(settings.kafka_bootstrap), notify_settings)
+
+
+@pytest.fixture
+async def notify(settings: Settings, notify_app: Starlette) -> AsyncIterator[Notify]:
+    async with serving(notify_app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         yield Notify(http, settings)
