@@ -168,8 +168,24 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
         (the IDE page, graphql-transport-ws)."""
         if scope["type"] == "http" and scope["method"] == "POST":
             await self.answer(Request(scope, receive), send)
+        elif scope["type"] == "http" and not self.shows_ide(Request(scope, receive)):
+            # Strawberry answers these in plain text (a query in the URL, no IDE to show).
+            await _refuse(
+                scope, receive, send, 405,
+                "send queries and mutations as a JSON POST; GET /graphql serves only GraphiQL",
+                headers={"allow": "POST"},
+            )  # fmt: skip
         else:
             await super().__call__(scope, receive, send)
+
+    def shows_ide(self, request: Request) -> bool:
+        """Whether strawberry's view would answer this GET with the IDE page."""
+        return (
+            self.graphql_ide is not None
+            and request.method == "GET"
+            and "query" not in request.query_params
+            and any(kind in request.headers.get("accept", "") for kind in ("text/html", "*/*"))
+        )
 
     async def answer(self, request: Request, send: Send) -> None:
         """One query or mutation; anything else is refused with a 400 saying why."""
@@ -250,9 +266,16 @@ class RefuseSimpleRequests:
         await self.app(scope, replay, send)
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
+async def _refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> None:
     body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
-    await JSONResponse(body, status_code=status)(scope, receive, send)
+    await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
 
 
 def create_app(

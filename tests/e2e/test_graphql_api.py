@@ -797,3 +797,8 @@ def test_a_path_or_method_the_gateway_does_not_serve_is_answered_in_json(accord:
     assert (missing.status_code, missing.json()["code"]) == (404, "NOT_FOUND"), missing.text
     wrong = httpx.delete(url, timeout=30)
     assert (wrong.status_code, wrong.json()["code"]) == (405, "METHOD_NOT_ALLOWED"), wrong.text
+    # A query in the URL, or a GET that does not ask for the IDE page: before, plain text.
+    for params, accept in (({"query": "{ version }"}, "*/*"), ({}, "application/json")):
+        got = httpx.get(url, params=params, headers={"accept": accept}, timeout=30)
+        assert (got.status_code, got.headers["allow"]) == (405, "POST"), got.text
+        assert "JSON POST" in got.json()["errors"][0]["message"], got.text

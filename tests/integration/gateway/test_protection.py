@@ -329,3 +329,16 @@ async def _a_contract_the_caller_is_on(conn: asyncpg.Connection, schema: str) ->
         " ('00000000-0000-4000-8000-0000000000c9', 'am', 'Am', 'provider',"
         " 'provider_account_manager', '', '', 'am', true, now())"
     )
+
+
+async def test_a_get_is_the_ide_page_in_development_and_else_a_json_refusal(gateway: Any) -> None:
+    """Production serves no IDE: its GET was strawberry's plain-text 404, as a query in the
+    URL was its plain-text 400."""
+    http, settings = gateway
+    page = await http.get("/graphql", headers={"accept": "text/html"})
+    if settings.graphql_ide:
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+        return
+    for got in (page, await http.get("/graphql", params={"query": "{ health }"})):
+        assert (got.status_code, got.headers["allow"]) == (405, "POST"), got.text
+        assert only_error(got.json())["extensions"]["code"] == "BAD_REQUEST"
