@@ -113,6 +113,10 @@ class NotificationsAnswer(BaseModel):
     more: bool
 
 
+class UnreadAnswer(BaseModel):
+    unread: int
+
+
 class DeliveriesAnswer(BaseModel):
     notices: list[NoticeAnswer]
     more: bool
@@ -282,6 +286,19 @@ class NotificationQueries:
             for n in answer.notifications
         ]
         return Connection.page(edges, more=answer.more, after=after)
+
+    @strawberry.field(
+        description="How many of the caller's in-app notifications are unread (of one contract"
+        " with `contractId`): an inbox's badge."
+    )
+    async def unread_notification_count(
+        self, info: Info[GatewayContext, None], contract_id: strawberry.ID | None = None
+    ) -> int:
+        params = (
+            {} if contract_id is None else {"contract_id": id_argument(contract_id, "contractId")}
+        )
+        answer = await _call(info.context, "GET", "/notifications/unread", UnreadAnswer, params=params)  # fmt: skip
+        return answer.unread
 
     @strawberry.field(
         description="Every notice of the contract and how its delivery went (account manager,"

@@ -142,13 +142,7 @@ async def list_notifications(actor: Actor, request: Request) -> dict[str, Any]:
     page (`_page`): `more` says whether older ones follow."""
     params = request.query_params
     unread_only = params.get("unread_only", "").lower() in ("1", "true", "yes")
-    try:
-        contract_id = UUID(params["contract_id"]) if params.get("contract_id") else None
-    except ValueError:
-        raise InvalidInput(
-            "contract_id must be a UUID",
-            problems=[{"field": "contract_id", "problem": "not a UUID"}],
-        ) from None
+    contract_id = _contract_filter(params)
     limit, after_at, after_key = _page(params)
     if after_key is not None:
         after_key = _uuid(after_key, "after_key")
@@ -162,6 +156,25 @@ async def list_notifications(actor: Actor, request: Request) -> dict[str, Any]:
         actor.subject, contract_id, unread_only, limit + 1, after_at, after_key,
     )  # fmt: skip
     return {"notifications": [_notice(r) for r in rows[:limit]], "more": len(rows) > limit}
+
+
+async def count_unread(actor: Actor, request: Request) -> dict[str, Any]:
+    """How many of the caller's in-app notices are unread; `?contract_id=` counts one contract's."""
+    contract_id = _contract_filter(request.query_params)
+    views = await views_of(request)
+    unread = await views.fetchval(
+        "SELECT count(*) FROM notices WHERE person_id = $1 AND channel = 'in_app'"
+        " AND status = 'delivered' AND ($2::uuid IS NULL OR contract_id = $2::uuid)"
+        " AND acknowledged_at IS NULL",
+        actor.subject, contract_id,
+    )  # fmt: skip
+    return {"unread": unread}
+
+
+def _contract_filter(params: Mapping[str, str]) -> str | None:
+    """`?contract_id=`: the contract a list is narrowed to, if any."""
+    given = params.get("contract_id")
+    return _uuid(given, "contract_id") if given else None
 
 
 def _page(params: Mapping[str, str]) -> tuple[int, datetime | None, str | None]:
@@ -429,6 +442,7 @@ async def reminders(actor: Actor, request: Request) -> dict[str, Any]:
 
 ROUTES: list[BaseRoute] = [
     query("/notifications", list_notifications),
+    query("/notifications/unread", count_unread),
     query("/notifications/{notice_id}", show_notification),
     route(notifications.ACKNOWLEDGE_NOTIFICATION, acknowledge_notification),
     query("/contracts/{contract_id}/policies", show_policies),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from tests.e2e.accord_process import accord_env, accord_running, answer, ask
 from tests.e2e.contract_steps import JOIN, OPEN, PROPOSE
@@ -19,6 +20,18 @@ INBOX = """query($first: Int!, $after: String) { notifications(first: $first, af
 SENT = """query($c: ID!, $first: Int!, $after: String) {
     deliveries(contractId: $c, first: $first, after: $after) {
     edges { node { noticeId personId status } } pageInfo { hasNextPage endCursor } } }"""
+
+
+UNREAD = "query($c: ID) { unreadNotificationCount(contractId: $c) }"
+ACKNOWLEDGE = """mutation($id: ID!) { acknowledgeNotification(input: {noticeId: $id}) {
+    __typename ... on Refusal { code message } } }"""
+
+
+def unread(url: str, contract: str | None = None) -> int:
+    body = ask(url, "am", UNREAD, c=contract)
+    assert "errors" not in body, body
+    count: int = body["data"]["unreadNotificationCount"]
+    return count
 
 
 def page(url: str, person: str, query: str, first: int, after: str | None, **more: Any) -> Any:
@@ -62,6 +75,12 @@ async def test_a_busy_inbox_is_read_to_its_oldest_notice_across_a_restart(tmp_pa
         inbox = every_page(url, "am", INBOX, 100)
         assert len(inbox) == len({n["id"] for n in inbox}) >= PROPOSALS
         first = page(url, "am", INBOX, 30, None)
+        # The inbox's badge counts them all, and one fewer once one is read.
+        assert unread(url, contract) == unread(url) == len(inbox)
+        read = answer(url, "am", ACKNOWLEDGE, id=inbox[-1]["id"])
+        assert read["__typename"] == "NotificationChanged", read
+        assert unread(url, contract) == len(inbox) - 1
+        assert unread(url, str(uuid4())) == 0  # another contract's: none of theirs
         sent = every_page(url, "am", SENT, 100, c=contract)
         assert len(sent) >= 2 * PROPOSALS  # each proposal: its proposer and the account manager
 
