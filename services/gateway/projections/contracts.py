@@ -92,6 +92,10 @@ _HANDLERS: dict[str, Handler] = {
     "ParticipantLeft": _left,
     "QuestionAsked": _asked,
     "QuestionAnswered": _answered,
+    # Shown elsewhere or not at all, but each moves the contract's version: the version a
+    # client reads is the one its next `expectedVersion` must name.
+    "AuditorNominated": _touched,
+    "DeadlinePolicySet": _touched,
 }
 
 
