@@ -300,16 +300,20 @@ def build(demo: Demo) -> dict[str, Any]:
     health = {"before_recovery": health_score(demo, contract)}
     recovery = close_the_gap(demo, expectations[8][0], measured[8])
     health["after_recovery"] = health_score(demo, contract)
+    baseline = sign_baseline(demo, contract)
+    suspects = refine_after_signing(demo, contract, expectations[5][0])
+    warning = warn_of_a_risk(demo, contract)
+    health["now"] = health_score(demo, contract)
     return {
         "contract_id": contract,
         "expectations": len(expectations),
         "ranking": ranking,
-        "notices": notices(demo, contract),
+        "notices": notices(demo, contract),  # the whole story's, counted last
         "recovery": recovery,
-        "baseline": sign_baseline(demo, contract),
-        "suspects": refine_after_signing(demo, contract, expectations[5][0]),
-        "warning": warn_of_a_risk(demo, contract),
-        "health": {**health, "now": health_score(demo, contract)},
+        "baseline": baseline,
+        "suspects": suspects,
+        "warning": warning,
+        "health": health,
     }
 
 
@@ -420,26 +424,34 @@ def close_the_gap(demo: Demo, expectation: str, measurement: str) -> dict[str, A
 
 DELIVERIES = """query($c: ID!, $after: String) { deliveries(contractId: $c, first: 100, after: $after)
   { edges { node { noticeId } } pageInfo { hasNextPage endCursor } } }"""
+NOTICES_WAIT_SECONDS = 15
+SETTLED_SECONDS = 0.5
 SHOWN = """query($id: ID!) { prioritization(id: $id) { expectations voters
   ranking { entries { expectationId } } } }"""
 
 
 def notices(demo: Demo, contract: str) -> int:
-    """How many notices the story has produced so far (they keep arriving for a moment)."""
-    deadline = time.monotonic() + 10
-    count = 0
-    while time.monotonic() < deadline:
-        count, after = 0, None
-        while True:  # every page
-            page = demo.graphql("am", DELIVERIES, c=contract, after=after)["deliveries"]
-            count += len(page["edges"])
-            if not page["pageInfo"]["hasNextPage"]:
-                break
-            after = page["pageInfo"]["endCursor"]
-        if count:
+    """How many notices the story produced: they are queued a moment after the events that
+    cause them, so counted once the count stays the same for SETTLED_SECONDS (at most
+    NOTICES_WAIT_SECONDS)."""
+    deadline = time.monotonic() + NOTICES_WAIT_SECONDS
+    counted = -1
+    while True:
+        count = delivered_so_far(demo, contract)
+        if (count and count == counted) or time.monotonic() > deadline:
             return count
-        time.sleep(0.2)
-    return count
+        counted = count
+        time.sleep(SETTLED_SECONDS)
+
+
+def delivered_so_far(demo: Demo, contract: str) -> int:
+    count, after = 0, None
+    while True:  # every page
+        page = demo.graphql("am", DELIVERIES, c=contract, after=after)["deliveries"]
+        count += len(page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return count
+        after = page["pageInfo"]["endCursor"]
 
 
 def prioritize(

@@ -86,6 +86,9 @@ def test_accord_demo_loads_a_prioritized_contract_that_survives_a_restart(tmp_pa
         people = _get(base, f"/elicitation/contracts/{contract}")["participants"]
         assert len(people) == 8
         sent = settled_deliveries(url, contract)
+        # It said how many notices its whole story sent (it once said 10 of 91: a count taken
+        # mid-story, while they were still being queued).
+        assert summary["notices"] == len(sent), (summary["notices"], len(sent))
 
     # `make run DEMO=1` again on the same data: the demo is there already, not loaded twice.
     with accord_running(None, env, "--demo") as running:
