@@ -64,7 +64,8 @@ async def test_the_contract_lists_who_takes_part_and_what_was_asked(projected: P
     contract = await one(pool, "SELECT * FROM contracts WHERE contract_id = $1", ids.contract)
     assert contract["title"] == "Managed service desk, 2025-2028"
     assert contract["starts_on"] == date(2025, 4, 1)
-    assert contract["version"] == 7  # opened, five joined, one left: questions are their own
+    # opened, five joined, one left, a deadline policy set: questions are their own
+    assert contract["version"] == 8
     people = await pool.fetch(
         "SELECT person_id, role, active, left_reason FROM participants WHERE contract_id = $1"
         " ORDER BY created_at, person_id",
