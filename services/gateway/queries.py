@@ -33,6 +33,7 @@ from services.gateway.protection import Refused
 from services.gateway.raid import Raid, raid_rows_of
 from services.gateway.types import (
     AuditEntry,
+    AuditorNomination,
     Expectation,
     ExpectationVersion,
     Lesson,
@@ -120,6 +121,13 @@ class Contract:
     def participants(self, info: Info[GatewayContext, None]) -> Loaded[Participant]:
         return load(info, reads.participants_of, str(self.id))
 
+    @strawberry.field(
+        graphql_type=list[AuditorNomination],
+        description="Auditors one side named and the other side has yet to confirm, as named.",
+    )
+    def auditor_nominations(self, info: Info[GatewayContext, None]) -> Loaded[AuditorNomination]:
+        return load(info, reads.auditor_nominations_of, str(self.id))
+
     @strawberry.field(graphql_type=list[Expectation])
     def expectations(self, info: Info[GatewayContext, None]) -> Loaded[Expectation]:
         """In corporate priority order, then as proposed."""
@@ -179,6 +187,7 @@ class Contract:
 
 RELATIONS: dict[str, Batch[Any]] = {
     "participants": reads.participants_of,
+    "auditorNominations": reads.auditor_nominations_of,
     "expectations": reads.expectations_of,
     "obligations": reads.obligations_of,
     "risks": reads.risks_of,

@@ -11,6 +11,7 @@ import asyncpg
 from services.gateway.closed_sets import ObligationStatus, PrioritizationStatus, RiskStatus
 from services.gateway.loading import grouped
 from services.gateway.types import (
+    AuditorNomination,
     Ballot,
     DotsGiven,
     Expectation,
@@ -86,6 +87,24 @@ async def participants_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[P
         list(ids),
     )
     return _grouped(ids, rows, participant)
+
+
+async def auditor_nominations_of(
+    pool: asyncpg.Pool, ids: Sequence[str]
+) -> list[list[AuditorNomination]]:
+    rows = await pool.fetch(
+        "SELECT * FROM auditor_nominations WHERE contract_id = ANY($1::text[])"
+        " ORDER BY created_at, person_id",
+        list(ids),
+    )
+    return _grouped(ids, rows, auditor_nomination)
+
+
+def auditor_nomination(r: Any) -> AuditorNomination:
+    return AuditorNomination(
+        person_id=r["person_id"], name=r["name"], side=Side(r["side"]),
+        nominated_by=r["nominated_by"], nominated_at=r["created_at"],
+    )  # fmt: skip
 
 
 def participant(r: Any) -> Participant:

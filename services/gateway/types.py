@@ -364,6 +364,18 @@ class Participant:
     active: bool
 
 
+@strawberry.type(
+    description="An auditor one side's appointer named, who joins once the other side's"
+    " appointer confirms them (with the same `joinContract`)."
+)
+class AuditorNomination:
+    person_id: str
+    name: str
+    side: Side = strawberry.field(description="The side the auditor takes part on.")
+    nominated_by: str = strawberry.field(description="The appointer who named them.")
+    nominated_at: datetime
+
+
 @strawberry.type
 class Obligation:
     id: strawberry.ID

@@ -1,39 +1,74 @@
-"""A client sends the contract's version it read as `expectedVersion`, through `accord dev`,
-after each kind of change of the contract itself: the command goes through.
+"""The contract itself as a client reads it through `accord dev`: its version after each kind
+of change (the one a command's `expectedVersion` must name), and the auditors one side named
+while they await the other side.
 
 Before, after a deadline policy was set or an auditor nominated (as `accord demo` does), the
 contract read one version behind its stream, and a command sent with it was refused CONFLICT
-on every try: reloading gave the same stale version.
+on every try: reloading gave the same stale version. And a nominated auditor was nowhere to
+be seen: the other side could not know there was one to confirm.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
 
 from tests.e2e.accord_process import accord_env, accord_running, answer
-from tests.e2e.contract_steps import OPEN
+from tests.e2e.contract_steps import JOIN, OPEN
 
 VERSION = "query($c: ID!) { contract(id: $c) { version } }"
 SET_POLICY = """mutation($c: ID!) { setDeadlinePolicy(input: {contractId: $c, thresholds: [50],
     acknowledgementWindow: "P3D"}) { __typename ... on ContractChanged { version }
     ... on Refusal { code message } } }"""
-NOMINATE = """mutation($c: ID!) { joinContract(input: {contractId: $c, personId: "ada",
-    name: "Ada Auditor", role: AUDITOR, side: PROVIDER}) { __typename
+NOMINATE = """mutation($c: ID!, $p: String! = "ada") { joinContract(input: {contractId: $c,
+    personId: $p, name: "Ada Auditor", role: AUDITOR, side: PROVIDER}) { __typename
     ... on ContractChanged { version } ... on Refusal { code message } } }"""
 JOIN_AT = """mutation($c: ID!, $p: String!, $v: Int!) { joinContract(input: {contractId: $c,
-    personId: $p, name: $p, role: PROVIDER_DELIVERY_LEAD, side: PROVIDER, expectedVersion: $v}) {
-    __typename ... on ContractChanged { version } ... on Refusal { code message } } }"""
+    personId: $p, name: $p, role: PROVIDER_DELIVERY_LEAD, side: PROVIDER, expectedVersion: $v})
+    { __typename ... on ContractChanged { version } ... on Refusal { code message } } }"""
+AUDITORS = """query($c: ID!, $at: DateTime) { contract(id: $c, asOf: $at) {
+    auditorNominations { personId name side nominatedBy nominatedAt }
+    participants { personId role } } }"""
 
 
-def test_the_version_read_is_the_version_a_command_may_name(tmp_path: Path) -> None:
-    with accord_running(tmp_path, accord_env(tmp_path / ".accord")) as running:
-        url = running.url
-        contract = str(answer(url, "am", OPEN)["created"])
-        for n, change in enumerate((SET_POLICY, NOMINATE)):
-            changed = answer(url, "am", change, c=contract)
-            assert changed["__typename"] == "ContractChanged", changed
-            read = answer(url, "am", VERSION, c=contract)["version"]
-            assert read == changed["version"]
-            joined = answer(url, "am", JOIN_AT, c=contract, p=f"lead{n}", v=read)
-            assert joined["__typename"] == "ContractChanged", joined
-            assert joined["version"] == read + 1
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("contract")
+    with accord_running(folder, accord_env(folder / ".accord")) as running:
+        yield running.url
+
+
+def test_the_version_read_is_the_version_a_command_may_name(url: str) -> None:
+    contract = str(answer(url, "am", OPEN)["created"])
+    for n, change in enumerate((SET_POLICY, NOMINATE)):
+        changed = answer(url, "am", change, c=contract)
+        assert changed["__typename"] == "ContractChanged", changed
+        read = answer(url, "am", VERSION, c=contract)["version"]
+        assert read == changed["version"]
+        joined = answer(url, "am", JOIN_AT, c=contract, p=f"lead{n}", v=read)
+        assert joined["__typename"] == "ContractChanged", joined
+        assert joined["version"] == read + 1
+
+
+def test_a_nominated_auditor_is_shown_to_both_sides_until_confirmed(url: str) -> None:
+    contract = str(answer(url, "am", OPEN)["created"])
+    assert answer(url, "am", JOIN, c=contract)["__typename"] == "ContractChanged"  # cfo
+    assert answer(url, "am", NOMINATE, c=contract)["__typename"] == "ContractChanged"
+    for person in ("am", "cfo"):  # the side that named them, and the side that confirms
+        shown = answer(url, person, AUDITORS, c=contract)
+        [nominated] = shown["auditorNominations"]
+        assert {k: v for k, v in nominated.items() if k != "nominatedAt"} == {
+            "personId": "ada", "name": "Ada Auditor", "side": "PROVIDER", "nominatedBy": "am",
+        }  # fmt: skip
+        assert "ada" not in {p["personId"] for p in shown["participants"]}
+    before = datetime.now(UTC).isoformat()
+
+    assert answer(url, "cfo", NOMINATE, c=contract)["__typename"] == "ContractChanged"
+    now = answer(url, "cfo", AUDITORS, c=contract)
+    assert now["auditorNominations"] == []
+    assert {"personId": "ada", "role": "AUDITOR"} in now["participants"]
+    # As the contract stood before the confirmation, the nomination was there.
+    then = answer(url, "cfo", AUDITORS, c=contract, at=before)
+    assert [n["personId"] for n in then["auditorNominations"]] == ["ada"]

@@ -43,6 +43,21 @@ async def _joined(conn: Statements, e: Envelope) -> None:
         d["contract_id"], d["person_id"], d["name"], d["side"], d["role"], d["email"],
         d["phone"], d["added_by"], e.time,
     )  # fmt: skip
+    # A nominated auditor who joins (the other side confirmed) is no longer awaited.
+    await conn.execute(
+        "DELETE FROM auditor_nominations WHERE contract_id = $1 AND person_id = $2",
+        d["contract_id"], d["person_id"],
+    )  # fmt: skip
+    await _touched(conn, e)
+
+
+async def _nominated(conn: Statements, e: Envelope) -> None:
+    d = e.data
+    await conn.execute(
+        "INSERT INTO auditor_nominations (contract_id, person_id, name, side, nominated_by,"
+        " created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        d["contract_id"], d["person_id"], d["name"], d["side"], d["nominated_by"], e.time,
+    )  # fmt: skip
     await _touched(conn, e)
 
 
@@ -92,9 +107,9 @@ _HANDLERS: dict[str, Handler] = {
     "ParticipantLeft": _left,
     "QuestionAsked": _asked,
     "QuestionAnswered": _answered,
-    # Shown elsewhere or not at all, but each moves the contract's version: the version a
-    # client reads is the one its next `expectedVersion` must name.
-    "AuditorNominated": _touched,
+    "AuditorNominated": _nominated,
+    # Shown in its own area, but it moves the contract's version too: the version a client
+    # reads is the one its next `expectedVersion` must name.
     "DeadlinePolicySet": _touched,
 }
 

@@ -28,6 +28,17 @@ CREATE TABLE IF NOT EXISTS contracts (
 );
 CREATE INDEX IF NOT EXISTS contracts_keyset ON contracts (created_at, contract_id);
 
+-- An auditor one side named, until the other side confirms them (then a participant).
+CREATE TABLE IF NOT EXISTS auditor_nominations (
+    contract_id text NOT NULL,
+    person_id text NOT NULL,
+    name text NOT NULL,
+    side text NOT NULL,
+    nominated_by text NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (contract_id, person_id)
+);
+
 CREATE TABLE IF NOT EXISTS participants (
     contract_id text NOT NULL,
     person_id text NOT NULL,
@@ -436,6 +447,7 @@ READ_MODEL_TABLES = (
     "audit_log",
     "contracts",
     "participants",
+    "auditor_nominations",
     "questions",
     "expectations",
     "expectation_versions",
