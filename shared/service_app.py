@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from eventsourcing.application import Application
@@ -29,6 +29,8 @@ from shared.projection import Batching, BatchResult, Handler, ProjectionRunner
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
 from shared.shutdown import close_pool, within
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,19 @@ async def caught_up_views(request: Request) -> asyncpg.Pool | None:
         return None
     pool: asyncpg.Pool = request.app.state.pool
     return pool
+
+
+async def found_in_views(
+    request: Request, read: Callable[[asyncpg.Pool], Awaitable[T | None]]
+) -> T | None:
+    """What `read` finds in the service's views; when it finds nothing, read again once they
+    hold what their topics held when the request came (up to the view wait): what was stored
+    a moment ago, while a view was behind, is not answered as absent (a person appointed just
+    before, refused as a stranger)."""
+    found = await read(await views_of(request))
+    if found is None and (caught_up := await caught_up_views(request)) is not None:
+        found = await read(caught_up)
+    return found
 
 
 def service_app(

@@ -49,7 +49,7 @@ from shared.errors import InvalidInput
 from shared.http import query, route
 from shared.projection import BatchResult
 from shared.runtime import ServiceRuntime
-from shared.service_app import View, caught_up_views, runtime_of, service_app, views_of
+from shared.service_app import View, found_in_views, runtime_of, service_app, views_of
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,13 +102,10 @@ async def _run(request: Request, actor: Actor, role: str, method: Any, *args: An
 
 
 async def _role(request: Request, actor: Actor, contract_id: str) -> str:
-    """The caller's role on the contract as the service's view has it. A person the view does
-    not know is looked for again once it holds what its topics held when the request came (up
-    to the view wait): someone appointed a moment ago, while the view was behind, is not
-    refused as a stranger."""
-    role = await reads.role_of(await views_of(request), contract_id, actor.subject)
-    if role is None and (caught_up := await caught_up_views(request)) is not None:
-        role = await reads.role_of(caught_up, contract_id, actor.subject)
+    """The caller's role on the contract as the service's views have it (found_in_views)."""
+    role = await found_in_views(
+        request, lambda views: reads.role_of(views, contract_id, actor.subject)
+    )
     if role is None:
         raise NotOnContract(actor.subject, contract_id)
     return role

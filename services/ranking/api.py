@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 
@@ -21,7 +20,14 @@ from shared.commands import ranking
 from shared.commands.ranking import CastVote, ClosePrioritization, OpenPrioritization, WithdrawVote
 from shared.http import query, route
 from shared.runtime import ServiceRuntime
-from shared.service_app import View, caught_up_views, runtime_of, service_app, views_of
+from shared.service_app import (
+    View,
+    caught_up_views,
+    found_in_views,
+    runtime_of,
+    service_app,
+    views_of,
+)
 from shared.settings import Settings
 
 SERVICE = ranking.SERVICE
@@ -29,14 +35,21 @@ SERVICE = ranking.SERVICE
 FACILITATORS = {"provider_account_manager", "client_decision_maker", "client_sponsor"}
 
 
+async def _role(request: Request, actor: Actor, contract_id: str) -> str | None:
+    """The caller's role on the contract as the service's views have it (found_in_views)."""
+    return await found_in_views(
+        request, lambda views: contract_view.role_of(views, contract_id, actor.subject)
+    )
+
+
 def _runtime(request: Request) -> ServiceRuntime[Prioritizations]:
     runtime: ServiceRuntime[Prioritizations] = runtime_of(request)
     return runtime
 
 
-async def _facilitator(views: asyncpg.Pool, actor: Actor, contract_id: str) -> str:
+async def _facilitator(request: Request, actor: Actor, contract_id: str) -> str:
     """The caller's role on the contract, refusing anyone who may not facilitate."""
-    role = await contract_view.role_of(views, contract_id, actor.subject)
+    role = await _role(request, actor, contract_id)
     if role not in FACILITATORS:
         raise NotAllowed(actor.subject, "run a prioritization on this contract")
     return role or ""
@@ -52,7 +65,7 @@ async def open_prioritization(
     views = await caught_up_views(request)
     if views is None:
         raise BallotCatchingUp(contract_id)
-    role = await _facilitator(views, actor, contract_id)
+    role = await _facilitator(request, actor, contract_id)
     expectations, voters = await contract_view.ballot(views, contract_id)
     if not expectations and not voters:
         raise NothingToPrioritize(f"Nothing is known of contract {contract_id} yet.")
@@ -96,7 +109,7 @@ async def close_prioritization(
     # Loaded once: its contract names who may facilitate, its expectations the advice to read.
     session = await runtime.executor.run(runtime.app.session, session_id)
     views = await views_of(request)
-    role = await _facilitator(views, actor, str(session.contract_id))
+    role = await _facilitator(request, actor, str(session.contract_id))
     result = await close_session(
         runtime, views, session, actor.subject, role, body.expected_version
     )
@@ -108,8 +121,7 @@ async def show_prioritization(actor: Actor, request: Request) -> dict[str, Any]:
     session_id = request.path_params["prioritization_id"]
     runtime = _runtime(request)
     session = await runtime.executor.run(runtime.app.session, session_id)
-    views = await views_of(request)
-    if await contract_view.role_of(views, str(session.contract_id), actor.subject) is None:
+    if await _role(request, actor, str(session.contract_id)) is None:
         raise NotAllowed(actor.subject, "see this prioritization")
     return {
         "id": str(session.id),
@@ -127,10 +139,9 @@ async def show_prioritization(actor: Actor, request: Request) -> dict[str, Any]:
 async def show_ballot(actor: Actor, request: Request) -> dict[str, Any]:
     """What a session opened now would put to the vote, and who could vote."""
     contract_id = str(request.path_params["contract_id"])
-    views = await views_of(request)
-    if await contract_view.role_of(views, contract_id, actor.subject) is None:
+    if await _role(request, actor, contract_id) is None:
         raise NotAllowed(actor.subject, "see this contract")
-    expectations, voters = await contract_view.ballot(views, contract_id)
+    expectations, voters = await contract_view.ballot(await views_of(request), contract_id)
     return {"contract_id": contract_id, "expectations": expectations, "voters": voters}
 
 
