@@ -106,13 +106,18 @@ async def caught_up_views(request: Request) -> asyncpg.Pool | None:
 async def found_in_views(
     request: Request, read: Callable[[asyncpg.Pool], Awaitable[T | None]]
 ) -> T | None:
-    """What `read` finds in the service's views; when it finds nothing, read again once they
-    hold what their topics held when the request came (up to the view wait): what was stored
-    a moment ago, while a view was behind, is not answered as absent (a person appointed just
-    before, refused as a stranger)."""
-    found = await read(await views_of(request))
-    if found is None and (caught_up := await caught_up_views(request)) is not None:
-        found = await read(caught_up)
+    """What `read` finds in the service's views. When it finds nothing while a view had not
+    caught up within the usual second, it reads again once they hold what their topics held
+    when the request came (up to the view wait): what was stored a moment ago is not answered
+    as absent (a person appointed just before, refused as a stranger). Views that had caught
+    up answer at once, a stranger's refusal included."""
+    current = await hurry_views(request)
+    pool: asyncpg.Pool = request.app.state.pool
+    found = await read(pool)
+    if found is None and not current:
+        caught_up = await caught_up_views(request)
+        if caught_up is not None:
+            found = await read(caught_up)
     return found
 
 
