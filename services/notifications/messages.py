@@ -221,6 +221,23 @@ def _link_suspected(source: SourceEvent, snapshot: ContractSnapshot) -> Message:
     )
 
 
+def _auditor_nominated(source: SourceEvent, snapshot: ContractSnapshot) -> Message:
+    d = source.data
+    by = snapshot.name_of(str(d["nominated_by"]))
+    return Message(
+        f"Auditor to confirm: {d['name']}, named by {by}",
+        f"{by} named {d['name']} as the contract's auditor for the {d['side']} side. They join"
+        " once the other side's appointer confirms them, with joinContract for the same person"
+        " and side.",
+        {
+            "person_id": d["person_id"],
+            "name": d["name"],
+            "side": d["side"],
+            "nominated_by": d["nominated_by"],
+        },
+    )
+
+
 def _period(start: date | str, end: date | str) -> str:
     return f"From {start} to {end}"
 
@@ -237,4 +254,5 @@ _RENDERERS: dict[Trigger, Callable[[SourceEvent, ContractSnapshot], Message]] = 
     Trigger.DEADLINE_APPROACHING: _deadline,
     Trigger.DEADLINE_MISSED: _deadline,
     Trigger.LINK_SUSPECTED: _link_suspected,
+    Trigger.AUDITOR_NOMINATED: _auditor_nominated,
 }

@@ -32,6 +32,7 @@ EVENT_TRIGGERS: Mapping[str, Trigger] = {
     "DeadlineMissed": Trigger.DEADLINE_MISSED,
     # Elicitation flags what rested on an expectation's earlier terms.
     "LinkSuspected": Trigger.LINK_SUSPECTED,
+    "AuditorNominated": Trigger.AUDITOR_NOMINATED,
     # Our own: a reminder that came due is the source of its notices.
     "ReminderFired": Trigger.OBLIGATION_REMINDER,
 }

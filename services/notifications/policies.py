@@ -46,6 +46,10 @@ def default_policies(
         Trigger.LINK_SUSPECTED: Policy(
             recipients=[Recipient.OWNER, Recipient.PROVIDER_ACCOUNT_MANAGER]
         ),
+        # Those who appoint for each side: the other side's is the one to confirm.
+        Trigger.AUDITOR_NOMINATED: Policy(
+            recipients=[Recipient.PROVIDER_ACCOUNT_MANAGER, Recipient.CLIENT_SPONSOR]
+        ),
     }
 
 

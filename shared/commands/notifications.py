@@ -28,6 +28,8 @@ class Trigger(StrEnum):
     DEADLINE_MISSED = "deadline_missed"
     # A refinement made an item that rested on the earlier terms suspect until reviewed.
     LINK_SUSPECTED = "link_suspected"
+    # One side named an auditor, who joins once the other side confirms them.
+    AUDITOR_NOMINATED = "auditor_nominated"
     # Not a policy of its own: reminders go to whom obligation_proposed names, on its cadence.
     OBLIGATION_REMINDER = "obligation_reminder"
 

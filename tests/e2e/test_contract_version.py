@@ -5,11 +5,12 @@ while they await the other side.
 Before, after a deadline policy was set or an auditor nominated (as `accord demo` does), the
 contract read one version behind its stream, and a command sent with it was refused CONFLICT
 on every try: reloading gave the same stale version. And a nominated auditor was nowhere to
-be seen: the other side could not know there was one to confirm.
+be seen, and nobody told the other side there was one to confirm.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -28,6 +29,10 @@ NOMINATE = """mutation($c: ID!, $p: String! = "ada") { joinContract(input: {cont
 JOIN_AT = """mutation($c: ID!, $p: String!, $v: Int!) { joinContract(input: {contractId: $c,
     personId: $p, name: $p, role: PROVIDER_DELIVERY_LEAD, side: PROVIDER, expectedVersion: $v})
     { __typename ... on ContractChanged { version } ... on Refusal { code message } } }"""
+SPONSOR = """mutation($c: ID!) { joinContract(input: {contractId: $c, personId: "ceo",
+    name: "Chief Executive", role: CLIENT_SPONSOR, side: CLIENT}) { __typename
+    ... on Refusal { code message } } }"""
+TOLD = "{ notifications(first: 100) { edges { node { trigger subject } } } }"
 AUDITORS = """query($c: ID!, $at: DateTime) { contract(id: $c, asOf: $at) {
     auditorNominations { personId name side nominatedBy nominatedAt }
     participants { personId role } } }"""
@@ -55,7 +60,20 @@ def test_the_version_read_is_the_version_a_command_may_name(url: str) -> None:
 def test_a_nominated_auditor_is_shown_to_both_sides_until_confirmed(url: str) -> None:
     contract = str(answer(url, "am", OPEN)["created"])
     assert answer(url, "am", JOIN, c=contract)["__typename"] == "ContractChanged"  # cfo
+    sponsor = answer(url, "cfo", SPONSOR, c=contract)  # the client's first person appoints
+    assert sponsor["__typename"] == "ContractChanged", sponsor
     assert answer(url, "am", NOMINATE, c=contract)["__typename"] == "ContractChanged"
+    # The client's sponsor is told there is an auditor to confirm.
+    told: list[dict[str, object]] = []
+    for _ in range(100):  # notices are queued a moment after the event
+        told = [
+            edge["node"] for edge in answer(url, "ceo", TOLD)["edges"]
+            if edge["node"]["trigger"] == "AUDITOR_NOMINATED"
+        ]  # fmt: skip
+        if told:
+            break
+        time.sleep(0.1)
+    assert [n["subject"] for n in told] == ["Auditor to confirm: Ada Auditor, named by Ann Marsh"]
     for person in ("am", "cfo"):  # the side that named them, and the side that confirms
         shown = answer(url, person, AUDITORS, c=contract)
         [nominated] = shown["auditorNominations"]
@@ -65,7 +83,7 @@ def test_a_nominated_auditor_is_shown_to_both_sides_until_confirmed(url: str) ->
         assert "ada" not in {p["personId"] for p in shown["participants"]}
     before = datetime.now(UTC).isoformat()
 
-    assert answer(url, "cfo", NOMINATE, c=contract)["__typename"] == "ContractChanged"
+    assert answer(url, "ceo", NOMINATE, c=contract)["__typename"] == "ContractChanged"
     now = answer(url, "cfo", AUDITORS, c=contract)
     assert now["auditorNominations"] == []
     assert {"personId": "ada", "role": "AUDITOR"} in now["participants"]

@@ -7,12 +7,15 @@ from dataclasses import replace
 from services.notifications.planner import EVENT_TRIGGERS, NoticePlan, plan, recipients, trigger_of
 from services.notifications.policies import Policy, Trigger, policy_for
 from services.notifications.preferences import Cadence, Channel, Preference
+from services.notifications.source import SourceEvent
 from tests.unit.notifications.story import (
     AMIRA,
+    CONTRACT,
     DEFAULTS,
     GRACE,
     LI,
     NO_PREFERENCES,
+    NOW,
     OBLIGATION,
     REPORTS,
     SCANNERS,
@@ -157,3 +160,17 @@ def test_in_app_notices_are_never_held_for_a_digest() -> None:
 def test_events_that_concern_nobody_trigger_nothing() -> None:
     assert trigger_of(event("QuestionAsked")) is None
     assert trigger_of(event("ParticipantJoined")) is None
+
+
+def test_an_auditor_named_by_one_side_is_told_to_both_sides_appointers() -> None:
+    """The other side's appointer has to confirm the auditor: before, nothing told them."""
+    named = SourceEvent("event-1", "AuditorNominated", NOW, {
+        "contract_id": str(CONTRACT), "person_id": "ada", "name": "Ada Auditor",
+        "side": "client", "email": "", "phone": "", "nominated_by": AMIRA,
+    })  # fmt: skip
+    plans = planned(named)
+    assert people(plans) == [AMIRA, GRACE]
+    assert {p.trigger for p in plans} == {Trigger.AUDITOR_NOMINATED}
+    assert plans[0].subject == "Auditor to confirm: Ada Auditor, named by Amira Khan"
+    assert "confirms them, with joinContract" in plans[0].text
+    assert plans[0].data["person_id"] == "ada" and plans[0].data["side"] == "client"
