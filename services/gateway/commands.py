@@ -34,6 +34,9 @@ class Done:
     version: int
     consistent: bool
     created: strawberry.ID | None
+    # The aggregate the command stored events on, whose version `version` is: the object shown,
+    # or one of its own inside it (a contract's question, lesson or assumption).
+    changed: str
 
 
 Show = Callable[[GatewayContext, Done], Awaitable[T]]
@@ -121,4 +124,4 @@ async def run(
     created = outcome.created or (outcome.id if declared.creates else None)
     key = segments[shows] if shows else outcome.id
     created_id = None if created is None else strawberry.ID(created)
-    return await show(ctx, Done(key, outcome.version, consistent, created_id))
+    return await show(ctx, Done(key, outcome.version, consistent, created_id, outcome.id))

@@ -19,12 +19,16 @@ CREATED = (
     " something inside it (a question, a measurement, a gap); null if it created nothing."
 )
 CONSISTENT = "False if the read model had not yet caught up."
+CONTRACT_VERSION = (
+    "The contract's version, as its next command's `expectedVersion` names it (a question, a"
+    " lesson or an assumption recorded on it leaves it as it was)."
+)
 
 
 @strawberry.type
 class ContractChanged:
     contract: Contract | None
-    version: int
+    version: int = strawberry.field(description=CONTRACT_VERSION)
     consistent: bool = strawberry.field(description=CONSISTENT)
     created: strawberry.ID | None = strawberry.field(default=None, description=CREATED)
 
@@ -72,8 +76,11 @@ PrioritizationResult = Annotated[
 
 async def contract_changed(ctx: GatewayContext, done: Done) -> ContractChanged:
     found = await load_contract(ctx, done.key)
+    # A question, a lesson or an assumption is an aggregate of its own: its version is not the
+    # contract's, which the command left as the read model shows it.
+    version = found.version if found is not None and done.changed != done.key else done.version
     return ContractChanged(
-        contract=found, version=done.version, consistent=done.consistent, created=done.created
+        contract=found, version=version, consistent=done.consistent, created=done.created
     )
 
 

@@ -4,7 +4,8 @@ while they await the other side.
 
 Before, after a deadline policy was set or an auditor nominated (as `accord demo` does), the
 contract read one version behind its stream, and a command sent with it was refused CONFLICT
-on every try: reloading gave the same stale version. And a nominated auditor was nowhere to
+on every try: reloading gave the same stale version; and after a question or an assumption
+the payload's version was theirs (1), not the contract's. And a nominated auditor was nowhere to
 be seen, and nobody told the other side there was one to confirm.
 """
 
@@ -29,6 +30,12 @@ NOMINATE = """mutation($c: ID!, $p: String! = "ada") { joinContract(input: {cont
 JOIN_AT = """mutation($c: ID!, $p: String!, $v: Int!) { joinContract(input: {contractId: $c,
     personId: $p, name: $p, role: PROVIDER_DELIVERY_LEAD, side: PROVIDER, expectedVersion: $v})
     { __typename ... on ContractChanged { version } ... on Refusal { code message } } }"""
+ASK = """mutation($c: ID!) { askQuestion(input: {contractId: $c, askedOf: "cfo",
+    businessArea: "finance", text: "What would make the report useful?"}) { __typename
+    ... on ContractChanged { version } ... on Refusal { code message } } }"""
+ASSUME = """mutation($c: ID!) { recordAssumption(input: {contractId: $c, text: "Tills stay",
+    why: "costed on them"}) { __typename ... on ContractChanged { version }
+    ... on Refusal { code message } } }"""
 SPONSOR = """mutation($c: ID!) { joinContract(input: {contractId: $c, personId: "ceo",
     name: "Chief Executive", role: CLIENT_SPONSOR, side: CLIENT}) { __typename
     ... on Refusal { code message } } }"""
@@ -47,7 +54,10 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_the_version_read_is_the_version_a_command_may_name(url: str) -> None:
     contract = str(answer(url, "am", OPEN)["created"])
-    for n, change in enumerate((SET_POLICY, NOMINATE)):
+    assert answer(url, "am", JOIN, c=contract)["__typename"] == "ContractChanged"  # cfo
+    # A question and an assumption are aggregates of their own: the payload's version is the
+    # contract's all the same (it was the question's or the assumption's, 1).
+    for n, change in enumerate((SET_POLICY, NOMINATE, ASK, ASSUME)):
         changed = answer(url, "am", change, c=contract)
         assert changed["__typename"] == "ContractChanged", changed
         read = answer(url, "am", VERSION, c=contract)["version"]

@@ -3,6 +3,8 @@ model (shared/commands/elicitation.py), with the ids its route names."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import strawberry
 import strawberry.experimental.pydantic
 from strawberry.types import Info
@@ -28,9 +30,7 @@ async def lesson_contract_changed(ctx: GatewayContext, done: Done) -> ContractCh
     contract_id = await ctx.pool.fetchval(
         "SELECT contract_id FROM lessons WHERE lesson_id = $1", done.key
     )
-    return await contract_changed(
-        ctx, Done(contract_id or done.key, done.version, done.consistent, done.created)
-    )
+    return await contract_changed(ctx, dataclasses.replace(done, key=contract_id or done.key))
 
 
 @strawberry.experimental.pydantic.input(model=elicitation.Terms, all_fields=True)
