@@ -391,10 +391,15 @@ class ChangeNotificationPreferencesInput:
     contract_id: strawberry.ID
 
 
+RECORD_VERSION = (
+    "The version of the record that holds the notice (the notices of one source share one)."
+)
+
+
 @strawberry.type
 class NotificationChanged:
     notification: Notification | None
-    version: int
+    version: int = strawberry.field(description=RECORD_VERSION)
     consistent: bool = strawberry.field(description=CONSISTENT)
     created: strawberry.ID | None = strawberry.field(default=None, description=CREATED)
 
@@ -402,7 +407,7 @@ class NotificationChanged:
 @strawberry.type
 class DeliveryChanged:
     delivery: Delivery | None
-    version: int
+    version: int = strawberry.field(description=RECORD_VERSION)
     consistent: bool = strawberry.field(description=CONSISTENT)
     created: strawberry.ID | None = strawberry.field(default=None, description=CREATED)
 

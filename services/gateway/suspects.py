@@ -198,7 +198,10 @@ class SuspectItem:
     item_id: strawberry.ID
     flags: list[SuspectFlag] = strawberry.field(description="The item's flags, as now reviewed.")
     suspect: bool = strawberry.field(description="True while a flag on the item is still open.")
-    version: int
+    version: int = strawberry.field(
+        description="The version of the last flag the review cleared (each flag is a record of"
+        " its own), not the item's."
+    )
     consistent: bool = strawberry.field(
         description="False if the read model had not yet caught up."
     )
