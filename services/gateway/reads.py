@@ -215,7 +215,7 @@ async def questions_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Ques
             business_area=r["business_area"], text=r["text"], asked_by=r["asked_by"],
             asked_at=r["created_at"], answer=r["answer"], answered_by=r["answered_by"],
             recorded_by=r["recorded_by"], answered_at=r["answered_at"],
-            expectations=[found for _, found in proposed],
+            expectations=[found for _, found in proposed], version=r["version"],
         )  # fmt: skip
 
     return _grouped(ids, rows, question)
@@ -250,7 +250,7 @@ async def lessons_of(pool: asyncpg.Pool, ids: Sequence[str]) -> list[list[Lesson
             id=r["lesson_id"], contract_id=r["contract_id"], lesson=r["lesson"],
             risk_ids=list(r["risk_ids"]), expectation_ids=list(r["expectation_ids"]),
             learned_by=r["learned_by"], learned_at=r["created_at"],
-            preventive_actions=by_lesson.get(r["lesson_id"], []),
+            preventive_actions=by_lesson.get(r["lesson_id"], []), version=r["version"],
         )  # fmt: skip
 
     return _grouped(ids, rows, lesson)

@@ -484,6 +484,12 @@ class Question:
     expectations: list[Expectation] = strawberry.field(
         description="The expectations proposed from its answer, as proposed."
     )
+    version: int | None = strawberry.field(
+        default=None,
+        description="Its version, as answerQuestion's `expectedVersion` names it; null for a"
+        " question recorded on its contract (asked before questions were records of their"
+        " own), whose answer names the contract's version.",
+    )
 
 
 @strawberry.type(description="Preventive work planned from a lesson: what, who, by when.")
@@ -507,6 +513,11 @@ class Lesson:
     learned_at: datetime = strawberry.field(description="When it was recorded.")
     preventive_actions: list[PreventiveAction] = strawberry.field(
         description="The preventive work planned from it, by due date."
+    )
+    version: int = strawberry.field(
+        default=1,
+        description="Its version, as planPreventiveAction's `expectedVersion` names it (one more"
+        " with each action planned).",
     )
 
 

@@ -100,3 +100,43 @@ def test_a_nominated_auditor_is_shown_to_both_sides_until_confirmed(url: str) ->
     # As the contract stood before the confirmation, the nomination was there.
     then = answer(url, "cfo", AUDITORS, c=contract, at=before)
     assert [n["personId"] for n in then["auditorNominations"]] == ["ada"]
+
+
+ASKED = """mutation($c: ID!) { askQuestion(input: {contractId: $c, askedOf: "cfo",
+    businessArea: "stores", text: "What breaks your Saturdays?"}) { __typename
+    ... on ContractChanged { created } ... on Refusal { code message } } }"""
+ANSWER = """mutation($c: ID!, $q: ID!, $v: Int!) { answerQuestion(input: {contractId: $c,
+    questionId: $q, answer: "The tills", expectedVersion: $v}) { __typename
+    ... on Refusal { code message } } }"""
+RISK = """mutation($c: ID!) { discloseRisk(input: {contractId: $c, kind: PROBLEM, title: "Load",
+    description: "December", likelihood: 3, impact: 4}) { __typename
+    ... on RiskChanged { created } ... on Refusal { code message } } }"""
+LESSON = """mutation($c: ID!, $r: ID!) { recordLessonLearned(input: {contractId: $c,
+    lesson: "Test tills before December", riskIds: [$r]}) { __typename
+    ... on ContractChanged { created } ... on Refusal { code message } } }"""
+PLAN = """mutation($l: ID!, $v: Int!) { planPreventiveAction(input: {lessonId: $l,
+    action: "Load test", owner: "am", dueOn: "2027-11-01", expectedVersion: $v}) { __typename
+    ... on Refusal { code message } } }"""
+VERSIONS = """query($c: ID!) { contract(id: $c) { questions { id version }
+    lessons { id version } } }"""
+
+
+def test_a_question_and_a_lesson_show_the_version_their_next_command_may_name(url: str) -> None:
+    """Their payload answers the contract's version: their own are on them. Before, neither
+    showed one, and the payload's was the only place to find it."""
+    contract = str(answer(url, "am", OPEN)["created"])
+    assert answer(url, "am", JOIN, c=contract)["__typename"] == "ContractChanged"  # cfo
+    question = answer(url, "am", ASKED, c=contract)["created"]
+    risk = answer(url, "am", RISK, c=contract)["created"]
+    lesson = answer(url, "am", LESSON, c=contract, r=risk)["created"]
+
+    def versions() -> dict[str, int]:
+        shown = answer(url, "am", VERSIONS, c=contract)
+        return {o["id"]: o["version"] for o in shown["questions"] + shown["lessons"]}
+
+    assert versions() == {question: 1, lesson: 1}
+    answered = answer(url, "cfo", ANSWER, c=contract, q=question, v=versions()[question])
+    assert answered["__typename"] == "ContractChanged", answered
+    planned = answer(url, "am", PLAN, l=lesson, v=versions()[lesson])
+    assert planned["__typename"] == "ContractChanged", planned
+    assert versions() == {question: 2, lesson: 2}

@@ -75,10 +75,10 @@ async def _asked(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO questions (question_id, contract_id, asked_of, business_area, text,"
-        " asked_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " asked_by, created_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         " ON CONFLICT (question_id) DO NOTHING",
         d["question_id"], d["contract_id"], d["asked_of"], d["business_area"], d["text"],
-        d["asked_by"], e.time,
+        d["asked_by"], e.time, _own_version(e),
     )  # fmt: skip
     await _touched_if_on_the_contract(conn, e)
 
@@ -86,11 +86,17 @@ async def _asked(conn: Statements, e: Envelope) -> None:
 async def _answered(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
-        "UPDATE questions SET answer = $2, answered_by = $3, recorded_by = $4, answered_at = $5"
-        " WHERE question_id = $1",
+        "UPDATE questions SET answer = $2, answered_by = $3, recorded_by = $4, answered_at = $5,"
+        " version = $6 WHERE question_id = $1",
         d["question_id"], d["answer"], d["answered_by"], d["recorded_by"], e.time,
+        _own_version(e),
     )  # fmt: skip
     await _touched_if_on_the_contract(conn, e)
+
+
+def _own_version(e: Envelope) -> int | None:
+    """A question's version when it is a record of its own; None on its contract's stream."""
+    return e.sequence if e.subject == e.data["question_id"] else None
 
 
 async def _touched_if_on_the_contract(conn: Statements, e: Envelope) -> None:

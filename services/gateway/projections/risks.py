@@ -72,10 +72,10 @@ async def _lesson(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO lessons (lesson_id, contract_id, lesson, risk_ids, expectation_ids,"
-        " learned_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " learned_by, created_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         " ON CONFLICT (lesson_id) DO NOTHING",
         d["lesson_id"], d["contract_id"], d["lesson"], ids(d["risk_ids"]),
-        ids(d["expectation_ids"]), d["learned_by"], e.time,
+        ids(d["expectation_ids"]), d["learned_by"], e.time, e.sequence,
     )  # fmt: skip
 
 
@@ -87,6 +87,10 @@ async def _preventive_action(conn: Statements, e: Envelope) -> None:
         " ON CONFLICT (action_id) DO NOTHING",
         d["action_id"], d["lesson_id"], d["contract_id"], d["action"], d["owner"],
         day(d["due_on"]), d["planned_by"], e.time,
+    )  # fmt: skip
+    await conn.execute(
+        "UPDATE lessons SET version = greatest(version, $2) WHERE lesson_id = $1",
+        d["lesson_id"], e.sequence,
     )  # fmt: skip
 
 

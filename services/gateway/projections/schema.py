@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS questions (
     created_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS questions_keyset ON questions (contract_id, created_at, question_id);
+-- Its own record's version (null for a question recorded on its contract's stream).
+ALTER TABLE questions ADD COLUMN IF NOT EXISTS version integer;
 """
 
 EXPECTATIONS = """
@@ -235,6 +237,8 @@ CREATE TABLE IF NOT EXISTS lessons (
     created_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS lessons_keyset ON lessons (contract_id, created_at, lesson_id);
+-- Its record's version: one more with each preventive action planned from it.
+ALTER TABLE lessons ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1;
 CREATE INDEX IF NOT EXISTS lessons_by_risk ON lessons USING gin (risk_ids);
 CREATE INDEX IF NOT EXISTS lessons_by_expectation ON lessons USING gin (expectation_ids);
 
