@@ -30,12 +30,15 @@ from shared.audit import schedule
 from shared.audit.http import public_key_route
 from shared.bus_memory import InProcessBus
 from shared.health import health_routes
+from shared.leftovers import stop_leftover_tasks
 from shared.logs import configure_logging
 from shared.service_app import no_such_endpoint
 from shared.settings import Settings
 from shared.telemetry import configure_telemetry, instrument_app
 
 console = Console(stderr=True)
+# How long tasks left after every part stopped get to end (see shared/leftovers.py).
+LEFTOVER_SECONDS = 10
 
 
 def embedded_app(settings: Settings) -> Starlette:
@@ -58,6 +61,7 @@ def embedded_app(settings: Settings) -> Starlette:
             # Every consumer is made: what all of them committed may be dropped.
             bus.seal()
             yield
+        await stop_leftover_tasks(LEFTOVER_SECONDS)
 
     # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.
     app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: no_such_endpoint})
