@@ -74,6 +74,12 @@ async def views_of(request: Request) -> asyncpg.Pool:
     """The pool on the service's own schema, where its views live, once each view has applied
     what it was given: a view lingers for bigger batches only while no request reads it."""
     await hurry_views(request)
+    return views_pool(request)
+
+
+def views_pool(request: Request) -> asyncpg.Pool:
+    """The pool on the service's views as they stand, for a request that has hurried them
+    already (views_of, found_in_views): each hurry asks every topic where it ends."""
     pool: asyncpg.Pool = request.app.state.pool
     return pool
 
@@ -99,8 +105,7 @@ async def caught_up_views(request: Request) -> asyncpg.Pool | None:
     them behind (its service says CATCHING_UP)."""
     if not await hurry_views(request, request.app.state.view_wait):
         return None
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
+    return views_pool(request)
 
 
 async def found_in_views(
@@ -112,8 +117,7 @@ async def found_in_views(
     as absent (a person appointed just before, refused as a stranger). Views that had caught
     up answer at once, a stranger's refusal included."""
     current = await hurry_views(request)
-    pool: asyncpg.Pool = request.app.state.pool
-    found = await read(pool)
+    found = await read(views_pool(request))
     if found is None and not current:
         caught_up = await caught_up_views(request)
         if caught_up is not None:

@@ -49,7 +49,14 @@ from shared.errors import InvalidInput
 from shared.http import query, route
 from shared.projection import BatchResult
 from shared.runtime import ServiceRuntime
-from shared.service_app import View, found_in_views, runtime_of, service_app, views_of
+from shared.service_app import (
+    View,
+    found_in_views,
+    runtime_of,
+    service_app,
+    views_of,
+    views_pool,
+)
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -245,7 +252,7 @@ async def show_policies(actor: Actor, request: Request) -> dict[str, Any]:
     await _role(request, actor, contract_id)
     settings = _settings(request)
     defaults = default_policies(settings.reminder_every, settings.reminder_before_due)
-    changed = await reads.changed_policies(await views_of(request), contract_id)
+    changed = await reads.changed_policies(views_pool(request), contract_id)
     return {
         "contract_id": contract_id,
         "policies": {
@@ -282,7 +289,7 @@ async def show_preferences(actor: Actor, request: Request) -> dict[str, Any]:
     """The caller's way of being reached (everyone's, for the account manager and sponsor)."""
     contract_id = str(request.path_params["contract_id"])
     role = await _role(request, actor, contract_id)
-    pool = await views_of(request)
+    pool = views_pool(request)
     snapshot = await reads.snapshot(pool, contract_id)
     chosen = await reads.preferences(pool, contract_id)
     email_enabled = _settings(request).email_enabled
@@ -322,7 +329,7 @@ async def change_notification_preferences(
     if person_id != actor.subject:
         if role not in PREFERENCE_SETTERS:
             raise NotAllowed(actor.subject, f"choose how {person_id} is reached")
-        if await reads.role_of(await views_of(request), contract_id, person_id) is None:
+        if await reads.role_of(views_pool(request), contract_id, person_id) is None:
             raise NotOnContract(person_id, contract_id)
     if body.channel is Channel.WEBHOOK:
         allowed = _settings(request).webhook_allowed_networks
@@ -350,7 +357,7 @@ async def deliveries(actor: Actor, request: Request) -> dict[str, Any]:
         raise NotAllowed(actor.subject, "see this contract's deliveries")
     status = _status(request.query_params.get("status"))
     limit, after_at, after_key = _page(request.query_params)
-    views = await views_of(request)
+    views = views_pool(request)
     rows = await views.fetch(
         "SELECT * FROM notices WHERE contract_id = $1 AND ($2::text IS NULL OR status = $2)"
         " AND ($4::timestamptz IS NULL OR (queued_at, key) > ($4, $5::text))"
@@ -371,7 +378,7 @@ async def show_delivery(actor: Actor, request: Request) -> dict[str, Any]:
     role = await _role(request, actor, contract_id)
     if role not in WATCHERS:
         raise NotAllowed(actor.subject, "see this contract's deliveries")
-    views = await views_of(request)
+    views = views_pool(request)
     row = await views.fetchrow(
         "SELECT * FROM notices WHERE contract_id = $1 AND notice_id = $2", contract_id, notice_id
     )
@@ -402,7 +409,7 @@ async def requeue_notice(actor: Actor, body: RequeueNotice, request: Request) ->
     if role not in POLICY_SETTERS:
         raise NotAllowed(actor.subject, "queue this contract's notices again")
     runtime = _runtime(request)
-    record_id = await reads.record_of(await views_of(request), notice_id)
+    record_id = await reads.record_of(views_pool(request), notice_id)
     notice = await runtime.executor.run(runtime.app.notice, notice_id, record_id)
     if str(notice.contract_id) != contract_id:
         raise UnknownNotice(notice_id)
@@ -416,7 +423,7 @@ async def reminders(actor: Actor, request: Request) -> dict[str, Any]:
     """The contract's reminders: which are still to go out, which went, which were stopped."""
     contract_id = str(request.path_params["contract_id"])
     await _role(request, actor, contract_id)
-    views = await views_of(request)
+    views = views_pool(request)
     rows = await views.fetch(
         "SELECT * FROM reminders WHERE contract_id = $1 ORDER BY due_at", contract_id
     )

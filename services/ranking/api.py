@@ -26,7 +26,7 @@ from shared.service_app import (
     found_in_views,
     runtime_of,
     service_app,
-    views_of,
+    views_pool,
 )
 from shared.settings import Settings
 
@@ -47,9 +47,8 @@ def _runtime(request: Request) -> ServiceRuntime[Prioritizations]:
     return runtime
 
 
-async def _facilitator(request: Request, actor: Actor, contract_id: str) -> str:
+def _facilitator(role: str | None, actor: Actor) -> str:
     """The caller's role on the contract, refusing anyone who may not facilitate."""
-    role = await _role(request, actor, contract_id)
     if role not in FACILITATORS:
         raise NotAllowed(actor.subject, "run a prioritization on this contract")
     return role or ""
@@ -65,7 +64,8 @@ async def open_prioritization(
     views = await caught_up_views(request)
     if views is None:
         raise BallotCatchingUp(contract_id)
-    role = await _facilitator(request, actor, contract_id)
+    # Caught up already: the role read there is the one the request came for.
+    role = _facilitator(await contract_view.role_of(views, contract_id, actor.subject), actor)
     expectations, voters = await contract_view.ballot(views, contract_id)
     if not expectations and not voters:
         raise NothingToPrioritize(f"Nothing is known of contract {contract_id} yet.")
@@ -108,10 +108,9 @@ async def close_prioritization(
     runtime = _runtime(request)
     # Loaded once: its contract names who may facilitate, its expectations the advice to read.
     session = await runtime.executor.run(runtime.app.session, session_id)
-    views = await views_of(request)
-    role = await _facilitator(request, actor, str(session.contract_id))
+    role = _facilitator(await _role(request, actor, str(session.contract_id)), actor)
     result = await close_session(
-        runtime, views, session, actor.subject, role, body.expected_version
+        runtime, views_pool(request), session, actor.subject, role, body.expected_version
     )
     return result.as_dict()
 
@@ -141,7 +140,7 @@ async def show_ballot(actor: Actor, request: Request) -> dict[str, Any]:
     contract_id = str(request.path_params["contract_id"])
     if await _role(request, actor, contract_id) is None:
         raise NotAllowed(actor.subject, "see this contract")
-    expectations, voters = await contract_view.ballot(await views_of(request), contract_id)
+    expectations, voters = await contract_view.ballot(views_pool(request), contract_id)
     return {"contract_id": contract_id, "expectations": expectations, "voters": voters}
 
 
