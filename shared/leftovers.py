@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 SERVER_CODE = ("/uvicorn/", "/starlette/")
 
 
-async def stop_leftover_tasks(seconds: float) -> int:
+async def stop_leftover_tasks(seconds: float) -> list[str]:
     """Log and cancel every task of the loop but the server's and this one, until each ends or
-    `seconds` pass; answers how many there were."""
+    `seconds` pass; answers what each was (its coroutine's name)."""
     loop = asyncio.get_running_loop()
     left = [task for task in asyncio.all_tasks() if _stoppable(task)]
     for task in left:
@@ -36,7 +36,7 @@ async def stop_leftover_tasks(seconds: float) -> int:
         running = [task for task in running if not task.done()]
     if running:
         log.error("%d task(s) would not stop: %s", len(running), running)
-    return len(left)
+    return [getattr(task.get_coro(), "__qualname__", task.get_name()) for task in left]
 
 
 def _stoppable(task: asyncio.Task[object]) -> bool:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+
+from shared.leftovers import stop_leftover_tasks
 
 # Tracing is off in tests unless a test asks for it (tests/integration/test_tracing.py).
 os.environ.setdefault("OTEL_SDK_DISABLED", "true")
@@ -34,6 +37,21 @@ def own_broker() -> dict[str, str] | None:
 # from the environment publishes where this worker's tests read, never on another's broker.
 if worker() is not None and (broker := own_broker()) is not None:
     os.environ["ACCORD_KAFKA_BOOTSTRAP"] = broker["plain"]
+
+
+# How long the tasks still running once the session's tests are done get to end when cancelled.
+LEFTOVER_SECONDS = 10
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def no_task_left_at_the_end() -> AsyncIterator[None]:
+    """After the session's last test: each task a test or fixture left running is named (a
+    warning in the summary, its stack in the log) and cancelled, for at most LEFTOVER_SECONDS.
+    The session's event loop would otherwise wait, with no word, on one that loses its
+    cancellation, and the run would never end."""
+    yield
+    if left := await stop_leftover_tasks(LEFTOVER_SECONDS):
+        warnings.warn(f"tasks still ran after the session's tests: {left}", stacklevel=1)
 
 
 @pytest.fixture(scope="session")
