@@ -220,6 +220,7 @@ class Contract(AccordAggregate):
                 email=auditor.email,
                 phone=auditor.phone,
                 nominated_by=by,
+                confirmers=[p.person_id for p in self.appointers(_other(actor.side))],
             )
             return
         if nomination.auditor.side is not auditor.side:
@@ -227,7 +228,7 @@ class Contract(AccordAggregate):
                 auditor.person_id, nomination.auditor.side.value, auditor.side.value
             )
         if nomination.by_side is actor.side:
-            other = Side.CLIENT if actor.side is Side.PROVIDER else Side.PROVIDER
+            other = _other(actor.side)
             raise AuditorAwaitsConfirmation(auditor.person_id, nomination.nominated_by, other)
         self._add(auditor, by=by)
 
@@ -241,6 +242,8 @@ class Contract(AccordAggregate):
         email: str,
         phone: str,
         nominated_by: str,
+        # Absent from nominations stored before it was carried.
+        confirmers: list[str] | None = None,
     ) -> None:
         auditor = Participant(person_id, name, Side(side), Role.AUDITOR, email, phone)
         by_side = self.participants[nominated_by].side
@@ -410,3 +413,7 @@ def participant(
         email=email,
         phone=inputs.optional_text("phone", phone, limit=inputs.LABEL_LIMIT),
     )
+
+
+def _other(side: Side) -> Side:
+    return Side.CLIENT if side is Side.PROVIDER else Side.PROVIDER

@@ -104,6 +104,7 @@ def auditor_nomination(r: Any) -> AuditorNomination:
     return AuditorNomination(
         person_id=r["person_id"], name=r["name"], side=Side(r["side"]),
         nominated_by=r["nominated_by"], nominated_at=r["created_at"],
+        confirmers=list(r["confirmers"]),
     )  # fmt: skip
 
 

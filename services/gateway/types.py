@@ -374,6 +374,11 @@ class AuditorNomination:
     side: Side = strawberry.field(description="The side the auditor takes part on.")
     nominated_by: str = strawberry.field(description="The appointer who named them.")
     nominated_at: datetime
+    confirmers: list[str] = strawberry.field(
+        description="Who could confirm them when they were named: the other side's appointers"
+        " (its sponsors, else its first person). Empty for a nomination made before this was"
+        " recorded."
+    )
 
 
 @strawberry.type

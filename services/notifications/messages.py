@@ -224,16 +224,18 @@ def _link_suspected(source: SourceEvent, snapshot: ContractSnapshot) -> Message:
 def _auditor_nominated(source: SourceEvent, snapshot: ContractSnapshot) -> Message:
     d = source.data
     by = snapshot.name_of(str(d["nominated_by"]))
+    confirmers = [str(p) for p in d.get("confirmers", ())]
+    who = " or ".join(snapshot.name_of(p) for p in confirmers) or "the other side's appointer"
     return Message(
         f"Auditor to confirm: {d['name']}, named by {by}",
         f"{by} named {d['name']} as the contract's auditor for the {d['side']} side. They join"
-        " once the other side's appointer confirms them, with joinContract for the same person"
-        " and side.",
+        f" once {who} confirms them, with joinContract for the same person and side.",
         {
             "person_id": d["person_id"],
             "name": d["name"],
             "side": d["side"],
             "nominated_by": d["nominated_by"],
+            "confirmers": confirmers,
         },
     )
 

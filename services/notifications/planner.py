@@ -105,6 +105,8 @@ def recipients(
             chosen.extend(_needed_from(source, snapshot))
         elif selector == "owner":
             chosen.extend([str(source.data["owner"])] if source.data.get("owner") else [])
+        elif selector == "confirmers":
+            chosen.extend(str(p) for p in source.data.get("confirmers", ()))
         else:
             chosen.extend(snapshot.in_role(selector))
     # Only people on the contract now: someone who left hears no more of it.

@@ -46,9 +46,14 @@ def default_policies(
         Trigger.LINK_SUSPECTED: Policy(
             recipients=[Recipient.OWNER, Recipient.PROVIDER_ACCOUNT_MANAGER]
         ),
-        # Those who appoint for each side: the other side's is the one to confirm.
+        # Whoever could confirm (a client without a sponsor appoints through its first
+        # person), and those who appoint for each side.
         Trigger.AUDITOR_NOMINATED: Policy(
-            recipients=[Recipient.PROVIDER_ACCOUNT_MANAGER, Recipient.CLIENT_SPONSOR]
+            recipients=[
+                Recipient.CONFIRMERS,
+                Recipient.PROVIDER_ACCOUNT_MANAGER,
+                Recipient.CLIENT_SPONSOR,
+            ]
         ),
     }
 

@@ -39,7 +39,8 @@ class Recipient(StrEnum):
     proposed the thing concerned (the expectation, the obligation; for a risk, the expectations
     it affects, and every decision maker when it names none); NEEDED_FROM the client person an
     obligation is needed from; OWNER who owns the dated promise a deadline warning is about, or
-    who put a suspect item on record."""
+    who put a suspect item on record; CONFIRMERS who could confirm the auditor a nomination
+    names when it was made (the other side's appointers)."""
 
     CLIENT_DECISION_MAKER = "client_decision_maker"
     CLIENT_SPONSOR = "client_sponsor"
@@ -49,6 +50,7 @@ class Recipient(StrEnum):
     PROPOSERS = "proposers"
     NEEDED_FROM = "needed_from"
     OWNER = "owner"
+    CONFIRMERS = "confirmers"
 
 
 class Channel(StrEnum):

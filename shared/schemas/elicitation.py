@@ -174,6 +174,7 @@ class ParticipantLeftV1(EventContract):
         "email": "olive.berg@harbour.example",
         "phone": "",
         "nominated_by": "amira.khan@northgate.example",
+        "confirmers": ["li.wei@harbour.example"],
     },
 )
 class AuditorNominatedV1(EventContract):
@@ -186,6 +187,9 @@ class AuditorNominatedV1(EventContract):
     email: str
     phone: str
     nominated_by: str
+    # Who could confirm when it was made: the other side's appointers (its sponsors, else its
+    # first person). Empty in nominations made before it was carried.
+    confirmers: list[str] = Field(default_factory=list)
 
 
 # Discovery

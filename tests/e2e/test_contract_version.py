@@ -40,8 +40,10 @@ SPONSOR = """mutation($c: ID!) { joinContract(input: {contractId: $c, personId: 
     name: "Chief Executive", role: CLIENT_SPONSOR, side: CLIENT}) { __typename
     ... on Refusal { code message } } }"""
 TOLD = "{ notifications(first: 100) { edges { node { trigger subject } } } }"
+TOLD_ON = """query($c: ID!) { notifications(contractId: $c, first: 100) {
+    edges { node { trigger subject text } } } }"""
 AUDITORS = """query($c: ID!, $at: DateTime) { contract(id: $c, asOf: $at) {
-    auditorNominations { personId name side nominatedBy nominatedAt }
+    auditorNominations { personId name side nominatedBy nominatedAt confirmers }
     participants { personId role } } }"""
 
 
@@ -89,6 +91,7 @@ def test_a_nominated_auditor_is_shown_to_both_sides_until_confirmed(url: str) ->
         [nominated] = shown["auditorNominations"]
         assert {k: v for k, v in nominated.items() if k != "nominatedAt"} == {
             "personId": "ada", "name": "Ada Auditor", "side": "PROVIDER", "nominatedBy": "am",
+            "confirmers": ["ceo"],
         }  # fmt: skip
         assert "ada" not in {p["personId"] for p in shown["participants"]}
     before = datetime.now(UTC).isoformat()
@@ -140,3 +143,28 @@ def test_a_question_and_a_lesson_show_the_version_their_next_command_may_name(ur
     planned = answer(url, "am", PLAN, l=lesson, v=versions()[lesson])
     assert planned["__typename"] == "ContractChanged", planned
     assert versions() == {question: 2, lesson: 2}
+
+
+def test_a_client_without_a_sponsor_is_told_through_the_person_who_appoints_for_it(
+    url: str,
+) -> None:
+    """Without a sponsor the client's first person appoints for it, and so confirms an
+    auditor: before, the nomination's notice went to sponsors only, and so to nobody there."""
+    contract = str(answer(url, "am", OPEN)["created"])
+    assert answer(url, "am", JOIN, c=contract)["__typename"] == "ContractChanged"  # cfo
+    assert answer(url, "am", NOMINATE, c=contract)["__typename"] == "ContractChanged"
+    [nominated] = answer(url, "cfo", AUDITORS, c=contract)["auditorNominations"]
+    assert nominated["confirmers"] == ["cfo"]
+    told: list[dict[str, str]] = []
+    for _ in range(100):  # notices are queued a moment after the event
+        edges = answer(url, "cfo", TOLD_ON, c=contract)["edges"]
+        told = [e["node"] for e in edges if e["node"]["trigger"] == "AUDITOR_NOMINATED"]
+        if told:
+            break
+        time.sleep(0.1)
+    [notice] = told
+    assert notice["subject"] == "Auditor to confirm: Ada Auditor, named by Ann Marsh"
+    assert "once CFO confirms them" in notice["text"]
+    # And the one it names can: the auditor joins.
+    assert answer(url, "cfo", NOMINATE, c=contract)["__typename"] == "ContractChanged"
+    assert answer(url, "cfo", AUDITORS, c=contract)["auditorNominations"] == []

@@ -55,8 +55,9 @@ async def _nominated(conn: Statements, e: Envelope) -> None:
     d = e.data
     await conn.execute(
         "INSERT INTO auditor_nominations (contract_id, person_id, name, side, nominated_by,"
-        " created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        " created_at, confirmers) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         d["contract_id"], d["person_id"], d["name"], d["side"], d["nominated_by"], e.time,
+        d.get("confirmers", []),
     )  # fmt: skip
     await _touched(conn, e)
 

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS auditor_nominations (
     created_at timestamptz NOT NULL,
     PRIMARY KEY (contract_id, person_id)
 );
+-- Who could confirm when it was made; empty for nominations made before it was carried.
+ALTER TABLE auditor_nominations ADD COLUMN IF NOT EXISTS confirmers text[] NOT NULL DEFAULT '{}';
 
 CREATE TABLE IF NOT EXISTS participants (
     contract_id text NOT NULL,

@@ -174,3 +174,15 @@ def test_an_auditor_named_by_one_side_is_told_to_both_sides_appointers() -> None
     assert plans[0].subject == "Auditor to confirm: Ada Auditor, named by Amira Khan"
     assert "confirms them, with joinContract" in plans[0].text
     assert plans[0].data["person_id"] == "ada" and plans[0].data["side"] == "client"
+
+
+def test_an_auditor_is_told_to_whoever_could_confirm_them_first() -> None:
+    """A client without a sponsor appoints through its first person, whom no role names."""
+    named = SourceEvent("event-1", "AuditorNominated", NOW, {
+        "contract_id": str(CONTRACT), "person_id": "ada", "name": "Ada Auditor",
+        "side": "provider", "email": "", "phone": "", "nominated_by": AMIRA, "confirmers": [LI],
+    })  # fmt: skip
+    plans = planned(named)
+    assert people(plans) == [LI, AMIRA, GRACE]
+    assert f"once {SNAPSHOT.name_of(LI)} confirms them" in plans[0].text
+    assert plans[0].data["confirmers"] == [LI]
