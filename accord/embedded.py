@@ -32,6 +32,7 @@ from shared.bus_memory import InProcessBus
 from shared.health import health_routes
 from shared.leftovers import stop_leftover_tasks
 from shared.logs import configure_logging
+from shared.metrics import metrics_route
 from shared.service_app import no_such_endpoint
 from shared.settings import Settings
 from shared.telemetry import configure_telemetry, instrument_app
@@ -90,8 +91,16 @@ def embedded_app(settings: Settings) -> Starlette:
         for p in Process
         for name, check in apps[p].state.readiness.items()
     }
+    # And one /metrics: every part's readings.
+    readings = [part for p in Process for part in apps[p].state.readings]
     app.router.routes.extend(
-        [*health_routes(checks), *services, key, Mount("/", app=apps[Process.gateway])]
+        [
+            *health_routes(checks),
+            metrics_route(lambda: readings),
+            *services,
+            key,
+            Mount("/", app=apps[Process.gateway]),
+        ]
     )
     instrument_app(app)
     return app

@@ -25,6 +25,7 @@ from shared.errors import MethodNotAllowed, NotFound
 from shared.faults import LoggedFaults
 from shared.health import Check, health_routes
 from shared.http import refused
+from shared.metrics import Reading, metrics_route, of_parts
 from shared.projection import Batching, BatchResult, Handler, ProjectionRunner
 from shared.runtime import ServiceRuntime, build_runtime
 from shared.settings import Settings
@@ -200,14 +201,20 @@ def service_app(
         problems = [p for r in runners if (p := r.readiness(settings.ready_max_lag))]
         return "; ".join(problems) or None
 
+    async def readings() -> list[Reading]:
+        runtime: ServiceRuntime[Any] | None = getattr(app.state, "runtime", None)
+        relays = {service: runtime.relay} if runtime is not None else {}
+        return await of_parts(app.state.views, relays)
+
     ready = {"event_store": event_store, "relay": relay, "views": consumers, **(checks or {})}
     app = Starlette(
-        routes=[*health_routes(ready), *routes],
+        routes=[*health_routes(ready), metrics_route(lambda: app.state.readings), *routes],
         lifespan=lifespan,
         middleware=[Middleware(LoggedFaults)],
         exception_handlers={HTTPException: no_such_endpoint},
     )
     app.state.readiness = ready  # what /readyz checks (the embedded default checks them all)
+    app.state.readings = [readings]  # what /metrics reads (the embedded default reads them all)
     app.state.store_probe = None
     app.state.token_verifier = TokenVerifier(settings)
     app.state.max_body_bytes = settings.service_max_body_bytes

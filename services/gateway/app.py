@@ -37,6 +37,7 @@ from shared.auth import AuthenticationError, TokenVerifier, bearer_token
 from shared.bus import Bus
 from shared.database import create_pool
 from shared.health import health_routes
+from shared.metrics import metrics_route
 from shared.service_app import no_such_endpoint
 from shared.settings import Settings
 from shared.shutdown import close_pool
@@ -325,10 +326,12 @@ def create_app(
     # A path or method it does not serve is answered in JSON, as the services answer theirs.
     app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: no_such_endpoint})
     app.state.readiness = {"database": database}  # what /readyz checks
+    app.state.readings = []  # nothing of its own for /metrics: its projector reports
     graphql = AccordGraphQL(app, settings)
     app.router.routes.extend(
         [
             *health_routes(app.state.readiness),
+            metrics_route(lambda: app.state.readings),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ]

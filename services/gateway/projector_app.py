@@ -13,6 +13,7 @@ from services.gateway.projector import build_projector
 from shared.bus import Bus
 from shared.database import create_pool
 from shared.health import health_routes
+from shared.metrics import Reading, metrics_route, of_parts
 from shared.projection import BatchResult, ProjectionRunner
 from shared.settings import Settings
 from shared.shutdown import close_pool, within
@@ -58,9 +59,15 @@ def create_app(
             return "not started"
         return runner.readiness(settings.ready_max_lag)
 
+    async def readings() -> list[Reading]:
+        runner: ProjectionRunner | None = app.state.projector
+        return await of_parts([runner] if runner is not None else [], {})
+
     checks = {"database": database, "projector": projector}
-    app = Starlette(routes=health_routes(checks), lifespan=lifespan)
+    routes = [*health_routes(checks), metrics_route(lambda: app.state.readings)]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.readiness = checks  # what /readyz checks (the embedded default checks them all)
+    app.state.readings = [readings]  # what /metrics reads (the embedded default reads them all)
     app.state.pool = None
     app.state.projector = None
     return app

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.auth import mint_token
 from shared.settings import Settings
@@ -22,11 +23,19 @@ PROCESSES = ("elicitation", "ranking", "notifications", "projector", "gateway")
 
 
 @pytest.fixture(scope="module")
+def ports() -> dict[str, int]:
+    """Where each process of the stack listens."""
+    return {name: free_port() for name in PROCESSES}
+
+
+@pytest.fixture(scope="module")
 def stack(
-    database_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+    database_url: str,
+    kafka_bootstrap: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    ports: dict[str, int],
 ) -> Iterator[str]:
     """`accord serve <process>` for each process; answers the gateway's GraphQL URL."""
-    ports = {name: free_port() for name in PROCESSES}
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -209,3 +218,28 @@ def test_the_demo_loads_through_the_gateway_of_the_five_processes(
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["expectations"] == 12 and len(summary["ranking"]) == 12, summary
+
+
+def test_each_process_serves_the_metrics_of_its_own_parts(
+    stack: str, ports: dict[str, int]
+) -> None:
+    """A Prometheus scraping each `accord serve` process sees its relay and projections."""
+    served: dict[str, set[tuple[str, str]]] = {}
+    for name in PROCESSES:
+        response = httpx.get(f"http://127.0.0.1:{ports[name]}/metrics", timeout=10)
+        assert response.status_code == 200, (name, response.text)
+        served[name] = {
+            (sample.name, next(iter(sample.labels.values())))
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+        }
+    for service in ("elicitation", "ranking", "notifications"):
+        assert ("accord_relay_published_events_total", service) in served[service]
+        assert ("accord_relay_failing", service) in served[service]
+        assert {label for _, label in served[service]} >= {service}
+    assert ("accord_projection_behind_messages", "elicitation-agreed-set") in served["elicitation"]
+    assert served["projector"] >= {
+        ("accord_projection_behind_messages", "gateway-readmodel"),
+        ("accord_projection_dead_letters", "gateway-readmodel"),
+    }
+    assert served["gateway"] == set()  # its read models are the projector's to report
