@@ -40,7 +40,7 @@ from shared.health import health_routes
 from shared.metrics import metrics_route
 from shared.service_app import no_such_endpoint
 from shared.settings import Settings
-from shared.shutdown import close_pool
+from shared.shutdown import close_pool, within
 
 log = logging.getLogger(__name__)
 
@@ -314,6 +314,7 @@ def create_app(
             with waits.hearing(batches) if batches else contextlib.nullcontext():
                 yield
         finally:
+            await within("read-your-writes", waits.stop())
             await calls.aclose()
             await changes.stop()
             await close_pool(checks)

@@ -134,6 +134,17 @@ class ReadYourWrites:
         finally:
             self._waiting.discard(waiting)
 
+    async def stop(self) -> None:
+        """Stop checking, as the process stops: a command still waiting answers as if its
+        wait had run out (not consistent), and no task of the checker is left behind."""
+        checker, self._checker = self._checker, None
+        if checker is not None:
+            checker.cancel()
+            await asyncio.gather(checker, return_exceptions=True)
+        for waiting in self._waiting:
+            if not waiting.done.done():
+                waiting.done.set_result(False)
+
     async def _check(self) -> None:
         """Until nobody waits: read which of the awaited events are applied, answer those
         waiting for no other, then sleep until the read model changes, a command starts
