@@ -156,8 +156,13 @@ class AccordGraphQL(GraphQL[GatewayContext, None]):
         return self._context(request.headers.get("authorization"), request_id)
 
     async def on_ws_connect(self, context: GatewayContext) -> Any:
-        """Authenticate a subscriber at connection time, from connection_init's payload."""
-        authorization = (context.connection_params or {}).get("authorization")
+        """Authenticate a subscriber at connection time: the token in connection_init's
+        payload under `authorization`, spelt in any case as a header may be (client libraries
+        send `Authorization`), else in the handshake's own Authorization header (a client that
+        can set one)."""
+        params = context.connection_params or {}
+        given = [v for k, v in params.items() if str(k).lower() == "authorization"]
+        authorization = given[0] if given else context.authorization
         try:
             context.actor = self.verifier.verify(bearer_token(str(authorization or "")))
         except AuthenticationError as error:

@@ -376,6 +376,28 @@ async def test_a_subscriber_without_a_valid_token_is_refused_at_connection_time(
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
 
 
+@pytest.mark.parametrize("where", ["Authorization", "AUTHORIZATION", "handshake"])
+async def test_a_subscriber_gives_its_token_as_its_client_library_sends_it(
+    accord: Any, where: str
+) -> None:
+    """Client libraries send the payload's key as the header is spelt (`Authorization`), and
+    a client outside a browser may set the handshake's header instead: both are accepted.
+    Before, only `authorization` was, and the rest were refused 4403 with a valid token."""
+    import websockets
+
+    url, _, _ = accord
+    bearer = f"Bearer {mint_token(Settings(), 'cfo')}"
+    headers = {"authorization": bearer} if where == "handshake" else {}
+    payload = {} if where == "handshake" else {where: bearer}
+    async with websockets.connect(
+        url.replace("http://", "ws://"),
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        additional_headers=headers,
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+
+
 class CountingPool:
     """The read-model pool, counting every query the resolvers send."""
 
