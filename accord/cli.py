@@ -41,11 +41,15 @@ def dev(
 ) -> None:
     """Run everything in one process: embedded PostgreSQL, in-process bus, GraphQL."""
     from accord import embedded
+    from shared import collector
 
     settings = get_settings()
     if port is not None:
         settings = settings.model_copy(update={"port": port})
-    embedded.run(settings, demo=demo)
+    try:
+        embedded.run(settings, demo=demo)
+    finally:
+        collector.spare_the_exit()
 
 
 @app.command()
@@ -81,7 +85,10 @@ def serve(
     app = create_app(
         process, settings, KafkaBus(KafkaAccess.of(settings), settings.kafka_client_id)
     )
-    uvicorn.run(app, host=settings.host, port=port or settings.port)
+    try:
+        uvicorn.run(app, host=settings.host, port=port or settings.port)
+    finally:
+        collector.spare_the_exit()
 
 
 @app.command()

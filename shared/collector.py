@@ -23,3 +23,12 @@ OLDER = 20
 def tune(threshold: int) -> None:
     """Collect the youngest generation after `threshold` allocations; 0: CPython's way."""
     gc.set_threshold(*((threshold, OLDER, OLDER) if threshold else STOCK))
+
+
+def spare_the_exit() -> None:
+    """Once a process has stopped serving: what it still holds is freed with it, so the
+    interpreter's collections at exit need not walk it. Those took 3-4 s of an `accord dev`
+    stopped with Ctrl-C after a few seconds of load, every part already stopped and its data
+    safe; frozen, the stop takes about a second. Nothing is lost: pools and files are closed
+    by then, and exit handlers still run."""
+    gc.freeze()

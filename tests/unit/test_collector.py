@@ -29,6 +29,15 @@ def test_zero_gives_cpythons_own_thresholds(monkeypatch: pytest.MonkeyPatch) -> 
     assert gc.get_threshold() == collector.STOCK == (700, 10, 10)
 
 
+def test_a_stopped_process_leaves_what_it_holds_to_the_exit() -> None:
+    held = [{"n": n} for n in range(1_000)]
+    try:
+        collector.spare_the_exit()
+        assert gc.get_freeze_count() >= len(held)
+    finally:
+        gc.unfreeze()
+
+
 def test_a_negative_threshold_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCORD_GC_THRESHOLD", "-1")
     with pytest.raises(ValueError, match="gc_threshold"):
