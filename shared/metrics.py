@@ -48,6 +48,11 @@ METRICS: dict[str, tuple[Kind, str, str]] = {
     "accord_relay_failing": (
         "gauge", "service", "1 while the service's relay fails to publish (it retries).",
     ),
+    "accord_notices": (
+        "gauge", "status",
+        "Notices waiting to be sent (queued, retrying), or given up on after every attempt"
+        " failed (dead_lettered, until requeueNotice).",
+    ),
 }  # fmt: skip
 
 # A scrape waits at most this long for the dead letters' counts; what did not answer is left out.

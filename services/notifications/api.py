@@ -29,6 +29,7 @@ from services.notifications.errors import (
     NotOnContract,
     UnknownNotice,
 )
+from services.notifications.metrics import notices_waiting
 from services.notifications.notice import NoticeStatus
 from services.notifications.policies import POLICY_TRIGGERS, default_policies, policy_for
 from services.notifications.preferences import Preference, default_preference
@@ -47,6 +48,7 @@ from shared.commands.notifications import (
 )
 from shared.errors import InvalidInput
 from shared.http import query, route
+from shared.metrics import Reading
 from shared.projection import BatchResult
 from shared.runtime import ServiceRuntime
 from shared.service_app import (
@@ -477,8 +479,13 @@ def create_app(settings: Settings, bus: Bus, notify: NotifySettings | None = Non
         running = getattr(app.state, "workers", None)
         return "not started" if running is None else running.problems()
 
+    async def notices() -> list[Reading]:
+        pool = getattr(app.state, "pool", None)
+        return [] if pool is None else await notices_waiting(pool)
+
     app = service_app(
         SERVICE, Notifications, settings, bus, ROUTES, views=[view], checks={"workers": workers}
     )
+    app.state.readings.append(notices)
     app.state.notify_settings = notify
     return with_workers(app, settings, notify)

@@ -102,6 +102,9 @@ ALTER TABLE notices ADD COLUMN IF NOT EXISTS record_id uuid;
 ALTER TABLE notices ADD COLUMN IF NOT EXISTS traceparent text NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS notices_due ON notices (next_attempt_at)
     WHERE status IN ('queued', 'retrying');
+-- The notices every attempt failed for, counted for /metrics without reading the others.
+CREATE INDEX IF NOT EXISTS notices_dead_lettered ON notices (notice_id)
+    WHERE status = 'dead_lettered';
 -- A person's inbox and a contract's deliveries, each read a page at a time in its order.
 CREATE INDEX IF NOT EXISTS notices_inbox
     ON notices (person_id, channel, status, queued_at, notice_id);

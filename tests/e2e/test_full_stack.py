@@ -238,6 +238,7 @@ def test_each_process_serves_the_metrics_of_its_own_parts(
         assert ("accord_relay_failing", service) in served[service]
         assert {label for _, label in served[service]} >= {service}
     assert ("accord_projection_behind_messages", "elicitation-agreed-set") in served["elicitation"]
+    assert ("accord_notices", "dead_lettered") in served["notifications"]
     assert served["projector"] >= {
         ("accord_projection_behind_messages", "gateway-readmodel"),
         ("accord_projection_dead_letters", "gateway-readmodel"),

@@ -7,6 +7,7 @@ as a /readyz that said "not ready" past a threshold: nothing to graph or alert o
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -87,6 +88,9 @@ def test_every_projection_and_relay_reports_how_far_it_got(accord: RunningAccord
     after = until(accord, caught_up)
     assert all(after[("accord_projection_failing", p)] == 0 for p in PROJECTIONS)
     assert all(after[("accord_projection_dead_letters", p)] == 0 for p in PROJECTIONS)
+    # In-app notices are delivered as they are queued: none waits, none was given up on.
+    for status in ("queued", "retrying", "dead_lettered"):
+        assert after[("accord_notices", status)] == 0, status
 
 
 async def test_an_event_set_aside_is_counted(accord: RunningAccord) -> None:
@@ -102,6 +106,29 @@ async def test_an_event_set_aside_is_counted(accord: RunningAccord) -> None:
     finally:
         await conn.close()
     assert samples(accord)[("accord_projection_dead_letters", "gateway-readmodel")] == 1
+
+
+async def test_a_notice_given_up_on_is_counted(accord: RunningAccord) -> None:
+    contract = str(answer(accord.url, "am", OPEN)["created"])
+    answer(accord.url, "am", JOIN, c=contract)
+    answer(accord.url, "cfo", PROPOSE, c=contract, t="Reports by the fifth")
+    conn = await asyncpg.connect(accord.database)
+    try:
+        # As the delivery worker records a notice every attempt failed for.
+        for _ in range(100):  # the proposal's notices are queued a moment after it
+            given_up = await conn.execute(
+                "UPDATE notifications.notices SET status = 'dead_lettered', attempts = 5"
+                " WHERE notice_id = (SELECT notice_id FROM notifications.notices"
+                " WHERE contract_id = $1 LIMIT 1)",
+                contract,
+            )
+            if given_up == "UPDATE 1":
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+    assert given_up == "UPDATE 1"
+    assert samples(accord)[("accord_notices", "dead_lettered")] == 1
 
 
 def test_a_scraper_that_asks_for_openmetrics_gets_it(accord: RunningAccord) -> None:
