@@ -38,8 +38,6 @@ from shared.settings import Settings
 from shared.telemetry import configure_telemetry, instrument_app
 
 console = Console(stderr=True)
-# How long tasks left after every part stopped get to end (see shared/leftovers.py).
-LEFTOVER_SECONDS = 10
 
 
 def embedded_app(settings: Settings) -> Starlette:
@@ -62,7 +60,7 @@ def embedded_app(settings: Settings) -> Starlette:
             # Every consumer is made: what all of them committed may be dropped.
             bus.seal()
             yield
-        await stop_leftover_tasks(LEFTOVER_SECONDS)
+        await stop_leftover_tasks()
 
     # A path no mount matches (a newline in it defeats even "/") answers JSON like the services.
     app = Starlette(lifespan=lifespan, exception_handlers={HTTPException: no_such_endpoint})

@@ -16,9 +16,11 @@ log = logging.getLogger(__name__)
 
 # Tasks of the server that runs the process: it waits on the shutdown that calls this.
 SERVER_CODE = ("/uvicorn/", "/starlette/")
+# How long the tasks left get to end, cancelled again and again, unless the caller says.
+SECONDS = 10.0
 
 
-async def stop_leftover_tasks(seconds: float) -> list[str]:
+async def stop_leftover_tasks(seconds: float = SECONDS) -> list[str]:
     """Log and cancel every task of the loop but the server's and this one, until each ends or
     `seconds` pass; answers what each was (its coroutine's name)."""
     loop = asyncio.get_running_loop()

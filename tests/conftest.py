@@ -39,18 +39,14 @@ if worker() is not None and (broker := own_broker()) is not None:
     os.environ["ACCORD_KAFKA_BOOTSTRAP"] = broker["plain"]
 
 
-# How long the tasks still running once the session's tests are done get to end when cancelled.
-LEFTOVER_SECONDS = 10
-
-
 @pytest.fixture(scope="session", autouse=True)
 async def no_task_left_at_the_end() -> AsyncIterator[None]:
     """After the session's last test: each task a test or fixture left running is named (a
-    warning in the summary, its stack in the log) and cancelled, for at most LEFTOVER_SECONDS.
-    The session's event loop would otherwise wait, with no word, on one that loses its
+    warning in the summary, its stack in the log) and cancelled, for at most
+    shared.leftovers.SECONDS. The session's event loop would otherwise wait, with no word, on one that loses its
     cancellation, and the run would never end."""
     yield
-    if left := await stop_leftover_tasks(LEFTOVER_SECONDS):
+    if left := await stop_leftover_tasks():
         warnings.warn(f"tasks still ran after the session's tests: {left}", stacklevel=1)
 
 
